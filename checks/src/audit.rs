@@ -1,0 +1,139 @@
+//! One account end to end: credentials → collection → evaluation → scoring → [`AccountReport`].
+
+use crate::catalog::{self, Check};
+use crate::collect::{session, Collector};
+use crate::facts::CallRecorder;
+use crate::model::overall_status;
+use crate::report::{AccountReport, AccountStatus, CheckResult, DsommRef};
+use crate::scoring::{self, Scored};
+use crate::settings::Settings;
+use crate::snapshot::AccountSnapshot;
+use aws_config::SdkConfig;
+use std::time::{Duration, Instant};
+
+/// An account to audit.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub account_id: String,
+    pub account_name: String,
+    /// The role to assume in the account; `None` audits with the agent's own credentials.
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// How to audit, the same for every account of a run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub regions: Vec<String>,
+    pub settings: Settings,
+    /// The checks to run (the catalog minus the disabled ones).
+    pub checks: Vec<&'static Check>,
+    pub s3_path_style: bool,
+    /// Time limit of the whole account; past it the account is reported as failed.
+    pub account_timeout: Duration,
+}
+
+/// Evaluates the checks over a snapshot: pure, no I/O.
+pub fn evaluate(
+    snap: &AccountSnapshot,
+    checks: &[&Check],
+    settings: &Settings,
+) -> Vec<CheckResult> {
+    checks
+        .iter()
+        .map(|c| {
+            let verdicts = (c.evaluate)(snap, settings);
+            CheckResult {
+                id: c.meta.id.to_owned(),
+                title: c.meta.title.to_owned(),
+                practice: c.meta.practice,
+                level: c.level(),
+                severity: c.meta.severity,
+                dsomm_activity: DsommRef {
+                    uuid: c.meta.activity.uuid.to_owned(),
+                    name: c.meta.activity.name.to_owned(),
+                    level: c.meta.activity.level,
+                },
+                status: overall_status(&verdicts),
+                remediation: c.meta.remediation.to_owned(),
+                verdicts,
+            }
+        })
+        .collect()
+}
+
+/// Audits one account. Never fails: an account that cannot be audited is a report with status
+/// `failed` and the reason.
+pub async fn audit_account(base: &SdkConfig, target: &Target, opts: &Options) -> AccountReport {
+    let started = Instant::now();
+    let recorder = CallRecorder::new();
+    let work = async {
+        let config = session::account_config(
+            base,
+            &target.account_id,
+            target.role_arn.as_deref(),
+            target.external_id.as_deref(),
+            &recorder,
+        )
+        .await?;
+        let collector = Collector {
+            config: &config,
+            account_id: &target.account_id,
+            regions: &opts.regions,
+            s3_path_style: opts.s3_path_style,
+            recorder: &recorder,
+        };
+        Ok::<_, session::SessionError>(collector.collect(&catalog::needs_of(&opts.checks)).await)
+    };
+    let outcome = tokio::time::timeout(opts.account_timeout, work).await;
+    let mut report = AccountReport {
+        account_id: target.account_id.clone(),
+        account_name: target.account_name.clone(),
+        status: AccountStatus::Failed,
+        error: None,
+        regions: opts.regions.clone(),
+        level: None,
+        confirmed_level: None,
+        unconfirmed: false,
+        practices: vec![],
+        checks: vec![],
+        errors: vec![],
+        api_calls: vec![],
+        duration_seconds: 0.0,
+    };
+    match outcome {
+        Err(_) => {
+            report.error = Some(format!(
+                "the audit did not finish within {} s",
+                opts.account_timeout.as_secs()
+            ))
+        }
+        Ok(Err(e)) => report.error = Some(e.to_string()),
+        Ok(Ok(snapshot)) => {
+            let checks = evaluate(&snapshot, &opts.checks, &opts.settings);
+            let scored: Vec<Scored> = checks
+                .iter()
+                .map(|c| Scored {
+                    practice: c.practice,
+                    level: c.level,
+                    status: c.status,
+                })
+                .collect();
+            report.practices = scoring::score_practices(&scored);
+            if let Some((level, confirmed)) = scoring::account_level(&report.practices) {
+                report.level = Some(level);
+                report.confirmed_level = Some(confirmed);
+                report.unconfirmed = level != confirmed;
+            }
+            report.checks = checks;
+            report.status = AccountStatus::Audited;
+        }
+    }
+    if let Some(e) = &report.error {
+        tracing::warn!(account_id = %target.account_id, error = %e, "account could not be audited");
+    }
+    report.errors = recorder.errors();
+    report.api_calls = recorder.counts();
+    report.duration_seconds = started.elapsed().as_secs_f64();
+    report
+}

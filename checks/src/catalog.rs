@@ -1,0 +1,203 @@
+//! The catalog of checks: each check's metadata and its pure evaluation function.
+
+use crate::checks;
+use crate::dsomm::Activity;
+use crate::model::{Practice, Severity, Verdict};
+use crate::settings::Settings;
+use crate::snapshot::{AccountSnapshot, Need};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// What a check is, independent of any account.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CheckMeta {
+    /// The check id: equal to its module name and its metric label value (tested).
+    pub id: &'static str,
+    pub title: &'static str,
+    pub practice: Practice,
+    pub severity: Severity,
+    /// The DSOMM activity this check is evidence for; its level is the check's level.
+    pub activity: Activity,
+    /// What to do when the check fails.
+    pub remediation: &'static str,
+    /// The facts the check reads; the collectors read exactly the needs of the enabled checks.
+    pub needs: &'static [Need],
+    /// `module_path!()` of the check's module, to prove `id` equals the module name.
+    #[serde(skip)]
+    pub module: &'static str,
+}
+
+/// A check: its metadata and a pure function from the snapshot to verdicts.
+pub struct Check {
+    pub meta: CheckMeta,
+    pub evaluate: fn(&AccountSnapshot, &Settings) -> Vec<Verdict>,
+}
+
+impl Check {
+    pub fn id(&self) -> &'static str {
+        self.meta.id
+    }
+    /// The check's DSOMM level (its activity's level).
+    pub fn level(&self) -> u8 {
+        self.meta.activity.level
+    }
+}
+
+impl std::fmt::Debug for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Check").field("id", &self.meta.id).finish()
+    }
+}
+
+/// Every check the agent knows, ordered by practice then level.
+pub static CATALOG: &[&Check] = &[
+    &checks::iam_root_mfa_enabled::CHECK,
+    &checks::iam_root_access_keys_absent::CHECK,
+    &checks::iam_console_users_mfa_enabled::CHECK,
+    &checks::iam_policy_no_full_admin::CHECK,
+    &checks::elbv2_listener_tls_only::CHECK,
+    &checks::rds_instance_backup_retention::CHECK,
+    &checks::cloudtrail_multi_region_logging::CHECK,
+    &checks::ec2_security_group_no_world_admin_ports::CHECK,
+    &checks::s3_bucket_default_encryption::CHECK,
+    &checks::s3_bucket_public_access_blocked::CHECK,
+];
+
+/// The check with this id.
+pub fn find(id: &str) -> Option<&'static Check> {
+    CATALOG.iter().copied().find(|c| c.meta.id == id)
+}
+
+/// The checks left after removing the disabled ids (unknown ids are the config's business).
+pub fn enabled(disabled: &[String]) -> Vec<&'static Check> {
+    CATALOG
+        .iter()
+        .copied()
+        .filter(|c| !disabled.iter().any(|d| d == c.meta.id))
+        .collect()
+}
+
+/// The facts the given checks need, with the needs they depend on.
+pub fn needs_of(checks: &[&Check]) -> BTreeSet<Need> {
+    let mut needs = BTreeSet::new();
+    for check in checks {
+        for need in check.meta.needs {
+            needs.insert(*need);
+            needs.extend(need.requires().iter().copied());
+        }
+    }
+    needs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{ErrorKind, FactError};
+    use crate::model::Status;
+
+    /// Ids are unique, follow `<service>_<resource>_<state>`, and equal the check's module name.
+    #[test]
+    fn ids_are_unique_and_equal_module_names() {
+        let mut seen = BTreeSet::new();
+        for c in CATALOG {
+            let id = c.meta.id;
+            assert!(seen.insert(id), "duplicate check id {id}");
+            assert_eq!(
+                c.meta.module.rsplit("::").next(),
+                Some(id),
+                "{id}: id differs from its module name"
+            );
+            assert!(
+                id.split('_').count() >= 3,
+                "{id}: not <service>_<resource>_<state>"
+            );
+            assert!(
+                id.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_'),
+                "{id}"
+            );
+            assert!(!c.meta.needs.is_empty(), "{id}: declares no facts");
+            assert!(c.meta.remediation.len() > 20, "{id}: remediation missing");
+            assert!(!c.meta.title.is_empty(), "{id}: title missing");
+        }
+    }
+
+    /// A check reads only the facts it declares: with its declared facts denied and every other fact
+    /// left uncollected, every verdict is `unknown` and names the denied call, never "not collected".
+    #[test]
+    fn checks_read_only_declared_facts() {
+        for c in CATALOG {
+            let regions = vec!["us-east-1".to_owned(), "eu-west-1".to_owned()];
+            let mut snap = AccountSnapshot::new("111122223333", &regions);
+            fn denied<T>(s: &str, o: &str) -> crate::facts::Fact<T> {
+                Err(FactError::new(
+                    s,
+                    o,
+                    None,
+                    ErrorKind::AccessDenied,
+                    "denied",
+                ))
+            }
+            for need in needs_of(&[*c]) {
+                match need {
+                    Need::IamAccountSummary => {
+                        snap.iam.account_summary = denied("iam", "GetAccountSummary")
+                    }
+                    Need::IamCredentialReport => {
+                        snap.iam.credential_report = denied("iam", "GetCredentialReport")
+                    }
+                    Need::IamAuthorizationDetails => {
+                        snap.iam.authorization = denied("iam", "GetAccountAuthorizationDetails")
+                    }
+                    Need::S3Buckets => snap.s3.buckets = denied("s3", "ListBuckets"),
+                    Need::S3BucketEncryption | Need::S3BucketPublicAccessBlock => {}
+                    Need::CloudTrailTrails => {
+                        snap.cloudtrail = Ok(crate::snapshot::CloudTrailFacts {
+                            trails: vec![],
+                            listing_errors: vec![FactError::new(
+                                "cloudtrail",
+                                "DescribeTrails",
+                                Some("us-east-1"),
+                                ErrorKind::AccessDenied,
+                                "denied",
+                            )],
+                        })
+                    }
+                    Need::Ec2SecurityGroups => {
+                        for r in snap.regional.values_mut() {
+                            r.security_groups = denied("ec2", "DescribeSecurityGroups");
+                        }
+                    }
+                    Need::Elbv2Listeners => {
+                        for r in snap.regional.values_mut() {
+                            r.load_balancers =
+                                denied("elasticloadbalancing", "DescribeLoadBalancers");
+                        }
+                    }
+                    Need::RdsInstances => {
+                        for r in snap.regional.values_mut() {
+                            r.db_instances = denied("rds", "DescribeDBInstances");
+                        }
+                    }
+                }
+            }
+            let verdicts = (c.evaluate)(&snap, &Settings::default());
+            assert!(!verdicts.is_empty(), "{}: no verdict", c.meta.id);
+            for v in verdicts {
+                assert_eq!(v.status, Status::Unknown, "{}: {v:?}", c.meta.id);
+                assert!(
+                    v.reason.contains("access denied"),
+                    "{}: {}",
+                    c.meta.id,
+                    v.reason
+                );
+                assert!(
+                    !v.reason.contains("not collected"),
+                    "{}: {}",
+                    c.meta.id,
+                    v.reason
+                );
+            }
+        }
+    }
+}

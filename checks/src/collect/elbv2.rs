@@ -1,0 +1,140 @@
+//! ELBv2: load balancers of one region, their listeners, and the rules of HTTP listeners (only HTTP
+//! listeners need their rules judged, so only they cost a `DescribeRules` call).
+
+use super::{pages, wants, Collector, PER_RESOURCE_CONCURRENCY};
+use crate::facts::Fact;
+use crate::snapshot::{Listener, ListenerAction, ListenerRule, LoadBalancer, Need};
+use aws_config::Region;
+use aws_sdk_elasticloadbalancingv2::types::Action;
+use futures::stream::{self, StreamExt};
+use std::collections::BTreeSet;
+
+const SERVICE: &str = "elasticloadbalancing";
+
+pub(super) async fn collect(
+    c: &Collector<'_>,
+    region: &str,
+    needs: &BTreeSet<Need>,
+) -> Option<Fact<Vec<LoadBalancer>>> {
+    if !wants(needs, &[Need::Elbv2Listeners]) {
+        return None;
+    }
+    let conf = aws_sdk_elasticloadbalancingv2::config::Builder::from(c.config)
+        .region(Region::new(region.to_owned()))
+        .build();
+    let elb = aws_sdk_elasticloadbalancingv2::Client::from_conf(conf);
+    Some(load_balancers(c, &elb, region).await)
+}
+
+fn action(a: &Action) -> ListenerAction {
+    ListenerAction {
+        kind: a
+            .r#type()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        redirect_protocol: a
+            .redirect_config()
+            .and_then(|r| r.protocol())
+            .map(str::to_owned),
+    }
+}
+
+async fn load_balancers(
+    c: &Collector<'_>,
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    region: &str,
+) -> Fact<Vec<LoadBalancer>> {
+    let rec = c.recorder;
+    let listing = pages(
+        rec,
+        SERVICE,
+        "DescribeLoadBalancers",
+        Some(region),
+        elb.describe_load_balancers().into_paginator().send(),
+    )
+    .await?;
+    let lbs: Vec<LoadBalancer> = listing
+        .iter()
+        .flat_map(|p| p.load_balancers())
+        .map(|lb| LoadBalancer {
+            arn: lb.load_balancer_arn().unwrap_or_default().to_owned(),
+            name: lb.load_balancer_name().unwrap_or_default().to_owned(),
+            kind: lb
+                .r#type()
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_default(),
+            scheme: lb
+                .scheme()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            listeners: Ok(vec![]),
+        })
+        .collect();
+    let out = stream::iter(lbs)
+        .map(|mut lb| async move {
+            let stream = elb
+                .describe_listeners()
+                .load_balancer_arn(&lb.arn)
+                .into_paginator()
+                .send();
+            lb.listeners =
+                match pages(rec, SERVICE, "DescribeListeners", Some(region), stream).await {
+                    Err(e) => Err(e),
+                    Ok(pages) => {
+                        let mut listeners = Vec::new();
+                        for l in pages.iter().flat_map(|p| p.listeners()) {
+                            let protocol = l
+                                .protocol()
+                                .map(|p| p.as_str().to_owned())
+                                .unwrap_or_default();
+                            let arn = l.listener_arn().unwrap_or_default().to_owned();
+                            let rules = if protocol == "HTTP" {
+                                rules(c, elb, region, &arn).await
+                            } else {
+                                Err(crate::facts::FactError::not_collected(
+                                    SERVICE,
+                                    "DescribeRules",
+                                ))
+                            };
+                            listeners.push(Listener {
+                                arn,
+                                port: l.port(),
+                                protocol,
+                                ssl_policy: l.ssl_policy().map(str::to_owned),
+                                default_actions: l.default_actions().iter().map(action).collect(),
+                                rules,
+                            });
+                        }
+                        Ok(listeners)
+                    }
+                };
+            lb
+        })
+        .buffered(PER_RESOURCE_CONCURRENCY)
+        .collect()
+        .await;
+    Ok(out)
+}
+
+async fn rules(
+    c: &Collector<'_>,
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    region: &str,
+    listener_arn: &str,
+) -> Fact<Vec<ListenerRule>> {
+    let stream = elb
+        .describe_rules()
+        .listener_arn(listener_arn)
+        .into_paginator()
+        .send();
+    let pages = pages(c.recorder, SERVICE, "DescribeRules", Some(region), stream).await?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.rules())
+        .map(|r| ListenerRule {
+            arn: r.rule_arn().unwrap_or_default().to_owned(),
+            is_default: r.is_default().unwrap_or(false),
+            actions: r.actions().iter().map(action).collect(),
+        })
+        .collect())
+}

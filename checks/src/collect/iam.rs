@@ -1,0 +1,322 @@
+//! IAM: account summary, credential report, authorization details. IAM is global: read once.
+
+use super::{call, call_or_absent, pages, wants, Collector};
+use crate::facts::{ErrorKind, Fact, FactError};
+use crate::snapshot::{
+    AccountSummary, AuthorizationDetails, CredentialReportRow, IamFacts, IamGroup, IamRole,
+    IamUser, InlinePolicy, ManagedPolicy, Need,
+};
+use aws_sdk_iam::types::{EntityType, ReportStateType, SummaryKeyType};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// How often and how long to wait for IAM to generate the credential report.
+const REPORT_POLLS: u32 = 15;
+const REPORT_POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+pub(super) async fn collect(c: &Collector<'_>, needs: &BTreeSet<Need>) -> IamFacts {
+    let mut facts = IamFacts::default();
+    if !wants(
+        needs,
+        &[
+            Need::IamAccountSummary,
+            Need::IamCredentialReport,
+            Need::IamAuthorizationDetails,
+        ],
+    ) {
+        return facts;
+    }
+    let client = aws_sdk_iam::Client::new(c.config);
+    let (summary, report, details) = tokio::join!(
+        async {
+            needs
+                .contains(&Need::IamAccountSummary)
+                .then_some(account_summary(c, &client).await)
+        },
+        async {
+            needs
+                .contains(&Need::IamCredentialReport)
+                .then_some(credential_report(c, &client).await)
+        },
+        async {
+            needs
+                .contains(&Need::IamAuthorizationDetails)
+                .then_some(authorization(c, &client).await)
+        },
+    );
+    if let Some(s) = summary {
+        facts.account_summary = s;
+    }
+    if let Some(r) = report {
+        facts.credential_report = r;
+    }
+    if let Some(d) = details {
+        facts.authorization = d;
+    }
+    facts
+}
+
+async fn account_summary(c: &Collector<'_>, client: &aws_sdk_iam::Client) -> Fact<AccountSummary> {
+    let out = call(
+        c.recorder,
+        "iam",
+        "GetAccountSummary",
+        None,
+        client.get_account_summary().send(),
+    )
+    .await?;
+    let map = out.summary_map();
+    let get = |k: SummaryKeyType| map.and_then(|m| m.get(&k)).copied().unwrap_or(0);
+    Ok(AccountSummary {
+        account_mfa_enabled: get(SummaryKeyType::AccountMfaEnabled) > 0,
+        account_access_keys_present: get(SummaryKeyType::AccountAccessKeysPresent) > 0,
+    })
+}
+
+/// Asks IAM to generate the report (it answers COMPLETE at once when a report under four hours old
+/// exists), polls until it is ready, then reads it. Generation is asynchronous, so polling
+/// `GenerateCredentialReport` is the one operation that may be repeated; the polls are bounded.
+async fn credential_report(
+    c: &Collector<'_>,
+    client: &aws_sdk_iam::Client,
+) -> Fact<Vec<CredentialReportRow>> {
+    let mut polls = 0;
+    loop {
+        let out = call(
+            c.recorder,
+            "iam",
+            "GenerateCredentialReport",
+            None,
+            client.generate_credential_report().send(),
+        )
+        .await?;
+        if out.state() == Some(&ReportStateType::Complete) {
+            break;
+        }
+        polls += 1;
+        if polls >= REPORT_POLLS {
+            return Err(FactError::new(
+                "iam",
+                "GenerateCredentialReport",
+                None,
+                ErrorKind::Timeout,
+                format!("the report was not ready after {polls} polls"),
+            ));
+        }
+        tokio::time::sleep(REPORT_POLL_INTERVAL).await;
+    }
+    let out = call_or_absent(
+        c.recorder,
+        "iam",
+        "GetCredentialReport",
+        None,
+        &[],
+        client.get_credential_report().send(),
+    )
+    .await?
+    .ok_or_else(|| {
+        FactError::new(
+            "iam",
+            "GetCredentialReport",
+            None,
+            ErrorKind::Other,
+            "no report",
+        )
+    })?;
+    let content = out.content().map(|b| b.as_ref()).unwrap_or_default();
+    parse_credential_report(content).map_err(|e| {
+        FactError::new(
+            "iam",
+            "GetCredentialReport",
+            None,
+            ErrorKind::Other,
+            format!("malformed report: {e}"),
+        )
+    })
+}
+
+fn flag(s: &str) -> bool {
+    s.eq_ignore_ascii_case("true")
+}
+
+fn date(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// Parses the credential report CSV by column name (AWS may add columns).
+pub(crate) fn parse_credential_report(content: &[u8]) -> Result<Vec<CredentialReportRow>, String> {
+    let mut reader = csv::Reader::from_reader(content);
+    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or(format!("no column {name}"))
+    };
+    let (user, arn, pw, mfa) = (
+        col("user")?,
+        col("arn")?,
+        col("password_enabled")?,
+        col("mfa_active")?,
+    );
+    let pw_used = col("password_last_used")?;
+    let (k1, k1r, k2, k2r) = (
+        col("access_key_1_active")?,
+        col("access_key_1_last_rotated")?,
+        col("access_key_2_active")?,
+        col("access_key_2_last_rotated")?,
+    );
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let r = record.map_err(|e| format!("line {}: {e}", i + 2))?;
+        let f = |c: usize| r.get(c).unwrap_or_default();
+        rows.push(CredentialReportRow {
+            user: f(user).to_owned(),
+            arn: f(arn).to_owned(),
+            is_root: f(user) == "<root_account>",
+            password_enabled: flag(f(pw)),
+            mfa_active: flag(f(mfa)),
+            password_last_used: date(f(pw_used)),
+            access_key_1_active: flag(f(k1)),
+            access_key_1_last_rotated: date(f(k1r)),
+            access_key_2_active: flag(f(k2)),
+            access_key_2_last_rotated: date(f(k2r)),
+        });
+    }
+    Ok(rows)
+}
+
+async fn authorization(
+    c: &Collector<'_>,
+    client: &aws_sdk_iam::Client,
+) -> Fact<AuthorizationDetails> {
+    let stream = client
+        .get_account_authorization_details()
+        .filter(EntityType::User)
+        .filter(EntityType::Group)
+        .filter(EntityType::Role)
+        .filter(EntityType::LocalManagedPolicy)
+        .into_paginator()
+        .send();
+    let pages = pages(
+        c.recorder,
+        "iam",
+        "GetAccountAuthorizationDetails",
+        None,
+        stream,
+    )
+    .await?;
+    let mut d = AuthorizationDetails::default();
+    for page in pages {
+        for u in page.user_detail_list() {
+            d.users.push(IamUser {
+                name: u.user_name().unwrap_or_default().to_owned(),
+                arn: u.arn().unwrap_or_default().to_owned(),
+                groups: u.group_list().to_vec(),
+                attached_policy_arns: u
+                    .attached_managed_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_owned))
+                    .collect(),
+                inline_policies: u
+                    .user_policy_list()
+                    .iter()
+                    .map(|p| InlinePolicy {
+                        name: p.policy_name().unwrap_or_default().to_owned(),
+                        document: p.policy_document().unwrap_or_default().to_owned(),
+                    })
+                    .collect(),
+            });
+        }
+        for g in page.group_detail_list() {
+            d.groups.push(IamGroup {
+                name: g.group_name().unwrap_or_default().to_owned(),
+                arn: g.arn().unwrap_or_default().to_owned(),
+                attached_policy_arns: g
+                    .attached_managed_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_owned))
+                    .collect(),
+                inline_policies: g
+                    .group_policy_list()
+                    .iter()
+                    .map(|p| InlinePolicy {
+                        name: p.policy_name().unwrap_or_default().to_owned(),
+                        document: p.policy_document().unwrap_or_default().to_owned(),
+                    })
+                    .collect(),
+            });
+        }
+        for r in page.role_detail_list() {
+            d.roles.push(IamRole {
+                name: r.role_name().unwrap_or_default().to_owned(),
+                arn: r.arn().unwrap_or_default().to_owned(),
+                trust_policy: r.assume_role_policy_document().map(str::to_owned),
+                attached_policy_arns: r
+                    .attached_managed_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_owned))
+                    .collect(),
+                inline_policies: r
+                    .role_policy_list()
+                    .iter()
+                    .map(|p| InlinePolicy {
+                        name: p.policy_name().unwrap_or_default().to_owned(),
+                        document: p.policy_document().unwrap_or_default().to_owned(),
+                    })
+                    .collect(),
+            });
+        }
+        for p in page.policies() {
+            let arn = p.arn().unwrap_or_default().to_owned();
+            let default_document = p
+                .policy_version_list()
+                .iter()
+                .find(|v| v.is_default_version() || v.version_id() == p.default_version_id())
+                .and_then(|v| v.document().map(str::to_owned));
+            d.policies.push(ManagedPolicy {
+                name: p.policy_name().unwrap_or_default().to_owned(),
+                customer_managed: !arn.contains(":iam::aws:policy/"),
+                arn,
+                attachment_count: p.attachment_count().unwrap_or(0),
+                default_document,
+            });
+        }
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report is read by column name; root's `not_supported` password counts as not enabled.
+    #[test]
+    fn parses_credential_report_by_column() {
+        let csv = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated\n\
+<root_account>,arn:aws:iam::1:root,2020-01-01T00:00:00+00:00,not_supported,2024-01-01T00:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A\n\
+bob,arn:aws:iam::1:user/bob,2020-01-01T00:00:00+00:00,true,no_information,2020-01-01T00:00:00+00:00,N/A,false,true,2023-05-01T10:00:00+00:00,N/A,N/A,N/A,false,N/A\n";
+        let rows = parse_credential_report(csv.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].is_root && !rows[0].password_enabled && rows[0].mfa_active);
+        assert_eq!(rows[1].user, "bob");
+        assert!(rows[1].password_enabled && !rows[1].mfa_active && rows[1].access_key_1_active);
+        assert_eq!(
+            rows[1].access_key_1_last_rotated.unwrap().to_rfc3339(),
+            "2023-05-01T10:00:00+00:00"
+        );
+        assert_eq!(rows[1].password_last_used, None);
+    }
+
+    /// A report without a required column is an error naming the column.
+    #[test]
+    fn malformed_report_names_the_missing_column() {
+        assert_eq!(
+            parse_credential_report(b"user,arn\nx,y\n").unwrap_err(),
+            "no column password_enabled"
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! All AWS I/O of an audit. One collector per service reads the facts the enabled checks need
+//! ([`Need`]) into an [`AccountSnapshot`]:
+//! - every call goes through [`call`] or [`pages`], which count it in the [`CallRecorder`] and turn a
+//!   failure into a typed [`FactError`] (access denied, throttled, timeout, not supported, other);
+//! - each operation is made once per account and region (per resource for per-resource operations),
+//!   paginated to the end;
+//! - services and regions are read concurrently; per-resource calls are bounded by [`PER_RESOURCE_CONCURRENCY`].
+
+mod cloudtrail;
+mod ec2;
+mod elbv2;
+mod iam;
+mod rds;
+mod s3;
+pub mod session;
+
+use crate::facts::{CallRecorder, ErrorKind, Fact, FactError, Outcome};
+use crate::snapshot::{AccountSnapshot, Need};
+use aws_config::SdkConfig;
+use aws_smithy_async::future::pagination_stream::PaginationStream;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::collections::BTreeSet;
+use std::future::Future;
+
+/// How many per-resource calls (one per bucket, load balancer, …) run at once within one account.
+pub const PER_RESOURCE_CONCURRENCY: usize = 16;
+
+/// What to collect and how to reach AWS for one account.
+pub struct Collector<'a> {
+    /// SDK configuration holding the account's credentials (see [`session`]).
+    pub config: &'a SdkConfig,
+    pub account_id: &'a str,
+    pub regions: &'a [String],
+    /// Path-style S3 addressing, needed by emulators on an IP endpoint.
+    pub s3_path_style: bool,
+    pub recorder: &'a CallRecorder,
+}
+
+impl Collector<'_> {
+    /// Reads every fact in `needs`, services and regions concurrently.
+    pub async fn collect(&self, needs: &BTreeSet<Need>) -> AccountSnapshot {
+        let mut snap = AccountSnapshot::new(self.account_id, self.regions);
+        let (iam, s3, trails, regional) = tokio::join!(
+            iam::collect(self, needs),
+            s3::collect(self, needs),
+            cloudtrail::collect(self, needs),
+            futures::future::join_all(self.regions.iter().map(|region| async move {
+                let (sgs, lbs, dbs) = tokio::join!(
+                    ec2::collect(self, region, needs),
+                    elbv2::collect(self, region, needs),
+                    rds::collect(self, region, needs)
+                );
+                (region.clone(), sgs, lbs, dbs)
+            })),
+        );
+        snap.iam = iam;
+        if let Some(b) = s3 {
+            snap.s3.buckets = b;
+        }
+        if let Some(t) = trails {
+            snap.cloudtrail = t;
+        }
+        for (region, sgs, lbs, dbs) in regional {
+            let facts = snap.regional.entry(region).or_default();
+            if let Some(v) = sgs {
+                facts.security_groups = v;
+            }
+            if let Some(v) = lbs {
+                facts.load_balancers = v;
+            }
+            if let Some(v) = dbs {
+                facts.db_instances = v;
+            }
+        }
+        snap
+    }
+}
+
+/// Classifies an SDK error into the bounded [`ErrorKind`] set, with a message for people.
+///
+/// An operation an emulator lacks answers HTTP 404/405/500/501 with an HTML body: without an AWS
+/// error code such an answer is "not supported by the endpoint", never a finding.
+pub(crate) fn classify<E>(err: &SdkError<E, HttpResponse>) -> (ErrorKind, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match err {
+        SdkError::TimeoutError(_) => (
+            ErrorKind::Timeout,
+            short(DisplayErrorContext(err).to_string()),
+        ),
+        SdkError::DispatchFailure(d) => {
+            let kind = if d.is_timeout() {
+                ErrorKind::Timeout
+            } else {
+                ErrorKind::Other
+            };
+            (kind, short(DisplayErrorContext(err).to_string()))
+        }
+        _ => {
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            match err.code() {
+                Some(code) => {
+                    let message = match err.message() {
+                        Some(m) if !m.is_empty() => format!("{code}: {m}"),
+                        _ => code.to_owned(),
+                    };
+                    (kind_of_code(code, status), short(message))
+                }
+                None => match status {
+                    Some(s @ (404 | 405 | 500 | 501)) => (
+                        ErrorKind::NotSupported,
+                        format!("HTTP {s} without an AWS error code"),
+                    ),
+                    Some(429) => (ErrorKind::Throttled, "HTTP 429".to_owned()),
+                    Some(403) => (
+                        ErrorKind::AccessDenied,
+                        "HTTP 403 without an AWS error code".to_owned(),
+                    ),
+                    _ => (
+                        ErrorKind::Other,
+                        short(DisplayErrorContext(err).to_string()),
+                    ),
+                },
+            }
+        }
+    }
+}
+
+fn kind_of_code(code: &str, status: Option<u16>) -> ErrorKind {
+    match code {
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "AuthorizationError"
+        | "AuthorizationErrorException"
+        | "UnauthorizedAccess"
+        | "InvalidClientTokenId"
+        | "UnrecognizedClientException"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "AllAccessDisabled" => ErrorKind::AccessDenied,
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException"
+        | "SlowDown"
+        | "RequestThrottled"
+        | "RequestThrottledException"
+        | "ProvisionedThroughputExceededException"
+        | "PriorRequestNotComplete"
+        | "BandwidthLimitExceeded" => ErrorKind::Throttled,
+        "NotImplemented"
+        | "InvalidAction"
+        | "UnknownOperationException"
+        | "UnsupportedOperation"
+        | "OptInRequired"
+        | "SubscriptionRequiredException" => ErrorKind::NotSupported,
+        "RequestTimeout" | "RequestTimeoutException" => ErrorKind::Timeout,
+        _ if code.contains("AccessDenied") => ErrorKind::AccessDenied,
+        _ if status == Some(429) => ErrorKind::Throttled,
+        _ => ErrorKind::Other,
+    }
+}
+
+fn short(mut s: String) -> String {
+    const MAX: usize = 400;
+    if s.len() > MAX {
+        let mut cut = MAX;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+/// Makes one call, counts it, and turns its error into a [`FactError`].
+pub(crate) async fn call<T, E>(
+    rec: &CallRecorder,
+    service: &'static str,
+    operation: &'static str,
+    region: Option<&str>,
+    fut: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Fact<T>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    call_or_absent(rec, service, operation, region, &[], fut)
+        .await
+        .and_then(|v| {
+            v.ok_or_else(|| {
+                FactError::new(
+                    service,
+                    operation,
+                    region,
+                    ErrorKind::Other,
+                    "unexpected absent answer",
+                )
+            })
+        })
+}
+
+/// Makes one call where some error codes mean "nothing configured" (e.g. a bucket without an
+/// encryption configuration): those give `Ok(None)` and count as `not_found`.
+pub(crate) async fn call_or_absent<T, E>(
+    rec: &CallRecorder,
+    service: &'static str,
+    operation: &'static str,
+    region: Option<&str>,
+    absent_codes: &[&str],
+    fut: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Fact<Option<T>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match fut.await {
+        Ok(v) => {
+            rec.record(service, operation, Outcome::Ok);
+            Ok(Some(v))
+        }
+        Err(e) if e.code().is_some_and(|c| absent_codes.contains(&c)) => {
+            rec.record(service, operation, Outcome::NotFound);
+            Ok(None)
+        }
+        Err(e) => Err(failed(rec, service, operation, region, &e)),
+    }
+}
+
+/// Counts a failed call and describes it as a [`FactError`].
+fn failed<E>(
+    rec: &CallRecorder,
+    service: &'static str,
+    operation: &'static str,
+    region: Option<&str>,
+    err: &SdkError<E, HttpResponse>,
+) -> FactError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let (kind, message) = classify(err);
+    rec.record(service, operation, Outcome::Error(kind));
+    tracing::debug!(service, operation, region, kind = kind.as_str(), %message, "AWS call failed");
+    let e = FactError::new(service, operation, region, kind, message);
+    rec.error(&e);
+    e
+}
+
+/// Reads every page of a paginated operation, counting each page as a call. A failure on any page
+/// fails the whole fact: a partial list would look like a complete one.
+pub(crate) async fn pages<P, E>(
+    rec: &CallRecorder,
+    service: &'static str,
+    operation: &'static str,
+    region: Option<&str>,
+    mut stream: PaginationStream<Result<P, SdkError<E, HttpResponse>>>,
+) -> Fact<Vec<P>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let mut out = Vec::new();
+    while let Some(page) = stream.next().await {
+        match page {
+            Ok(p) => {
+                rec.record(service, operation, Outcome::Ok);
+                out.push(p);
+            }
+            Err(e) => return Err(failed(rec, service, operation, region, &e)),
+        }
+    }
+    Ok(out)
+}
+
+/// Whether any of the needs is wanted.
+pub(crate) fn wants(needs: &BTreeSet<Need>, any: &[Need]) -> bool {
+    any.iter().any(|n| needs.contains(n))
+}

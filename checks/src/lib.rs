@@ -1,0 +1,29 @@
+//! The audit engine of maturity-agent: it reads an AWS account's configuration once, judges it with
+//! pure checks, and scores the account's maturity per practice on the OWASP DSOMM levels.
+//!
+//! # Layout
+//! - [`collect`]: all AWS I/O. One collector per service reads the facts that the enabled checks need
+//!   into an [`snapshot::AccountSnapshot`], counting every call ([`facts::CallRecorder`]) and keeping
+//!   every failed read as a typed [`facts::FactError`].
+//! - [`checks`]: one module per check, named `<service>_<resource>_<state>`; each is a pure function
+//!   from the snapshot to [`model::Verdict`]s. [`catalog::CATALOG`] lists them with their metadata.
+//! - [`dsomm`]: the maturity-model activities the checks prove, verified against the model's data.
+//! - [`scoring`]: the DSOMM level and score per practice and per account.
+//! - [`audit`]: one account end to end (collect → evaluate → score) into a [`report::AccountReport`].
+//!
+//! Invariants: checks never do I/O; an API error is never a `pass` or a `fail`, only `unknown` with
+//! the call and the error named; nothing here knows about HTTP serving, Prometheus or the CLI.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod catalog;
+pub mod checks;
+pub mod collect;
+pub mod dsomm;
+pub mod facts;
+pub mod model;
+pub mod policy;
+pub mod report;
+pub mod scoring;
+pub mod settings;
+pub mod snapshot;

@@ -1,0 +1,211 @@
+//! IAM policy documents: parsing the JSON grammar (single values or lists, `Action`/`NotAction`) and
+//! the questions the checks ask of them.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A parsed policy document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyDocument {
+    pub statements: Vec<Statement>,
+}
+
+/// One statement. Single strings are normalised to one-element lists.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Statement {
+    pub sid: Option<String>,
+    pub allow: bool,
+    pub actions: Vec<String>,
+    pub not_actions: Vec<String>,
+    pub resources: Vec<String>,
+    pub not_resources: Vec<String>,
+    pub has_condition: bool,
+}
+
+impl Statement {
+    /// `Allow` of every action (`*` or `*:*`) on every resource (`*`).
+    pub fn is_full_admin(&self) -> bool {
+        self.allow
+            && self.not_actions.is_empty()
+            && self.actions.iter().any(|a| a == "*" || a == "*:*")
+            && self.resources.iter().any(|r| r == "*")
+    }
+
+    /// A short label for a reason: the Sid if present, else the statement's 1-based position.
+    pub fn label(&self, index: usize) -> String {
+        match &self.sid {
+            Some(sid) if !sid.is_empty() => format!("statement \"{sid}\""),
+            _ => format!("statement {}", index + 1),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawDocument {
+    #[serde(rename = "Statement")]
+    statement: Option<Value>,
+}
+
+/// Why a document could not be understood.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PolicyError {
+    #[error("is not valid JSON: {0}")]
+    Json(String),
+    #[error("has no Statement")]
+    NoStatement,
+    #[error("{0}")]
+    Shape(String),
+}
+
+impl PolicyDocument {
+    /// Parses a document as IAM returns it: URL-encoded JSON (as in `GetAccountAuthorizationDetails`)
+    /// or plain JSON.
+    pub fn parse(text: &str) -> Result<Self, PolicyError> {
+        let decoded;
+        let json = if text.trim_start().starts_with('{') {
+            text
+        } else {
+            decoded = percent_encoding::percent_decode_str(text)
+                .decode_utf8()
+                .map_err(|e| PolicyError::Json(format!("URL-encoded text is not UTF-8: {e}")))?;
+            &decoded
+        };
+        let raw: RawDocument =
+            serde_json::from_str(json).map_err(|e| PolicyError::Json(e.to_string()))?;
+        let statements = match raw.statement {
+            None => return Err(PolicyError::NoStatement),
+            Some(Value::Array(items)) => items,
+            Some(obj @ Value::Object(_)) => vec![obj],
+            Some(_) => {
+                return Err(PolicyError::Shape(
+                    "Statement is neither an object nor a list".into(),
+                ))
+            }
+        };
+        let statements = statements
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                parse_statement(s)
+                    .map_err(|e| PolicyError::Shape(format!("statement {}: {e}", i + 1)))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(PolicyDocument { statements })
+    }
+
+    /// The statements that allow every action on every resource, with their labels.
+    pub fn full_admin_statements(&self) -> Vec<String> {
+        self.statements
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_full_admin())
+            .map(|(i, s)| s.label(i))
+            .collect()
+    }
+}
+
+fn parse_statement(v: &Value) -> Result<Statement, String> {
+    let obj = v.as_object().ok_or("is not an object")?;
+    let effect = obj
+        .get("Effect")
+        .and_then(Value::as_str)
+        .ok_or("has no Effect")?;
+    let allow = match effect {
+        "Allow" => true,
+        "Deny" => false,
+        other => return Err(format!("has Effect \"{other}\", expected Allow or Deny")),
+    };
+    Ok(Statement {
+        sid: obj.get("Sid").and_then(Value::as_str).map(str::to_owned),
+        allow,
+        actions: strings(obj.get("Action"), "Action")?,
+        not_actions: strings(obj.get("NotAction"), "NotAction")?,
+        resources: strings(obj.get("Resource"), "Resource")?,
+        not_resources: strings(obj.get("NotResource"), "NotResource")?,
+        has_condition: obj
+            .get("Condition")
+            .is_some_and(|c| c.as_object().is_some_and(|m| !m.is_empty())),
+    })
+}
+
+fn strings(v: Option<&Value>, key: &str) -> Result<Vec<String>, String> {
+    match v {
+        None => Ok(vec![]),
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("{key} holds a non-string value"))
+            })
+            .collect(),
+        Some(_) => Err(format!("{key} is neither a string nor a list of strings")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Single values and lists both parse; `*` on `*` is full admin, `s3:*` is not.
+    #[test]
+    fn parses_single_values_and_lists() {
+        let d = PolicyDocument::parse(
+            r#"{"Version":"2012-10-17","Statement":[
+                {"Sid":"All","Effect":"Allow","Action":"*","Resource":"*"},
+                {"Effect":"Allow","Action":["s3:*"],"Resource":["*"]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(d.statements.len(), 2);
+        assert_eq!(
+            d.full_admin_statements(),
+            vec!["statement \"All\"".to_owned()]
+        );
+    }
+
+    /// IAM's URL-encoded form decodes; a single statement object is accepted.
+    #[test]
+    fn decodes_url_encoded_documents() {
+        let enc = "%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%3A%2A%22%2C%22Resource%22%3A%22%2A%22%7D%7D";
+        let d = PolicyDocument::parse(enc).unwrap();
+        assert_eq!(d.full_admin_statements(), vec!["statement 1".to_owned()]);
+    }
+
+    /// Deny, NotAction and scoped resources are not full admin.
+    #[test]
+    fn deny_and_not_action_are_not_full_admin() {
+        let d = PolicyDocument::parse(
+            r#"{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*"},
+                {"Effect":"Allow","NotAction":"iam:*","Resource":"*"},
+                {"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b/*"}]}"#,
+        )
+        .unwrap();
+        assert!(d.full_admin_statements().is_empty());
+    }
+
+    /// Malformed documents say what is wrong and where.
+    #[test]
+    fn malformed_documents_name_the_problem() {
+        assert!(matches!(
+            PolicyDocument::parse("{not json"),
+            Err(PolicyError::Json(_))
+        ));
+        assert_eq!(
+            PolicyDocument::parse(r#"{"Version":"2012-10-17"}"#),
+            Err(PolicyError::NoStatement)
+        );
+        assert_eq!(
+            PolicyDocument::parse(r#"{"Statement":[{"Effect":"Maybe","Action":"*"}]}"#)
+                .unwrap_err()
+                .to_string(),
+            "statement 1: has Effect \"Maybe\", expected Allow or Deny"
+        );
+        assert_eq!(
+            PolicyDocument::parse(r#"{"Statement":{"Effect":"Allow","Action":3}}"#)
+                .unwrap_err()
+                .to_string(),
+            "statement 1: Action is neither a string nor a list of strings"
+        );
+    }
+}

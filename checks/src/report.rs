@@ -1,0 +1,93 @@
+//! The report of an audit: what `audit --format json` prints and what later runs compare against.
+//! The format is documented in `docs/report-format.md`; `schema_version` changes when a field's
+//! meaning does.
+
+use crate::facts::{ApiCallCount, FactError};
+use crate::model::{Practice, Severity, Status, Verdict};
+use crate::scoring::PracticeScore;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub agent_version: String,
+    pub started_at: DateTime<Utc>,
+    pub duration_seconds: f64,
+    pub accounts: Vec<AccountReport>,
+}
+
+/// Whether an account could be audited at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// Audited; individual facts may still have failed (see `errors`).
+    Audited,
+    /// Not audited: the role could not be assumed, or the account's time limit ran out.
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountReport {
+    pub account_id: String,
+    pub account_name: String,
+    pub status: AccountStatus,
+    /// Why the account could not be audited (only when `status` is `failed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub regions: Vec<String>,
+    /// Minimum of the practice levels; `None` when the account was not audited.
+    pub level: Option<u8>,
+    pub confirmed_level: Option<u8>,
+    pub unconfirmed: bool,
+    pub practices: Vec<PracticeScore>,
+    pub checks: Vec<CheckResult>,
+    /// Every fact that could not be read, once each.
+    pub errors: Vec<FactError>,
+    pub api_calls: Vec<ApiCallCount>,
+    pub duration_seconds: f64,
+}
+
+/// A check's result for one account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub practice: Practice,
+    pub level: u8,
+    pub severity: Severity,
+    pub dsomm_activity: DsommRef,
+    pub status: Status,
+    pub remediation: String,
+    pub verdicts: Vec<Verdict>,
+}
+
+impl CheckResult {
+    pub fn failing(&self) -> impl Iterator<Item = &Verdict> {
+        self.verdicts.iter().filter(|v| v.status == Status::Fail)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DsommRef {
+    pub uuid: String,
+    pub name: String,
+    pub level: u8,
+}
+
+impl Report {
+    pub fn account(&self, id: &str) -> Option<&AccountReport> {
+        self.accounts.iter().find(|a| a.account_id == id)
+    }
+}
+
+impl AccountReport {
+    pub fn check(&self, id: &str) -> Option<&CheckResult> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+    pub fn practice(&self, p: Practice) -> Option<&PracticeScore> {
+        self.practices.iter().find(|s| s.practice == p)
+    }
+}
