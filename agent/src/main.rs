@@ -1,1 +1,186 @@
-fn main() {}
+//! `maturity-agent`: audits AWS accounts for infrastructure security practices and scores their
+//! DevSecOps maturity on the OWASP DSOMM levels. This binary is thin: it parses the command line and
+//! the config (exit 64 on a bad config) and hands over to the `maturity-checks` engine.
+#![forbid(unsafe_code)]
+
+mod config;
+mod output;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use config::Config;
+use maturity_checks::audit::{self, Options, Target};
+use maturity_checks::catalog;
+use maturity_checks::collect::session::{self, AwsOptions};
+use maturity_checks::report::AccountStatus;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Exit code of a configuration error (EX_USAGE of sysexits.h).
+const EXIT_CONFIG: u8 = 64;
+/// Exit code of an audit in which at least one account could not be audited.
+const EXIT_ACCOUNT_FAILED: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "maturity-agent",
+    version,
+    about = "Audits AWS accounts and scores their DevSecOps maturity (OWASP DSOMM)"
+)]
+struct Cli {
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Audit every configured account once and print the report.
+    Audit {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List the check catalog with practice, level and DSOMM activity.
+    Checks {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Validate a config file and exit (0 when valid, 64 when not).
+    Validate {
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,maturity_checks=info,maturity_agent=info")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
+    Config::load(path).map_err(|e| {
+        eprintln!("maturity-agent: {e}");
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match cli.command {
+        Command::Checks { format } => {
+            match format {
+                Format::Table => print!("{}", output::catalog_table(catalog::CATALOG)),
+                Format::Json => {
+                    let metas: Vec<_> = catalog::CATALOG.iter().map(|c| c.meta).collect();
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&metas).expect("catalog serialises")
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Validate { config } => match load(&config) {
+            Ok(c) => {
+                println!(
+                    "{}: valid ({} accounts, {} regions)",
+                    config.display(),
+                    c.accounts.len(),
+                    c.regions().len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Command::Audit { config, format } => {
+            let config = match load(&config) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let report = run_audit(&config).await;
+            match format {
+                Format::Table => print!("{}", output::report_table(&report)),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("report serialises")
+                ),
+            }
+            if report
+                .accounts
+                .iter()
+                .any(|a| a.status == AccountStatus::Failed)
+            {
+                ExitCode::from(EXIT_ACCOUNT_FAILED)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}
+
+async fn run_audit(config: &Config) -> maturity_checks::report::Report {
+    let regions = config.regions();
+    let aws = AwsOptions {
+        home_region: regions[0].clone(),
+        endpoint_url: config.aws.endpoint_url.as_ref().map(|u| u.0.clone()),
+        call_timeout: Duration::from_secs(config.aws.call_timeout_seconds),
+        max_attempts: config.aws.max_attempts,
+    };
+    let base = session::base_config(&aws).await;
+    let targets: Vec<Target> = config
+        .accounts
+        .iter()
+        .map(|a| {
+            let a = a.get_ref();
+            Target {
+                account_id: a.id.get_ref().0.clone(),
+                account_name: a.name.clone(),
+                role_arn: a.role_arn.as_ref().map(|r| r.get_ref().0.clone()),
+                external_id: a.external_id.clone(),
+            }
+        })
+        .collect();
+    let opts = Options {
+        regions,
+        settings: config.checks.settings.clone(),
+        checks: catalog::enabled(&config.disabled()),
+        s3_path_style: aws.endpoint_url.is_some(),
+        account_timeout: Duration::from_secs(config.audit.account_timeout_seconds),
+    };
+    tracing::info!(
+        accounts = targets.len(),
+        checks = opts.checks.len(),
+        "audit started"
+    );
+    let report =
+        audit::audit_all(&base, &targets, &opts, config.audit.max_concurrent_accounts).await;
+    tracing::info!(duration_seconds = report.duration_seconds, "audit finished");
+    report
+}

@@ -137,3 +137,28 @@ pub async fn audit_account(base: &SdkConfig, target: &Target, opts: &Options) ->
     report.duration_seconds = started.elapsed().as_secs_f64();
     report
 }
+
+/// Audits every target, at most `concurrency` accounts at once, and returns the reports in the
+/// targets' order. One account failing never stops the others.
+pub async fn audit_all(
+    base: &SdkConfig,
+    targets: &[Target],
+    opts: &Options,
+    concurrency: usize,
+) -> crate::report::Report {
+    use futures::stream::{self, StreamExt};
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+    let accounts = stream::iter(targets)
+        .map(|t| audit_account(base, t, opts))
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    crate::report::Report {
+        schema_version: crate::report::SCHEMA_VERSION,
+        agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at,
+        duration_seconds: started.elapsed().as_secs_f64(),
+        accounts,
+    }
+}

@@ -1,1 +1,24 @@
+//! Test harness of maturity-agent against real components: the moto server (AWS emulator), the
+//! demo organization seeder, the agent binary, and a fault-injecting endpoint.
+//!
+//! # Layout
+//! - [`moto`]: starts moto on a free loopback port through `scripts/moto-server` and stops it on drop
+//!   (the script also stops it when the test process dies).
+//! - [`seed`]: builds the demo organization through the real AWS SDK: a management account, and
+//!   member accounts of distinct maturity reached through STS AssumeRole.
+//! - [`agent`]: finds and runs the `maturity-agent` binary.
+//! - [`fault`]: an HTTP endpoint on loopback that answers every request with one canned failure.
+#![forbid(unsafe_code)]
 
+pub mod agent;
+pub mod fault;
+pub mod moto;
+pub mod seed;
+
+/// The project's root directory.
+pub fn project_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_owned()
+}

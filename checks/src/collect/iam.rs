@@ -277,8 +277,14 @@ async fn authorization(
                 .iter()
                 .find(|v| v.is_default_version() || v.version_id() == p.default_version_id())
                 .and_then(|v| v.document().map(str::to_owned));
+            // Some endpoints omit PolicyName here; the ARN's last segment is the name.
+            let name = p
+                .policy_name()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or_default())
+                .to_owned();
             d.policies.push(ManagedPolicy {
-                name: p.policy_name().unwrap_or_default().to_owned(),
+                name,
                 customer_managed: !arn.contains(":iam::aws:policy/"),
                 arn,
                 attachment_count: p.attachment_count().unwrap_or(0),

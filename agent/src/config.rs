@@ -1,0 +1,395 @@
+//! The agent's TOML configuration. Every key is documented in `config.example.toml`; unknown keys
+//! are refused, and every error names the key and the line.
+
+use maturity_checks::catalog;
+use maturity_checks::settings::Settings;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// A configuration that could not be used, with where and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub aws: AwsConfig,
+    #[serde(default)]
+    pub audit: AuditConfig,
+    /// The accounts to audit (at least one).
+    #[serde(default)]
+    pub accounts: Vec<Spanned<AccountConfig>>,
+    #[serde(default)]
+    pub checks: ChecksConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsConfig {
+    /// Regions to audit; the first one is also used for global services and STS.
+    pub regions: Spanned<Vec<Region>>,
+    /// Send every AWS call to this URL instead of AWS (an emulator such as moto). Turns on
+    /// path-style S3 addressing.
+    pub endpoint_url: Option<EndpointUrl>,
+    /// Time limit of one API call, retries included, in seconds.
+    pub call_timeout_seconds: u64,
+    /// Attempts per API call (adaptive retry with backoff on throttling).
+    pub max_attempts: u32,
+}
+
+impl Default for AwsConfig {
+    fn default() -> Self {
+        AwsConfig {
+            regions: Spanned::new(0..0, vec![Region("us-east-1".into())]),
+            endpoint_url: None,
+            call_timeout_seconds: 30,
+            max_attempts: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// How many accounts are audited at once.
+    pub max_concurrent_accounts: usize,
+    /// Time limit of one account's audit, in seconds; past it the account is reported as failed.
+    pub account_timeout_seconds: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            max_concurrent_accounts: 4,
+            account_timeout_seconds: 600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// The 12-digit account id.
+    pub id: Spanned<AccountId>,
+    /// A name for people (reports, metrics).
+    pub name: String,
+    /// The role to assume in the account; omit to audit with the agent's own credentials.
+    pub role_arn: Option<Spanned<RoleArn>>,
+    /// The external id the role's trust policy requires.
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChecksConfig {
+    /// Check ids not to run (see `maturity-agent checks`).
+    pub disabled: Vec<Spanned<String>>,
+    /// Thresholds of the checks.
+    pub settings: Settings,
+}
+
+/// A 12-digit AWS account id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct AccountId(pub String);
+
+impl TryFrom<String> for AccountId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(AccountId(s))
+        } else {
+            Err(format!("account id \"{s}\" is not 12 digits"))
+        }
+    }
+}
+
+/// An AWS region name such as `eu-west-1`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Region(pub String);
+
+impl TryFrom<String> for Region {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split('-').collect();
+        let ok = parts.len() >= 3
+            && parts.iter().all(|p| {
+                !p.is_empty()
+                    && p.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            })
+            && parts
+                .last()
+                .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+        if ok {
+            Ok(Region(s))
+        } else {
+            Err(format!(
+                "\"{s}\" is not an AWS region name (like eu-west-1)"
+            ))
+        }
+    }
+}
+
+/// An IAM role ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct RoleArn(pub String);
+
+impl RoleArn {
+    pub fn account(&self) -> &str {
+        self.0.split(':').nth(4).unwrap_or_default()
+    }
+}
+
+impl TryFrom<String> for RoleArn {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[2] == "iam"
+            && parts[4].len() == 12
+            && parts[4].bytes().all(|b| b.is_ascii_digit())
+            && parts[5].starts_with("role/")
+            && parts[5].len() > 5;
+        if ok {
+            Ok(RoleArn(s))
+        } else {
+            Err(format!(
+                "\"{s}\" is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+            ))
+        }
+    }
+}
+
+/// An http(s) URL.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct EndpointUrl(pub String);
+
+impl TryFrom<String> for EndpointUrl {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if (s.starts_with("http://") || s.starts_with("https://")) && s.len() > 8 {
+            Ok(EndpointUrl(s.trim_end_matches('/').to_owned()))
+        } else {
+            Err(format!(
+                "endpoint_url \"{s}\" is not an http:// or https:// URL"
+            ))
+        }
+    }
+}
+
+fn line_of(source: &str, offset: usize) -> usize {
+    source[..offset.min(source.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        })
+    }
+
+    /// Parses and validates config text; the error names the key and the line.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| format!("line {}: ", line_of(text, s.start)))
+                .unwrap_or_default();
+            format!("{line}{}", e.message())
+        })?;
+        let at = |span: std::ops::Range<usize>| format!("line {}", line_of(text, span.start));
+        if config.aws.regions.get_ref().is_empty() {
+            return Err(format!(
+                "{}: aws.regions is empty; name at least one region",
+                at(config.aws.regions.span())
+            ));
+        }
+        if config.accounts.is_empty() {
+            return Err("no [[accounts]] configured; add at least one account to audit".into());
+        }
+        if config.aws.call_timeout_seconds == 0 || config.audit.account_timeout_seconds == 0 {
+            return Err(
+                "aws.call_timeout_seconds and audit.account_timeout_seconds must be above 0".into(),
+            );
+        }
+        if config.audit.max_concurrent_accounts == 0 || config.aws.max_attempts == 0 {
+            return Err(
+                "audit.max_concurrent_accounts and aws.max_attempts must be at least 1".into(),
+            );
+        }
+        for (i, a) in config.accounts.iter().enumerate() {
+            let acc = a.get_ref();
+            if let Some(role) = &acc.role_arn {
+                if role.get_ref().account() != acc.id.get_ref().0 {
+                    return Err(format!(
+                        "{}: accounts[{i}].role_arn {} is in account {}, not in the account's id {}",
+                        at(role.span()),
+                        role.get_ref().0,
+                        role.get_ref().account(),
+                        acc.id.get_ref().0
+                    ));
+                }
+            }
+            if acc.name.trim().is_empty() {
+                return Err(format!("{}: accounts[{i}].name is empty", at(a.span())));
+            }
+            if let Some(j) = config.accounts[..i]
+                .iter()
+                .position(|b| b.get_ref().id.get_ref() == acc.id.get_ref())
+            {
+                return Err(format!(
+                    "{}: accounts[{i}].id {} repeats accounts[{j}].id",
+                    at(acc.id.span()),
+                    acc.id.get_ref().0
+                ));
+            }
+        }
+        for d in &config.checks.disabled {
+            if catalog::find(d.get_ref()).is_none() {
+                return Err(format!(
+                    "{}: checks.disabled names \"{}\", which is not a check (see `maturity-agent checks`)",
+                    at(d.span()),
+                    d.get_ref()
+                ));
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn regions(&self) -> Vec<String> {
+        self.aws
+            .regions
+            .get_ref()
+            .iter()
+            .map(|r| r.0.clone())
+            .collect()
+    }
+
+    pub fn disabled(&self) -> Vec<String> {
+        self.checks
+            .disabled
+            .iter()
+            .map(|d| d.get_ref().clone())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[aws]
+regions = ["eu-west-1", "us-east-1"]
+
+[[accounts]]
+id = "111111111111"
+name = "prod"
+role_arn = "arn:aws:iam::111111111111:role/audit"
+external_id = "xyz"
+
+[checks]
+disabled = ["iam_root_mfa_enabled"]
+[checks.settings]
+rds_min_backup_retention_days = 14
+"#;
+
+    /// The example config shipped with the project parses.
+    #[test]
+    fn example_config_parses() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../config.example.toml"
+        ))
+        .unwrap();
+        let c = Config::parse(&text).unwrap_or_else(|e| panic!("config.example.toml: {e}"));
+        assert!(!c.accounts.is_empty());
+    }
+
+    #[test]
+    fn good_config_parses_with_defaults() {
+        let c = Config::parse(GOOD).unwrap();
+        assert_eq!(c.regions(), vec!["eu-west-1", "us-east-1"]);
+        assert_eq!(c.checks.settings.rds_min_backup_retention_days, 14);
+        assert_eq!(c.checks.settings.admin_ports, vec![22, 3389]);
+        assert_eq!(c.audit.max_concurrent_accounts, 4);
+        assert_eq!(c.disabled(), vec!["iam_root_mfa_enabled"]);
+    }
+
+    fn err(text: &str) -> String {
+        Config::parse(text).unwrap_err()
+    }
+
+    /// Each broken config is refused with the line and the key or value at fault.
+    #[test]
+    fn broken_configs_name_key_and_line() {
+        assert_eq!(err(&GOOD.replace("regions", "regoins")), "line 3: unknown field `regoins`, expected one of `regions`, `endpoint_url`, `call_timeout_seconds`, `max_attempts`");
+        assert_eq!(
+            err(&GOOD.replace("\"111111111111\"", "\"1111\"")),
+            "line 6: account id \"1111\" is not 12 digits"
+        );
+        assert_eq!(
+            err(&GOOD.replace("\"eu-west-1\"", "\"europe\"")),
+            "line 3: \"europe\" is not an AWS region name (like eu-west-1)"
+        );
+        assert_eq!(
+            err(&GOOD.replace("role/audit", "user/audit")),
+            "line 8: \"arn:aws:iam::111111111111:user/audit\" is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+        );
+        assert_eq!(
+            err(&GOOD.replace("iam::111111111111:role", "iam::222222222222:role")),
+            "line 8: accounts[0].role_arn arn:aws:iam::222222222222:role/audit is in account 222222222222, not in the account's id 111111111111"
+        );
+        assert_eq!(
+            err(&GOOD.replace("iam_root_mfa_enabled", "iam_root_mfa")),
+            "line 12: checks.disabled names \"iam_root_mfa\", which is not a check (see `maturity-agent checks`)"
+        );
+        assert_eq!(
+            err(&GOOD.replace(
+                "rds_min_backup_retention_days = 14",
+                "rds_min_backup_retention_days = \"a week\""
+            )),
+            "line 14: invalid type: string \"a week\", expected u16"
+        );
+        assert_eq!(
+            err("[aws]\nregions = []\n[[accounts]]\nid=\"111111111111\"\nname=\"x\"\n"),
+            "line 2: aws.regions is empty; name at least one region"
+        );
+        assert_eq!(
+            err("[aws]\nregions = [\"us-east-1\"]\n"),
+            "no [[accounts]] configured; add at least one account to audit"
+        );
+        let dup = format!("{GOOD}\n[[accounts]]\nid = \"111111111111\"\nname = \"again\"\n");
+        assert_eq!(
+            err(&dup),
+            "line 17: accounts[1].id 111111111111 repeats accounts[0].id"
+        );
+        assert!(err("[aws\n").starts_with("line 1: "), "{}", err("[aws\n"));
+    }
+}

@@ -1,0 +1,89 @@
+//! A moto server for one test (or the demo), on a free loopback port.
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running moto server; stopped (SIGTERM to the script, which stops moto) when dropped.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free loopback port")
+}
+
+impl Moto {
+    /// Starts moto and waits until it accepts connections. Panics, saying how to install it, when
+    /// moto is missing: a test never passes or skips without its emulator.
+    pub fn start() -> Moto {
+        let script = crate::project_root().join("scripts/moto-server");
+        for _attempt in 0..3 {
+            let port = free_port();
+            let log = std::env::temp_dir().join(format!("moto-{port}.log"));
+            let mut child = Command::new("bash")
+                .arg(&script)
+                .args([
+                    "run",
+                    "--port",
+                    &port.to_string(),
+                    "--parent",
+                    &std::process::id().to_string(),
+                ])
+                .args(["--log", log.to_str().unwrap_or("/dev/null")])
+                .stdin(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                if let Some(status) = child.try_wait().expect("wait for moto-server") {
+                    let mut err = String::new();
+                    if let Some(mut s) = child.stderr.take() {
+                        let _ = std::io::Read::read_to_string(&mut s, &mut err);
+                    }
+                    if status.code() == Some(127) {
+                        panic!("moto is not installed: {err}\nInstall it with: scripts/moto-server install");
+                    }
+                    eprintln!(
+                        "moto-server exited early ({status}): {err}; retrying on another port"
+                    );
+                    break;
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Moto {
+                        child,
+                        port,
+                        endpoint: format!("http://127.0.0.1:{port}"),
+                    };
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    panic!(
+                        "moto did not accept connections on port {port} within 60 s (log: {})",
+                        log.display()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        panic!("moto could not be started (three attempts)");
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        use nix::sys::signal::{kill, Signal};
+        use nix::unistd::Pid;
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+}
