@@ -11,9 +11,11 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// How often and how long to wait for IAM to generate the credential report.
+/// How often and how long to wait for IAM to generate the credential report: the first poll comes
+/// soon (small accounts take well under a second), later ones back off to a few seconds.
 const REPORT_POLLS: u32 = 15;
-const REPORT_POLL_INTERVAL: Duration = Duration::from_secs(2);
+const REPORT_FIRST_POLL: Duration = Duration::from_millis(250);
+const REPORT_MAX_POLL_INTERVAL: Duration = Duration::from_secs(4);
 
 pub(super) async fn collect(c: &Collector<'_>, needs: &BTreeSet<Need>) -> IamFacts {
     let mut facts = IamFacts::default();
@@ -82,6 +84,7 @@ async fn credential_report(
     client: &aws_sdk_iam::Client,
 ) -> Fact<Vec<CredentialReportRow>> {
     let mut polls = 0;
+    let mut wait = REPORT_FIRST_POLL;
     loop {
         let out = call(
             c.recorder,
@@ -104,7 +107,8 @@ async fn credential_report(
                 format!("the report was not ready after {polls} polls"),
             ));
         }
-        tokio::time::sleep(REPORT_POLL_INTERVAL).await;
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(REPORT_MAX_POLL_INTERVAL);
     }
     let out = call_or_absent(
         c.recorder,
