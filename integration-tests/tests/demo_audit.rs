@@ -1,15 +1,17 @@
 //! The one-shot audit end to end: moto in server mode, the demo organization seeded through the
 //! AWS SDK, and the `maturity-agent` binary auditing it through STS AssumeRole.
 
+use integration_tests::agent;
 use integration_tests::moto::Moto;
 use integration_tests::seed::{self, DemoOrg, Profile};
-use integration_tests::agent;
 use maturity_checks::model::Status;
 use maturity_checks::report::{AccountReport, AccountStatus, Report};
 
 async fn seeded() -> (Moto, DemoOrg, tempfile::TempDir, std::path::PathBuf) {
     let moto = Moto::start();
-    let org = seed::seed_demo(&moto.endpoint).await.expect("seed the demo organization");
+    let org = seed::seed_demo(&moto.endpoint)
+        .await
+        .expect("seed the demo organization");
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("demo.toml");
     std::fs::write(&config, org.config_toml()).expect("write config");
@@ -17,11 +19,16 @@ async fn seeded() -> (Moto, DemoOrg, tempfile::TempDir, std::path::PathBuf) {
 }
 
 fn check<'a>(a: &'a AccountReport, id: &str) -> &'a maturity_checks::report::CheckResult {
-    a.check(id).unwrap_or_else(|| panic!("{}: no result for {id}", a.account_name))
+    a.check(id)
+        .unwrap_or_else(|| panic!("{}: no result for {id}", a.account_name))
 }
 
 fn calls(a: &AccountReport, operation: &str) -> u64 {
-    a.api_calls.iter().filter(|c| c.operation == operation).map(|c| c.count).sum()
+    a.api_calls
+        .iter()
+        .filter(|c| c.operation == operation)
+        .map(|c| c.count)
+        .sum()
 }
 
 /// The demo organization audited by the binary: every account reaches the levels its profile was
@@ -30,22 +37,57 @@ fn calls(a: &AccountReport, operation: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_organization_reaches_its_designed_levels() {
     let (_moto, org, _dir, config) = seeded().await;
-    let out = agent::run(&["audit", "--config", config.to_str().unwrap(), "--format", "json"]);
-    assert!(out.status.success(), "audit failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = agent::run(&[
+        "audit",
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "audit failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Report = serde_json::from_slice(&out.stdout).expect("the JSON report parses");
     assert_eq!(report.accounts.len(), 3);
 
     for demo in &org.accounts {
-        let a = report.account(&demo.id).unwrap_or_else(|| panic!("{} missing from the report", demo.name));
-        assert_eq!(a.status, AccountStatus::Audited, "{}: {:?}", demo.name, a.error);
-        assert!(a.errors.is_empty(), "{}: unexpected read errors {:?}", demo.name, a.errors);
+        let a = report
+            .account(&demo.id)
+            .unwrap_or_else(|| panic!("{} missing from the report", demo.name));
+        assert_eq!(
+            a.status,
+            AccountStatus::Audited,
+            "{}: {:?}",
+            demo.name,
+            a.error
+        );
+        assert!(
+            a.errors.is_empty(),
+            "{}: unexpected read errors {:?}",
+            demo.name,
+            a.errors
+        );
         let (practices, account_level) = demo.expected_levels();
         for (practice, level) in practices {
-            let got = a.practices.iter().find(|p| p.practice.as_str() == practice).unwrap_or_else(|| panic!("{practice}"));
-            assert_eq!((practice, got.level, got.unconfirmed), (practice, level, false), "{}", demo.name);
+            let got = a
+                .practices
+                .iter()
+                .find(|p| p.practice.as_str() == practice)
+                .unwrap_or_else(|| panic!("{practice}"));
+            assert_eq!(
+                (practice, got.level, got.unconfirmed),
+                (practice, level, false),
+                "{}",
+                demo.name
+            );
         }
         assert_eq!(a.level, Some(account_level), "{} account level", demo.name);
-        assert!(a.check("iam_root_mfa_enabled").is_none(), "disabled check must not run");
+        assert!(
+            a.check("iam_root_mfa_enabled").is_none(),
+            "disabled check must not run"
+        );
 
         // Global facts are read once, regional ones once per region; nothing is repeated.
         assert_eq!(calls(a, "AssumeRole"), 1);
@@ -59,61 +101,130 @@ async fn demo_organization_reaches_its_designed_levels() {
         assert_eq!(calls(a, "DescribeDBInstances"), 2);
     }
 
-    let prod = report.account(&org.account(Profile::Production).id).unwrap();
+    let prod = report
+        .account(&org.account(Profile::Production).id)
+        .unwrap();
     for c in &prod.checks {
-        assert!(matches!(c.status, Status::Pass | Status::NotApplicable), "production {}: {:?}", c.id, c.verdicts);
+        assert!(
+            matches!(c.status, Status::Pass | Status::NotApplicable),
+            "production {}: {:?}",
+            c.id,
+            c.verdicts
+        );
     }
     // A multi-region trail in us-east-1 is read once even though both regions list it.
     assert_eq!(calls(prod, "GetTrailStatus"), 1);
     let elb = check(prod, "elbv2_listener_tls_only");
-    assert_eq!(elb.verdicts[0].reason, "Listener HTTP:80 of load balancer prod-web only redirects to HTTPS.");
+    assert_eq!(
+        elb.verdicts[0].reason,
+        "Listener HTTP:80 of load balancer prod-web only redirects to HTTPS."
+    );
     // Buckets in both regions are judged, each with its region.
     let enc = check(prod, "s3_bucket_default_encryption");
     assert_eq!(enc.verdicts.len(), 3);
-    assert!(enc.verdicts.iter().any(|v| v.region.as_deref() == Some("eu-west-1")), "{:?}", enc.verdicts);
+    assert!(
+        enc.verdicts
+            .iter()
+            .any(|v| v.region.as_deref() == Some("eu-west-1")),
+        "{:?}",
+        enc.verdicts
+    );
 
     let legacy = report.account(&org.account(Profile::Legacy).id).unwrap();
     let mfa = check(legacy, "iam_console_users_mfa_enabled");
     assert_eq!(mfa.status, Status::Fail);
     let failing: Vec<_> = mfa.failing().collect();
     assert_eq!(failing.len(), 1);
-    assert_eq!(failing[0].resource, format!("arn:aws:iam::{}:user/legacy-admin", legacy.account_id));
-    assert_eq!(failing[0].reason, "Console user legacy-admin has a password but no MFA device.");
+    assert_eq!(
+        failing[0].resource,
+        format!("arn:aws:iam::{}:user/legacy-admin", legacy.account_id)
+    );
+    assert_eq!(
+        failing[0].reason,
+        "Console user legacy-admin has a password but no MFA device."
+    );
     assert_eq!(
         check(legacy, "iam_policy_no_full_admin").failing().next().unwrap().reason,
         "Customer-managed policy god-mode allows every action on every resource (statement \"Everything\")."
     );
     let sg = check(legacy, "ec2_security_group_no_world_admin_ports");
     let sg_fail = sg.failing().next().expect("the SSH group fails");
-    assert!(sg_fail.reason.ends_with("(ssh-anywhere) allows 0.0.0.0/0 to port 22 (SSH)."), "{}", sg_fail.reason);
+    assert!(
+        sg_fail
+            .reason
+            .ends_with("(ssh-anywhere) allows 0.0.0.0/0 to port 22 (SSH)."),
+        "{}",
+        sg_fail.reason
+    );
     assert_eq!(sg_fail.region.as_deref(), Some("us-east-1"));
     assert_eq!(
-        check(legacy, "rds_instance_backup_retention").failing().next().unwrap().reason,
+        check(legacy, "rds_instance_backup_retention")
+            .failing()
+            .next()
+            .unwrap()
+            .reason,
         "DB instance legacy-db keeps automated backups for 1 days; at least 7 are required."
     );
     assert_eq!(
         check(legacy, "cloudtrail_multi_region_logging").verdicts[0].reason,
-        format!("Account {} has no multi-region trail that is logging: it has no trail.", legacy.account_id)
+        format!(
+            "Account {} has no multi-region trail that is logging: it has no trail.",
+            legacy.account_id
+        )
     );
-    assert_eq!(check(legacy, "s3_bucket_public_access_blocked").status, Status::Fail);
-    assert_eq!(check(legacy, "elbv2_listener_tls_only").status, Status::Fail);
+    assert_eq!(
+        check(legacy, "s3_bucket_public_access_blocked").status,
+        Status::Fail
+    );
+    assert_eq!(
+        check(legacy, "elbv2_listener_tls_only").status,
+        Status::Fail
+    );
     // The root keys check has nothing against it in the emulator, so legacy keeps identity level 1.
-    assert_eq!(check(legacy, "iam_root_access_keys_absent").status, Status::Pass);
+    assert_eq!(
+        check(legacy, "iam_root_access_keys_absent").status,
+        Status::Pass
+    );
 
     let sandbox = report.account(&org.account(Profile::Sandbox).id).unwrap();
-    assert_eq!(check(sandbox, "elbv2_listener_tls_only").status, Status::NotApplicable);
-    assert_eq!(check(sandbox, "rds_instance_backup_retention").status, Status::NotApplicable);
-    assert_eq!(check(sandbox, "iam_policy_no_full_admin").failing().next().unwrap().resource, format!("arn:aws:iam::{}:policy/sandbox-admin", sandbox.account_id));
+    assert_eq!(
+        check(sandbox, "elbv2_listener_tls_only").status,
+        Status::NotApplicable
+    );
+    assert_eq!(
+        check(sandbox, "rds_instance_backup_retention").status,
+        Status::NotApplicable
+    );
+    assert_eq!(
+        check(sandbox, "iam_policy_no_full_admin")
+            .failing()
+            .next()
+            .unwrap()
+            .resource,
+        format!("arn:aws:iam::{}:policy/sandbox-admin", sandbox.account_id)
+    );
 
     // The table names every account with its levels and the failing resources.
     let out = agent::run(&["audit", "--config", config.to_str().unwrap()]);
     assert!(out.status.success());
     let table = String::from_utf8(out.stdout).unwrap();
     let header = table.lines().next().unwrap();
-    assert!(header.starts_with("ACCOUNT") && header.contains("least_privilege"), "{table}");
-    let legacy_row = table.lines().find(|l| l.starts_with(&legacy.account_id)).expect("legacy row");
-    assert_eq!(legacy_row.split_whitespace().collect::<Vec<_>>()[1..], ["legacy", "0", "1", "0", "0", "0", "0", "0", "0"]);
-    assert!(table.contains("Console user legacy-admin has a password but no MFA device."), "{table}");
+    assert!(
+        header.starts_with("ACCOUNT") && header.contains("least_privilege"),
+        "{table}"
+    );
+    let legacy_row = table
+        .lines()
+        .find(|l| l.starts_with(&legacy.account_id))
+        .expect("legacy row");
+    assert_eq!(
+        legacy_row.split_whitespace().collect::<Vec<_>>()[1..],
+        ["legacy", "0", "1", "0", "0", "0", "0", "0", "0"]
+    );
+    assert!(
+        table.contains("Console user legacy-admin has a password but no MFA device."),
+        "{table}"
+    );
 }
 
 /// A broken config is refused before any audit with exit code 64 and a message naming the line.
@@ -121,14 +232,25 @@ async fn demo_organization_reaches_its_designed_levels() {
 fn broken_config_exits_64_naming_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.toml");
-    std::fs::write(&path, "[aws]\nregions = [\"us-east-1\"]\n\n[[accounts]]\nid = \"12345\"\nname = \"x\"\n").unwrap();
+    std::fs::write(
+        &path,
+        "[aws]\nregions = [\"us-east-1\"]\n\n[[accounts]]\nid = \"12345\"\nname = \"x\"\n",
+    )
+    .unwrap();
     let out = agent::run(&["audit", "--config", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(64));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 5: account id \"12345\" is not 12 digits"), "{err}");
+    assert!(
+        err.contains("line 5: account id \"12345\" is not 12 digits"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty(), "nothing is audited on a bad config");
 
-    let out = agent::run(&["audit", "--config", dir.path().join("missing.toml").to_str().unwrap()]);
+    let out = agent::run(&[
+        "audit",
+        "--config",
+        dir.path().join("missing.toml").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read config"));
 }
@@ -140,7 +262,13 @@ fn checks_command_lists_the_catalog() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     for c in maturity_checks::catalog::CATALOG {
-        let line = text.lines().find(|l| l.starts_with(c.meta.id)).unwrap_or_else(|| panic!("{} missing", c.meta.id));
-        assert!(line.contains(c.meta.activity.uuid) && line.contains(c.meta.practice.as_str()), "{line}");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(c.meta.id))
+            .unwrap_or_else(|| panic!("{} missing", c.meta.id));
+        assert!(
+            line.contains(c.meta.activity.uuid) && line.contains(c.meta.practice.as_str()),
+            "{line}"
+        );
     }
 }

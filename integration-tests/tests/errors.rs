@@ -11,7 +11,9 @@ use maturity_checks::model::Status;
 use maturity_checks::settings::Settings;
 use std::time::Duration;
 
-async fn collect_against(answer: Answer) -> (Vec<maturity_checks::report::CheckResult>, CallRecorder) {
+async fn collect_against(
+    answer: Answer,
+) -> (Vec<maturity_checks::report::CheckResult>, CallRecorder) {
     let server = FaultServer::start(answer).await;
     std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
@@ -24,7 +26,13 @@ async fn collect_against(answer: Answer) -> (Vec<maturity_checks::report::CheckR
     let config = base_config(&opts).await;
     let recorder = CallRecorder::new();
     let regions = vec!["us-east-1".to_owned(), "eu-west-1".to_owned()];
-    let collector = Collector { config: &config, account_id: "111122223333", regions: &regions, s3_path_style: true, recorder: &recorder };
+    let collector = Collector {
+        config: &config,
+        account_id: "111122223333",
+        regions: &regions,
+        s3_path_style: true,
+        recorder: &recorder,
+    };
     let snapshot = collector.collect(&catalog::needs_of(CATALOG)).await;
     (evaluate(&snapshot, CATALOG, &Settings::default()), recorder)
 }
@@ -37,13 +45,29 @@ async fn unimplemented_operations_are_unknown_not_supported() {
     for r in &results {
         assert_eq!(r.status, Status::Unknown, "{}: {:?}", r.id, r.verdicts);
         for v in &r.verdicts {
-            assert!(v.reason.contains("not supported by the endpoint (HTTP 500 without an AWS error code)"), "{}: {}", r.id, v.reason);
+            assert!(
+                v.reason
+                    .contains("not supported by the endpoint (HTTP 500 without an AWS error code)"),
+                "{}: {}",
+                r.id,
+                v.reason
+            );
         }
     }
     let errors = recorder.errors();
     assert!(!errors.is_empty());
-    assert!(errors.iter().all(|e| e.kind == ErrorKind::NotSupported), "{errors:?}");
-    assert!(recorder.counts().iter().all(|c| c.outcome == "not_supported"), "{:?}", recorder.counts());
+    assert!(
+        errors.iter().all(|e| e.kind == ErrorKind::NotSupported),
+        "{errors:?}"
+    );
+    assert!(
+        recorder
+            .counts()
+            .iter()
+            .all(|c| c.outcome == "not_supported"),
+        "{:?}",
+        recorder.counts()
+    );
 }
 
 /// An endpoint that denies everything: every check is unknown, "access denied", naming the call.
@@ -56,7 +80,23 @@ async fn denied_operations_are_unknown_access_denied() {
             assert!(v.reason.contains("access denied"), "{}: {}", r.id, v.reason);
         }
     }
-    let iam = results.iter().find(|r| r.id == "iam_root_access_keys_absent").unwrap();
-    assert!(iam.verdicts[0].reason.starts_with("Cannot judge arn:aws:iam::111122223333:root: iam:GetAccountSummary access denied ("), "{}", iam.verdicts[0].reason);
-    assert!(recorder.errors().iter().all(|e| e.kind == ErrorKind::AccessDenied), "{:?}", recorder.errors());
+    let iam = results
+        .iter()
+        .find(|r| r.id == "iam_root_access_keys_absent")
+        .unwrap();
+    assert!(
+        iam.verdicts[0].reason.starts_with(
+            "Cannot judge arn:aws:iam::111122223333:root: iam:GetAccountSummary access denied ("
+        ),
+        "{}",
+        iam.verdicts[0].reason
+    );
+    assert!(
+        recorder
+            .errors()
+            .iter()
+            .all(|e| e.kind == ErrorKind::AccessDenied),
+        "{:?}",
+        recorder.errors()
+    );
 }
