@@ -34,20 +34,11 @@ fn port_name(port: u16) -> String {
 }
 
 fn evaluate(snap: &AccountSnapshot, settings: &Settings) -> Vec<Verdict> {
-    let mut verdicts = Vec::new();
-    for (region, facts) in &snap.regional {
-        let groups = match &facts.security_groups {
-            Err(e) => {
-                verdicts.push(super::unknown(
-                    &format!("security groups of {region}"),
-                    Some(region),
-                    e,
-                ));
-                continue;
-            }
-            Ok(g) => g,
-        };
-        for g in groups {
+    let verdicts = super::per_region(
+        snap,
+        "security groups",
+        |r| &r.security_groups,
+        |region, g| {
             let mut open: Vec<String> = Vec::new();
             for port in &settings.admin_ports {
                 for p in g.ingress.iter().filter(|p| p.opens_tcp_port(*port)) {
@@ -60,7 +51,7 @@ fn evaluate(snap: &AccountSnapshot, settings: &Settings) -> Vec<Verdict> {
                 }
             }
             let label = format!("Security group {} ({})", g.id, g.name);
-            verdicts.push(if open.is_empty() {
+            vec![if open.is_empty() {
                 Verdict::pass(
                     &g.arn,
                     Some(region),
@@ -72,20 +63,10 @@ fn evaluate(snap: &AccountSnapshot, settings: &Settings) -> Vec<Verdict> {
                     Some(region),
                     format!("{label} allows {}.", open.join(", ")),
                 )
-            });
-        }
-    }
-    if verdicts.is_empty() {
-        return vec![Verdict::not_applicable(
-            snap.account_resource(),
-            None,
-            format!(
-                "Account {} has no security groups in the audited regions.",
-                snap.account_id
-            ),
-        )];
-    }
-    verdicts
+            }]
+        },
+    );
+    super::or_not_applicable(snap, verdicts, "security groups in the audited regions")
 }
 
 #[cfg(test)]

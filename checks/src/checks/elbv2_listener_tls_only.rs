@@ -60,42 +60,30 @@ fn judge(lb: &LoadBalancer, l: &Listener, region: &str) -> Verdict {
 }
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    let mut verdicts = Vec::new();
-    for (region, facts) in &snap.regional {
-        let lbs = match &facts.load_balancers {
-            Err(e) => {
-                verdicts.push(super::unknown(
-                    &format!("load balancers of {region}"),
-                    Some(region),
-                    e,
-                ));
-                continue;
+    let verdicts = super::per_region(
+        snap,
+        "load balancers",
+        |r| &r.load_balancers,
+        |region, lb| {
+            if lb.scheme != "internet-facing" {
+                return vec![];
             }
-            Ok(lbs) => lbs,
-        };
-        for lb in lbs.iter().filter(|lb| lb.scheme == "internet-facing") {
             match &lb.listeners {
-                Err(e) => verdicts.push(super::unknown(&lb.arn, Some(region), e)),
-                Ok(ls) if ls.is_empty() => verdicts.push(Verdict::not_applicable(
+                Err(e) => vec![super::unknown(&lb.arn, Some(region), e)],
+                Ok(ls) if ls.is_empty() => vec![Verdict::not_applicable(
                     &lb.arn,
                     Some(region),
                     format!("Load balancer {} has no listeners.", lb.name),
-                )),
-                Ok(ls) => verdicts.extend(ls.iter().map(|l| judge(lb, l, region))),
+                )],
+                Ok(ls) => ls.iter().map(|l| judge(lb, l, region)).collect(),
             }
-        }
-    }
-    if verdicts.is_empty() {
-        return vec![Verdict::not_applicable(
-            snap.account_resource(),
-            None,
-            format!(
-                "Account {} has no internet-facing load balancers in the audited regions.",
-                snap.account_id
-            ),
-        )];
-    }
-    verdicts
+        },
+    );
+    super::or_not_applicable(
+        snap,
+        verdicts,
+        "internet-facing load balancers in the audited regions",
+    )
 }
 
 #[cfg(test)]

@@ -12,12 +12,68 @@ pub mod rds_instance_backup_retention;
 pub mod s3_bucket_default_encryption;
 pub mod s3_bucket_public_access_blocked;
 
-use crate::facts::FactError;
+use crate::facts::{Fact, FactError};
 use crate::model::Verdict;
+use crate::snapshot::{AccountSnapshot, Bucket, RegionFacts};
 
 /// The verdict for a resource whose facts could not be read: it names the resource, the call and why.
 pub(crate) fn unknown(resource: &str, region: Option<&str>, err: &FactError) -> Verdict {
     Verdict::unknown(resource, region, format!("Cannot judge {resource}: {err}."))
+}
+
+/// Judges every resource of a regional list. A region whose list could not be read gives one
+/// `unknown` verdict for "`what` of REGION"; `judge` gives the verdicts of one resource.
+pub(crate) fn per_region<T>(
+    snap: &AccountSnapshot,
+    what: &str,
+    fact: impl Fn(&RegionFacts) -> &Fact<Vec<T>>,
+    mut judge: impl FnMut(&str, &T) -> Vec<Verdict>,
+) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
+    for (region, facts) in &snap.regional {
+        match fact(facts) {
+            Err(e) => verdicts.push(unknown(&format!("{what} of {region}"), Some(region), e)),
+            Ok(items) => items
+                .iter()
+                .for_each(|item| verdicts.extend(judge(region, item))),
+        }
+    }
+    verdicts
+}
+
+/// The verdicts, or — when there are none — one `not_applicable` verdict for the account saying
+/// "Account ID has no `nothing`."
+pub(crate) fn or_not_applicable(
+    snap: &AccountSnapshot,
+    verdicts: Vec<Verdict>,
+    nothing: &str,
+) -> Vec<Verdict> {
+    if !verdicts.is_empty() {
+        return verdicts;
+    }
+    vec![Verdict::not_applicable(
+        snap.account_resource(),
+        None,
+        format!("Account {} has no {nothing}.", snap.account_id),
+    )]
+}
+
+/// Judges every S3 bucket: `unknown` for the account when the listing failed, `not_applicable`
+/// when there is no bucket, else one verdict per bucket from `judge(bucket, arn, region)`.
+pub(crate) fn per_bucket(
+    snap: &AccountSnapshot,
+    judge: impl Fn(&Bucket, &str, Option<&str>) -> Verdict,
+) -> Vec<Verdict> {
+    match &snap.s3.buckets {
+        Err(e) => vec![unknown(&snap.account_resource(), None, e)],
+        Ok(buckets) => {
+            let verdicts = buckets
+                .iter()
+                .map(|b| judge(b, &b.arn(), b.region_name()))
+                .collect();
+            or_not_applicable(snap, verdicts, "S3 buckets")
+        }
+    }
 }
 
 #[cfg(test)]

@@ -24,45 +24,37 @@ pub const CHECK: Check = Check {
 
 fn evaluate(snap: &AccountSnapshot, settings: &Settings) -> Vec<Verdict> {
     let min = i32::from(settings.rds_min_backup_retention_days);
-    let mut verdicts = Vec::new();
-    for (region, facts) in &snap.regional {
-        let instances = match &facts.db_instances {
-            Err(e) => {
-                verdicts.push(super::unknown(
-                    &format!("RDS instances of {region}"),
-                    Some(region),
-                    e,
-                ));
-                continue;
-            }
-            Ok(i) => i,
-        };
-        for db in instances {
+    let verdicts = super::per_region(
+        snap,
+        "RDS instances",
+        |r| &r.db_instances,
+        |region, db| {
             let days = db.backup_retention_days;
-            verdicts.push(if days >= min {
-                Verdict::pass(&db.arn, Some(region), format!("DB instance {} keeps automated backups for {days} days.", db.id))
+            vec![if days >= min {
+                Verdict::pass(
+                    &db.arn,
+                    Some(region),
+                    format!(
+                        "DB instance {} keeps automated backups for {days} days.",
+                        db.id
+                    ),
+                )
             } else if days == 0 {
-                Verdict::fail(&db.arn, Some(region), format!("DB instance {} has automated backups disabled.", db.id))
-            } else {
                 Verdict::fail(
                     &db.arn,
                     Some(region),
-                    format!("DB instance {} keeps automated backups for {days} days; at least {min} are required.", db.id),
+                    format!("DB instance {} has automated backups disabled.", db.id),
                 )
-            });
-        }
-    }
-    if verdicts.is_empty() {
-        return vec![Verdict::not_applicable(
-            snap.account_resource(),
-            None,
-            format!(
-                "Account {} has no RDS instances in the audited regions.",
-                snap.account_id
-            ),
-        )];
-    }
-    verdicts
+            } else {
+                Verdict::fail(
+                &db.arn,
+                Some(region),
+                format!("DB instance {} keeps automated backups for {days} days; at least {min} are required.", db.id),
+            )
+            }]
+        },
+    );
+    super::or_not_applicable(snap, verdicts, "RDS instances in the audited regions")
 }
 
 #[cfg(test)]

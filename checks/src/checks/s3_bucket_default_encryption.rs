@@ -22,47 +22,29 @@ pub const CHECK: Check = Check {
 };
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    let account = snap.account_resource();
-    let buckets = match &snap.s3.buckets {
-        Err(e) => return vec![super::unknown(&account, None, e)],
-        Ok(b) => b,
-    };
-    if buckets.is_empty() {
-        return vec![Verdict::not_applicable(
-            &account,
-            None,
-            format!("Account {} has no S3 buckets.", snap.account_id),
-        )];
-    }
-    buckets
-        .iter()
-        .map(|b| {
-            let (arn, region) = (b.arn(), b.region_name());
-            match &b.encryption {
-                Err(e) => super::unknown(&arn, region, e),
-                Ok(None) => Verdict::fail(
-                    &arn,
-                    region,
-                    format!("Bucket {} has no default encryption.", b.name),
+    super::per_bucket(snap, |b, arn, region| match &b.encryption {
+        Err(e) => super::unknown(arn, region, e),
+        Ok(None) => Verdict::fail(
+            arn,
+            region,
+            format!("Bucket {} has no default encryption.", b.name),
+        ),
+        Ok(Some(enc)) => {
+            let key = enc
+                .kms_key_id
+                .as_deref()
+                .map(|k| format!(" (key {k})"))
+                .unwrap_or_default();
+            Verdict::pass(
+                arn,
+                region,
+                format!(
+                    "Bucket {} encrypts new objects with {}{key}.",
+                    b.name, enc.algorithm
                 ),
-                Ok(Some(enc)) => {
-                    let key = enc
-                        .kms_key_id
-                        .as_deref()
-                        .map(|k| format!(" (key {k})"))
-                        .unwrap_or_default();
-                    Verdict::pass(
-                        &arn,
-                        region,
-                        format!(
-                            "Bucket {} encrypts new objects with {}{key}.",
-                            b.name, enc.algorithm
-                        ),
-                    )
-                }
-            }
-        })
-        .collect()
+            )
+        }
+    })
 }
 
 #[cfg(test)]

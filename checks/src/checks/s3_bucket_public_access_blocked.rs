@@ -27,46 +27,28 @@ pub const CHECK: Check = Check {
 };
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    let account = snap.account_resource();
-    let buckets = match &snap.s3.buckets {
-        Err(e) => return vec![super::unknown(&account, None, e)],
-        Ok(b) => b,
-    };
-    if buckets.is_empty() {
-        return vec![Verdict::not_applicable(
-            &account,
-            None,
-            format!("Account {} has no S3 buckets.", snap.account_id),
-        )];
-    }
-    buckets
-        .iter()
-        .map(|b| {
-            let (arn, region) = (b.arn(), b.region_name());
-            match &b.public_access_block {
-                Err(e) => super::unknown(&arn, region, e),
-                Ok(None) => Verdict::fail(
-                    &arn,
-                    region,
-                    format!("Bucket {} has no public access block.", b.name),
-                ),
-                Ok(Some(pab)) if pab.all_blocked() => Verdict::pass(
-                    &arn,
-                    region,
-                    format!("Bucket {} blocks all public access.", b.name),
-                ),
-                Ok(Some(pab)) => Verdict::fail(
-                    &arn,
-                    region,
-                    format!(
-                        "Bucket {} does not block public access: {} off.",
-                        b.name,
-                        pab.missing().join(", ")
-                    ),
-                ),
-            }
-        })
-        .collect()
+    super::per_bucket(snap, |b, arn, region| match &b.public_access_block {
+        Err(e) => super::unknown(arn, region, e),
+        Ok(None) => Verdict::fail(
+            arn,
+            region,
+            format!("Bucket {} has no public access block.", b.name),
+        ),
+        Ok(Some(pab)) if pab.all_blocked() => Verdict::pass(
+            arn,
+            region,
+            format!("Bucket {} blocks all public access.", b.name),
+        ),
+        Ok(Some(pab)) => Verdict::fail(
+            arn,
+            region,
+            format!(
+                "Bucket {} does not block public access: {} off.",
+                b.name,
+                pab.missing().join(", ")
+            ),
+        ),
+    })
 }
 
 #[cfg(test)]

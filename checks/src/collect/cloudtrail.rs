@@ -5,14 +5,10 @@
 use super::{call, wants, Collector};
 use crate::facts::Fact;
 use crate::snapshot::{CloudTrailFacts, Need, Trail};
-use aws_config::Region;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn client(c: &Collector<'_>, region: &str) -> aws_sdk_cloudtrail::Client {
-    let conf = aws_sdk_cloudtrail::config::Builder::from(c.config)
-        .region(Region::new(region.to_owned()))
-        .build();
-    aws_sdk_cloudtrail::Client::from_conf(conf)
+    aws_sdk_cloudtrail::Client::new(&c.in_region(region))
 }
 
 pub(super) async fn collect(

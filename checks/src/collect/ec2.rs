@@ -3,7 +3,6 @@
 use super::{pages, wants, Collector};
 use crate::facts::Fact;
 use crate::snapshot::{Need, Permission, SecurityGroup};
-use aws_config::Region;
 use aws_sdk_ec2::types::IpPermission;
 use std::collections::BTreeSet;
 
@@ -15,10 +14,7 @@ pub(super) async fn collect(
     if !wants(needs, &[Need::Ec2SecurityGroups]) {
         return None;
     }
-    let conf = aws_sdk_ec2::config::Builder::from(c.config)
-        .region(Region::new(region.to_owned()))
-        .build();
-    let ec2 = aws_sdk_ec2::Client::from_conf(conf);
+    let ec2 = aws_sdk_ec2::Client::new(&c.in_region(region));
     let stream = ec2.describe_security_groups().into_paginator().send();
     let result = pages(
         c.recorder,

@@ -4,7 +4,6 @@
 use super::{pages, wants, Collector, PER_RESOURCE_CONCURRENCY};
 use crate::facts::Fact;
 use crate::snapshot::{Listener, ListenerAction, ListenerRule, LoadBalancer, Need};
-use aws_config::Region;
 use aws_sdk_elasticloadbalancingv2::types::Action;
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeSet;
@@ -19,10 +18,7 @@ pub(super) async fn collect(
     if !wants(needs, &[Need::Elbv2Listeners]) {
         return None;
     }
-    let conf = aws_sdk_elasticloadbalancingv2::config::Builder::from(c.config)
-        .region(Region::new(region.to_owned()))
-        .build();
-    let elb = aws_sdk_elasticloadbalancingv2::Client::from_conf(conf);
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&c.in_region(region));
     Some(load_balancers(c, &elb, region).await)
 }
 

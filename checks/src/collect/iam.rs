@@ -6,7 +6,9 @@ use crate::snapshot::{
     AccountSummary, AuthorizationDetails, CredentialReportRow, IamFacts, IamGroup, IamRole,
     IamUser, InlinePolicy, ManagedPolicy, Need,
 };
-use aws_sdk_iam::types::{EntityType, ReportStateType, SummaryKeyType};
+use aws_sdk_iam::types::{
+    AttachedPolicy, EntityType, PolicyDetail, ReportStateType, SummaryKeyType,
+};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -193,6 +195,21 @@ pub(crate) fn parse_credential_report(content: &[u8]) -> Result<Vec<CredentialRe
     Ok(rows)
 }
 
+fn attached(list: &[AttachedPolicy]) -> Vec<String> {
+    list.iter()
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect()
+}
+
+fn inline(list: &[PolicyDetail]) -> Vec<InlinePolicy> {
+    list.iter()
+        .map(|p| InlinePolicy {
+            name: p.policy_name().unwrap_or_default().to_owned(),
+            document: p.policy_document().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
 async fn authorization(
     c: &Collector<'_>,
     client: &aws_sdk_iam::Client,
@@ -220,38 +237,16 @@ async fn authorization(
                 name: u.user_name().unwrap_or_default().to_owned(),
                 arn: u.arn().unwrap_or_default().to_owned(),
                 groups: u.group_list().to_vec(),
-                attached_policy_arns: u
-                    .attached_managed_policies()
-                    .iter()
-                    .filter_map(|p| p.policy_arn().map(str::to_owned))
-                    .collect(),
-                inline_policies: u
-                    .user_policy_list()
-                    .iter()
-                    .map(|p| InlinePolicy {
-                        name: p.policy_name().unwrap_or_default().to_owned(),
-                        document: p.policy_document().unwrap_or_default().to_owned(),
-                    })
-                    .collect(),
+                attached_policy_arns: attached(u.attached_managed_policies()),
+                inline_policies: inline(u.user_policy_list()),
             });
         }
         for g in page.group_detail_list() {
             d.groups.push(IamGroup {
                 name: g.group_name().unwrap_or_default().to_owned(),
                 arn: g.arn().unwrap_or_default().to_owned(),
-                attached_policy_arns: g
-                    .attached_managed_policies()
-                    .iter()
-                    .filter_map(|p| p.policy_arn().map(str::to_owned))
-                    .collect(),
-                inline_policies: g
-                    .group_policy_list()
-                    .iter()
-                    .map(|p| InlinePolicy {
-                        name: p.policy_name().unwrap_or_default().to_owned(),
-                        document: p.policy_document().unwrap_or_default().to_owned(),
-                    })
-                    .collect(),
+                attached_policy_arns: attached(g.attached_managed_policies()),
+                inline_policies: inline(g.group_policy_list()),
             });
         }
         for r in page.role_detail_list() {
@@ -259,19 +254,8 @@ async fn authorization(
                 name: r.role_name().unwrap_or_default().to_owned(),
                 arn: r.arn().unwrap_or_default().to_owned(),
                 trust_policy: r.assume_role_policy_document().map(str::to_owned),
-                attached_policy_arns: r
-                    .attached_managed_policies()
-                    .iter()
-                    .filter_map(|p| p.policy_arn().map(str::to_owned))
-                    .collect(),
-                inline_policies: r
-                    .role_policy_list()
-                    .iter()
-                    .map(|p| InlinePolicy {
-                        name: p.policy_name().unwrap_or_default().to_owned(),
-                        document: p.policy_document().unwrap_or_default().to_owned(),
-                    })
-                    .collect(),
+                attached_policy_arns: attached(r.attached_managed_policies()),
+                inline_policies: inline(r.role_policy_list()),
             });
         }
         for p in page.policies() {

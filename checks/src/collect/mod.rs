@@ -40,6 +40,14 @@ pub struct Collector<'a> {
 }
 
 impl Collector<'_> {
+    /// The account's SDK config pointed at one region; build any service client from it.
+    pub(crate) fn in_region(&self, region: &str) -> SdkConfig {
+        self.config
+            .to_builder()
+            .region(aws_config::Region::new(region.to_owned()))
+            .build()
+    }
+
     /// Reads every fact in `needs`, services and regions concurrently.
     pub async fn collect(&self, needs: &BTreeSet<Need>) -> AccountSnapshot {
         let mut snap = AccountSnapshot::new(self.account_id, self.regions);

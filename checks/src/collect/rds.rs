@@ -3,7 +3,6 @@
 use super::{pages, wants, Collector};
 use crate::facts::Fact;
 use crate::snapshot::{DbInstance, Need};
-use aws_config::Region;
 use std::collections::BTreeSet;
 
 pub(super) async fn collect(
@@ -14,10 +13,7 @@ pub(super) async fn collect(
     if !wants(needs, &[Need::RdsInstances]) {
         return None;
     }
-    let conf = aws_sdk_rds::config::Builder::from(c.config)
-        .region(Region::new(region.to_owned()))
-        .build();
-    let rds = aws_sdk_rds::Client::from_conf(conf);
+    let rds = aws_sdk_rds::Client::new(&c.in_region(region));
     let stream = rds.describe_db_instances().into_paginator().send();
     let result = pages(
         c.recorder,

@@ -4,7 +4,6 @@
 use super::{call, call_or_absent, pages, wants, Collector, PER_RESOURCE_CONCURRENCY};
 use crate::facts::Fact;
 use crate::snapshot::{Bucket, BucketEncryption, Need, PublicAccessBlock};
-use aws_config::Region;
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,8 +18,7 @@ pub(super) async fn collect(
 }
 
 fn client(c: &Collector<'_>, region: &str) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::from(c.config)
-        .region(Region::new(region.to_owned()))
+    let conf = aws_sdk_s3::config::Builder::from(&c.in_region(region))
         .force_path_style(c.s3_path_style)
         .build();
     aws_sdk_s3::Client::from_conf(conf)
