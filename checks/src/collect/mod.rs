@@ -10,6 +10,7 @@ mod cloudtrail;
 mod ec2;
 mod elbv2;
 mod iam;
+pub mod organizations;
 mod rds;
 mod s3;
 pub mod session;
