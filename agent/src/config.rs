@@ -31,6 +31,133 @@ pub struct Config {
     pub accounts: Vec<Spanned<AccountConfig>>,
     #[serde(default)]
     pub checks: ChecksConfig,
+    /// Accounts discovered through AWS Organizations (daemon and one-shot audit alike).
+    #[serde(default)]
+    pub organization: OrganizationConfig,
+    /// When the daemon audits.
+    #[serde(default)]
+    pub schedule: ScheduleConfig,
+    /// The daemon's HTTP server: metrics, API, page.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// The daemon's persistent state.
+    #[serde(default)]
+    pub state: StateConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrganizationConfig {
+    /// Discover accounts with Organizations `ListAccounts` (through the OU tree) from the management
+    /// or a delegated administrator account.
+    pub discover: bool,
+    /// A role to assume for the Organizations calls; omit to use the agent's own credentials.
+    pub management_role_arn: Option<Spanned<RoleArn>>,
+    /// The audit role's name in every discovered account; `{account_id}` and the partition are filled
+    /// in: arn:aws:iam::{account_id}:role/{role_name}.
+    pub role_name: String,
+    /// The external id the audit roles require.
+    pub external_id: Option<String>,
+    /// Only these account ids (empty: all).
+    pub include_account_ids: Vec<AccountId>,
+    /// Never these account ids (e.g. the management account).
+    pub exclude_account_ids: Vec<AccountId>,
+    /// Only accounts under one of these OUs (OU ids `ou-…` or names, anywhere on the account's path).
+    pub include_ous: Vec<String>,
+    /// Never accounts under one of these OUs.
+    pub exclude_ous: Vec<String>,
+    /// Only accounts that carry all these tags with these values.
+    pub include_tags: std::collections::BTreeMap<String, String>,
+    /// Never accounts that carry any of these tags with these values.
+    pub exclude_tags: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for OrganizationConfig {
+    fn default() -> Self {
+        OrganizationConfig {
+            discover: false,
+            management_role_arn: None,
+            role_name: "maturity-agent-audit".into(),
+            external_id: None,
+            include_account_ids: vec![],
+            exclude_account_ids: vec![],
+            include_ous: vec![],
+            exclude_ous: vec![],
+            include_tags: Default::default(),
+            exclude_tags: Default::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// Cron expression with seconds: `sec min hour day-of-month month day-of-week`. Default: hourly.
+    pub cron: Spanned<String>,
+    /// Time zone of the cron expression (IANA name). Default UTC.
+    pub timezone: Spanned<String>,
+    /// On SIGTERM/SIGINT, how long a running audit may take to finish before it is cancelled.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            cron: Spanned::new(0..0, "0 0 * * * *".into()),
+            timezone: Spanned::new(0..0, "UTC".into()),
+            shutdown_grace_seconds: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address of the HTTP server (metrics, API, page).
+    pub listen: Spanned<String>,
+    /// TLS for the server: PEM certificate chain and private key files.
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+    /// Basic auth for every path except /healthz: the user name.
+    pub basic_auth_user: Option<String>,
+    /// The basic-auth password, read from this environment variable…
+    pub basic_auth_password_env: Option<String>,
+    /// …or from this file (first line). Never from the config itself.
+    pub basic_auth_password_file: Option<PathBuf>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: Spanned::new(0..0, "0.0.0.0:9464".into()),
+            tls_cert_file: None,
+            tls_key_file: None,
+            basic_auth_user: None,
+            basic_auth_password_env: None,
+            basic_auth_password_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// The SQLite database (a mounted volume in containers).
+    pub path: PathBuf,
+    /// Runs older than this many days are deleted (the latest run of each account is always kept).
+    pub retention_days: u32,
+    /// An `unknown` verdict is scored with the previous known verdict for this many hours, and says so.
+    pub unknown_staleness_hours: u32,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig {
+            path: PathBuf::from("/var/lib/maturity-agent/state.db"),
+            retention_days: 90,
+            unknown_staleness_hours: 72,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -193,6 +320,24 @@ impl TryFrom<String> for EndpointUrl {
     }
 }
 
+/// Validates a cron expression the way the scheduler will read it (six or seven fields, seconds first).
+struct CronCheck;
+
+impl std::str::FromStr for CronCheck {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let fields = s.split_whitespace().count();
+        if !(6..=7).contains(&fields) {
+            return Err(format!(
+                "has {fields} fields; write sec min hour day-of-month month day-of-week [year]"
+            ));
+        }
+        tokio_cron_scheduler::Job::new_async(s, |_, _| Box::pin(async {}))
+            .map(|_| CronCheck)
+            .map_err(|e| format!("is not a cron expression: {e:?}"))
+    }
+}
+
 fn line_of(source: &str, offset: usize) -> usize {
     source[..offset.min(source.len())]
         .bytes()
@@ -230,8 +375,47 @@ impl Config {
                 at(config.aws.regions.span())
             ));
         }
-        if config.accounts.is_empty() {
-            return Err("no [[accounts]] configured; add at least one account to audit".into());
+        if config.accounts.is_empty() && !config.organization.discover {
+            return Err(
+                "no [[accounts]] configured and organization.discover is false; add an account or turn on discovery".into(),
+            );
+        }
+        let cron = &config.schedule.cron;
+        if let Err(e) = cron.get_ref().parse::<CronCheck>() {
+            return Err(format!(
+                "{}: schedule.cron \"{}\" {e}",
+                at(cron.span()),
+                cron.get_ref()
+            ));
+        }
+        let tz = &config.schedule.timezone;
+        if tz.get_ref().parse::<chrono_tz::Tz>().is_err() {
+            return Err(format!(
+                "{}: schedule.timezone \"{}\" is not an IANA time zone",
+                at(tz.span()),
+                tz.get_ref()
+            ));
+        }
+        let listen = &config.server.listen;
+        if listen.get_ref().parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!(
+                "{}: server.listen \"{}\" is not an address like 0.0.0.0:9464",
+                at(listen.span()),
+                listen.get_ref()
+            ));
+        }
+        let s = &config.server;
+        if s.tls_cert_file.is_some() != s.tls_key_file.is_some() {
+            return Err("server.tls_cert_file and server.tls_key_file go together".into());
+        }
+        if s.basic_auth_user.is_some()
+            && s.basic_auth_password_env.is_none()
+            && s.basic_auth_password_file.is_none()
+        {
+            return Err("server.basic_auth_user needs server.basic_auth_password_env or server.basic_auth_password_file".into());
+        }
+        if config.organization.discover && config.organization.role_name.trim().is_empty() {
+            return Err("organization.role_name is empty".into());
         }
         if config.aws.call_timeout_seconds == 0 || config.audit.account_timeout_seconds == 0 {
             return Err(
@@ -383,7 +567,7 @@ rds_min_backup_retention_days = 14
         );
         assert_eq!(
             err("[aws]\nregions = [\"us-east-1\"]\n"),
-            "no [[accounts]] configured; add at least one account to audit"
+            "no [[accounts]] configured and organization.discover is false; add an account or turn on discovery"
         );
         let dup = format!("{GOOD}\n[[accounts]]\nid = \"111111111111\"\nname = \"again\"\n");
         assert_eq!(

@@ -3,18 +3,16 @@
 //! the config (exit 64 on a bad config) and hands over to the `maturity-checks` engine.
 #![forbid(unsafe_code)]
 
-mod config;
-mod output;
-
 use clap::{Parser, Subcommand, ValueEnum};
-use config::Config;
-use maturity_checks::audit::{self, Options, Target};
+use maturity_agent::config::Config;
+use maturity_agent::{daemon, output, targets};
+use maturity_checks::audit;
 use maturity_checks::catalog;
-use maturity_checks::collect::session::{self, AwsOptions};
+use maturity_checks::collect::session;
+use maturity_checks::facts::CallRecorder;
 use maturity_checks::report::AccountStatus;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// Exit code of a configuration error (EX_USAGE of sysexits.h).
 const EXIT_CONFIG: u8 = 64;
@@ -60,6 +58,12 @@ enum Command {
     Checks {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Run as a daemon: audit at start and on the configured schedule, keep state, serve metrics,
+    /// the API and the page; stop cleanly on SIGTERM or SIGINT.
+    Run {
+        #[arg(long)]
+        config: PathBuf,
     },
     /// Validate a config file and exit (0 when valid, 64 when not).
     Validate {
@@ -107,6 +111,19 @@ async fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Run { config } => {
+            let config = match load(&config) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            match daemon::run(config).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("maturity-agent: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Validate { config } => match load(&config) {
             Ok(c) => {
                 println!(
@@ -146,34 +163,16 @@ async fn main() -> ExitCode {
 }
 
 async fn run_audit(config: &Config) -> maturity_checks::report::Report {
-    let regions = config.regions();
-    let aws = AwsOptions {
-        home_region: regions[0].clone(),
-        endpoint_url: config.aws.endpoint_url.as_ref().map(|u| u.0.clone()),
-        call_timeout: Duration::from_secs(config.aws.call_timeout_seconds),
-        max_attempts: config.aws.max_attempts,
+    let base = session::base_config(&daemon::aws_options(config)).await;
+    let rec = CallRecorder::new();
+    let targets = match targets::resolve(config, &base, &rec).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("maturity-agent: {e}");
+            Vec::new()
+        }
     };
-    let base = session::base_config(&aws).await;
-    let targets: Vec<Target> = config
-        .accounts
-        .iter()
-        .map(|a| {
-            let a = a.get_ref();
-            Target {
-                account_id: a.id.get_ref().0.clone(),
-                account_name: a.name.clone(),
-                role_arn: a.role_arn.as_ref().map(|r| r.get_ref().0.clone()),
-                external_id: a.external_id.clone(),
-            }
-        })
-        .collect();
-    let opts = Options {
-        regions,
-        settings: config.checks.settings.clone(),
-        checks: catalog::enabled(&config.disabled()),
-        s3_path_style: aws.endpoint_url.is_some(),
-        account_timeout: Duration::from_secs(config.audit.account_timeout_seconds),
-    };
+    let opts = daemon::audit_options(config);
     tracing::info!(
         accounts = targets.len(),
         checks = opts.checks.len(),

@@ -57,9 +57,29 @@ pub fn evaluate(
                 status: overall_status(&verdicts),
                 remediation: c.meta.remediation.to_owned(),
                 verdicts,
+                carried_over: None,
             }
         })
         .collect()
+}
+
+/// (Re)computes an audited account's practice scores and levels from its checks' scored statuses
+/// (see [`CheckResult::scored_status`]).
+pub fn rescore(report: &mut AccountReport) {
+    let scored: Vec<Scored> = report
+        .checks
+        .iter()
+        .map(|c| Scored {
+            practice: c.practice,
+            level: c.level,
+            status: c.scored_status(),
+        })
+        .collect();
+    report.practices = scoring::score_practices(&scored);
+    let levels = scoring::account_level(&report.practices);
+    report.level = levels.map(|l| l.0);
+    report.confirmed_level = levels.map(|l| l.1);
+    report.unconfirmed = levels.is_some_and(|(l, c)| l != c);
 }
 
 /// Audits one account. Never fails: an account that cannot be audited is a report with status
@@ -110,23 +130,9 @@ pub async fn audit_account(base: &SdkConfig, target: &Target, opts: &Options) ->
         }
         Ok(Err(e)) => report.error = Some(e.to_string()),
         Ok(Ok(snapshot)) => {
-            let checks = evaluate(&snapshot, &opts.checks, &opts.settings);
-            let scored: Vec<Scored> = checks
-                .iter()
-                .map(|c| Scored {
-                    practice: c.practice,
-                    level: c.level,
-                    status: c.status,
-                })
-                .collect();
-            report.practices = scoring::score_practices(&scored);
-            if let Some((level, confirmed)) = scoring::account_level(&report.practices) {
-                report.level = Some(level);
-                report.confirmed_level = Some(confirmed);
-                report.unconfirmed = level != confirmed;
-            }
-            report.checks = checks;
+            report.checks = evaluate(&snapshot, &opts.checks, &opts.settings);
             report.status = AccountStatus::Audited;
+            rescore(&mut report);
         }
     }
     if let Some(e) = &report.error {
@@ -149,8 +155,11 @@ pub async fn audit_all(
     use futures::stream::{self, StreamExt};
     let started_at = chrono::Utc::now();
     let started = Instant::now();
-    let accounts = stream::iter(targets)
+    let audits: Vec<_> = targets
+        .iter()
         .map(|t| audit_account(base, t, opts))
+        .collect();
+    let accounts = stream::iter(audits)
         .buffered(concurrency.max(1))
         .collect()
         .await;

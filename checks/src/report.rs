@@ -62,9 +62,25 @@ pub struct CheckResult {
     pub status: Status,
     pub remediation: String,
     pub verdicts: Vec<Verdict>,
+    /// Set when this run's status is `unknown` and the level was scored with the previous known
+    /// status instead (within the configured staleness window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_over: Option<CarriedOver>,
+}
+
+/// A previous known status used for scoring in place of an `unknown` one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarriedOver {
+    pub status: Status,
+    pub observed_at: DateTime<Utc>,
 }
 
 impl CheckResult {
+    /// The status that counts for scoring: the carried-over one when set, else this run's.
+    pub fn scored_status(&self) -> Status {
+        self.carried_over.as_ref().map_or(self.status, |c| c.status)
+    }
+
     pub fn failing(&self) -> impl Iterator<Item = &Verdict> {
         self.verdicts.iter().filter(|v| v.status == Status::Fail)
     }

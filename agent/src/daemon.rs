@@ -1,0 +1,327 @@
+//! `maturity-agent run`: audits on a cron schedule, keeps state in SQLite, serves metrics and the API.
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::runner::{self, Ended};
+use crate::state::Store;
+use crate::{http, targets};
+use chrono::Utc;
+use maturity_checks::audit::{self, Options};
+use maturity_checks::catalog;
+use maturity_checks::collect::session::{self, AwsOptions};
+use maturity_checks::facts::CallRecorder;
+use maturity_checks::model::Status;
+use maturity_checks::report::{AccountReport, AccountStatus, CarriedOver, Report};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// What the run loop, the HTTP server and the scheduler share.
+pub struct Shared {
+    pub metrics: Metrics,
+    pub store: Store,
+    /// The latest run's report (from the state store until this process's first run finishes).
+    pub latest: RwLock<Option<Arc<Report>>>,
+    /// Set when this process's first audit has finished (for /readyz).
+    pub ready: AtomicBool,
+    /// Basic-auth user and password, when configured.
+    pub auth: Option<(String, String)>,
+}
+
+/// The AWS options of a config.
+pub fn aws_options(config: &Config) -> AwsOptions {
+    AwsOptions {
+        home_region: config.regions()[0].clone(),
+        endpoint_url: config.aws.endpoint_url.as_ref().map(|u| u.0.clone()),
+        call_timeout: Duration::from_secs(config.aws.call_timeout_seconds),
+        max_attempts: config.aws.max_attempts,
+    }
+}
+
+/// The audit options of a config.
+pub fn audit_options(config: &Config) -> Options {
+    Options {
+        regions: config.regions(),
+        settings: config.checks.settings.clone(),
+        checks: catalog::enabled(&config.disabled()),
+        s3_path_style: config.aws.endpoint_url.is_some(),
+        account_timeout: Duration::from_secs(config.audit.account_timeout_seconds),
+    }
+}
+
+/// One audit of every account: resolves the targets, audits, carries known statuses over unknown
+/// ones within the staleness window, saves the run, and updates the metrics and the latest report.
+pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config::SdkConfig) {
+    let m = &shared.metrics;
+    m.in_progress.set(1);
+    m.last_start.set(Utc::now().timestamp() as f64);
+    let rec = CallRecorder::new();
+    let targets = targets::resolve(&config, &base, &rec).await;
+    m.count_calls(&rec.counts());
+    let targets = match targets {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "audit run failed before any account: previous state kept");
+            m.runs.with_label_values(&["error"]).inc();
+            m.in_progress.set(0);
+            return;
+        }
+    };
+    let opts = audit_options(&config);
+    tracing::info!(
+        accounts = targets.len(),
+        checks = opts.checks.len(),
+        "audit started"
+    );
+    let mut report =
+        audit::audit_all(&base, &targets, &opts, config.audit.max_concurrent_accounts).await;
+
+    let window = chrono::Duration::hours(i64::from(config.state.unknown_staleness_hours));
+    let ids: Vec<String> = report
+        .accounts
+        .iter()
+        .map(|a| a.account_id.clone())
+        .collect();
+    let s = shared.clone();
+    let known = tokio::task::spawn_blocking(move || {
+        ids.iter()
+            .map(|id| {
+                let known = s.store.last_known(id).unwrap_or_default();
+                let previous = s.store.last_audited(id).ok().flatten();
+                (id.clone(), (known, previous))
+            })
+            .collect::<HashMap<_, _>>()
+    })
+    .await
+    .unwrap_or_default();
+    for a in report
+        .accounts
+        .iter_mut()
+        .filter(|a| a.status == AccountStatus::Audited)
+    {
+        let Some((known, _)) = known.get(&a.account_id) else {
+            continue;
+        };
+        for c in a.checks.iter_mut().filter(|c| c.status == Status::Unknown) {
+            if let Some((status, at)) = known.get(&c.id) {
+                if report.started_at.signed_duration_since(*at) <= window {
+                    c.carried_over = Some(CarriedOver {
+                        status: *status,
+                        observed_at: *at,
+                    });
+                }
+            }
+        }
+        audit::rescore(a);
+    }
+
+    let (report, s) = (Arc::new(report), shared.clone());
+    let to_save = report.clone();
+    let retention = config.state.retention_days;
+    let saved = tokio::task::spawn_blocking(move || {
+        let id = s.store.save_run(&to_save)?;
+        s.store.prune(retention, Utc::now())?;
+        Ok::<_, crate::state::StateError>(id)
+    })
+    .await;
+    match saved {
+        Ok(Ok(run_id)) => tracing::info!(run_id, "run saved"),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "the run could not be saved; the previous state is kept")
+        }
+        Err(e) => tracing::error!(error = %e, "the state writer failed"),
+    }
+    let previous =
+        |id: &str| -> Option<AccountReport> { known.get(id).and_then(|(_, p)| p.clone()) };
+    m.update(&report, &previous);
+    let audited = report
+        .accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Audited)
+        .count();
+    let result = match audited {
+        n if n == report.accounts.len() => "success",
+        0 => "error",
+        _ => "partial",
+    };
+    m.runs.with_label_values(&[result]).inc();
+    tracing::info!(
+        result,
+        accounts = report.accounts.len(),
+        audited,
+        duration_seconds = report.duration_seconds,
+        "audit finished"
+    );
+    *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(report);
+    shared.ready.store(true, Ordering::SeqCst);
+    m.in_progress.set(0);
+}
+
+fn read_password(config: &Config) -> Result<Option<(String, String)>, String> {
+    let s = &config.server;
+    let Some(user) = &s.basic_auth_user else {
+        return Ok(None);
+    };
+    let password = if let Some(var) = &s.basic_auth_password_env {
+        std::env::var(var).map_err(|_| {
+            format!("server.basic_auth_password_env: environment variable {var} is not set")
+        })?
+    } else if let Some(file) = &s.basic_auth_password_file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("server.basic_auth_password_file {}: {e}", file.display()))?;
+        text.lines().next().unwrap_or_default().to_owned()
+    } else {
+        return Err("basic auth needs a password source".into());
+    };
+    if password.is_empty() {
+        return Err("the basic-auth password is empty".into());
+    }
+    Ok(Some((user.clone(), password)))
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGTERM; only SIGINT stops the daemon");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, stopping"),
+    }
+}
+
+/// Runs the daemon until SIGTERM or SIGINT. Errors are the ones that prevent it from starting.
+pub async fn run(config: Config) -> Result<(), String> {
+    let config = Arc::new(config);
+    let path = config.state.path.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let checks = catalog::enabled(&config.disabled());
+    let shared = Arc::new(Shared {
+        metrics: Metrics::new(&checks),
+        store,
+        latest: RwLock::new(None),
+        ready: AtomicBool::new(false),
+        auth: read_password(&config)?,
+    });
+    // Serve the last known state at once after a restart, before the first audit finishes.
+    let s = shared.clone();
+    let restored = tokio::task::spawn_blocking(move || {
+        let report = s.store.latest_report().map_err(|e| e.to_string())?;
+        let previous: HashMap<String, AccountReport> = report
+            .iter()
+            .flat_map(|r| r.accounts.iter())
+            .filter(|a| a.status == AccountStatus::Failed)
+            .filter_map(|a| {
+                s.store
+                    .last_audited(&a.account_id)
+                    .ok()
+                    .flatten()
+                    .map(|p| (a.account_id.clone(), p))
+            })
+            .collect();
+        Ok::<_, String>((report, previous))
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    if let (Some(report), previous) = restored {
+        tracing::info!(started_at = %report.started_at, "serving the last saved run until the first audit finishes");
+        shared
+            .metrics
+            .update(&report, &|id| previous.get(id).cloned());
+        *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(report));
+    }
+
+    let addr: std::net::SocketAddr = config
+        .server
+        .listen
+        .get_ref()
+        .parse()
+        .map_err(|e| format!("server.listen: {e}"))?;
+    let listener =
+        std::net::TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let handle = axum_server::Handle::new();
+    let app = http::router(shared.clone()).into_make_service();
+    let server = match (&config.server.tls_cert_file, &config.server.tls_key_file) {
+        (Some(cert), Some(key)) => {
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(|e| format!("server TLS ({} / {}): {e}", cert.display(), key.display()))?;
+            let server = axum_server::from_tcp_rustls(listener, tls)
+                .map_err(|e| e.to_string())?
+                .handle(handle.clone());
+            tokio::spawn(async move { server.serve(app).await })
+        }
+        _ => {
+            let server = axum_server::from_tcp(listener)
+                .map_err(|e| e.to_string())?
+                .handle(handle.clone());
+            tokio::spawn(async move { server.serve(app).await })
+        }
+    };
+    tracing::info!(%addr, tls = config.server.tls_cert_file.is_some(), "serving /metrics, /healthz, /readyz, /api/v1 and /");
+
+    let base = session::base_config(&aws_options(&config)).await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<()>(16);
+    let mut scheduler = tokio_cron_scheduler::JobScheduler::new()
+        .await
+        .map_err(|e| format!("scheduler: {e}"))?;
+    let tz: chrono_tz::Tz = config
+        .schedule
+        .timezone
+        .get_ref()
+        .parse()
+        .map_err(|_| "schedule.timezone".to_owned())?;
+    let ticker = tx.clone();
+    let job = tokio_cron_scheduler::Job::new_async_tz(
+        config.schedule.cron.get_ref().as_str(),
+        tz,
+        move |_, _| {
+            let ticker = ticker.clone();
+            Box::pin(async move {
+                let _ = ticker.try_send(());
+            })
+        },
+    )
+    .map_err(|e| format!("schedule.cron: {e}"))?;
+    scheduler
+        .add(job)
+        .await
+        .map_err(|e| format!("scheduler: {e}"))?;
+    scheduler
+        .start()
+        .await
+        .map_err(|e| format!("scheduler: {e}"))?;
+    tracing::info!(cron = %config.schedule.cron.get_ref(), timezone = %tz, "scheduler started; first audit now");
+    let _ = tx.send(()).await;
+
+    let grace = Duration::from_secs(config.schedule.shutdown_grace_seconds);
+    let (s, c, b) = (shared.clone(), config.clone(), base.clone());
+    let skipped = shared.clone();
+    let ended = runner::drive(
+        rx,
+        shutdown_signal(),
+        grace,
+        move || run_once(s.clone(), c.clone(), b.clone()),
+        move || skipped.metrics.skipped_runs.inc(),
+    )
+    .await;
+    let _ = scheduler.shutdown().await;
+    handle.graceful_shutdown(Some(Duration::from_secs(5)));
+    let _ = server.await;
+    match ended {
+        Ended::Clean => tracing::info!("stopped"),
+        Ended::Cancelled => {
+            tracing::warn!("stopped; the audit in progress was cancelled and not saved")
+        }
+    }
+    Ok(())
+}

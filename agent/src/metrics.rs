@@ -1,0 +1,411 @@
+//! The Prometheus metrics. Computed after each audit and served from memory: a scrape never calls
+//! AWS and never waits for an audit. Labels are bounded (account, practice, check, level, severity,
+//! status, service, operation, error kind): never an ARN or a resource name.
+
+use maturity_checks::catalog::Check;
+use maturity_checks::model::Status;
+use maturity_checks::report::{AccountReport, AccountStatus, Report};
+use prometheus::{
+    Encoder, Gauge, GaugeVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+/// The statuses a check can have in `maturity_check_status` (one series each, 1 for the current).
+pub const STATUSES: [&str; 5] = ["pass", "fail", "unknown", "not_applicable", "accepted"];
+
+pub struct Metrics {
+    registry: Registry,
+    level: IntGaugeVec,
+    level_unconfirmed: IntGaugeVec,
+    account_level: IntGaugeVec,
+    score: GaugeVec,
+    check_status: IntGaugeVec,
+    failing_resources: IntGaugeVec,
+    check_info: IntGaugeVec,
+    account_up: IntGaugeVec,
+    last_success: GaugeVec,
+    duration: GaugeVec,
+    pub runs: IntCounterVec,
+    pub skipped_runs: IntCounter,
+    api_calls: IntCounterVec,
+    api_errors: IntCounterVec,
+    pub last_start: Gauge,
+    pub in_progress: IntGauge,
+}
+
+fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+    r.register(Box::new(g.clone())).expect("unique metric");
+    g
+}
+
+fn float_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+    let g = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+    r.register(Box::new(g.clone())).expect("unique metric");
+    g
+}
+
+fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    r.register(Box::new(c.clone())).expect("unique metric");
+    c
+}
+
+impl Metrics {
+    /// Registers every metric; `checks` fills `maturity_check_info`.
+    pub fn new(checks: &[&Check]) -> Metrics {
+        let r = Registry::new();
+        let m = Metrics {
+            level: gauge_vec(&r, "maturity_level", "DSOMM maturity level (0-5) of a practice of an account.", &["account_id", "account_name", "practice"]),
+            level_unconfirmed: gauge_vec(&r, "maturity_level_unconfirmed", "1 when an unknown check stands between the practice's level and its confirmed level.", &["account_id", "account_name", "practice"]),
+            account_level: gauge_vec(&r, "maturity_account_level", "DSOMM maturity level of an account: the minimum over its practices.", &["account_id", "account_name"]),
+            score: float_vec(&r, "maturity_score_ratio", "Passing checks over checks that passed or failed (0-1), per practice.", &["account_id", "account_name", "practice"]),
+            check_status: gauge_vec(&r, "maturity_check_status", "1 for the check's current status, 0 for the other statuses.", &["account_id", "check", "practice", "level", "severity", "status"]),
+            failing_resources: gauge_vec(&r, "maturity_check_failing_resources", "Resources failing a check.", &["account_id", "check"]),
+            check_info: gauge_vec(&r, "maturity_check_info", "Metadata of each check of the catalog.", &["check", "practice", "level", "severity", "dsomm_activity", "title"]),
+            account_up: gauge_vec(&r, "maturity_account_up", "1 when the account's last audit succeeded, 0 when it could not be audited.", &["account_id", "account_name"]),
+            last_success: float_vec(&r, "maturity_audit_last_success_timestamp_seconds", "Start time of the account's last successful audit.", &["account_id"]),
+            duration: float_vec(&r, "maturity_audit_duration_seconds", "Duration of the account's last audit.", &["account_id"]),
+            runs: counter_vec(&r, "maturity_audit_runs_total", "Audit runs by result (success, partial: some accounts failed, error: no account audited).", &["result"]),
+            skipped_runs: {
+                let c = IntCounter::new("maturity_audit_skipped_runs_total", "Scheduled runs skipped because the previous run was still in progress.").expect("valid");
+                r.register(Box::new(c.clone())).expect("unique");
+                c
+            },
+            api_calls: counter_vec(&r, "maturity_aws_api_calls_total", "AWS API calls made by audits.", &["service", "operation"]),
+            api_errors: counter_vec(&r, "maturity_aws_api_errors_total", "AWS API calls that failed, by error kind.", &["service", "operation", "error"]),
+            last_start: {
+                let g = Gauge::new("maturity_audit_last_start_timestamp_seconds", "Start time of the last audit run (alert when it stops advancing).").expect("valid");
+                r.register(Box::new(g.clone())).expect("unique");
+                g
+            },
+            in_progress: {
+                let g = IntGauge::new("maturity_audit_in_progress", "1 while an audit run is in progress.").expect("valid");
+                r.register(Box::new(g.clone())).expect("unique");
+                g
+            },
+            registry: r,
+        };
+        let build = gauge_vec(
+            &m.registry,
+            "maturity_build_info",
+            "The agent's version.",
+            &["version"],
+        );
+        build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        for c in checks {
+            let level = c.level().to_string();
+            m.check_info
+                .with_label_values(&[
+                    c.meta.id,
+                    c.meta.practice.as_str(),
+                    &level,
+                    c.meta.severity.as_str(),
+                    c.meta.activity.name,
+                    c.meta.title,
+                ])
+                .set(1);
+        }
+        for result in ["success", "partial", "error"] {
+            m.runs.with_label_values(&[result]);
+        }
+        m
+    }
+
+    /// Replaces the per-account series with what `report` says. An account that could not be audited
+    /// keeps the levels of `previous` (its last audited report) with `maturity_account_up` 0.
+    pub fn update(&self, report: &Report, previous: &dyn Fn(&str) -> Option<AccountReport>) {
+        for v in [
+            &self.level,
+            &self.level_unconfirmed,
+            &self.account_level,
+            &self.check_status,
+            &self.failing_resources,
+            &self.account_up,
+        ] {
+            v.reset();
+        }
+        self.score.reset();
+        for a in &report.accounts {
+            let up = a.status == AccountStatus::Audited;
+            self.account_up
+                .with_label_values(&[&a.account_id, &a.account_name])
+                .set(i64::from(up));
+            self.duration
+                .with_label_values(&[&a.account_id])
+                .set(a.duration_seconds);
+            if up {
+                self.last_success
+                    .with_label_values(&[&a.account_id])
+                    .set(report.started_at.timestamp() as f64);
+                self.account(a);
+            } else if let Some(prev) = previous(&a.account_id) {
+                self.account(&AccountReport {
+                    account_name: a.account_name.clone(),
+                    ..prev
+                });
+            }
+            for c in &a.api_calls {
+                self.api_calls
+                    .with_label_values(&[&c.service, &c.operation])
+                    .inc_by(c.count);
+                if c.outcome != "ok" && c.outcome != "not_found" {
+                    self.api_errors
+                        .with_label_values(&[&c.service, &c.operation, &c.outcome])
+                        .inc_by(c.count);
+                }
+            }
+        }
+    }
+
+    /// Counts calls made outside any account's audit (discovery).
+    pub fn count_calls(&self, calls: &[maturity_checks::facts::ApiCallCount]) {
+        for c in calls {
+            self.api_calls
+                .with_label_values(&[&c.service, &c.operation])
+                .inc_by(c.count);
+            if c.outcome != "ok" && c.outcome != "not_found" {
+                self.api_errors
+                    .with_label_values(&[&c.service, &c.operation, &c.outcome])
+                    .inc_by(c.count);
+            }
+        }
+    }
+
+    fn account(&self, a: &AccountReport) {
+        let (id, name) = (a.account_id.as_str(), a.account_name.as_str());
+        if let Some(level) = a.level {
+            self.account_level
+                .with_label_values(&[id, name])
+                .set(i64::from(level));
+        }
+        for p in &a.practices {
+            let practice = p.practice.as_str();
+            self.level
+                .with_label_values(&[id, name, practice])
+                .set(i64::from(p.level));
+            self.level_unconfirmed
+                .with_label_values(&[id, name, practice])
+                .set(i64::from(p.unconfirmed));
+            // A practice without pass or fail verdicts exports its level but no ratio: 0 would be a lie.
+            if let Some(score) = p.score {
+                self.score
+                    .with_label_values(&[id, name, practice])
+                    .set(score);
+            }
+        }
+        for c in &a.checks {
+            let level = c.level.to_string();
+            for s in STATUSES {
+                let current = i64::from(s == c.status.as_str());
+                self.check_status
+                    .with_label_values(&[
+                        id,
+                        &c.id,
+                        c.practice.as_str(),
+                        &level,
+                        c.severity.as_str(),
+                        s,
+                    ])
+                    .set(current);
+            }
+            let failing = c
+                .verdicts
+                .iter()
+                .filter(|v| v.status == Status::Fail)
+                .count();
+            self.failing_resources
+                .with_label_values(&[id, &c.id])
+                .set(failing as i64);
+        }
+    }
+
+    /// The text exposition.
+    pub fn encode(&self) -> String {
+        let mut buf = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buf)
+            .expect("text encoding");
+        String::from_utf8(buf).expect("utf-8 exposition")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use maturity_checks::catalog::CATALOG;
+    use maturity_checks::facts::ApiCallCount;
+    use maturity_checks::model::{Practice, Severity, Verdict};
+    use maturity_checks::report::{CheckResult, DsommRef};
+
+    fn fixture() -> Report {
+        let check = |id: &str, practice, level, status| CheckResult {
+            id: id.into(),
+            title: "t".into(),
+            practice,
+            level,
+            severity: Severity::High,
+            dsomm_activity: DsommRef {
+                uuid: "u".into(),
+                name: "n".into(),
+                level,
+            },
+            status,
+            remediation: "r".into(),
+            verdicts: vec![Verdict::new(
+                "arn:aws:iam::111111111111:user/bob",
+                None,
+                status,
+                "why",
+            )],
+            carried_over: None,
+        };
+        let mut prod = AccountReport {
+            account_id: "111111111111".into(),
+            account_name: "production".into(),
+            status: AccountStatus::Audited,
+            error: None,
+            regions: vec!["us-east-1".into()],
+            level: None,
+            confirmed_level: None,
+            unconfirmed: false,
+            practices: vec![],
+            checks: vec![
+                check(
+                    "iam_root_access_keys_absent",
+                    Practice::Identity,
+                    1,
+                    Status::Pass,
+                ),
+                check(
+                    "iam_console_users_mfa_enabled",
+                    Practice::Identity,
+                    2,
+                    Status::Fail,
+                ),
+                check(
+                    "ec2_security_group_no_world_admin_ports",
+                    Practice::Network,
+                    2,
+                    Status::Unknown,
+                ),
+            ],
+            errors: vec![],
+            api_calls: vec![
+                ApiCallCount {
+                    service: "iam".into(),
+                    operation: "GetAccountSummary".into(),
+                    outcome: "ok".into(),
+                    count: 1,
+                },
+                ApiCallCount {
+                    service: "ec2".into(),
+                    operation: "DescribeSecurityGroups".into(),
+                    outcome: "access_denied".into(),
+                    count: 2,
+                },
+            ],
+            duration_seconds: 1.5,
+        };
+        maturity_checks::audit::rescore(&mut prod);
+        let down = AccountReport {
+            account_id: "222222222222".into(),
+            account_name: "legacy".into(),
+            status: AccountStatus::Failed,
+            error: Some("cannot assume".into()),
+            checks: vec![],
+            practices: vec![],
+            level: None,
+            confirmed_level: None,
+            api_calls: vec![],
+            ..prod.clone()
+        };
+        Report {
+            schema_version: 1,
+            agent_version: "test".into(),
+            started_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            duration_seconds: 2.0,
+            accounts: vec![prod, down],
+        }
+    }
+
+    /// The exposition of a fixed report matches the golden file, which `promtool check metrics`
+    /// accepts. Set UPDATE_GOLDEN=1 to rewrite the file after an intended change.
+    #[test]
+    fn exposition_matches_golden_and_passes_promtool() {
+        // A fixed pair of checks, so that growing the catalog does not change the golden file.
+        let checks: Vec<_> = [
+            "iam_root_access_keys_absent",
+            "iam_console_users_mfa_enabled",
+        ]
+        .iter()
+        .map(|id| maturity_checks::catalog::find(id).expect("check exists"))
+        .collect();
+        let m = Metrics::new(&checks);
+        let report = fixture();
+        let prev = report.accounts[0].clone();
+        m.update(&report, &|id| {
+            (id == "222222222222").then(|| AccountReport {
+                account_id: id.into(),
+                ..prev.clone()
+            })
+        });
+        m.runs.with_label_values(&["success"]).inc();
+        let text = m.encode().replace(env!("CARGO_PKG_VERSION"), "VERSION");
+        let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/metrics.prom");
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(golden, &text).unwrap();
+        }
+        let expected =
+            std::fs::read_to_string(golden).expect("golden file (UPDATE_GOLDEN=1 writes it)");
+        assert_eq!(
+            text, expected,
+            "exposition changed; UPDATE_GOLDEN=1 cargo test -p maturity-agent rewrites {golden}"
+        );
+        assert!(!text.contains("arn:aws"), "a label carries an ARN");
+
+        let out = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(std::fs::File::open(golden).unwrap())
+            .output()
+            .unwrap_or_else(|e| panic!("promtool is missing ({e}): install Debian's prometheus package (apt-get install prometheus)"));
+        assert!(
+            out.status.success(),
+            "promtool check metrics: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A down account keeps its last known levels and says it is down; series of accounts that left
+    /// the report disappear.
+    #[test]
+    fn down_accounts_keep_levels_and_removed_accounts_vanish() {
+        let m = Metrics::new(CATALOG);
+        let report = fixture();
+        let prev = report.accounts[0].clone();
+        m.update(&report, &|id| {
+            (id == "222222222222").then(|| AccountReport {
+                account_id: id.into(),
+                ..prev.clone()
+            })
+        });
+        let text = m.encode();
+        assert!(
+            text.contains(
+                "maturity_account_up{account_id=\"222222222222\",account_name=\"legacy\"} 0"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "maturity_account_level{account_id=\"222222222222\",account_name=\"legacy\"} 1"
+            ),
+            "{text}"
+        );
+        let mut only_prod = fixture();
+        only_prod.accounts.truncate(1);
+        m.update(&only_prod, &|_| None);
+        assert!(!m.encode().contains("account_name=\"legacy\""));
+    }
+}
