@@ -53,14 +53,31 @@ impl std::fmt::Debug for Check {
 pub static CATALOG: &[&Check] = &[
     &checks::iam_root_mfa_enabled::CHECK,
     &checks::iam_root_access_keys_absent::CHECK,
+    &checks::iam_admin_users_mfa_enabled::CHECK,
+    &checks::iam_password_policy_strong::CHECK,
     &checks::iam_console_users_mfa_enabled::CHECK,
+    &checks::iam_access_keys_rotated::CHECK,
+    &checks::iam_credentials_unused_disabled::CHECK,
+    &checks::iam_role_trust_not_public::CHECK,
+    &checks::accessanalyzer_enabled::CHECK,
     &checks::iam_policy_no_full_admin::CHECK,
+    &checks::iam_user_no_direct_policies::CHECK,
+    &checks::iam_policy_no_service_wildcard::CHECK,
     &checks::elbv2_listener_tls_only::CHECK,
+    &checks::elbv2_listener_modern_tls_policy::CHECK,
+    &checks::cloudfront_distribution_https_only::CHECK,
+    &checks::s3_bucket_tls_only::CHECK,
+    &checks::elbv2_target_group_tls::CHECK,
     &checks::rds_instance_backup_retention::CHECK,
+    &checks::dynamodb_table_pitr_enabled::CHECK,
+    &checks::s3_bucket_versioning_enabled::CHECK,
     &checks::cloudtrail_multi_region_logging::CHECK,
     &checks::ec2_security_group_no_world_admin_ports::CHECK,
     &checks::s3_bucket_default_encryption::CHECK,
+    &checks::ebs_default_encryption_enabled::CHECK,
+    &checks::rds_instance_storage_encrypted::CHECK,
     &checks::s3_bucket_public_access_blocked::CHECK,
+    &checks::s3_account_public_access_blocked::CHECK,
 ];
 
 /// The check with this id.
@@ -95,7 +112,8 @@ mod tests {
     use crate::facts::{ErrorKind, FactError};
     use crate::model::Status;
 
-    /// Ids are unique, follow `<service>_<resource>_<state>`, and equal the check's module name.
+    /// Ids are unique, follow `<service>_<resource>_<state>` (`<service>_<state>` when the resource is
+    /// the service itself, as in `guardduty_enabled`), and equal the check's module name.
     #[test]
     fn ids_are_unique_and_equal_module_names() {
         let mut seen = BTreeSet::new();
@@ -108,7 +126,7 @@ mod tests {
                 "{id}: id differs from its module name"
             );
             assert!(
-                id.split('_').count() >= 3,
+                id.split('_').count() >= 2,
                 "{id}: not <service>_<resource>_<state>"
             );
             assert!(
@@ -119,6 +137,49 @@ mod tests {
             assert!(!c.meta.needs.is_empty(), "{id}: declares no facts");
             assert!(c.meta.remediation.len() > 20, "{id}: remediation missing");
             assert!(!c.meta.title.is_empty(), "{id}: title missing");
+        }
+    }
+
+    /// Denies the regional fact of `need` in one region.
+    fn deny_regional(need: Need, r: &mut crate::snapshot::RegionFacts) {
+        fn denied<T>(s: &str, o: &str) -> crate::facts::Fact<T> {
+            Err(FactError::new(
+                s,
+                o,
+                None,
+                ErrorKind::AccessDenied,
+                "denied",
+            ))
+        }
+        match need {
+            Need::AccessAnalyzers => r.analyzers = denied("access-analyzer", "ListAnalyzers"),
+            Need::Elbv2TargetGroups => {
+                r.target_groups = denied("elasticloadbalancing", "DescribeTargetGroups")
+            }
+            Need::Wafv2LoadBalancerAcls => {
+                r.load_balancer_web_acls = denied("wafv2", "GetWebACLForResource")
+            }
+            Need::BackupPlans => r.backup_plans = denied("backup", "ListBackupPlans"),
+            Need::DynamoDbTables => r.dynamodb_tables = denied("dynamodb", "ListTables"),
+            Need::ConfigRecorders => {
+                r.config_recorders = denied("config", "DescribeConfigurationRecorders")
+            }
+            Need::Ec2VpcFlowLogs => r.vpcs = denied("ec2", "DescribeVpcs"),
+            Need::Ec2Instances => r.instances = denied("ec2", "DescribeInstances"),
+            Need::Ec2EbsDefaultEncryption => {
+                r.ebs_encryption_by_default = denied("ec2", "GetEbsEncryptionByDefault")
+            }
+            Need::KmsKeys => r.kms_keys = denied("kms", "ListKeys"),
+            Need::SecretsManagerSecrets => r.secrets = denied("secretsmanager", "ListSecrets"),
+            Need::CloudWatchMetricAlarms => {
+                r.metric_filters = denied("logs", "DescribeMetricFilters");
+                r.alarms = denied("cloudwatch", "DescribeAlarms");
+            }
+            Need::GuardDutyDetectors => {
+                r.guardduty_detectors = denied("guardduty", "ListDetectors")
+            }
+            Need::SecurityHub => r.security_hub = denied("securityhub", "DescribeHub"),
+            other => panic!("{other:?} is not a regional need"),
         }
     }
 
@@ -177,6 +238,37 @@ mod tests {
                     Need::RdsInstances => {
                         for r in snap.regional.values_mut() {
                             r.db_instances = denied("rds", "DescribeDBInstances");
+                        }
+                    }
+                    Need::IamPasswordPolicy => {
+                        snap.iam.password_policy = denied("iam", "GetAccountPasswordPolicy")
+                    }
+                    // Per-bucket facts are denied through the bucket listing they require.
+                    Need::S3BucketPolicy | Need::S3BucketVersioning => {}
+                    Need::S3AccountPublicAccessBlock => {
+                        snap.s3.account_public_access_block =
+                            denied("s3control", "GetPublicAccessBlock")
+                    }
+                    Need::CloudFrontDistributions => {
+                        snap.cloudfront = denied("cloudfront", "ListDistributions")
+                    }
+                    Need::Budgets => snap.budgets = denied("budgets", "DescribeBudgets"),
+                    Need::AccessAnalyzers
+                    | Need::Elbv2TargetGroups
+                    | Need::Wafv2LoadBalancerAcls
+                    | Need::BackupPlans
+                    | Need::DynamoDbTables
+                    | Need::ConfigRecorders
+                    | Need::Ec2VpcFlowLogs
+                    | Need::Ec2Instances
+                    | Need::Ec2EbsDefaultEncryption
+                    | Need::KmsKeys
+                    | Need::SecretsManagerSecrets
+                    | Need::CloudWatchMetricAlarms
+                    | Need::GuardDutyDetectors
+                    | Need::SecurityHub => {
+                        for r in snap.regional.values_mut() {
+                            deny_regional(need, r);
                         }
                     }
                 }

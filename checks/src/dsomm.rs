@@ -68,6 +68,72 @@ pub const ROLE_BASED_AUTHORIZATION: Activity = Activity {
     level: 3,
 };
 
+pub const HANDOVER_OF_CONFIDENTIAL_PARAMETERS: Activity = Activity {
+    uuid: "94a96f79-8bd6-4904-97c0-994ff88f176a",
+    name: "Handover of confidential parameters",
+    level: 3,
+};
+pub const TEST_FOR_UNUSED_RESOURCES: Activity = Activity {
+    uuid: "6532c1fe-9d23-4228-8722-558ddabca7d4",
+    name: "Test for unused Resources",
+    level: 5,
+};
+pub const TEST_FOR_EXPOSED_SERVICES: Activity = Activity {
+    uuid: "a6c4cefb-a0b7-4787-8cc7-a0f96b4b00d8",
+    name: "Test for exposed services",
+    level: 2,
+};
+pub const INTERNAL_ENCRYPTION_IN_TRANSIT: Activity = Activity {
+    uuid: "ecb0184c-6bc9-45da-bbbb-a983797ffc93",
+    name: "Usage of internal encryption at transit",
+    level: 3,
+};
+pub const INVENTORY_OF_PRODUCTION_COMPONENTS: Activity = Activity {
+    uuid: "2a44b708-734f-4463-b0cb-86dc46344b2f",
+    name: "Inventory of production components",
+    level: 1,
+};
+pub const LOGGING_OF_SECURITY_EVENTS: Activity = Activity {
+    uuid: "ccfdd0a8-991e-4269-ad77-c0a54ca655cb",
+    name: "Logging of security events",
+    level: 2,
+};
+pub const SIMPLE_BUDGET_METRICS: Activity = Activity {
+    uuid: "f08a3219-6941-43ec-8762-4aff739f4664",
+    name: "Simple budget metrics",
+    level: 1,
+};
+pub const ALERTING: Activity = Activity {
+    uuid: "8a442d8e-0eb1-4793-a513-571aef982edd",
+    name: "Alerting",
+    level: 2,
+};
+pub const TEST_THE_CLOUD_CONFIGURATION: Activity = Activity {
+    uuid: "46d6a2a8-f9dc-4c15-9fc8-1723cfecbddc",
+    name: "Test the cloud configuration",
+    level: 2,
+};
+pub const ANALYZE_LOGS: Activity = Activity {
+    uuid: "b217c8bb-5d61-4b41-a675-1083993f83b1",
+    name: "Analyze logs",
+    level: 3,
+};
+pub const FILTER_OUTGOING_TRAFFIC: Activity = Activity {
+    uuid: "6df508ef-86fc-4c22-bd9f-646c3127ce7d",
+    name: "Filter outgoing traffic",
+    level: 3,
+};
+pub const WAF_BASELINE: Activity = Activity {
+    uuid: "f0e01814-3b88-4bd0-a3a9-f91db001d20b",
+    name: "WAF baseline",
+    level: 3,
+};
+pub const SECURITY_BY_DEFAULT: Activity = Activity {
+    uuid: "11b3848e-e931-4146-a35d-35409ada24ee",
+    name: "Usage of security by default for components",
+    level: 3,
+};
+
 #[cfg(test)]
 mod tests {
     use crate::catalog::CATALOG;

@@ -7,6 +7,7 @@
 //!   every failed read as a typed [`facts::FactError`].
 //! - [`checks`]: one module per check, named `<service>_<resource>_<state>`; each is a pure function
 //!   from the snapshot to [`model::Verdict`]s. [`catalog::CATALOG`] lists them with their metadata.
+//! - [`docs`]: `docs/checks.md`, generated from the catalog (a test keeps it current).
 //! - [`dsomm`]: the maturity-model activities the checks prove, verified against the model's data.
 //! - [`scoring`]: the DSOMM level and score per practice and per account.
 //! - [`audit`]: one account end to end (collect → evaluate → score) into a [`report::AccountReport`].
@@ -19,6 +20,7 @@ pub mod audit;
 pub mod catalog;
 pub mod checks;
 pub mod collect;
+pub mod docs;
 pub mod dsomm;
 pub mod facts;
 pub mod model;

@@ -20,6 +20,10 @@ pub struct Statement {
     pub resources: Vec<String>,
     pub not_resources: Vec<String>,
     pub has_condition: bool,
+    /// The `Condition` block as written (`Null` when absent).
+    pub condition: Value,
+    /// The principal is everyone: `"Principal": "*"` or `{"AWS": "*"}` (alone or in a list).
+    pub principal_everyone: bool,
 }
 
 impl Statement {
@@ -29,6 +33,42 @@ impl Statement {
             && self.not_actions.is_empty()
             && self.actions.iter().any(|a| a == "*" || a == "*:*")
             && self.resources.iter().any(|r| r == "*")
+    }
+
+    /// `Allow` of every action of one service (`iam:*`, `s3:*`, …) on every resource: the services
+    /// so granted, in the order written.
+    pub fn service_wildcards(&self) -> Vec<&str> {
+        if !self.allow || !self.resources.iter().any(|r| r == "*") {
+            return vec![];
+        }
+        self.actions
+            .iter()
+            .filter(|a| {
+                a.split_once(':')
+                    .is_some_and(|(svc, act)| act == "*" && svc != "*" && !svc.is_empty())
+            })
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Whether the condition holds `key` with the value `value` under `operator` (keys compared
+    /// case-insensitively as IAM does; single values or lists).
+    pub fn condition_has(&self, operator: &str, key: &str, value: &str) -> bool {
+        let Some(block) = self.condition.get(operator).and_then(Value::as_object) else {
+            return false;
+        };
+        block.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case(key)
+                && match v {
+                    Value::String(s) => s.eq_ignore_ascii_case(value),
+                    Value::Bool(b) => b.to_string() == value,
+                    Value::Array(items) => items.iter().any(|i| {
+                        i.as_str().is_some_and(|s| s.eq_ignore_ascii_case(value))
+                            || i.as_bool().is_some_and(|b| b.to_string() == value)
+                    }),
+                    _ => false,
+                }
+        })
     }
 
     /// A short label for a reason: the Sid if present, else the statement's 1-based position.
@@ -125,7 +165,23 @@ fn parse_statement(v: &Value) -> Result<Statement, String> {
         has_condition: obj
             .get("Condition")
             .is_some_and(|c| c.as_object().is_some_and(|m| !m.is_empty())),
+        condition: obj.get("Condition").cloned().unwrap_or(Value::Null),
+        principal_everyone: everyone(obj.get("Principal")),
     })
+}
+
+/// `"*"`, `{"AWS": "*"}` or `{"AWS": ["…", "*"]}`.
+fn everyone(principal: Option<&Value>) -> bool {
+    let star = |v: &Value| match v {
+        Value::String(s) => s == "*",
+        Value::Array(items) => items.iter().any(|i| i.as_str() == Some("*")),
+        _ => false,
+    };
+    match principal {
+        Some(Value::String(s)) => s == "*",
+        Some(Value::Object(m)) => m.get("AWS").is_some_and(star),
+        _ => false,
+    }
 }
 
 fn strings(v: Option<&Value>, key: &str) -> Result<Vec<String>, String> {
@@ -182,6 +238,26 @@ mod tests {
         )
         .unwrap();
         assert!(d.full_admin_statements().is_empty());
+    }
+
+    /// `*` principals are recognised in every spelling; conditions are read by operator and key.
+    #[test]
+    fn everyone_principals_and_conditions() {
+        let d = PolicyDocument::parse(
+            r#"{"Statement":[
+                {"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"},
+                {"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::1:root","*"]},"Action":"sts:AssumeRole"},
+                {"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"},
+                {"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}},
+                {"Effect":"Allow","Action":["iam:*","s3:GetObject","kms:*"],"Resource":"*"}]}"#,
+        )
+        .unwrap();
+        let e: Vec<bool> = d.statements.iter().map(|s| s.principal_everyone).collect();
+        assert_eq!(e, [true, true, false, true, false]);
+        assert!(d.statements[3].condition_has("Bool", "aws:securetransport", "false"));
+        assert!(!d.statements[3].condition_has("Bool", "aws:SecureTransport", "true"));
+        assert_eq!(d.statements[4].service_wildcards(), ["iam:*", "kms:*"]);
+        assert!(d.statements[3].service_wildcards().is_empty());
     }
 
     /// Malformed documents say what is wrong and where.

@@ -33,6 +33,46 @@ pub enum Need {
     Elbv2Listeners,
     /// RDS `DescribeDBInstances` per region.
     RdsInstances,
+    /// IAM `GetAccountPasswordPolicy`.
+    IamPasswordPolicy,
+    /// S3 `GetBucketPolicy` per bucket.
+    S3BucketPolicy,
+    /// S3 `GetBucketVersioning` per bucket.
+    S3BucketVersioning,
+    /// S3 Control `GetPublicAccessBlock` of the account.
+    S3AccountPublicAccessBlock,
+    /// IAM Access Analyzer `ListAnalyzers` per region.
+    AccessAnalyzers,
+    /// ELBv2 `DescribeTargetGroups` per region.
+    Elbv2TargetGroups,
+    /// CloudFront `ListDistributions` (global).
+    CloudFrontDistributions,
+    /// WAFv2 `GetWebACLForResource` per internet-facing application load balancer.
+    Wafv2LoadBalancerAcls,
+    /// AWS Backup `ListBackupPlans` per region, with `GetBackupPlan` and `ListBackupSelections` per plan.
+    BackupPlans,
+    /// DynamoDB `ListTables` per region and `DescribeContinuousBackups` per table.
+    DynamoDbTables,
+    /// AWS Config `DescribeConfigurationRecorders` + `DescribeConfigurationRecorderStatus` per region.
+    ConfigRecorders,
+    /// EC2 `DescribeVpcs` + `DescribeFlowLogs` per region.
+    Ec2VpcFlowLogs,
+    /// EC2 `DescribeInstances` per region.
+    Ec2Instances,
+    /// EC2 `GetEbsEncryptionByDefault` per region.
+    Ec2EbsDefaultEncryption,
+    /// KMS `ListKeys` per region with `DescribeKey` and `GetKeyRotationStatus` per key.
+    KmsKeys,
+    /// Secrets Manager `ListSecrets` per region.
+    SecretsManagerSecrets,
+    /// Budgets `DescribeBudgets` and `DescribeNotificationsForBudget` per budget (global).
+    Budgets,
+    /// CloudWatch Logs `DescribeMetricFilters` and CloudWatch `DescribeAlarms` per region.
+    CloudWatchMetricAlarms,
+    /// GuardDuty `ListDetectors` + `GetDetector` per region.
+    GuardDutyDetectors,
+    /// Security Hub `DescribeHub` + `GetEnabledStandards` per region.
+    SecurityHub,
 }
 
 /// One AWS operation a need makes, with the IAM action it requires.
@@ -113,13 +153,128 @@ impl Need {
                 ),
             ],
             Need::RdsInstances => &[op!("rds", "DescribeDBInstances", "rds:DescribeDBInstances")],
+            Need::IamPasswordPolicy => &[op!(
+                "iam",
+                "GetAccountPasswordPolicy",
+                "iam:GetAccountPasswordPolicy"
+            )],
+            Need::S3BucketPolicy => &[op!("s3", "GetBucketPolicy", "s3:GetBucketPolicy")],
+            Need::S3BucketVersioning => {
+                &[op!("s3", "GetBucketVersioning", "s3:GetBucketVersioning")]
+            }
+            Need::S3AccountPublicAccessBlock => &[op!(
+                "s3control",
+                "GetPublicAccessBlock",
+                "s3:GetAccountPublicAccessBlock"
+            )],
+            Need::AccessAnalyzers => &[op!(
+                "access-analyzer",
+                "ListAnalyzers",
+                "access-analyzer:ListAnalyzers"
+            )],
+            Need::Elbv2TargetGroups => &[op!(
+                "elasticloadbalancing",
+                "DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetGroups"
+            )],
+            Need::CloudFrontDistributions => &[op!(
+                "cloudfront",
+                "ListDistributions",
+                "cloudfront:ListDistributions"
+            )],
+            Need::Wafv2LoadBalancerAcls => &[op!(
+                "wafv2",
+                "GetWebACLForResource",
+                "wafv2:GetWebACLForResource"
+            )],
+            Need::BackupPlans => &[
+                op!("backup", "ListBackupPlans", "backup:ListBackupPlans"),
+                op!("backup", "GetBackupPlan", "backup:GetBackupPlan"),
+                op!(
+                    "backup",
+                    "ListBackupSelections",
+                    "backup:ListBackupSelections"
+                ),
+            ],
+            Need::DynamoDbTables => &[
+                op!("dynamodb", "ListTables", "dynamodb:ListTables"),
+                op!(
+                    "dynamodb",
+                    "DescribeContinuousBackups",
+                    "dynamodb:DescribeContinuousBackups"
+                ),
+            ],
+            Need::ConfigRecorders => &[
+                op!(
+                    "config",
+                    "DescribeConfigurationRecorders",
+                    "config:DescribeConfigurationRecorders"
+                ),
+                op!(
+                    "config",
+                    "DescribeConfigurationRecorderStatus",
+                    "config:DescribeConfigurationRecorderStatus"
+                ),
+            ],
+            Need::Ec2VpcFlowLogs => &[
+                op!("ec2", "DescribeVpcs", "ec2:DescribeVpcs"),
+                op!("ec2", "DescribeFlowLogs", "ec2:DescribeFlowLogs"),
+            ],
+            Need::Ec2Instances => &[op!("ec2", "DescribeInstances", "ec2:DescribeInstances")],
+            Need::Ec2EbsDefaultEncryption => &[op!(
+                "ec2",
+                "GetEbsEncryptionByDefault",
+                "ec2:GetEbsEncryptionByDefault"
+            )],
+            Need::KmsKeys => &[
+                op!("kms", "ListKeys", "kms:ListKeys"),
+                op!("kms", "DescribeKey", "kms:DescribeKey"),
+                op!("kms", "GetKeyRotationStatus", "kms:GetKeyRotationStatus"),
+            ],
+            Need::SecretsManagerSecrets => &[op!(
+                "secretsmanager",
+                "ListSecrets",
+                "secretsmanager:ListSecrets"
+            )],
+            Need::Budgets => &[
+                op!("budgets", "DescribeBudgets", "budgets:ViewBudget"),
+                op!(
+                    "budgets",
+                    "DescribeNotificationsForBudget",
+                    "budgets:ViewBudget"
+                ),
+            ],
+            Need::CloudWatchMetricAlarms => &[
+                op!(
+                    "logs",
+                    "DescribeMetricFilters",
+                    "logs:DescribeMetricFilters"
+                ),
+                op!("cloudwatch", "DescribeAlarms", "cloudwatch:DescribeAlarms"),
+            ],
+            Need::GuardDutyDetectors => &[
+                op!("guardduty", "ListDetectors", "guardduty:ListDetectors"),
+                op!("guardduty", "GetDetector", "guardduty:GetDetector"),
+            ],
+            Need::SecurityHub => &[
+                op!("securityhub", "DescribeHub", "securityhub:DescribeHub"),
+                op!(
+                    "securityhub",
+                    "GetEnabledStandards",
+                    "securityhub:GetEnabledStandards"
+                ),
+            ],
         }
     }
 
     /// Needs that this need cannot be read without (per-bucket facts need the bucket list).
     pub fn requires(self) -> &'static [Need] {
         match self {
-            Need::S3BucketEncryption | Need::S3BucketPublicAccessBlock => &[Need::S3Buckets],
+            Need::S3BucketEncryption
+            | Need::S3BucketPublicAccessBlock
+            | Need::S3BucketPolicy
+            | Need::S3BucketVersioning => &[Need::S3Buckets],
+            Need::Wafv2LoadBalancerAcls => &[Need::Elbv2Listeners],
             _ => &[],
         }
     }
@@ -135,6 +290,13 @@ pub struct AccountSnapshot {
     pub s3: S3Facts,
     /// CloudTrail trails seen from every audited region, deduplicated by ARN.
     pub cloudtrail: Fact<CloudTrailFacts>,
+    /// CloudFront distributions (a global service, read once).
+    pub cloudfront: Fact<Vec<Distribution>>,
+    /// Cost budgets of the account with their notifications (a global service, read once).
+    pub budgets: Fact<Vec<Budget>>,
+    /// When the snapshot was started: checks judge ages (key age, unused credentials) against it,
+    /// so that they stay pure functions of the snapshot.
+    pub collected_at: DateTime<Utc>,
     /// Regional facts, keyed by region; every audited region has an entry.
     pub regional: BTreeMap<String, RegionFacts>,
 }
@@ -148,6 +310,9 @@ impl AccountSnapshot {
             iam: IamFacts::default(),
             s3: S3Facts::default(),
             cloudtrail: Err(FactError::not_collected("cloudtrail", "DescribeTrails")),
+            cloudfront: Err(FactError::not_collected("cloudfront", "ListDistributions")),
+            budgets: Err(FactError::not_collected("budgets", "DescribeBudgets")),
+            collected_at: Utc::now(),
             regional: regions
                 .iter()
                 .map(|r| (r.clone(), RegionFacts::default()))
@@ -166,6 +331,8 @@ pub struct IamFacts {
     pub account_summary: Fact<AccountSummary>,
     pub credential_report: Fact<Vec<CredentialReportRow>>,
     pub authorization: Fact<AuthorizationDetails>,
+    /// The account password policy; `Ok(None)` when none is set (IAM then applies its default).
+    pub password_policy: Fact<Option<PasswordPolicy>>,
 }
 
 impl Default for IamFacts {
@@ -177,6 +344,7 @@ impl Default for IamFacts {
                 "iam",
                 "GetAccountAuthorizationDetails",
             )),
+            password_policy: Err(FactError::not_collected("iam", "GetAccountPasswordPolicy")),
         }
     }
 }
@@ -188,6 +356,18 @@ pub struct AccountSummary {
     pub account_access_keys_present: bool,
 }
 
+/// The IAM account password policy (the settings the checks judge).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PasswordPolicy {
+    pub minimum_length: i32,
+    pub require_symbols: bool,
+    pub require_numbers: bool,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    /// How many previous passwords cannot be reused; `None` when reuse is not prevented.
+    pub reuse_prevention: Option<i32>,
+}
+
 /// One row of the IAM credential report. The `<root_account>` row has `is_root` set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CredentialReportRow {
@@ -197,10 +377,45 @@ pub struct CredentialReportRow {
     pub password_enabled: bool,
     pub mfa_active: bool,
     pub password_last_used: Option<DateTime<Utc>>,
+    /// When the user was created (the age of a credential that was never used).
+    pub user_creation_time: Option<DateTime<Utc>>,
     pub access_key_1_active: bool,
     pub access_key_1_last_rotated: Option<DateTime<Utc>>,
+    pub access_key_1_last_used: Option<DateTime<Utc>>,
     pub access_key_2_active: bool,
     pub access_key_2_last_rotated: Option<DateTime<Utc>>,
+    pub access_key_2_last_used: Option<DateTime<Utc>>,
+}
+
+/// One access key of a credential report row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessKeyState {
+    /// 1 or 2, as the report numbers them.
+    pub slot: u8,
+    pub last_rotated: Option<DateTime<Utc>>,
+    pub last_used: Option<DateTime<Utc>>,
+}
+
+impl CredentialReportRow {
+    /// The user's active access keys.
+    pub fn active_keys(&self) -> Vec<AccessKeyState> {
+        let mut keys = Vec::new();
+        if self.access_key_1_active {
+            keys.push(AccessKeyState {
+                slot: 1,
+                last_rotated: self.access_key_1_last_rotated,
+                last_used: self.access_key_1_last_used,
+            });
+        }
+        if self.access_key_2_active {
+            keys.push(AccessKeyState {
+                slot: 2,
+                last_rotated: self.access_key_2_last_rotated,
+                last_used: self.access_key_2_last_used,
+            });
+        }
+        keys
+    }
 }
 
 /// IAM principals and customer-managed policies with their documents (as JSON text).
@@ -259,12 +474,18 @@ pub struct ManagedPolicy {
 #[derive(Debug, Clone, Serialize)]
 pub struct S3Facts {
     pub buckets: Fact<Vec<Bucket>>,
+    /// The account-level public access block (S3 Control); `Ok(None)` when none is set.
+    pub account_public_access_block: Fact<Option<PublicAccessBlock>>,
 }
 
 impl Default for S3Facts {
     fn default() -> Self {
         S3Facts {
             buckets: Err(FactError::not_collected("s3", "ListBuckets")),
+            account_public_access_block: Err(FactError::not_collected(
+                "s3control",
+                "GetPublicAccessBlock",
+            )),
         }
     }
 }
@@ -278,6 +499,10 @@ pub struct Bucket {
     pub encryption: Fact<Option<BucketEncryption>>,
     /// Bucket-level public access block; `Ok(None)` when none is set.
     pub public_access_block: Fact<Option<PublicAccessBlock>>,
+    /// The bucket policy document (JSON); `Ok(None)` when the bucket has no policy.
+    pub policy: Fact<Option<String>>,
+    /// Versioning status (`Enabled` or `Suspended`); `Ok(None)` when versioning was never enabled.
+    pub versioning: Fact<Option<String>>,
 }
 
 impl Bucket {
@@ -287,6 +512,8 @@ impl Bucket {
             region: Err(FactError::not_collected("s3", "GetBucketLocation")),
             encryption: Err(FactError::not_collected("s3", "GetBucketEncryption")),
             public_access_block: Err(FactError::not_collected("s3", "GetPublicAccessBlock")),
+            policy: Err(FactError::not_collected("s3", "GetBucketPolicy")),
+            versioning: Err(FactError::not_collected("s3", "GetBucketVersioning")),
         }
     }
     pub fn arn(&self) -> String {
@@ -345,11 +572,45 @@ pub struct RegionFacts {
     pub security_groups: Fact<Vec<SecurityGroup>>,
     pub load_balancers: Fact<Vec<LoadBalancer>>,
     pub db_instances: Fact<Vec<DbInstance>>,
+    pub target_groups: Fact<Vec<TargetGroup>>,
+    pub analyzers: Fact<Vec<Analyzer>>,
+    /// The web ACL of each internet-facing application load balancer, by load balancer ARN
+    /// (`Ok(None)`: no web ACL).
+    pub load_balancer_web_acls: Fact<BTreeMap<String, Fact<Option<String>>>>,
+    pub backup_plans: Fact<Vec<BackupPlan>>,
+    pub dynamodb_tables: Fact<Vec<DynamoDbTable>>,
+    pub config_recorders: Fact<Vec<ConfigRecorder>>,
+    pub vpcs: Fact<Vec<Vpc>>,
+    pub instances: Fact<Vec<Instance>>,
+    pub ebs_encryption_by_default: Fact<bool>,
+    pub kms_keys: Fact<Vec<KmsKey>>,
+    pub secrets: Fact<Vec<Secret>>,
+    pub metric_filters: Fact<Vec<MetricFilter>>,
+    pub alarms: Fact<Vec<MetricAlarm>>,
+    pub guardduty_detectors: Fact<Vec<GuardDutyDetector>>,
+    /// Security Hub in this region; `Ok(None)` when it is not enabled.
+    pub security_hub: Fact<Option<SecurityHubState>>,
 }
 
 impl Default for RegionFacts {
     fn default() -> Self {
+        let nc = FactError::not_collected;
         RegionFacts {
+            target_groups: Err(nc("elasticloadbalancing", "DescribeTargetGroups")),
+            analyzers: Err(nc("access-analyzer", "ListAnalyzers")),
+            load_balancer_web_acls: Err(nc("wafv2", "GetWebACLForResource")),
+            backup_plans: Err(nc("backup", "ListBackupPlans")),
+            dynamodb_tables: Err(nc("dynamodb", "ListTables")),
+            config_recorders: Err(nc("config", "DescribeConfigurationRecorders")),
+            vpcs: Err(nc("ec2", "DescribeVpcs")),
+            instances: Err(nc("ec2", "DescribeInstances")),
+            ebs_encryption_by_default: Err(nc("ec2", "GetEbsEncryptionByDefault")),
+            kms_keys: Err(nc("kms", "ListKeys")),
+            secrets: Err(nc("secretsmanager", "ListSecrets")),
+            metric_filters: Err(nc("logs", "DescribeMetricFilters")),
+            alarms: Err(nc("cloudwatch", "DescribeAlarms")),
+            guardduty_detectors: Err(nc("guardduty", "ListDetectors")),
+            security_hub: Err(nc("securityhub", "DescribeHub")),
             security_groups: Err(FactError::not_collected("ec2", "DescribeSecurityGroups")),
             load_balancers: Err(FactError::not_collected(
                 "elasticloadbalancing",
@@ -479,4 +740,168 @@ pub struct DbInstance {
     pub engine: String,
     pub backup_retention_days: i32,
     pub storage_encrypted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetGroup {
+    pub arn: String,
+    pub name: String,
+    /// `HTTP`, `HTTPS`, `TCP`, `TLS`, …; `None` for Lambda targets.
+    pub protocol: Option<String>,
+    /// `instance`, `ip`, `lambda` or `alb`.
+    pub target_type: String,
+}
+
+/// An IAM Access Analyzer analyzer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Analyzer {
+    pub name: String,
+    pub arn: String,
+    /// `ACCOUNT`, `ORGANIZATION`, `ACCOUNT_UNUSED_ACCESS`, …
+    pub kind: String,
+    /// `ACTIVE`, `CREATING`, `DISABLED`, `FAILED`.
+    pub status: String,
+}
+
+/// A CloudFront distribution with the settings the checks judge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Distribution {
+    pub id: String,
+    pub arn: String,
+    pub domain_name: String,
+    /// The viewer protocol policy of the default and of every other cache behavior, with its path
+    /// pattern (`*` for the default behavior).
+    pub viewer_protocol_policies: Vec<(String, String)>,
+    /// `TLSv1.2_2021`, …; `None` with the default CloudFront certificate.
+    pub minimum_protocol_version: Option<String>,
+    /// Whether the distribution serves the default `*.cloudfront.net` certificate.
+    pub default_certificate: bool,
+    /// The web ACL id (WAFv2 ARN or WAF classic id); `None` or empty when none.
+    pub web_acl_id: Option<String>,
+}
+
+/// An AWS Backup plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackupPlan {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    /// Names of the plan's rules.
+    pub rules: Fact<Vec<String>>,
+    /// Names of the plan's resource selections.
+    pub selections: Fact<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DynamoDbTable {
+    pub name: String,
+    pub arn: String,
+    /// Point-in-time recovery enabled.
+    pub pitr_enabled: Fact<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigRecorder {
+    pub name: String,
+    /// `RecordingGroup.AllSupported`.
+    pub all_supported: bool,
+    /// Whether the recorder is recording (from `DescribeConfigurationRecorderStatus`).
+    pub recording: bool,
+}
+
+/// A VPC with its flow logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Vpc {
+    pub id: String,
+    pub arn: String,
+    pub is_default: bool,
+    /// Flow logs attached to the VPC: (id, status such as `ACTIVE`).
+    pub flow_logs: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Instance {
+    pub id: String,
+    pub arn: String,
+    /// `pending`, `running`, `stopped`, `terminated`, …
+    pub state: String,
+    /// `MetadataOptions.HttpTokens`: `required` (IMDSv2 only) or `optional`.
+    pub http_tokens: Option<String>,
+    /// `MetadataOptions.HttpEndpoint`: `enabled` or `disabled`.
+    pub http_endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KmsKey {
+    pub id: String,
+    pub arn: String,
+    /// `CUSTOMER` or `AWS`; `SYMMETRIC_DEFAULT` etc. in `spec`; `Enabled`, `Disabled`, … in `state`.
+    pub manager: Fact<String>,
+    pub spec: Fact<String>,
+    pub state: Fact<String>,
+    /// `GetKeyRotationStatus`; read only for enabled customer-managed symmetric keys.
+    pub rotation_enabled: Fact<bool>,
+}
+
+impl KmsKey {
+    /// Whether the key is an enabled customer-managed symmetric encryption key (the only kind AWS
+    /// can rotate automatically); `Err` when its description could not be read.
+    pub fn rotatable(&self) -> Result<bool, &FactError> {
+        Ok(self.manager.as_ref()? == "CUSTOMER"
+            && self.spec.as_ref()? == "SYMMETRIC_DEFAULT"
+            && self.state.as_ref()? == "Enabled")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Secret {
+    pub name: String,
+    pub arn: String,
+    pub rotation_enabled: bool,
+    pub last_rotated: Option<DateTime<Utc>>,
+}
+
+/// A CloudWatch Logs metric filter: which log group it reads, its pattern, and the metrics it feeds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetricFilter {
+    pub name: String,
+    pub log_group: String,
+    pub pattern: String,
+    /// (namespace, metric name) of each transformation.
+    pub metrics: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetricAlarm {
+    pub name: String,
+    pub arn: String,
+    pub namespace: Option<String>,
+    pub metric_name: Option<String>,
+    pub actions_enabled: bool,
+    pub alarm_actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuardDutyDetector {
+    pub id: String,
+    /// `ENABLED` or `DISABLED`.
+    pub status: Fact<String>,
+}
+
+/// Security Hub as enabled in one region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecurityHubState {
+    pub hub_arn: String,
+    /// ARNs of the standards subscriptions whose status is `READY` or `PENDING`.
+    pub enabled_standards: Fact<Vec<String>>,
+}
+
+/// A cost budget and how many notifications it has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Budget {
+    pub name: String,
+    /// `COST`, `USAGE`, …
+    pub kind: String,
+    /// Notifications (thresholds with subscribers; AWS requires at least one subscriber each).
+    pub notifications: Fact<usize>,
 }

@@ -4,20 +4,36 @@
 //!
 //! | account    | what it has                                                                     |
 //! |------------|---------------------------------------------------------------------------------|
-//! | production | console users with MFA, scoped policies, a logging multi-region trail, encrypted  |
-//! |            | and blocked buckets, an ALB that redirects HTTP to HTTPS, RDS with 14 days of    |
-//! |            | backups, security groups open only on 443                                        |
-//! | legacy     | a console user without MFA, a `*`-on-`*` policy, no trail, an unencrypted open   |
-//! |            | bucket, an ALB serving plain HTTP, RDS with 1 day of backups, SSH open to all    |
-//! | sandbox    | a console user without MFA, an admin policy, a logging multi-region trail,       |
-//! |            | encrypted and blocked buckets, no load balancer, no database, closed groups      |
+//! | production | a CIS password policy, console users with MFA, scoped policies, a logging        |
+//! |            | multi-region trail, encrypted, blocked, versioned buckets whose policies deny    |
+//! |            | plain HTTP, the account-level public access block, EBS encryption by default,   |
+//! |            | an ALB that redirects HTTP to HTTPS, RDS with 14 days of backups, security groups |
+//! |            | open only on 443                                                                  |
+//! | legacy     | no password policy, a console user without MFA, a `*`-on-`*` policy attached to  |
+//! |            | a user, no trail, an unencrypted open bucket with versioning suspended, an ALB    |
+//! |            | serving plain HTTP to an HTTP target group, RDS with 1 day of backups, SSH open  |
+//! | sandbox    | no password policy, an admin user without MFA, a logging multi-region trail,     |
+//! |            | encrypted, blocked, versioned buckets without TLS-only policies, no load         |
+//! |            | balancer, no database, closed groups                                             |
 //!
 //! The expected levels of each account are in [`DemoAccount::expected_levels`].
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
+use aws_sdk_s3control::config::endpoint::{Endpoint, EndpointFuture, Params, ResolveEndpoint};
 use std::error::Error;
+
+/// S3 Control against the emulator: the configured endpoint as is, without the account-id host
+/// prefix that cannot resolve on an IP endpoint (as the agent's collector does).
+#[derive(Debug)]
+struct EndpointAsConfigured(String);
+
+impl ResolveEndpoint for EndpointAsConfigured {
+    fn resolve_endpoint<'a>(&'a self, _: &'a Params) -> EndpointFuture<'a> {
+        EndpointFuture::ready(Ok(Endpoint::builder().url(self.0.clone()).build()))
+    }
+}
 
 pub type SeedResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -61,9 +77,9 @@ impl DemoAccount {
         match self.profile {
             Profile::Production => (
                 vec![
-                    ("identity", 2),
+                    ("identity", 5),
                     ("least_privilege", 3),
-                    ("edge_encryption", 1),
+                    ("edge_encryption", 3),
                     ("backups", 2),
                     ("logging", 1),
                     ("network", 2),
@@ -73,8 +89,8 @@ impl DemoAccount {
             ),
             Profile::Legacy => (
                 vec![
-                    ("identity", 1),
-                    ("least_privilege", 0),
+                    ("identity", 0),
+                    ("least_privilege", 2),
                     ("edge_encryption", 0),
                     ("backups", 0),
                     ("logging", 0),
@@ -85,16 +101,28 @@ impl DemoAccount {
             ),
             Profile::Sandbox => (
                 vec![
-                    ("identity", 1),
-                    ("least_privilege", 0),
-                    ("edge_encryption", 1),
+                    ("identity", 0),
+                    ("least_privilege", 2),
+                    ("edge_encryption", 0),
                     ("backups", 2),
                     ("logging", 1),
                     ("network", 2),
-                    ("data_protection", 2),
+                    ("data_protection", 0),
                 ],
                 0,
             ),
+        }
+    }
+
+    /// The practices whose level is unconfirmed against the emulator: moto 5.2.5 lacks IAM Access
+    /// Analyzer (`accessanalyzer_enabled` is unknown, "not supported by the endpoint"), and wraps its
+    /// `GetBucketVersioning` answer in an element the SDK refuses (`s3_bucket_versioning_enabled` is
+    /// unknown wherever there is a bucket). An unknown never lowers a level, so these practices
+    /// keep the level above but are marked unconfirmed.
+    pub fn unconfirmed_practices(&self) -> Vec<&'static str> {
+        match self.profile {
+            Profile::Production | Profile::Sandbox => vec!["least_privilege", "backups"],
+            Profile::Legacy => vec!["least_privilege"],
         }
     }
 }
@@ -530,8 +558,59 @@ async fn database(cfg: &SdkConfig, id: &str, retention_days: i32) -> SeedResult<
 
 const ALL_BLOCKED: Option<[bool; 4]> = Some([true; 4]);
 
+fn s3_client(cfg: &SdkConfig, region: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(&in_region(cfg, region))
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// A bucket policy that denies every request made without TLS.
+pub async fn tls_only_policy(cfg: &SdkConfig, region: &str, name: &str) -> SeedResult<()> {
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [format!("arn:aws:s3:::{name}"), format!("arn:aws:s3:::{name}/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
+    s3_client(cfg, region)
+        .put_bucket_policy()
+        .bucket(name)
+        .policy(policy.to_string())
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Sets a bucket's versioning status (`Enabled` or `Suspended`).
+pub async fn versioning(cfg: &SdkConfig, region: &str, name: &str, status: &str) -> SeedResult<()> {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    s3_client(cfg, region)
+        .put_bucket_versioning()
+        .bucket(name)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::from(status))
+                .build(),
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// The CIS password policy: 14 characters, the last 24 passwords not reusable.
+async fn password_policy(iam: &aws_sdk_iam::Client) -> SeedResult<()> {
+    iam.update_account_password_policy()
+        .minimum_password_length(14)
+        .password_reuse_prevention(24)
+        .require_symbols(true)
+        .require_numbers(true)
+        .send()
+        .await?;
+    Ok(())
+}
+
 async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     let iam = aws_sdk_iam::Client::new(cfg);
+    password_policy(&iam).await?;
     console_user(&iam, "alice", true).await?;
     console_user(&iam, "bob", true).await?;
     iam.create_group().group_name("deployers").send().await?;
@@ -576,7 +655,41 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
         ALL_BLOCKED,
     )
     .await?;
+    for (region, name) in [
+        ("us-east-1", trail_bucket.clone()),
+        ("us-east-1", format!("prod-{id}-data")),
+        ("eu-west-1", format!("prod-{id}-backups-eu")),
+    ] {
+        tls_only_policy(cfg, region, &name).await?;
+        versioning(cfg, region, &name, "Enabled").await?;
+    }
     trail(cfg, "organization-audit", &trail_bucket, true, true).await?;
+    // The account-level public access block (S3 Control) and EBS encryption by default everywhere.
+    aws_sdk_s3control::Client::from_conf(
+        aws_sdk_s3control::config::Builder::from(cfg)
+            .endpoint_resolver(EndpointAsConfigured(
+                cfg.endpoint_url().ok_or("no endpoint")?.to_owned(),
+            ))
+            .build(),
+    )
+    .put_public_access_block()
+    .account_id(id)
+    .public_access_block_configuration(
+        aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
+            .block_public_acls(true)
+            .ignore_public_acls(true)
+            .block_public_policy(true)
+            .restrict_public_buckets(true)
+            .build(),
+    )
+    .send()
+    .await?;
+    for region in REGIONS {
+        aws_sdk_ec2::Client::new(&in_region(cfg, region))
+            .enable_ebs_encryption_by_default()
+            .send()
+            .await?;
+    }
 
     load_balancer(cfg, "prod-web", true).await?;
     database(cfg, "orders", 14).await?;
@@ -609,14 +722,10 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
         .send()
         .await?;
 
-    bucket(
-        cfg,
-        "us-east-1",
-        &format!("legacy-{id}-uploads"),
-        false,
-        None,
-    )
-    .await?;
+    let uploads = format!("legacy-{id}-uploads");
+    bucket(cfg, "us-east-1", &uploads, false, None).await?;
+    versioning(cfg, "us-east-1", &uploads, "Enabled").await?;
+    versioning(cfg, "us-east-1", &uploads, "Suspended").await?;
     load_balancer(cfg, "legacy-web", false).await?;
     database(cfg, "legacy-db", 1).await?;
     let ec2 = aws_sdk_ec2::Client::new(cfg);
@@ -637,14 +746,10 @@ async fn sandbox(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
 
     let trail_bucket = format!("sandbox-{id}-cloudtrail");
     bucket(cfg, "us-east-1", &trail_bucket, true, ALL_BLOCKED).await?;
-    bucket(
-        cfg,
-        "eu-west-1",
-        &format!("sandbox-{id}-scratch"),
-        true,
-        ALL_BLOCKED,
-    )
-    .await?;
+    let scratch = format!("sandbox-{id}-scratch");
+    bucket(cfg, "eu-west-1", &scratch, true, ALL_BLOCKED).await?;
+    versioning(cfg, "us-east-1", &trail_bucket, "Enabled").await?;
+    versioning(cfg, "eu-west-1", &scratch, "Enabled").await?;
     trail(cfg, "sandbox-trail", &trail_bucket, true, true).await?;
     let ec2 = aws_sdk_ec2::Client::new(cfg);
     let (vpc, _) = default_vpc(&ec2).await?;

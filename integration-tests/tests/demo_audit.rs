@@ -63,13 +63,19 @@ async fn demo_organization_reaches_its_designed_levels() {
             demo.name,
             a.error
         );
-        assert!(
-            a.errors.is_empty(),
-            "{}: unexpected read errors {:?}",
-            demo.name,
-            a.errors
-        );
+        // The only failed reads are the emulator's gaps: Access Analyzer (not implemented) and
+        // GetBucketVersioning (an answer the SDK cannot parse).
+        for e in &a.errors {
+            assert!(
+                (e.operation == "ListAnalyzers"
+                    && e.kind == maturity_checks::facts::ErrorKind::NotSupported)
+                    || e.operation == "GetBucketVersioning",
+                "{}: unexpected read error {e}",
+                demo.name
+            );
+        }
         let (practices, account_level) = demo.expected_levels();
+        let unconfirmed = demo.unconfirmed_practices();
         for (practice, level) in practices {
             let got = a
                 .practices
@@ -78,9 +84,23 @@ async fn demo_organization_reaches_its_designed_levels() {
                 .unwrap_or_else(|| panic!("{practice}"));
             assert_eq!(
                 (practice, got.level, got.unconfirmed),
-                (practice, level, false),
+                (practice, level, unconfirmed.contains(&practice)),
                 "{}",
                 demo.name
+            );
+        }
+        // Access Analyzer is missing from moto: unknown in every region, never a pass or a fail.
+        let analyzer = check(a, "accessanalyzer_enabled");
+        assert_eq!(analyzer.status, Status::Unknown);
+        assert_eq!(analyzer.verdicts.len(), 2);
+        for v in &analyzer.verdicts {
+            let region = v.region.as_deref().unwrap();
+            assert!(
+                v.reason.starts_with(&format!(
+                    "Cannot judge analyzers of {region}: access-analyzer:ListAnalyzers in {region} not supported by the endpoint"
+                )),
+                "{}",
+                v.reason
             );
         }
         assert_eq!(a.level, Some(account_level), "{} account level", demo.name);
@@ -105,6 +125,12 @@ async fn demo_organization_reaches_its_designed_levels() {
         .account(&org.account(Profile::Production).id)
         .unwrap();
     for c in &prod.checks {
+        if matches!(
+            c.id.as_str(),
+            "accessanalyzer_enabled" | "s3_bucket_versioning_enabled"
+        ) {
+            continue; // unknown against the emulator, asserted above
+        }
         assert!(
             matches!(c.status, Status::Pass | Status::NotApplicable),
             "production {}: {:?}",
@@ -112,6 +138,29 @@ async fn demo_organization_reaches_its_designed_levels() {
             c.verdicts
         );
     }
+    // The account-level public access block is read through S3 Control with the host rewritten
+    // for the emulator, once per account.
+    assert_eq!(
+        check(prod, "s3_account_public_access_blocked").verdicts[0].reason,
+        format!(
+            "Account {} blocks public access to all its S3 buckets.",
+            prod.account_id
+        )
+    );
+    assert_eq!(calls(prod, "GetPublicAccessBlock"), 4); // 3 buckets + the account
+    assert_eq!(
+        check(prod, "iam_password_policy_strong").verdicts[0].reason,
+        format!(
+            "The password policy of account {} requires 14 characters and prevents reuse of the last 24.",
+            prod.account_id
+        )
+    );
+    assert_eq!(check(prod, "s3_bucket_tls_only").verdicts.len(), 3);
+    assert_eq!(
+        check(prod, "ebs_default_encryption_enabled").verdicts.len(),
+        2,
+        "one verdict per audited region"
+    );
     // A multi-region trail in us-east-1 is read once even though both regions list it.
     assert_eq!(calls(prod, "GetTrailStatus"), 1);
     let elb = check(prod, "elbv2_listener_tls_only");
@@ -180,10 +229,45 @@ async fn demo_organization_reaches_its_designed_levels() {
         check(legacy, "elbv2_listener_tls_only").status,
         Status::Fail
     );
-    // The root keys check has nothing against it in the emulator, so legacy keeps identity level 1.
     assert_eq!(
         check(legacy, "iam_root_access_keys_absent").status,
         Status::Pass
+    );
+    // Admin rights through a customer copy of AdministratorAccess are detected.
+    assert_eq!(
+        check(legacy, "iam_admin_users_mfa_enabled")
+            .failing()
+            .next()
+            .unwrap()
+            .reason,
+        "User deploy-bot is an administrator (through policy god-mode) without an MFA device."
+    );
+    assert_eq!(
+        check(legacy, "iam_user_no_direct_policies")
+            .failing()
+            .next()
+            .unwrap()
+            .reason,
+        "User deploy-bot holds policies directly: god-mode."
+    );
+    assert_eq!(
+        check(legacy, "elbv2_target_group_tls")
+            .failing()
+            .next()
+            .unwrap()
+            .reason,
+        "Target group legacy-web-tg sends traffic to its targets unencrypted over HTTP."
+    );
+    assert_eq!(
+        check(legacy, "iam_password_policy_strong").verdicts[0].reason,
+        format!(
+            "Account {} has no password policy (IAM's default allows 8-character passwords and reuse).",
+            legacy.account_id
+        )
+    );
+    assert_eq!(
+        check(legacy, "s3_account_public_access_blocked").status,
+        Status::Fail
     );
 
     let sandbox = report.account(&org.account(Profile::Sandbox).id).unwrap();
@@ -219,7 +303,7 @@ async fn demo_organization_reaches_its_designed_levels() {
         .expect("legacy row");
     assert_eq!(
         legacy_row.split_whitespace().collect::<Vec<_>>()[1..],
-        ["legacy", "0", "1", "0", "0", "0", "0", "0", "0"]
+        ["legacy", "0", "0", "2?", "0", "0", "0", "0", "0"]
     );
     assert!(
         table.contains("Console user legacy-admin has a password but no MFA device."),

@@ -1,16 +1,33 @@
 //! One module per check, named `<service>_<resource>_<state>`. Each module holds the check's metadata
 //! (`CHECK`), its pure evaluation function and its unit tests.
 
+pub mod accessanalyzer_enabled;
+pub mod cloudfront_distribution_https_only;
 pub mod cloudtrail_multi_region_logging;
+pub mod dynamodb_table_pitr_enabled;
+pub mod ebs_default_encryption_enabled;
 pub mod ec2_security_group_no_world_admin_ports;
+pub mod elbv2_listener_modern_tls_policy;
 pub mod elbv2_listener_tls_only;
+pub mod elbv2_target_group_tls;
+pub mod iam_access_keys_rotated;
+pub mod iam_admin_users_mfa_enabled;
 pub mod iam_console_users_mfa_enabled;
+pub mod iam_credentials_unused_disabled;
+pub mod iam_password_policy_strong;
 pub mod iam_policy_no_full_admin;
+pub mod iam_policy_no_service_wildcard;
+pub mod iam_role_trust_not_public;
 pub mod iam_root_access_keys_absent;
 pub mod iam_root_mfa_enabled;
+pub mod iam_user_no_direct_policies;
 pub mod rds_instance_backup_retention;
+pub mod rds_instance_storage_encrypted;
+pub mod s3_account_public_access_blocked;
 pub mod s3_bucket_default_encryption;
 pub mod s3_bucket_public_access_blocked;
+pub mod s3_bucket_tls_only;
+pub mod s3_bucket_versioning_enabled;
 
 use crate::facts::{Fact, FactError};
 use crate::model::Verdict;
@@ -39,6 +56,34 @@ pub(crate) fn per_region<T>(
         }
     }
     verdicts
+}
+
+/// Judges one regional fact per audited region: `unknown` for "`what` of REGION" when it could not
+/// be read, else the verdicts of `judge(region, value)`.
+pub(crate) fn per_region_value<T>(
+    snap: &AccountSnapshot,
+    what: &str,
+    fact: impl Fn(&RegionFacts) -> &Fact<T>,
+    mut judge: impl FnMut(&str, &T) -> Vec<Verdict>,
+) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
+    for (region, facts) in &snap.regional {
+        match fact(facts) {
+            Err(e) => verdicts.push(unknown(&format!("{what} of {region}"), Some(region), e)),
+            Ok(value) => verdicts.extend(judge(region, value)),
+        }
+    }
+    verdicts
+}
+
+/// The account in one region, as the resource of a region-level verdict.
+pub(crate) fn account_in(snap: &AccountSnapshot, region: &str) -> String {
+    format!("account {} in {region}", snap.account_id)
+}
+
+/// Whole days from `then` to the snapshot's collection time.
+pub(crate) fn days_since(snap: &AccountSnapshot, then: chrono::DateTime<chrono::Utc>) -> i64 {
+    (snap.collected_at - then).num_days()
 }
 
 /// The verdicts, or — when there are none — one `not_applicable` verdict for the account saying
@@ -84,9 +129,23 @@ pub(crate) mod fixtures {
     pub const ACCOUNT: &str = "111122223333";
     pub const REGION: &str = "eu-west-1";
 
-    /// A snapshot of one account in one region with nothing collected.
+    /// A snapshot of one account in one region with nothing collected, taken at [`now`].
     pub fn snapshot() -> AccountSnapshot {
-        AccountSnapshot::new(ACCOUNT, &[REGION.to_owned()])
+        let mut s = AccountSnapshot::new(ACCOUNT, &[REGION.to_owned()]);
+        s.collected_at = now();
+        s
+    }
+
+    /// The fixed collection time of [`snapshot`]: 2025-06-01T00:00:00Z.
+    pub fn now() -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339("2025-06-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    }
+
+    /// `days` days before [`now`].
+    pub fn days_ago(days: i64) -> chrono::DateTime<chrono::Utc> {
+        now() - chrono::Duration::days(days)
     }
 
     /// An access-denied error of the given call, as the collectors record it.

@@ -1,8 +1,9 @@
-//! EC2: security groups of one region.
+//! EC2: security groups, VPCs with their flow logs, instances and the EBS encryption default of
+//! one region.
 
-use super::{pages, wants, Collector};
+use super::{call, pages, wants, Collector};
 use crate::facts::Fact;
-use crate::snapshot::{Need, Permission, SecurityGroup};
+use crate::snapshot::{Instance, Need, Permission, SecurityGroup, Vpc};
 use aws_sdk_ec2::types::IpPermission;
 use std::collections::BTreeSet;
 
@@ -65,4 +66,126 @@ fn permission(p: &IpPermission) -> Permission {
             .filter_map(|r| r.cidr_ipv6().map(str::to_owned))
             .collect(),
     }
+}
+
+/// The VPCs of one region, each with the flow logs whose resource is the VPC.
+pub(super) async fn vpcs(
+    c: &Collector<'_>,
+    region: &str,
+    needs: &BTreeSet<Need>,
+) -> Option<Fact<Vec<Vpc>>> {
+    if !wants(needs, &[Need::Ec2VpcFlowLogs]) {
+        return None;
+    }
+    let ec2 = aws_sdk_ec2::Client::new(&c.in_region(region));
+    let (vpcs, logs) = tokio::join!(
+        pages(
+            c.recorder,
+            "ec2",
+            "DescribeVpcs",
+            Some(region),
+            ec2.describe_vpcs().into_paginator().send(),
+        ),
+        pages(
+            c.recorder,
+            "ec2",
+            "DescribeFlowLogs",
+            Some(region),
+            ec2.describe_flow_logs().into_paginator().send(),
+        )
+    );
+    let (vpcs, logs) = match (vpcs, logs) {
+        (Ok(v), Ok(l)) => (v, l),
+        (Err(e), _) | (_, Err(e)) => return Some(Err(e)),
+    };
+    let logs: Vec<_> = logs.iter().flat_map(|p| p.flow_logs()).collect();
+    Some(Ok(vpcs
+        .iter()
+        .flat_map(|p| p.vpcs())
+        .map(|v| {
+            let id = v.vpc_id().unwrap_or_default().to_owned();
+            Vpc {
+                arn: format!("arn:aws:ec2:{region}:{}:vpc/{id}", c.account_id),
+                is_default: v.is_default().unwrap_or(false),
+                flow_logs: logs
+                    .iter()
+                    .filter(|l| l.resource_id() == Some(id.as_str()))
+                    .map(|l| {
+                        (
+                            l.flow_log_id().unwrap_or_default().to_owned(),
+                            l.flow_log_status().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect(),
+                id,
+            }
+        })
+        .collect()))
+}
+
+/// The instances of one region with their metadata options.
+pub(super) async fn instances(
+    c: &Collector<'_>,
+    region: &str,
+    needs: &BTreeSet<Need>,
+) -> Option<Fact<Vec<Instance>>> {
+    if !wants(needs, &[Need::Ec2Instances]) {
+        return None;
+    }
+    let ec2 = aws_sdk_ec2::Client::new(&c.in_region(region));
+    let listing = pages(
+        c.recorder,
+        "ec2",
+        "DescribeInstances",
+        Some(region),
+        ec2.describe_instances().into_paginator().send(),
+    )
+    .await;
+    Some(listing.map(|pages| {
+        pages
+            .iter()
+            .flat_map(|p| p.reservations())
+            .flat_map(|r| r.instances())
+            .map(|i| {
+                let id = i.instance_id().unwrap_or_default().to_owned();
+                let meta = i.metadata_options();
+                Instance {
+                    arn: format!("arn:aws:ec2:{region}:{}:instance/{id}", c.account_id),
+                    id,
+                    state: i
+                        .state()
+                        .and_then(|s| s.name())
+                        .map(|n| n.as_str().to_owned())
+                        .unwrap_or_default(),
+                    http_tokens: meta
+                        .and_then(|m| m.http_tokens())
+                        .map(|t| t.as_str().to_owned()),
+                    http_endpoint: meta
+                        .and_then(|m| m.http_endpoint())
+                        .map(|t| t.as_str().to_owned()),
+                }
+            })
+            .collect()
+    }))
+}
+
+/// Whether new EBS volumes of one region are encrypted by default.
+pub(super) async fn ebs_encryption_by_default(
+    c: &Collector<'_>,
+    region: &str,
+    needs: &BTreeSet<Need>,
+) -> Option<Fact<bool>> {
+    if !wants(needs, &[Need::Ec2EbsDefaultEncryption]) {
+        return None;
+    }
+    let ec2 = aws_sdk_ec2::Client::new(&c.in_region(region));
+    let out = call(
+        c.recorder,
+        "ec2",
+        "GetEbsEncryptionByDefault",
+        Some(region),
+        ec2.get_ebs_encryption_by_default().send(),
+    )
+    .await;
+    Some(out.map(|o| o.ebs_encryption_by_default().unwrap_or(false)))
 }

@@ -1,9 +1,9 @@
-//! ELBv2: load balancers of one region, their listeners, and the rules of HTTP listeners (only HTTP
+//! ELBv2: target groups and load balancers of one region, their listeners, and the rules of HTTP listeners (only HTTP
 //! listeners need their rules judged, so only they cost a `DescribeRules` call).
 
 use super::{pages, wants, Collector, PER_RESOURCE_CONCURRENCY};
 use crate::facts::Fact;
-use crate::snapshot::{Listener, ListenerAction, ListenerRule, LoadBalancer, Need};
+use crate::snapshot::{Listener, ListenerAction, ListenerRule, LoadBalancer, Need, TargetGroup};
 use aws_sdk_elasticloadbalancingv2::types::Action;
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeSet;
@@ -20,6 +20,41 @@ pub(super) async fn collect(
     }
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&c.in_region(region));
     Some(load_balancers(c, &elb, region).await)
+}
+
+/// The target groups of one region with their protocols.
+pub(super) async fn target_groups(
+    c: &Collector<'_>,
+    region: &str,
+    needs: &BTreeSet<Need>,
+) -> Option<Fact<Vec<TargetGroup>>> {
+    if !wants(needs, &[Need::Elbv2TargetGroups]) {
+        return None;
+    }
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&c.in_region(region));
+    let listing = pages(
+        c.recorder,
+        SERVICE,
+        "DescribeTargetGroups",
+        Some(region),
+        elb.describe_target_groups().into_paginator().send(),
+    )
+    .await;
+    Some(listing.map(|pages| {
+        pages
+            .iter()
+            .flat_map(|p| p.target_groups())
+            .map(|t| TargetGroup {
+                arn: t.target_group_arn().unwrap_or_default().to_owned(),
+                name: t.target_group_name().unwrap_or_default().to_owned(),
+                protocol: t.protocol().map(|p| p.as_str().to_owned()),
+                target_type: t
+                    .target_type()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }))
 }
 
 fn action(a: &Action) -> ListenerAction {

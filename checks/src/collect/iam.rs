@@ -4,7 +4,7 @@ use super::{call, call_or_absent, pages, wants, Collector};
 use crate::facts::{ErrorKind, Fact, FactError};
 use crate::snapshot::{
     AccountSummary, AuthorizationDetails, CredentialReportRow, IamFacts, IamGroup, IamRole,
-    IamUser, InlinePolicy, ManagedPolicy, Need,
+    IamUser, InlinePolicy, ManagedPolicy, Need, PasswordPolicy,
 };
 use aws_sdk_iam::types::{
     AttachedPolicy, EntityType, PolicyDetail, ReportStateType, SummaryKeyType,
@@ -27,12 +27,13 @@ pub(super) async fn collect(c: &Collector<'_>, needs: &BTreeSet<Need>) -> IamFac
             Need::IamAccountSummary,
             Need::IamCredentialReport,
             Need::IamAuthorizationDetails,
+            Need::IamPasswordPolicy,
         ],
     ) {
         return facts;
     }
     let client = aws_sdk_iam::Client::new(c.config);
-    let (summary, report, details) = tokio::join!(
+    let (summary, report, details, password) = tokio::join!(
         async {
             needs
                 .contains(&Need::IamAccountSummary)
@@ -48,7 +49,15 @@ pub(super) async fn collect(c: &Collector<'_>, needs: &BTreeSet<Need>) -> IamFac
                 .contains(&Need::IamAuthorizationDetails)
                 .then_some(authorization(c, &client).await)
         },
+        async {
+            needs
+                .contains(&Need::IamPasswordPolicy)
+                .then_some(password_policy(c, &client).await)
+        },
     );
+    if let Some(p) = password {
+        facts.password_policy = p;
+    }
     if let Some(s) = summary {
         facts.account_summary = s;
     }
@@ -76,6 +85,32 @@ async fn account_summary(c: &Collector<'_>, client: &aws_sdk_iam::Client) -> Fac
         account_mfa_enabled: get(SummaryKeyType::AccountMfaEnabled) > 0,
         account_access_keys_present: get(SummaryKeyType::AccountAccessKeysPresent) > 0,
     })
+}
+
+/// The password policy; IAM answers `NoSuchEntity` when the account has none.
+async fn password_policy(
+    c: &Collector<'_>,
+    client: &aws_sdk_iam::Client,
+) -> Fact<Option<PasswordPolicy>> {
+    let out = call_or_absent(
+        c.recorder,
+        "iam",
+        "GetAccountPasswordPolicy",
+        None,
+        &["NoSuchEntity"],
+        client.get_account_password_policy().send(),
+    )
+    .await?;
+    Ok(out.and_then(|o| {
+        o.password_policy().map(|p| PasswordPolicy {
+            minimum_length: p.minimum_password_length().unwrap_or(0),
+            require_symbols: p.require_symbols(),
+            require_numbers: p.require_numbers(),
+            require_uppercase: p.require_uppercase_characters(),
+            require_lowercase: p.require_lowercase_characters(),
+            reuse_prevention: p.password_reuse_prevention(),
+        })
+    }))
 }
 
 /// Asks IAM to generate the report (it answers COMPLETE at once when a report under four hours old
@@ -175,10 +210,18 @@ pub(crate) fn parse_credential_report(content: &[u8]) -> Result<Vec<CredentialRe
         col("access_key_2_active")?,
         col("access_key_2_last_rotated")?,
     );
+    // Columns read when present: the checks that need them say so when a date is missing.
+    let optional = |name: &str| headers.iter().position(|h| h == name);
+    let (created, k1u, k2u) = (
+        optional("user_creation_time"),
+        optional("access_key_1_last_used_date"),
+        optional("access_key_2_last_used_date"),
+    );
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let r = record.map_err(|e| format!("line {}: {e}", i + 2))?;
         let f = |c: usize| r.get(c).unwrap_or_default();
+        let opt = |c: Option<usize>| c.and_then(|c| date(f(c)));
         rows.push(CredentialReportRow {
             user: f(user).to_owned(),
             arn: f(arn).to_owned(),
@@ -186,10 +229,13 @@ pub(crate) fn parse_credential_report(content: &[u8]) -> Result<Vec<CredentialRe
             password_enabled: flag(f(pw)),
             mfa_active: flag(f(mfa)),
             password_last_used: date(f(pw_used)),
+            user_creation_time: opt(created),
             access_key_1_active: flag(f(k1)),
             access_key_1_last_rotated: date(f(k1r)),
+            access_key_1_last_used: opt(k1u),
             access_key_2_active: flag(f(k2)),
             access_key_2_last_rotated: date(f(k2r)),
+            access_key_2_last_used: opt(k2u),
         });
     }
     Ok(rows)
@@ -303,6 +349,11 @@ bob,arn:aws:iam::1:user/bob,2020-01-01T00:00:00+00:00,true,no_information,2020-0
             "2023-05-01T10:00:00+00:00"
         );
         assert_eq!(rows[1].password_last_used, None);
+        assert_eq!(
+            rows[1].user_creation_time.unwrap().to_rfc3339(),
+            "2020-01-01T00:00:00+00:00"
+        );
+        assert_eq!(rows[1].access_key_1_last_used, None);
     }
 
     /// A report without a required column is an error naming the column.

@@ -6,17 +6,31 @@
 //!   paginated to the end;
 //! - services and regions are read concurrently; per-resource calls are bounded by [`PER_RESOURCE_CONCURRENCY`].
 
+mod accessanalyzer;
+mod backup;
+mod budgets;
+mod cloudfront;
 mod cloudtrail;
+mod cloudwatch;
+mod config;
+mod dynamodb;
 mod ec2;
 mod elbv2;
+mod guardduty;
 mod iam;
+mod kms;
+mod logs;
 pub mod organizations;
 mod rds;
 mod s3;
+mod s3control;
+mod secretsmanager;
+mod securityhub;
 pub mod session;
+mod wafv2;
 
 use crate::facts::{CallRecorder, ErrorKind, Fact, FactError, Outcome};
-use crate::snapshot::{AccountSnapshot, Need};
+use crate::snapshot::{AccountSnapshot, Need, RegionFacts};
 use aws_config::SdkConfig;
 use aws_smithy_async::future::pagination_stream::PaginationStream;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -52,39 +66,120 @@ impl Collector<'_> {
     /// Reads every fact in `needs`, services and regions concurrently.
     pub async fn collect(&self, needs: &BTreeSet<Need>) -> AccountSnapshot {
         let mut snap = AccountSnapshot::new(self.account_id, self.regions);
-        let (iam, s3, trails, regional) = tokio::join!(
-            iam::collect(self, needs),
-            s3::collect(self, needs),
-            cloudtrail::collect(self, needs),
-            futures::future::join_all(self.regions.iter().map(|region| async move {
-                let (sgs, lbs, dbs) = tokio::join!(
-                    ec2::collect(self, region, needs),
-                    elbv2::collect(self, region, needs),
-                    rds::collect(self, region, needs)
-                );
-                (region.clone(), sgs, lbs, dbs)
-            })),
-        );
+        let (iam, s3, account_pab, trails, distributions, budgets, regional) =
+            tokio::join!(
+                iam::collect(self, needs),
+                s3::collect(self, needs),
+                s3control::collect(self, needs),
+                cloudtrail::collect(self, needs),
+                cloudfront::collect(self, needs),
+                budgets::collect(self, needs),
+                futures::future::join_all(self.regions.iter().map(|region| async move {
+                    (region.clone(), self.region(region, needs).await)
+                })),
+            );
         snap.iam = iam;
         if let Some(b) = s3 {
             snap.s3.buckets = b;
         }
+        if let Some(p) = account_pab {
+            snap.s3.account_public_access_block = p;
+        }
         if let Some(t) = trails {
             snap.cloudtrail = t;
         }
-        for (region, sgs, lbs, dbs) in regional {
-            let facts = snap.regional.entry(region).or_default();
-            if let Some(v) = sgs {
-                facts.security_groups = v;
-            }
-            if let Some(v) = lbs {
-                facts.load_balancers = v;
-            }
-            if let Some(v) = dbs {
-                facts.db_instances = v;
-            }
+        if let Some(d) = distributions {
+            snap.cloudfront = d;
+        }
+        if let Some(b) = budgets {
+            snap.budgets = b;
+        }
+        for (region, facts) in regional {
+            snap.regional.insert(region, facts);
         }
         snap
+    }
+
+    /// Reads the regional facts of one region, every service concurrently (WAF associations after
+    /// the load balancers they are about).
+    async fn region(&self, region: &str, needs: &BTreeSet<Need>) -> RegionFacts {
+        let mut f = RegionFacts::default();
+        let (
+            (sgs, vpcs, instances, ebs),
+            (lbs, acls, tgs),
+            dbs,
+            analyzers,
+            plans,
+            tables,
+            recorders,
+            keys,
+            secrets,
+            (filters, alarms),
+            detectors,
+            hub,
+        ) = tokio::join!(
+            async {
+                tokio::join!(
+                    ec2::collect(self, region, needs),
+                    ec2::vpcs(self, region, needs),
+                    ec2::instances(self, region, needs),
+                    ec2::ebs_encryption_by_default(self, region, needs),
+                )
+            },
+            async {
+                let (lbs, tgs) = tokio::join!(
+                    elbv2::collect(self, region, needs),
+                    elbv2::target_groups(self, region, needs)
+                );
+                let acls = match &lbs {
+                    Some(Ok(lbs)) => wafv2::load_balancer_acls(self, region, needs, lbs).await,
+                    Some(Err(e)) if needs.contains(&Need::Wafv2LoadBalancerAcls) => {
+                        Some(Err(e.clone()))
+                    }
+                    _ => None,
+                };
+                (lbs, acls, tgs)
+            },
+            rds::collect(self, region, needs),
+            accessanalyzer::collect(self, region, needs),
+            backup::collect(self, region, needs),
+            dynamodb::collect(self, region, needs),
+            config::collect(self, region, needs),
+            kms::collect(self, region, needs),
+            secretsmanager::collect(self, region, needs),
+            async {
+                tokio::join!(
+                    logs::collect(self, region, needs),
+                    cloudwatch::collect(self, region, needs)
+                )
+            },
+            guardduty::collect(self, region, needs),
+            securityhub::collect(self, region, needs),
+        );
+        fn set<T>(slot: &mut Fact<T>, value: Option<Fact<T>>) {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        }
+        set(&mut f.security_groups, sgs);
+        set(&mut f.vpcs, vpcs);
+        set(&mut f.instances, instances);
+        set(&mut f.ebs_encryption_by_default, ebs);
+        set(&mut f.load_balancers, lbs);
+        set(&mut f.load_balancer_web_acls, acls);
+        set(&mut f.target_groups, tgs);
+        set(&mut f.db_instances, dbs);
+        set(&mut f.analyzers, analyzers);
+        set(&mut f.backup_plans, plans);
+        set(&mut f.dynamodb_tables, tables);
+        set(&mut f.config_recorders, recorders);
+        set(&mut f.kms_keys, keys);
+        set(&mut f.secrets, secrets);
+        set(&mut f.metric_filters, filters);
+        set(&mut f.alarms, alarms);
+        set(&mut f.guardduty_detectors, detectors);
+        set(&mut f.security_hub, hub);
+        f
     }
 }
 

@@ -1,4 +1,5 @@
-//! S3: the bucket list (global), each bucket's region, default encryption and public access block.
+//! S3: the bucket list (global), each bucket's region, default encryption, public access block,
+//! policy and versioning.
 //! Per-bucket calls go to the bucket's own region, bounded by `PER_RESOURCE_CONCURRENCY`.
 
 use super::{call, call_or_absent, pages, wants, Collector, PER_RESOURCE_CONCURRENCY};
@@ -89,9 +90,11 @@ async fn buckets(c: &Collector<'_>, needs: &BTreeSet<Need>) -> Fact<Vec<Bucket>>
         .map(|r| (r.clone(), client(c, &r)))
         .collect();
     let clients = &clients;
-    let (want_enc, want_pab) = (
+    let (want_enc, want_pab, want_policy, want_versioning) = (
         needs.contains(&Need::S3BucketEncryption),
         needs.contains(&Need::S3BucketPublicAccessBlock),
+        needs.contains(&Need::S3BucketPolicy),
+        needs.contains(&Need::S3BucketVersioning),
     );
     let judged = stream::iter(located)
         .map(|mut b| async move {
@@ -105,12 +108,18 @@ async fn buckets(c: &Collector<'_>, needs: &BTreeSet<Need>) -> Fact<Vec<Bucket>>
                     if want_pab {
                         b.public_access_block = Err(e.clone());
                     }
+                    if want_policy {
+                        b.policy = Err(e.clone());
+                    }
+                    if want_versioning {
+                        b.versioning = Err(e.clone());
+                    }
                     return b;
                 }
             };
             let s3 = &clients[&region];
             let rec = c.recorder;
-            let (enc, pab) = tokio::join!(
+            let (enc, pab, policy, versioning) = tokio::join!(
                 async {
                     if !want_enc {
                         return None;
@@ -162,7 +171,42 @@ async fn buckets(c: &Collector<'_>, needs: &BTreeSet<Need>) -> Fact<Vec<Bucket>>
                         })
                     }))
                 },
+                async {
+                    if !want_policy {
+                        return None;
+                    }
+                    let out = call_or_absent(
+                        rec,
+                        "s3",
+                        "GetBucketPolicy",
+                        Some(&region),
+                        &["NoSuchBucketPolicy"],
+                        s3.get_bucket_policy().bucket(&b.name).send(),
+                    )
+                    .await;
+                    Some(out.map(|o| o.and_then(|o| o.policy().map(str::to_owned))))
+                },
+                async {
+                    if !want_versioning {
+                        return None;
+                    }
+                    let out = call(
+                        rec,
+                        "s3",
+                        "GetBucketVersioning",
+                        Some(&region),
+                        s3.get_bucket_versioning().bucket(&b.name).send(),
+                    )
+                    .await;
+                    Some(out.map(|o| o.status().map(|s| s.as_str().to_owned())))
+                },
             );
+            if let Some(p) = policy {
+                b.policy = p;
+            }
+            if let Some(v) = versioning {
+                b.versioning = v;
+            }
             if let Some(e) = enc {
                 b.encryption = e;
             }

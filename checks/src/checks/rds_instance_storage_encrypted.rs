@@ -1,0 +1,113 @@
+//! Every RDS DB instance encrypts its storage (and so its snapshots and automated backups).
+
+use crate::catalog::{Check, CheckMeta};
+use crate::dsomm;
+use crate::model::{Practice, Severity, Verdict};
+use crate::settings::Settings;
+use crate::snapshot::{AccountSnapshot, Need};
+
+pub const CHECK: Check = Check {
+    meta: CheckMeta {
+        id: "rds_instance_storage_encrypted",
+        title: "RDS DB instances encrypt their storage",
+        practice: Practice::DataProtection,
+        severity: Severity::High,
+        activity: dsomm::ENCRYPTION_AT_REST,
+        remediation: "Encryption cannot be turned on in place: snapshot the instance, copy the snapshot \
+                      with --kms-key-id, restore a new instance from the encrypted copy and switch over.",
+        needs: &[Need::RdsInstances],
+        module: module_path!(),
+    },
+    evaluate,
+};
+
+fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
+    let verdicts = super::per_region(
+        snap,
+        "DB instances",
+        |r| &r.db_instances,
+        |region, db| {
+            vec![if db.storage_encrypted {
+                Verdict::pass(
+                    &db.arn,
+                    Some(region),
+                    format!("DB instance {} encrypts its storage.", db.id),
+                )
+            } else {
+                Verdict::fail(
+                    &db.arn,
+                    Some(region),
+                    format!("DB instance {} stores its data unencrypted.", db.id),
+                )
+            }]
+        },
+    );
+    super::or_not_applicable(snap, verdicts, "RDS DB instances in the audited regions")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::fixtures::*;
+    use crate::model::Status;
+    use crate::snapshot::DbInstance;
+
+    fn db(encrypted: bool) -> DbInstance {
+        DbInstance {
+            id: "orders".into(),
+            arn: format!("arn:aws:rds:{REGION}:{ACCOUNT}:db:orders"),
+            engine: "postgres".into(),
+            backup_retention_days: 7,
+            storage_encrypted: encrypted,
+        }
+    }
+
+    fn run(d: crate::facts::Fact<Vec<DbInstance>>) -> Vec<Verdict> {
+        let mut s = snapshot();
+        s.regional.get_mut(REGION).unwrap().db_instances = d;
+        evaluate(&s, &Settings::default())
+    }
+
+    #[test]
+    fn passes_encrypted() {
+        let v = run(Ok(vec![db(true)]));
+        assert_eq!(
+            v,
+            vec![Verdict::pass(
+                "arn:aws:rds:eu-west-1:111122223333:db:orders",
+                Some(REGION),
+                "DB instance orders encrypts its storage."
+            )]
+        );
+    }
+
+    #[test]
+    fn fails_unencrypted() {
+        let v = run(Ok(vec![db(false)]));
+        assert_eq!(v[0].status, Status::Fail);
+        assert_eq!(
+            v[0].reason,
+            "DB instance orders stores its data unencrypted."
+        );
+    }
+
+    #[test]
+    fn not_applicable_without_instances() {
+        let v = run(Ok(vec![]));
+        assert_eq!(v[0].status, Status::NotApplicable);
+        assert_eq!(
+            v[0].reason,
+            "Account 111122223333 has no RDS DB instances in the audited regions."
+        );
+    }
+
+    #[test]
+    fn unknown_when_denied() {
+        let v = run(Err(denied("rds", "DescribeDBInstances", Some(REGION))));
+        assert_eq!(v[0].status, Status::Unknown);
+        assert_eq!(
+            v[0].reason,
+            "Cannot judge DB instances of eu-west-1: rds:DescribeDBInstances in eu-west-1 access denied (AccessDenied: not authorized)."
+        );
+    }
+}

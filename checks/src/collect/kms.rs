@@ -1,0 +1,85 @@
+//! KMS: the keys of one region, each key's description (`DescribeKey`: manager, spec, state) and,
+//! for enabled customer-managed symmetric keys only, its rotation status. Per-key calls are bounded
+//! by `PER_RESOURCE_CONCURRENCY`; AWS-managed keys cost one `DescribeKey` and nothing more.
+
+use super::{call, pages, wants, Collector, PER_RESOURCE_CONCURRENCY};
+use crate::facts::{Fact, FactError};
+use crate::snapshot::{KmsKey, Need};
+use futures::stream::{self, StreamExt};
+use std::collections::BTreeSet;
+
+pub(super) async fn collect(
+    c: &Collector<'_>,
+    region: &str,
+    needs: &BTreeSet<Need>,
+) -> Option<Fact<Vec<KmsKey>>> {
+    if !wants(needs, &[Need::KmsKeys]) {
+        return None;
+    }
+    let client = aws_sdk_kms::Client::new(&c.in_region(region));
+    Some(keys(c, &client, region).await)
+}
+
+async fn keys(c: &Collector<'_>, client: &aws_sdk_kms::Client, region: &str) -> Fact<Vec<KmsKey>> {
+    let rec = c.recorder;
+    let listing = pages(
+        rec,
+        "kms",
+        "ListKeys",
+        Some(region),
+        client.list_keys().into_paginator().send(),
+    )
+    .await?;
+    let keys: Vec<(String, String)> = listing
+        .iter()
+        .flat_map(|p| p.keys())
+        .map(|k| {
+            (
+                k.key_id().unwrap_or_default().to_owned(),
+                k.key_arn().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    Ok(stream::iter(keys)
+        .map(|(id, arn)| async move {
+            let described = call(
+                rec,
+                "kms",
+                "DescribeKey",
+                Some(region),
+                client.describe_key().key_id(&id).send(),
+            )
+            .await;
+            let meta = described.map(|o| o.key_metadata().cloned());
+            let field =
+                |f: fn(&aws_sdk_kms::types::KeyMetadata) -> Option<String>| -> Fact<String> {
+                    match &meta {
+                        Err(e) => Err(e.clone()),
+                        Ok(m) => Ok(m.as_ref().and_then(f).unwrap_or_default()),
+                    }
+                };
+            let mut key = KmsKey {
+                manager: field(|m| m.key_manager().map(|v| v.as_str().to_owned())),
+                spec: field(|m| m.key_spec().map(|v| v.as_str().to_owned())),
+                state: field(|m| m.key_state().map(|v| v.as_str().to_owned())),
+                rotation_enabled: Err(FactError::not_collected("kms", "GetKeyRotationStatus")),
+                id,
+                arn,
+            };
+            if key.rotatable() == Ok(true) {
+                key.rotation_enabled = call(
+                    rec,
+                    "kms",
+                    "GetKeyRotationStatus",
+                    Some(region),
+                    client.get_key_rotation_status().key_id(&key.id).send(),
+                )
+                .await
+                .map(|o| o.key_rotation_enabled());
+            }
+            key
+        })
+        .buffered(PER_RESOURCE_CONCURRENCY)
+        .collect()
+        .await)
+}
