@@ -67,3 +67,87 @@ impl Drop for FaultServer {
         self.task.abort();
     }
 }
+
+/// A proxy in front of an upstream (moto) on 127.0.0.1 that answers AccessDenied to `AssumeRole`
+/// requests whose body contains `deny_role_containing`, and passes everything else through. It reads
+/// one request per connection and relies on the upstream closing the connection after answering.
+pub struct Proxy {
+    pub endpoint: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn read_request(sock: &mut tokio::net::TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16384];
+    loop {
+        let n = sock.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(buf);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + len {
+                return Ok(buf);
+            }
+        }
+    }
+}
+
+impl Proxy {
+    pub async fn start(upstream_port: u16, deny_role_containing: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let deny = deny_role_containing.clone();
+                tokio::spawn(async move {
+                    let Ok(req) = read_request(&mut sock).await else {
+                        return;
+                    };
+                    let text = String::from_utf8_lossy(&req);
+                    if text.contains("Action=AssumeRole") && text.contains(&deny) {
+                        let body = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRole</Message></Error></ErrorResponse>";
+                        let resp = format!(
+                            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = sock.write_all(resp.as_bytes()).await;
+                        return;
+                    }
+                    let Ok(mut up) =
+                        tokio::net::TcpStream::connect(("127.0.0.1", upstream_port)).await
+                    else {
+                        return;
+                    };
+                    if up.write_all(&req).await.is_err() {
+                        return;
+                    }
+                    let mut resp = Vec::new();
+                    let _ = up.read_to_end(&mut resp).await;
+                    let _ = sock.write_all(&resp).await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        Proxy { endpoint, task }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

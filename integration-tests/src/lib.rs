@@ -7,11 +7,14 @@
 //! - [`seed`]: builds the demo organization through the real AWS SDK: a management account, and
 //!   member accounts of distinct maturity reached through STS AssumeRole.
 //! - [`agent`]: finds and runs the `maturity-agent` binary.
-//! - [`fault`]: an HTTP endpoint on loopback that answers every request with one canned failure.
+//! - [`fault`]: an HTTP endpoint on loopback that answers every request with one canned failure, and a
+//!   proxy in front of moto that fails chosen requests.
+//! - [`http`]: a minimal HTTP/1.1 GET client for the daemon's endpoints.
 #![forbid(unsafe_code)]
 
 pub mod agent;
 pub mod fault;
+pub mod http;
 pub mod moto;
 pub mod seed;
 
