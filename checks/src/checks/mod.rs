@@ -3,7 +3,11 @@
 
 pub mod accessanalyzer_enabled;
 pub mod cloudfront_distribution_https_only;
+pub mod cloudtrail_central_bucket;
+pub mod cloudtrail_kms_encrypted;
+pub mod cloudtrail_log_file_validation;
 pub mod cloudtrail_multi_region_logging;
+pub mod config_recorder_enabled;
 pub mod dynamodb_table_pitr_enabled;
 pub mod ebs_default_encryption_enabled;
 pub mod ec2_security_group_no_world_admin_ports;
@@ -28,10 +32,11 @@ pub mod s3_bucket_default_encryption;
 pub mod s3_bucket_public_access_blocked;
 pub mod s3_bucket_tls_only;
 pub mod s3_bucket_versioning_enabled;
+pub mod vpc_flow_logs_enabled;
 
 use crate::facts::{Fact, FactError};
 use crate::model::Verdict;
-use crate::snapshot::{AccountSnapshot, Bucket, RegionFacts};
+use crate::snapshot::{AccountSnapshot, Bucket, RegionFacts, Trail};
 
 /// The verdict for a resource whose facts could not be read: it names the resource, the call and why.
 pub(crate) fn unknown(resource: &str, region: Option<&str>, err: &FactError) -> Verdict {
@@ -117,6 +122,26 @@ pub(crate) fn per_bucket(
                 .map(|b| judge(b, &b.arn(), b.region_name()))
                 .collect();
             or_not_applicable(snap, verdicts, "S3 buckets")
+        }
+    }
+}
+
+/// Judges every CloudTrail trail the account sees: `unknown` for the account when the trails could
+/// not be read and once more per region whose listing failed (a trail may hide there),
+/// `not_applicable` when there is no trail, else `judge(trail)` per trail.
+pub(crate) fn per_trail(snap: &AccountSnapshot, judge: impl Fn(&Trail) -> Verdict) -> Vec<Verdict> {
+    let account = snap.account_resource();
+    match &snap.cloudtrail {
+        Err(e) => vec![unknown(&account, None, e)],
+        Ok(facts) => {
+            let mut verdicts: Vec<Verdict> = facts.trails.iter().map(judge).collect();
+            verdicts.extend(
+                facts
+                    .listing_errors
+                    .iter()
+                    .map(|e| unknown(&account, None, e)),
+            );
+            or_not_applicable(snap, verdicts, "CloudTrail trails")
         }
     }
 }
