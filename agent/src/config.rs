@@ -172,6 +172,8 @@ pub struct AwsConfig {
     pub call_timeout_seconds: u64,
     /// Attempts per API call (adaptive retry with backoff on throttling).
     pub max_attempts: u32,
+    /// Client-side limit of requests per second per service and account; 0 turns it off.
+    pub max_requests_per_second: f64,
 }
 
 impl Default for AwsConfig {
@@ -181,6 +183,7 @@ impl Default for AwsConfig {
             endpoint_url: None,
             call_timeout_seconds: 30,
             max_attempts: 5,
+            max_requests_per_second: 10.0,
         }
     }
 }
@@ -422,6 +425,9 @@ impl Config {
                 "aws.call_timeout_seconds and audit.account_timeout_seconds must be above 0".into(),
             );
         }
+        if !(config.aws.max_requests_per_second >= 0.0) {
+            return Err("aws.max_requests_per_second must be 0 (no limit) or more".into());
+        }
         if config.audit.max_concurrent_accounts == 0 || config.aws.max_attempts == 0 {
             return Err(
                 "audit.max_concurrent_accounts and aws.max_attempts must be at least 1".into(),
@@ -533,7 +539,7 @@ rds_min_backup_retention_days = 14
     /// Each broken config is refused with the line and the key or value at fault.
     #[test]
     fn broken_configs_name_key_and_line() {
-        assert_eq!(err(&GOOD.replace("regions", "regoins")), "line 3: unknown field `regoins`, expected one of `regions`, `endpoint_url`, `call_timeout_seconds`, `max_attempts`");
+        assert_eq!(err(&GOOD.replace("regions", "regoins")), "line 3: unknown field `regoins`, expected one of `regions`, `endpoint_url`, `call_timeout_seconds`, `max_attempts`, `max_requests_per_second`");
         assert_eq!(
             err(&GOOD.replace("\"111111111111\"", "\"1111\"")),
             "line 6: account id \"1111\" is not 12 digits"

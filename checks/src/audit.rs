@@ -31,6 +31,8 @@ pub struct Options {
     pub s3_path_style: bool,
     /// Time limit of the whole account; past it the account is reported as failed.
     pub account_timeout: Duration,
+    /// Client-side limit of requests per second per service and account (`None`: no limit).
+    pub max_requests_per_second: Option<f64>,
 }
 
 /// Evaluates the checks over a snapshot: pure, no I/O.
@@ -86,7 +88,7 @@ pub fn rescore(report: &mut AccountReport) {
 /// `failed` and the reason.
 pub async fn audit_account(base: &SdkConfig, target: &Target, opts: &Options) -> AccountReport {
     let started = Instant::now();
-    let recorder = CallRecorder::new();
+    let recorder = CallRecorder::with_rate_limit(opts.max_requests_per_second);
     let work = async {
         let config = session::account_config(
             base,

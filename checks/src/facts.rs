@@ -148,13 +148,48 @@ pub struct ApiCallCount {
 #[derive(Debug, Default)]
 pub struct CallRecorder {
     counts: Mutex<BTreeMap<(&'static str, &'static str, Outcome), u64>>,
+    /// The client-side request rate limit per service (one recorder serves one account), so that an
+    /// audit never spends an account's API quota that its workloads need.
+    limit: Option<RateLimit>,
     /// Every failed read, in the order they happened, for the report's `errors`.
     errors: Mutex<Vec<FactError>>,
+}
+
+/// Spaces calls to one service at least `interval` apart: each call reserves the next free slot.
+#[derive(Debug)]
+struct RateLimit {
+    interval: std::time::Duration,
+    next: Mutex<BTreeMap<&'static str, tokio::time::Instant>>,
 }
 
 impl CallRecorder {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A recorder that also limits calls to `per_second` per service (`None` or 0: no limit).
+    pub fn with_rate_limit(per_second: Option<f64>) -> Self {
+        let limit = per_second.filter(|r| *r > 0.0).map(|r| RateLimit {
+            interval: std::time::Duration::from_secs_f64(1.0 / r),
+            next: Mutex::new(BTreeMap::new()),
+        });
+        CallRecorder {
+            limit,
+            ..Self::default()
+        }
+    }
+
+    /// Waits until a call to `service` is within the rate limit. Every AWS call awaits this first.
+    pub async fn admit(&self, service: &'static str) {
+        let Some(limit) = &self.limit else { return };
+        let slot = {
+            let mut next = limit.next.lock().unwrap_or_else(|p| p.into_inner());
+            let now = tokio::time::Instant::now();
+            let slot = next.get(service).copied().unwrap_or(now).max(now);
+            next.insert(service, slot + limit.interval);
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
     }
 
     pub fn record(&self, service: &'static str, operation: &'static str, outcome: Outcome) {
@@ -220,6 +255,26 @@ mod tests {
             e.to_string(),
             "ec2:DescribeSecurityGroups in eu-west-1 access denied (UnauthorizedOperation: no)"
         );
+    }
+
+    /// Ten calls to one service at 5 per second take 1.8 s; another service is not held back.
+    #[tokio::test(start_paused = true)]
+    async fn rate_limit_spaces_calls_per_service() {
+        let r = CallRecorder::with_rate_limit(Some(5.0));
+        let start = tokio::time::Instant::now();
+        for _ in 0..10 {
+            r.admit("s3").await;
+        }
+        assert_eq!(start.elapsed(), std::time::Duration::from_millis(1800));
+        let t = tokio::time::Instant::now();
+        r.admit("iam").await;
+        assert_eq!(t.elapsed(), std::time::Duration::ZERO);
+        let unlimited = CallRecorder::with_rate_limit(Some(0.0));
+        let t = tokio::time::Instant::now();
+        for _ in 0..100 {
+            unlimited.admit("s3").await;
+        }
+        assert_eq!(t.elapsed(), std::time::Duration::ZERO);
     }
 
     /// Calls are counted per service, operation and outcome.

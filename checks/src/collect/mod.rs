@@ -322,6 +322,7 @@ pub(crate) async fn call_or_absent<T, E>(
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    rec.admit(service).await;
     match fut.await {
         Ok(v) => {
             rec.record(service, operation, Outcome::Ok);
@@ -367,7 +368,11 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let mut out = Vec::new();
-    while let Some(page) = stream.next().await {
+    loop {
+        rec.admit(service).await;
+        let Some(page) = stream.next().await else {
+            break;
+        };
         match page {
             Ok(p) => {
                 rec.record(service, operation, Outcome::Ok);
