@@ -96,26 +96,7 @@ pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config
     })
     .await
     .unwrap_or_default();
-    for a in report
-        .accounts
-        .iter_mut()
-        .filter(|a| a.status == AccountStatus::Audited)
-    {
-        let Some((known, _)) = known.get(&a.account_id) else {
-            continue;
-        };
-        for c in a.checks.iter_mut().filter(|c| c.status == Status::Unknown) {
-            if let Some((status, at)) = known.get(&c.id) {
-                if report.started_at.signed_duration_since(*at) <= window {
-                    c.carried_over = Some(CarriedOver {
-                        status: *status,
-                        observed_at: *at,
-                    });
-                }
-            }
-        }
-        audit::rescore(a);
-    }
+    carry_over(&mut report, &|id| known.get(id).map(|(k, _)| k), window);
 
     let (report, s) = (Arc::new(report), shared.clone());
     let to_save = report.clone();
@@ -157,6 +138,39 @@ pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config
     *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(report);
     shared.ready.store(true, Ordering::SeqCst);
     m.in_progress.set(0);
+}
+
+/// The last known statuses of one account's checks.
+pub type Known = HashMap<String, (Status, chrono::DateTime<Utc>)>;
+
+/// Scores each `unknown` check of the audited accounts with its last known status when that was seen
+/// within `window` before this run (marking it `carried_over`), then rescores the accounts.
+pub fn carry_over<'a>(
+    report: &mut Report,
+    known: &dyn Fn(&str) -> Option<&'a Known>,
+    window: chrono::Duration,
+) {
+    let started = report.started_at;
+    for a in report
+        .accounts
+        .iter_mut()
+        .filter(|a| a.status == AccountStatus::Audited)
+    {
+        let Some(known) = known(&a.account_id) else {
+            continue;
+        };
+        for c in a.checks.iter_mut().filter(|c| c.status == Status::Unknown) {
+            if let Some((status, at)) = known.get(&c.id) {
+                if started.signed_duration_since(*at) <= window {
+                    c.carried_over = Some(CarriedOver {
+                        status: *status,
+                        observed_at: *at,
+                    });
+                }
+            }
+        }
+        audit::rescore(a);
+    }
 }
 
 fn read_password(config: &Config) -> Result<Option<(String, String)>, String> {
@@ -325,4 +339,51 @@ pub async fn run(config: Config) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An unknown check is scored with a pass seen an hour ago, not with one seen four days ago.
+    #[test]
+    fn unknown_is_scored_with_a_recent_known_status_only() {
+        let now = Utc::now();
+        let mut report = crate::state::tests::account("111111111111", Status::Unknown, now);
+        assert_eq!(report.accounts[0].practices[0].confirmed_level, 0);
+        let recent: Known = [(
+            "iam_root_mfa_enabled".to_string(),
+            (Status::Pass, now - chrono::Duration::hours(1)),
+        )]
+        .into();
+        carry_over(&mut report, &|_| Some(&recent), chrono::Duration::hours(72));
+        let a = &report.accounts[0];
+        assert_eq!(
+            a.checks[0].carried_over.as_ref().map(|c| c.status),
+            Some(Status::Pass)
+        );
+        assert_eq!(
+            (
+                a.practices[0].level,
+                a.practices[0].confirmed_level,
+                a.practices[0].unconfirmed
+            ),
+            (1, 1, false)
+        );
+
+        let mut report = crate::state::tests::account("111111111111", Status::Unknown, now);
+        let stale: Known = [(
+            "iam_root_mfa_enabled".to_string(),
+            (Status::Pass, now - chrono::Duration::days(4)),
+        )]
+        .into();
+        carry_over(&mut report, &|_| Some(&stale), chrono::Duration::hours(72));
+        let a = &report.accounts[0];
+        assert!(a.checks[0].carried_over.is_none());
+        assert_eq!(
+            (a.practices[0].level, a.practices[0].unconfirmed),
+            (1, true),
+            "past the window: unconfirmed, not lowered"
+        );
+    }
 }

@@ -263,3 +263,102 @@ pub fn render(report: Option<&Report>) -> String {
     h.push_str("</body></html>");
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Metrics;
+    use crate::state::Store;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::RwLock;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn request(port: u16, path: &str, auth: Option<&str>) -> (u16, String) {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let auth = auth
+            .map(|a| {
+                format!(
+                    "Authorization: Basic {}\r\n",
+                    base64::engine::general_purpose::STANDARD.encode(a)
+                )
+            })
+            .unwrap_or_default();
+        s.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        let status = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+        (status, out)
+    }
+
+    /// With basic auth configured, every path but the probes needs the right user and password.
+    #[tokio::test]
+    async fn basic_auth_guards_everything_but_the_probes() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = Arc::new(Shared {
+            metrics: Metrics::new(&[]),
+            store: Store::open(&dir.path().join("s.db")).unwrap(),
+            latest: RwLock::new(None),
+            ready: AtomicBool::new(false),
+            auth: Some(("grafana".into(), "s3cret".into())),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move { axum::serve(listener, router(shared)).await });
+        assert_eq!(request(port, "/healthz", None).await.0, 200);
+        assert_eq!(
+            request(port, "/readyz", None).await.0,
+            503,
+            "not ready before the first audit"
+        );
+        let (status, text) = request(port, "/metrics", None).await;
+        assert_eq!(status, 401);
+        assert!(
+            text.contains("www-authenticate: Basic realm=\"maturity-agent\""),
+            "{text}"
+        );
+        assert_eq!(
+            request(port, "/metrics", Some("grafana:wrong")).await.0,
+            401
+        );
+        assert_eq!(request(port, "/", Some("grafana:s3cre")).await.0, 401);
+        let (status, text) = request(port, "/metrics", Some("grafana:s3cret")).await;
+        assert_eq!(status, 200);
+        assert!(text.contains("maturity_build_info"));
+        assert_eq!(
+            request(port, "/api/v1/report", Some("grafana:s3cret"))
+                .await
+                .0,
+            503
+        );
+        assert_eq!(
+            request(
+                port,
+                "/api/v1/accounts/111111111111",
+                Some("grafana:s3cret")
+            )
+            .await
+            .0,
+            404
+        );
+        server.abort();
+    }
+
+    /// Names and reasons from AWS are escaped in the page.
+    #[test]
+    fn page_escapes_what_it_shows() {
+        let mut report =
+            crate::state::tests::account("111111111111", Status::Fail, chrono::Utc::now());
+        report.accounts[0].account_name = "<script>alert(1)</script>".into();
+        let html = render(Some(&report));
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("id=\"heatmap\""));
+        assert!(render(None).contains("No audit has finished yet."));
+    }
+}

@@ -356,7 +356,7 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use maturity_checks::model::{Practice, Severity, Verdict};
     use maturity_checks::report::{CheckResult, DsommRef};
