@@ -2,11 +2,13 @@
 //! (`CHECK`), its pure evaluation function and its unit tests.
 
 pub mod accessanalyzer_enabled;
+pub mod budgets_budget_with_notification;
 pub mod cloudfront_distribution_https_only;
 pub mod cloudtrail_central_bucket;
 pub mod cloudtrail_kms_encrypted;
 pub mod cloudtrail_log_file_validation;
 pub mod cloudtrail_multi_region_logging;
+pub mod cloudwatch_root_usage_alarm;
 pub mod config_recorder_enabled;
 pub mod dynamodb_table_pitr_enabled;
 pub mod ebs_default_encryption_enabled;
@@ -14,6 +16,7 @@ pub mod ec2_security_group_no_world_admin_ports;
 pub mod elbv2_listener_modern_tls_policy;
 pub mod elbv2_listener_tls_only;
 pub mod elbv2_target_group_tls;
+pub mod guardduty_enabled;
 pub mod iam_access_keys_rotated;
 pub mod iam_admin_users_mfa_enabled;
 pub mod iam_console_users_mfa_enabled;
@@ -32,6 +35,7 @@ pub mod s3_bucket_default_encryption;
 pub mod s3_bucket_public_access_blocked;
 pub mod s3_bucket_tls_only;
 pub mod s3_bucket_versioning_enabled;
+pub mod securityhub_enabled;
 pub mod vpc_flow_logs_enabled;
 
 use crate::facts::{Fact, FactError};
