@@ -163,8 +163,11 @@ impl Default for StateConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AwsConfig {
-    /// Regions to audit; the first one is also used for global services and STS.
+    /// Regions to audit; the first one is also used for global services and STS. `["all"]` audits
+    /// every region enabled in each account (EC2 `DescribeRegions`).
     pub regions: Spanned<Vec<Region>>,
+    /// Region of global services and STS when `regions = ["all"]` (default us-east-1).
+    pub home_region: Option<Region>,
     /// Send every AWS call to this URL instead of AWS (an emulator such as moto). Turns on
     /// path-style S3 addressing.
     pub endpoint_url: Option<EndpointUrl>,
@@ -180,6 +183,7 @@ impl Default for AwsConfig {
     fn default() -> Self {
         AwsConfig {
             regions: Spanned::new(0..0, vec![Region("us-east-1".into())]),
+            home_region: None,
             endpoint_url: None,
             call_timeout_seconds: 30,
             max_attempts: 5,
@@ -252,6 +256,9 @@ pub struct Region(pub String);
 impl TryFrom<String> for Region {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
+        if s == "all" {
+            return Ok(Region(s));
+        }
         let parts: Vec<&str> = s.split('-').collect();
         let ok = parts.len() >= 3
             && parts.iter().all(|p| {
@@ -425,6 +432,21 @@ impl Config {
                 "aws.call_timeout_seconds and audit.account_timeout_seconds must be above 0".into(),
             );
         }
+        let regions = config.aws.regions.get_ref();
+        if regions.iter().any(|r| r.0 == "all") && regions.len() > 1 {
+            return Err(format!(
+                "{}: aws.regions: \"all\" stands alone",
+                at(config.aws.regions.span())
+            ));
+        }
+        if config
+            .aws
+            .home_region
+            .as_ref()
+            .is_some_and(|r| r.0 == "all")
+        {
+            return Err("aws.home_region must name one region".into());
+        }
         if !(config.aws.max_requests_per_second >= 0.0) {
             return Err("aws.max_requests_per_second must be 0 (no limit) or more".into());
         }
@@ -472,13 +494,27 @@ impl Config {
         Ok(config)
     }
 
+    /// The regions to audit; empty means every region enabled in each account (`["all"]`).
     pub fn regions(&self) -> Vec<String> {
         self.aws
             .regions
             .get_ref()
             .iter()
             .map(|r| r.0.clone())
+            .filter(|r| r != "all")
             .collect()
+    }
+
+    /// The region of global services and STS.
+    pub fn home_region(&self) -> String {
+        match &self.aws.home_region {
+            Some(r) => r.0.clone(),
+            None => self
+                .regions()
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| "us-east-1".to_owned()),
+        }
     }
 
     pub fn disabled(&self) -> Vec<String> {
@@ -526,6 +562,15 @@ rds_min_backup_retention_days = 14
     fn good_config_parses_with_defaults() {
         let c = Config::parse(GOOD).unwrap();
         assert_eq!(c.regions(), vec!["eu-west-1", "us-east-1"]);
+        assert_eq!(c.home_region(), "eu-west-1");
+        let all =
+            Config::parse(&GOOD.replace("[\"eu-west-1\", \"us-east-1\"]", "[\"all\"]")).unwrap();
+        assert!(all.regions().is_empty());
+        assert_eq!(all.home_region(), "us-east-1");
+        assert_eq!(
+            err(&GOOD.replace("[\"eu-west-1\", \"us-east-1\"]", "[\"all\", \"us-east-1\"]")),
+            "line 3: aws.regions: \"all\" stands alone"
+        );
         assert_eq!(c.checks.settings.rds_min_backup_retention_days, 14);
         assert_eq!(c.checks.settings.admin_ports, vec![22, 3389]);
         assert_eq!(c.audit.max_concurrent_accounts, 4);
@@ -539,7 +584,7 @@ rds_min_backup_retention_days = 14
     /// Each broken config is refused with the line and the key or value at fault.
     #[test]
     fn broken_configs_name_key_and_line() {
-        assert_eq!(err(&GOOD.replace("regions", "regoins")), "line 3: unknown field `regoins`, expected one of `regions`, `endpoint_url`, `call_timeout_seconds`, `max_attempts`, `max_requests_per_second`");
+        assert_eq!(err(&GOOD.replace("regions", "regoins")), "line 3: unknown field `regoins`, expected one of `regions`, `home_region`, `endpoint_url`, `call_timeout_seconds`, `max_attempts`, `max_requests_per_second`");
         assert_eq!(
             err(&GOOD.replace("\"111111111111\"", "\"1111\"")),
             "line 6: account id \"1111\" is not 12 digits"

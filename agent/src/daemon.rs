@@ -32,7 +32,7 @@ pub struct Shared {
 /// The AWS options of a config.
 pub fn aws_options(config: &Config) -> AwsOptions {
     AwsOptions {
-        home_region: config.regions()[0].clone(),
+        home_region: config.home_region(),
         endpoint_url: config.aws.endpoint_url.as_ref().map(|u| u.0.clone()),
         call_timeout: Duration::from_secs(config.aws.call_timeout_seconds),
         max_attempts: config.aws.max_attempts,

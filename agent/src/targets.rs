@@ -107,7 +107,7 @@ pub async fn resolve(
 
 /// The ARN partition of the configured regions (`aws`, `aws-cn`, `aws-us-gov`).
 fn partition_of(config: &Config) -> &'static str {
-    let first = config.regions().into_iter().next().unwrap_or_default();
+    let first = config.home_region();
     if first.starts_with("cn-") {
         "aws-cn"
     } else if first.starts_with("us-gov-") {

@@ -24,6 +24,7 @@ pub struct Target {
 /// How to audit, the same for every account of a run.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// Regions to audit; empty audits every region enabled in each account (EC2 `DescribeRegions`).
     pub regions: Vec<String>,
     pub settings: Settings,
     /// The checks to run (the catalog minus the disabled ones).
@@ -98,14 +99,23 @@ pub async fn audit_account(base: &SdkConfig, target: &Target, opts: &Options) ->
             &recorder,
         )
         .await?;
+        // An empty list means every region enabled in this account.
+        let regions = if opts.regions.is_empty() {
+            crate::collect::enabled_regions(&config, &recorder)
+                .await
+                .map_err(session::SessionError::Regions)?
+        } else {
+            opts.regions.clone()
+        };
         let collector = Collector {
             config: &config,
             account_id: &target.account_id,
-            regions: &opts.regions,
+            regions: &regions,
             s3_path_style: opts.s3_path_style,
             recorder: &recorder,
         };
-        Ok::<_, session::SessionError>(collector.collect(&catalog::needs_of(&opts.checks)).await)
+        let snapshot = collector.collect(&catalog::needs_of(&opts.checks)).await;
+        Ok::<_, session::SessionError>((snapshot, regions))
     };
     let outcome = tokio::time::timeout(opts.account_timeout, work).await;
     let mut report = AccountReport {
@@ -131,7 +141,8 @@ pub async fn audit_account(base: &SdkConfig, target: &Target, opts: &Options) ->
             ))
         }
         Ok(Err(e)) => report.error = Some(e.to_string()),
-        Ok(Ok(snapshot)) => {
+        Ok(Ok((snapshot, regions))) => {
+            report.regions = regions;
             report.checks = evaluate(&snapshot, &opts.checks, &opts.settings);
             report.status = AccountStatus::Audited;
             rescore(&mut report);

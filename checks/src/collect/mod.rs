@@ -183,6 +183,27 @@ impl Collector<'_> {
     }
 }
 
+/// The regions enabled in the account of `config` (EC2 `DescribeRegions`, opted-in regions only),
+/// for `regions = ["all"]`.
+pub async fn enabled_regions(config: &SdkConfig, rec: &CallRecorder) -> Fact<Vec<String>> {
+    let ec2 = aws_sdk_ec2::Client::new(config);
+    let out = call(
+        rec,
+        "ec2",
+        "DescribeRegions",
+        None,
+        ec2.describe_regions().all_regions(false).send(),
+    )
+    .await?;
+    let mut regions: Vec<String> = out
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_owned))
+        .collect();
+    regions.sort();
+    Ok(regions)
+}
+
 /// Classifies an SDK error into the bounded [`ErrorKind`] set, with a message for people.
 ///
 /// An operation an emulator lacks answers HTTP 404/405/500/501 with an HTML body: without an AWS

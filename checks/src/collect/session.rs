@@ -58,6 +58,8 @@ pub enum SessionError {
         actual: String,
         expected: String,
     },
+    #[error("cannot list the account's enabled regions: {0}")]
+    Regions(crate::facts::FactError),
     #[error("STS answered without {0}")]
     Incomplete(&'static str),
 }
