@@ -90,6 +90,8 @@ pub static CATALOG: &[&Check] = &[
     &checks::rds_instance_storage_encrypted::CHECK,
     &checks::s3_bucket_public_access_blocked::CHECK,
     &checks::s3_account_public_access_blocked::CHECK,
+    &checks::kms_key_rotation_enabled::CHECK,
+    &checks::secretsmanager_secret_rotation_enabled::CHECK,
 ];
 
 /// The check with this id.

@@ -31,6 +31,7 @@ pub mod iam_role_trust_not_public;
 pub mod iam_root_access_keys_absent;
 pub mod iam_root_mfa_enabled;
 pub mod iam_user_no_direct_policies;
+pub mod kms_key_rotation_enabled;
 pub mod rds_instance_backup_retention;
 pub mod rds_instance_storage_encrypted;
 pub mod s3_account_public_access_blocked;
@@ -38,6 +39,7 @@ pub mod s3_bucket_default_encryption;
 pub mod s3_bucket_public_access_blocked;
 pub mod s3_bucket_tls_only;
 pub mod s3_bucket_versioning_enabled;
+pub mod secretsmanager_secret_rotation_enabled;
 pub mod securityhub_enabled;
 pub mod vpc_flow_logs_enabled;
 
