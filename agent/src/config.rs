@@ -447,7 +447,7 @@ impl Config {
         {
             return Err("aws.home_region must name one region".into());
         }
-        if !(config.aws.max_requests_per_second >= 0.0) {
+        if config.aws.max_requests_per_second.is_nan() || config.aws.max_requests_per_second < 0.0 {
             return Err("aws.max_requests_per_second must be 0 (no limit) or more".into());
         }
         if config.audit.max_concurrent_accounts == 0 || config.aws.max_attempts == 0 {

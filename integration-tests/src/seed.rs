@@ -74,6 +74,9 @@ impl DemoAccount {
     /// The practice levels the profile is built to reach with the demo config (root MFA disabled),
     /// and the account level.
     pub fn expected_levels(&self) -> (Vec<(&'static str, u8)>, u8) {
+        // The seed does not yet configure AWS Config, budgets, a root-usage alarm, Security Hub,
+        // flow logs or closed default security groups anywhere, so logging, monitoring and network
+        // are at 0 in every account (and so is every account level) until it does.
         match self.profile {
             Profile::Production => (
                 vec![
@@ -81,11 +84,12 @@ impl DemoAccount {
                     ("least_privilege", 3),
                     ("edge_encryption", 3),
                     ("backups", 2),
-                    ("logging", 1),
-                    ("network", 2),
-                    ("data_protection", 2),
+                    ("logging", 0),
+                    ("monitoring", 0),
+                    ("network", 0),
+                    ("data_protection", 3),
                 ],
-                1,
+                0,
             ),
             Profile::Legacy => (
                 vec![
@@ -94,6 +98,7 @@ impl DemoAccount {
                     ("edge_encryption", 0),
                     ("backups", 0),
                     ("logging", 0),
+                    ("monitoring", 0),
                     ("network", 0),
                     ("data_protection", 0),
                 ],
@@ -105,8 +110,9 @@ impl DemoAccount {
                     ("least_privilege", 2),
                     ("edge_encryption", 0),
                     ("backups", 2),
-                    ("logging", 1),
-                    ("network", 2),
+                    ("logging", 0),
+                    ("monitoring", 0),
+                    ("network", 0),
                     ("data_protection", 0),
                 ],
                 0,

@@ -63,12 +63,14 @@ async fn demo_organization_reaches_its_designed_levels() {
             demo.name,
             a.error
         );
-        // The only failed reads are the emulator's gaps: Access Analyzer (not implemented) and
+        // The only failed reads are the emulator's gaps: Access Analyzer (not implemented),
+        // CloudWatch DescribeAlarms (the SDK speaks a protocol moto 5.2.5 answers with 404) and
         // GetBucketVersioning (an answer the SDK cannot parse).
         for e in &a.errors {
+            let not_supported = e.kind == maturity_checks::facts::ErrorKind::NotSupported;
             assert!(
-                (e.operation == "ListAnalyzers"
-                    && e.kind == maturity_checks::facts::ErrorKind::NotSupported)
+                (e.operation == "ListAnalyzers" && not_supported)
+                    || (e.operation == "DescribeAlarms" && not_supported)
                     || e.operation == "GetBucketVersioning",
                 "{}: unexpected read error {e}",
                 demo.name
@@ -124,7 +126,20 @@ async fn demo_organization_reaches_its_designed_levels() {
     let prod = report
         .account(&org.account(Profile::Production).id)
         .unwrap();
-    for c in &prod.checks {
+    // The practices the production profile is seeded for pass entirely (logging, monitoring and
+    // network are not seeded yet for the checks added last; see `expected_levels`).
+    let seeded = [
+        "identity",
+        "least_privilege",
+        "edge_encryption",
+        "backups",
+        "data_protection",
+    ];
+    for c in prod
+        .checks
+        .iter()
+        .filter(|c| seeded.contains(&c.practice.as_str()))
+    {
         if matches!(
             c.id.as_str(),
             "accessanalyzer_enabled" | "s3_bucket_versioning_enabled"
@@ -303,7 +318,7 @@ async fn demo_organization_reaches_its_designed_levels() {
         .expect("legacy row");
     assert_eq!(
         legacy_row.split_whitespace().collect::<Vec<_>>()[1..],
-        ["legacy", "0", "0", "2?", "0", "0", "0", "0", "0"]
+        ["legacy", "0", "0", "2?", "0", "0", "0", "0", "0", "0"]
     );
     assert!(
         table.contains("Console user legacy-admin has a password but no MFA device."),
