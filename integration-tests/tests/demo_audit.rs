@@ -69,8 +69,8 @@ async fn demo_organization_reaches_its_designed_levels() {
         for e in &a.errors {
             let not_supported = e.kind == maturity_checks::facts::ErrorKind::NotSupported;
             assert!(
-                (e.operation == "ListAnalyzers" && not_supported)
-                    || (e.operation == "DescribeAlarms" && not_supported)
+                (matches!(e.operation.as_str(), "ListAnalyzers" | "DescribeAlarms")
+                    && not_supported)
                     || e.operation == "GetBucketVersioning",
                 "{}: unexpected read error {e}",
                 demo.name
