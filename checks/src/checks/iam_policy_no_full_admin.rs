@@ -5,13 +5,11 @@
 //! of it, which CIS and AWS Security Hub (IAM.1) both flag. Inline policies of users, groups and
 //! roles are judged too, since they grant the same rights outside any policy review.
 
-use super::unknown;
 use crate::catalog::{Check, CheckMeta};
 use crate::dsomm;
 use crate::model::{Practice, Severity, Verdict};
-use crate::policy::PolicyDocument;
 use crate::settings::Settings;
-use crate::snapshot::{AccountSnapshot, InlinePolicy, Need};
+use crate::snapshot::{AccountSnapshot, Need};
 
 pub const CHECK: Check = Check {
     meta: CheckMeta {
@@ -30,98 +28,26 @@ pub const CHECK: Check = Check {
     evaluate,
 };
 
-fn judge(resource: &str, what: &str, document: Option<&str>) -> Verdict {
-    let Some(text) = document else {
-        return Verdict::unknown(
-            resource,
-            None,
-            format!("Cannot judge {what}: IAM returned no policy document."),
-        );
-    };
-    match PolicyDocument::parse(text) {
-        Err(e) => Verdict::unknown(
-            resource,
-            None,
-            format!("Cannot judge {what}: its policy document {e}."),
-        ),
-        Ok(doc) => {
-            let admin = doc.full_admin_statements();
-            if admin.is_empty() {
-                Verdict::pass(
-                    resource,
-                    None,
-                    format!("{what} does not allow every action on every resource."),
-                )
-            } else {
-                Verdict::fail(
-                    resource,
-                    None,
-                    format!(
-                        "{what} allows every action on every resource ({}).",
-                        admin.join(", ")
-                    ),
-                )
-            }
-        }
-    }
-}
-
-fn capitalized(s: String) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => s,
-    }
-}
-
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    let account = snap.account_resource();
-    let details = match &snap.iam.authorization {
-        Err(e) => return vec![unknown(&account, None, e)],
-        Ok(d) => d,
-    };
-    let mut verdicts: Vec<Verdict> = details
-        .policies
-        .iter()
-        .filter(|p| p.customer_managed)
-        .map(|p| {
-            judge(
-                &p.arn,
-                &format!("Customer-managed policy {}", p.name),
-                p.default_document.as_deref(),
+    super::per_policy(snap, |doc, resource, what| {
+        let admin = doc.full_admin_statements();
+        if admin.is_empty() {
+            Verdict::pass(
+                resource,
+                None,
+                format!("{what} does not allow every action on every resource."),
             )
-        })
-        .collect();
-    let mut inline = |kind: &str, name: &str, arn: &str, policies: &[InlinePolicy]| {
-        for p in policies {
-            let what = capitalized(format!("inline policy {} of {kind} {name}", p.name));
-            verdicts.push(judge(
-                &format!("{arn}/inline/{}", p.name),
-                &what,
-                Some(&p.document),
-            ));
+        } else {
+            Verdict::fail(
+                resource,
+                None,
+                format!(
+                    "{what} allows every action on every resource ({}).",
+                    admin.join(", ")
+                ),
+            )
         }
-    };
-    for u in &details.users {
-        inline("user", &u.name, &u.arn, &u.inline_policies);
-    }
-    for g in &details.groups {
-        inline("group", &g.name, &g.arn, &g.inline_policies);
-    }
-    for r in &details.roles {
-        inline("role", &r.name, &r.arn, &r.inline_policies);
-    }
-    if verdicts.is_empty() {
-        return vec![Verdict::not_applicable(
-            &account,
-            None,
-            format!(
-                "Account {} has no customer-managed or inline IAM policies.",
-                snap.account_id
-            ),
-        )];
-    }
-    verdicts
+    })
 }
 
 #[cfg(test)]
@@ -129,7 +55,7 @@ mod tests {
     use super::*;
     use crate::checks::fixtures::*;
     use crate::model::Status;
-    use crate::snapshot::{AuthorizationDetails, IamRole, ManagedPolicy};
+    use crate::snapshot::{AuthorizationDetails, IamRole, InlinePolicy, ManagedPolicy};
 
     const ADMIN: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Everything","Effect":"Allow","Action":"*","Resource":"*"}]}"#;
     const READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;

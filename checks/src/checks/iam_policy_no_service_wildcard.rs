@@ -8,7 +8,6 @@
 use crate::catalog::{Check, CheckMeta};
 use crate::dsomm;
 use crate::model::{Practice, Severity, Verdict};
-use crate::policy::PolicyDocument;
 use crate::settings::Settings;
 use crate::snapshot::{AccountSnapshot, Need};
 
@@ -28,87 +27,27 @@ pub const CHECK: Check = Check {
     evaluate,
 };
 
-fn judge(resource: &str, what: &str, document: Option<&str>) -> Verdict {
-    let Some(text) = document else {
-        return Verdict::unknown(
-            resource,
-            None,
-            format!("Cannot judge {what}: IAM returned no policy document."),
-        );
-    };
-    match PolicyDocument::parse(text) {
-        Err(e) => Verdict::unknown(
-            resource,
-            None,
-            format!("Cannot judge {what}: its policy document {e}."),
-        ),
-        Ok(doc) => {
-            let wild: Vec<&str> = doc
-                .statements
-                .iter()
-                .flat_map(|s| s.service_wildcards())
-                .collect();
-            if wild.is_empty() {
-                Verdict::pass(
-                    resource,
-                    None,
-                    format!("{what} grants no whole service on every resource."),
-                )
-            } else {
-                Verdict::fail(
-                    resource,
-                    None,
-                    format!("{what} allows {} on every resource.", wild.join(", ")),
-                )
-            }
-        }
-    }
-}
-
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    let account = snap.account_resource();
-    let details = match &snap.iam.authorization {
-        Err(e) => return vec![super::unknown(&account, None, e)],
-        Ok(d) => d,
-    };
-    let mut verdicts: Vec<Verdict> = details
-        .policies
-        .iter()
-        .filter(|p| p.customer_managed)
-        .map(|p| {
-            judge(
-                &p.arn,
-                &format!("Customer-managed policy {}", p.name),
-                p.default_document.as_deref(),
+    super::per_policy(snap, |doc, resource, what| {
+        let wild: Vec<&str> = doc
+            .statements
+            .iter()
+            .flat_map(|s| s.service_wildcards())
+            .collect();
+        if wild.is_empty() {
+            Verdict::pass(
+                resource,
+                None,
+                format!("{what} grants no whole service on every resource."),
             )
-        })
-        .collect();
-    let principals = details
-        .users
-        .iter()
-        .map(|u| ("user", &u.name, &u.arn, &u.inline_policies))
-        .chain(
-            details
-                .groups
-                .iter()
-                .map(|g| ("group", &g.name, &g.arn, &g.inline_policies)),
-        )
-        .chain(
-            details
-                .roles
-                .iter()
-                .map(|r| ("role", &r.name, &r.arn, &r.inline_policies)),
-        );
-    for (kind, name, arn, policies) in principals {
-        for p in policies {
-            verdicts.push(judge(
-                &format!("{arn}/inline/{}", p.name),
-                &format!("Inline policy {} of {kind} {name}", p.name),
-                Some(&p.document),
-            ));
+        } else {
+            Verdict::fail(
+                resource,
+                None,
+                format!("{what} allows {} on every resource.", wild.join(", ")),
+            )
         }
-    }
-    super::or_not_applicable(snap, verdicts, "customer-managed or inline IAM policies")
+    })
 }
 
 #[cfg(test)]

@@ -45,6 +45,7 @@ pub mod vpc_flow_logs_enabled;
 
 use crate::facts::{Fact, FactError};
 use crate::model::Verdict;
+use crate::policy::PolicyDocument;
 use crate::snapshot::{AccountSnapshot, Bucket, RegionFacts, Trail};
 
 /// The verdict for a resource whose facts could not be read: it names the resource, the call and why.
@@ -153,6 +154,76 @@ pub(crate) fn per_trail(snap: &AccountSnapshot, judge: impl Fn(&Trail) -> Verdic
             or_not_applicable(snap, verdicts, "CloudTrail trails")
         }
     }
+}
+
+/// Judges every customer-managed policy (its default version) and every inline policy of users,
+/// groups and roles: `judge(document, resource, what)` gives the verdict of a parsed document, where
+/// `what` names the policy ("Customer-managed policy NAME", "Inline policy NAME of role R"). A
+/// missing or malformed document is `unknown` with the reason; an account without such policies is
+/// `not_applicable`; unreadable authorization details are `unknown` for the account.
+pub(crate) fn per_policy(
+    snap: &AccountSnapshot,
+    judge: impl Fn(&PolicyDocument, &str, &str) -> Verdict,
+) -> Vec<Verdict> {
+    let details = match &snap.iam.authorization {
+        Err(e) => return vec![unknown(&snap.account_resource(), None, e)],
+        Ok(d) => d,
+    };
+    let one = |resource: &str, what: &str, document: Option<&str>| -> Verdict {
+        let Some(text) = document else {
+            return Verdict::unknown(
+                resource,
+                None,
+                format!("Cannot judge {what}: IAM returned no policy document."),
+            );
+        };
+        match PolicyDocument::parse(text) {
+            Err(e) => Verdict::unknown(
+                resource,
+                None,
+                format!("Cannot judge {what}: its policy document {e}."),
+            ),
+            Ok(doc) => judge(&doc, resource, what),
+        }
+    };
+    let mut verdicts: Vec<Verdict> = details
+        .policies
+        .iter()
+        .filter(|p| p.customer_managed)
+        .map(|p| {
+            one(
+                &p.arn,
+                &format!("Customer-managed policy {}", p.name),
+                p.default_document.as_deref(),
+            )
+        })
+        .collect();
+    let principals = details
+        .users
+        .iter()
+        .map(|u| ("user", &u.name, &u.arn, &u.inline_policies))
+        .chain(
+            details
+                .groups
+                .iter()
+                .map(|g| ("group", &g.name, &g.arn, &g.inline_policies)),
+        )
+        .chain(
+            details
+                .roles
+                .iter()
+                .map(|r| ("role", &r.name, &r.arn, &r.inline_policies)),
+        );
+    for (kind, name, arn, policies) in principals {
+        for p in policies {
+            verdicts.push(one(
+                &format!("{arn}/inline/{}", p.name),
+                &format!("Inline policy {} of {kind} {name}", p.name),
+                Some(&p.document),
+            ));
+        }
+    }
+    or_not_applicable(snap, verdicts, "customer-managed or inline IAM policies")
 }
 
 #[cfg(test)]
