@@ -43,6 +43,9 @@ pub struct Config {
     /// The daemon's persistent state.
     #[serde(default)]
     pub state: StateConfig,
+    /// Regression alerts and their sinks.
+    #[serde(default)]
+    pub alerts: crate::alerts::config::AlertsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -482,6 +485,7 @@ impl Config {
                 ));
             }
         }
+        config.alerts.validate(&at)?;
         for d in &config.checks.disabled {
             if catalog::find(d.get_ref()).is_none() {
                 return Err(format!(

@@ -1,5 +1,6 @@
 //! `maturity-agent run`: audits on a cron schedule, keeps state in SQLite, serves metrics and the API.
 
+use crate::alerts::{self, detect, Alerting};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::runner::{self, Ended};
@@ -27,6 +28,8 @@ pub struct Shared {
     pub ready: AtomicBool,
     /// Basic-auth user and password, when configured.
     pub auth: Option<(String, String)>,
+    /// Alert rules and sinks.
+    pub alerting: Arc<Alerting>,
 }
 
 /// The AWS options of a config.
@@ -85,38 +88,108 @@ pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config
         .map(|a| a.account_id.clone())
         .collect();
     let s = shared.clone();
-    let known = tokio::task::spawn_blocking(move || {
-        ids.iter()
-            .map(|id| {
-                let known = s.store.last_known(id).unwrap_or_default();
-                let previous = s.store.last_audited(id).ok().flatten();
-                (id.clone(), (known, previous))
-            })
-            .collect::<HashMap<_, _>>()
+    let past = tokio::task::spawn_blocking(move || {
+        let active = s.store.active_alerts()?;
+        let mut accounts = HashMap::new();
+        for id in ids {
+            let known = s.store.last_known(&id)?;
+            let history = s.store.history_for_alerts(&id)?;
+            accounts.insert(id, (known, history));
+        }
+        Ok::<_, crate::state::StateError>((accounts, active))
     })
-    .await
-    .unwrap_or_default();
+    .await;
+    // Without the previous state nothing can be compared: the run is reported and served, but not
+    // saved, so the next run compares with the state that could not be read now.
+    let (known, active) = match past {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "the previous state could not be read; this run is not saved and raises no alert");
+            finish(&shared, Arc::new(report), &HashMap::new());
+            return;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the state reader failed; this run is not saved and raises no alert");
+            finish(&shared, Arc::new(report), &HashMap::new());
+            return;
+        }
+    };
     carry_over(&mut report, &|id| known.get(id).map(|(k, _)| k), window);
+
+    let now = Utc::now();
+    let alerting = shared.alerting.clone();
+    let mut plans: Vec<detect::Plan> = report
+        .accounts
+        .iter()
+        .map(|a| {
+            let history = known
+                .get(&a.account_id)
+                .map(|(_, h)| h.clone())
+                .unwrap_or_default();
+            let mine: Vec<detect::Alert> = active
+                .iter()
+                .filter(|x| x.account_id == a.account_id)
+                .cloned()
+                .collect();
+            detect::plan(a, &history, &mine, &alerting.rules, now)
+        })
+        .collect();
+    let gone: Vec<detect::Alert> = active
+        .iter()
+        .filter(|x| report.account(&x.account_id).is_none())
+        .cloned()
+        .collect();
+    plans.push(detect::resolve_gone(&gone, now));
 
     let (report, s) = (Arc::new(report), shared.clone());
     let to_save = report.clone();
     let retention = config.state.retention_days;
     let saved = tokio::task::spawn_blocking(move || {
-        let id = s.store.save_run(&to_save)?;
+        let a = s.alerting.clone();
+        let id = s.store.save_run_with(&to_save, |tx, run_id| {
+            alerts::store::write_plans(tx, run_id, now, &plans, &|n| a.routes(n))
+        })?;
         s.store.prune(retention, Utc::now())?;
-        Ok::<_, crate::state::StateError>(id)
+        let active = s.store.active_alerts()?;
+        Ok::<_, crate::state::StateError>((id, plans, active))
     })
     .await;
     match saved {
-        Ok(Ok(run_id)) => tracing::info!(run_id, "run saved"),
+        Ok(Ok((run_id, plans, active))) => {
+            tracing::info!(run_id, "run saved");
+            for r in plans.iter().flat_map(|p| &p.regressions) {
+                m.regressions
+                    .with_label_values(&[&r.account_id, r.practice_label()])
+                    .inc();
+                tracing::warn!(
+                    account_id = r.account_id,
+                    kind = r.kind.as_str(),
+                    severity = r.severity.as_str(),
+                    "regression: {}",
+                    r.summary
+                );
+            }
+            if plans.iter().any(|p| !p.notices.is_empty()) {
+                shared.alerting.wake.notify_one();
+            }
+            m.set_active_alerts(&report, &active);
+        }
         Ok(Err(e)) => {
-            tracing::error!(error = %e, "the run could not be saved; the previous state is kept")
+            tracing::error!(error = %e, "the run could not be saved; the previous state is kept and its regressions will be found again by the next run")
         }
         Err(e) => tracing::error!(error = %e, "the state writer failed"),
     }
-    let previous =
-        |id: &str| -> Option<AccountReport> { known.get(id).and_then(|(_, p)| p.clone()) };
-    m.update(&report, &previous);
+    let previous: HashMap<String, AccountReport> = known
+        .into_iter()
+        .filter_map(|(id, (_, h))| h.previous.map(|p| (id, p)))
+        .collect();
+    finish(&shared, report, &previous);
+}
+
+/// Publishes a run: metrics, the latest report, readiness.
+fn finish(shared: &Arc<Shared>, report: Arc<Report>, previous: &HashMap<String, AccountReport>) {
+    let m = &shared.metrics;
+    m.update(&report, &|id| previous.get(id).cloned());
     let audited = report
         .accounts
         .iter()
@@ -219,7 +292,9 @@ pub async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     let checks = catalog::enabled(&config.disabled());
+    let alerting = Arc::new(Alerting::new(&config.alerts)?);
     let shared = Arc::new(Shared {
+        alerting: alerting.clone(),
         metrics: Metrics::new(&checks),
         store,
         latest: RwLock::new(None),
@@ -284,6 +359,20 @@ pub async fn run(config: Config) -> Result<(), String> {
     };
     tracing::info!(%addr, tls = config.server.tls_cert_file.is_some(), "serving /metrics, /healthz, /readyz, /api/v1 and /");
 
+    shared.metrics.init_sinks(
+        &alerting
+            .sinks
+            .iter()
+            .map(|s| s.name.clone())
+            .collect::<Vec<_>>(),
+    );
+    let delivery = tokio::spawn(alerts::deliver(shared.clone(), alerting.clone()));
+    let resend = tokio::spawn(alerts::resend_to_alertmanager(
+        shared.clone(),
+        alerting.clone(),
+    ));
+    tracing::info!(sinks = alerting.sinks.len(), "alert delivery started");
+
     let base = session::base_config(&aws_options(&config)).await;
     let (tx, rx) = tokio::sync::mpsc::channel::<()>(16);
     let mut scheduler = tokio_cron_scheduler::JobScheduler::new()
@@ -330,6 +419,9 @@ pub async fn run(config: Config) -> Result<(), String> {
     )
     .await;
     let _ = scheduler.shutdown().await;
+    // Undelivered notifications stay in the outbox for the next start.
+    delivery.abort();
+    resend.abort();
     handle.graceful_shutdown(Some(Duration::from_secs(5)));
     let _ = server.await;
     match ended {

@@ -24,6 +24,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/readyz", get(ready))
         .route("/api/v1/report", get(report))
         .route("/api/v1/accounts/{id}", get(account))
+        .route("/api/v1/alerts", get(alerts))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), auth))
         .with_state(shared)
 }
@@ -131,6 +132,29 @@ async fn account(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> R
             (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response()
         }
         (Some(_), Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+    }
+}
+
+/// Active alerts, the newest regressions and the outbox per sink.
+async fn alerts(State(shared): State<Arc<Shared>>) -> Response {
+    let s = shared.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        Ok::<_, crate::state::StateError>((
+            s.store.active_alerts()?,
+            s.store.recent_regressions(100)?,
+            s.store.outbox_depth()?,
+        ))
+    })
+    .await;
+    match read {
+        Ok(Ok((active, regressions, queue))) => Json(serde_json::json!({
+            "active": active,
+            "regressions": regressions,
+            "queue": queue,
+        }))
+        .into_response(),
+        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
     }
 }
 
@@ -306,6 +330,9 @@ mod tests {
             latest: RwLock::new(None),
             ready: AtomicBool::new(false),
             auth: Some(("grafana".into(), "s3cret".into())),
+            alerting: Arc::new(
+                crate::alerts::Alerting::new(&Default::default()).expect("no sinks"),
+            ),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();

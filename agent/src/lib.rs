@@ -8,8 +8,10 @@
 //! - [`daemon`]: `run`: scheduler, state, metrics and HTTP wired together; `run_once` is one audit.
 //! - [`state`]: the SQLite store; [`metrics`]: the Prometheus series; [`http`]: the server.
 //! - [`output`]: the tables of the CLI.
+//! - [`alerts`]: regressions, alerts, the durable outbox and the sinks (Alertmanager, webhook, Slack).
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod config;
 pub mod daemon;
 pub mod http;

@@ -65,8 +65,23 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Alerting tools.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
     /// Validate a config file and exit (0 when valid, 64 when not).
     Validate {
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertsCommand {
+    /// Send a test alert through every configured sink and print each result (exit 1 when one
+    /// failed).
+    Test {
         #[arg(long)]
         config: PathBuf,
     },
@@ -122,6 +137,30 @@ async fn main() -> ExitCode {
                     eprintln!("maturity-agent: {e}");
                     ExitCode::FAILURE
                 }
+            }
+        }
+        Command::Alerts {
+            command: AlertsCommand::Test { config },
+        } => {
+            let config = match load(&config) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let alerting = match maturity_agent::alerts::Alerting::new(&config.alerts) {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("maturity-agent: {e}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            let (lines, ok) = maturity_agent::alerts::send_test(&alerting).await;
+            for l in lines {
+                println!("{l}");
+            }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
             }
         }
         Command::Validate { config } => match load(&config) {

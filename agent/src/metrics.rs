@@ -31,6 +31,10 @@ pub struct Metrics {
     api_errors: IntCounterVec,
     pub last_start: Gauge,
     pub in_progress: IntGauge,
+    pub regressions: IntCounterVec,
+    pub alerts_sent: IntCounterVec,
+    pub alert_queue: IntGaugeVec,
+    pub alerts_active: IntGaugeVec,
 }
 
 fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
@@ -84,6 +88,10 @@ impl Metrics {
                 r.register(Box::new(g.clone())).expect("unique");
                 g
             },
+            regressions: counter_vec(&r, "maturity_regressions_total", "Maturity regressions detected, per account and practice (`account` for account-level drops).", &["account_id", "practice"]),
+            alerts_sent: counter_vec(&r, "maturity_alerts_sent_total", "Alert notification deliveries by sink and result (ok, error: will retry, rejected: refused by the sink).", &["sink", "result"]),
+            alert_queue: gauge_vec(&r, "maturity_alert_queue_depth", "Alert notifications waiting in the outbox for a sink.", &["sink"]),
+            alerts_active: gauge_vec(&r, "maturity_alerts_active", "Active (unresolved) alerts of an account.", &["account_id"]),
             registry: r,
         };
         let build = gauge_vec(
@@ -110,6 +118,30 @@ impl Metrics {
             m.runs.with_label_values(&[result]);
         }
         m
+    }
+
+    /// Exports zeros for every sink's delivery counters and queue.
+    pub fn init_sinks(&self, sinks: &[String]) {
+        for sink in sinks {
+            for result in ["ok", "error", "rejected"] {
+                self.alerts_sent.with_label_values(&[sink, result]);
+            }
+            self.alert_queue.with_label_values(&[sink]).set(0);
+        }
+    }
+
+    /// Sets `maturity_alerts_active` for every account of the report from the active alerts.
+    pub fn set_active_alerts(&self, report: &Report, active: &[crate::alerts::detect::Alert]) {
+        self.alerts_active.reset();
+        for a in &report.accounts {
+            let n = active
+                .iter()
+                .filter(|x| x.account_id == a.account_id)
+                .count();
+            self.alerts_active
+                .with_label_values(&[&a.account_id])
+                .set(n as i64);
+        }
     }
 
     /// Replaces the per-account series with what `report` says. An account that could not be audited
@@ -179,8 +211,10 @@ impl Metrics {
                 .with_label_values(&[id, name])
                 .set(i64::from(level));
         }
+        self.regressions.with_label_values(&[id, "account"]);
         for p in &a.practices {
             let practice = p.practice.as_str();
+            self.regressions.with_label_values(&[id, practice]);
             self.level
                 .with_label_values(&[id, name, practice])
                 .set(i64::from(p.level));
@@ -342,7 +376,9 @@ mod tests {
         .map(|id| maturity_checks::catalog::find(id).expect("check exists"))
         .collect();
         let m = Metrics::new(&checks);
+        m.init_sinks(&["alertmanager".to_owned()]);
         let report = fixture();
+        m.set_active_alerts(&report, &[]);
         let prev = report.accounts[0].clone();
         m.update(&report, &|id| {
             (id == "222222222222").then(|| AccountReport {

@@ -80,6 +80,46 @@ const MIGRATIONS: &[&str] = &[
         run_id INTEGER NOT NULL,
         PRIMARY KEY (account_id, check_id)
      );",
+    // 2: alerting. What failed when a check was last known (NULL: not recorded by version 1, so no
+    // "new failing resources" can be computed from it), the alerts with their state, every
+    // regression, and the outbox of notifications not yet delivered.
+    "ALTER TABLE last_known ADD COLUMN failing TEXT;
+     ALTER TABLE last_known ADD COLUMN unknown_scopes TEXT;
+     CREATE TABLE alerts (
+        key TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        active INTEGER NOT NULL,
+        alert TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+     );
+     CREATE INDEX alerts_active ON alerts(active, account_id);
+     CREATE TABLE regressions (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL,
+        detected_at TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        practice TEXT,
+        check_id TEXT,
+        severity TEXT NOT NULL,
+        from_level INTEGER,
+        to_level INTEGER,
+        resources TEXT NOT NULL,
+        summary TEXT NOT NULL
+     );
+     CREATE INDEX regressions_by_account ON regressions(account_id, id);
+     CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        sink TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        notice TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL,
+        last_error TEXT,
+        rejected_at TEXT
+     );
+     CREATE INDEX outbox_queue ON outbox(sink, destination, id);",
 ];
 
 /// One point of an account's history.
@@ -102,7 +142,7 @@ fn status_str(s: Status) -> &'static str {
     s.as_str()
 }
 
-fn parse_status(s: &str) -> Option<Status> {
+pub(crate) fn parse_status(s: &str) -> Option<Status> {
     match s {
         "pass" => Some(Status::Pass),
         "fail" => Some(Status::Fail),
@@ -136,7 +176,7 @@ impl Store {
         Ok(store)
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -161,6 +201,16 @@ impl Store {
     /// Saves a run in one transaction: the run, each account's result, practice levels, verdicts, and
     /// the last known status of every check that had one (unknown statuses leave it unchanged).
     pub fn save_run(&self, report: &Report) -> Result<i64, StateError> {
+        self.save_run_with(report, |_, _| Ok(()))
+    }
+
+    /// Saves a run like [`Store::save_run`] and, in the same transaction, what `more` writes (the
+    /// run's regressions, alerts and notifications): a crash never keeps one without the other.
+    pub fn save_run_with(
+        &self,
+        report: &Report,
+        more: impl FnOnce(&rusqlite::Transaction, i64) -> Result<(), StateError>,
+    ) -> Result<i64, StateError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
@@ -219,14 +269,26 @@ impl Store {
                 }
             }
             drop(insert);
-            for c in a.checks.iter().filter(|c| c.status != Status::Unknown) {
+            for c in &a.checks {
+                let Some(k) = crate::alerts::detect::KnownCheck::of(c) else {
+                    continue;
+                };
                 tx.execute(
-                    "INSERT INTO last_known (account_id, check_id, status, observed_at, run_id) VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (account_id, check_id) DO UPDATE SET status = ?3, observed_at = ?4, run_id = ?5",
-                    params![a.account_id, c.id, status_str(c.status), observed, run_id],
+                    "INSERT INTO last_known (account_id, check_id, status, observed_at, run_id, failing, unknown_scopes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (account_id, check_id) DO UPDATE SET status = ?3, observed_at = ?4, run_id = ?5, failing = ?6, unknown_scopes = ?7",
+                    params![
+                        a.account_id,
+                        c.id,
+                        status_str(c.status),
+                        observed,
+                        run_id,
+                        serde_json::to_string(&k.failing)?,
+                        serde_json::to_string(&k.unknown_scopes)?
+                    ],
                 )?;
             }
         }
+        more(&tx, run_id)?;
         tx.commit()?;
         Ok(run_id)
     }
@@ -342,8 +404,9 @@ impl Store {
             "DELETE FROM runs WHERE started_at < ?1
                AND id <> (SELECT MAX(id) FROM runs)
                AND id NOT IN (SELECT MAX(run_id) FROM account_runs WHERE status = 'audited' GROUP BY account_id)",
-            [cutoff],
+            [&cutoff],
         )?;
+        conn.execute("DELETE FROM regressions WHERE detected_at < ?1", [&cutoff])?;
         Ok(n)
     }
 
