@@ -31,3 +31,95 @@ pub fn run(args: &[&str]) -> Output {
         .output()
         .expect("run maturity-agent")
 }
+
+/// A daemon (`maturity-agent run`) started by a test, with the emulator's credentials and extra
+/// environment variables; killed on drop.
+pub struct Daemon {
+    child: Option<std::process::Child>,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    pub fn spawn(config: &std::path::Path, log: &std::path::Path, env: &[(&str, &str)]) -> Daemon {
+        let child = Command::new(binary())
+            .args(["run", "--config"])
+            .arg(config)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                    .expect("daemon log"),
+            )
+            .spawn()
+            .expect("spawn the daemon");
+        Daemon {
+            child: Some(child),
+            log: log.to_owned(),
+        }
+    }
+
+    /// The process, for a test that stops it by hand (no kill on drop any more).
+    pub fn into_child(mut self) -> std::process::Child {
+        self.child.take().expect("running")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, |c| c.id())
+    }
+
+    /// Polls `f` every 100 ms until it gives `Some`, for at most `secs` seconds; on timeout panics
+    /// with the daemon's log.
+    pub fn wait_for<T>(&self, secs: u64, what: &str, f: impl FnMut() -> Option<T>) -> T {
+        wait_for(secs, what, &self.log, f)
+    }
+
+    /// SIGTERM, then waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        child.wait().expect("wait for the daemon")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Polls `f` every 100 ms until it gives `Some`, for at most `secs` seconds; on timeout panics with
+/// the log at `log`.
+pub fn wait_for<T>(
+    secs: u64,
+    what: &str,
+    log: &std::path::Path,
+    mut f: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!(
+                "timed out waiting for {what}; daemon log:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -101,6 +101,20 @@ async fn read_request(sock: &mut tokio::net::TcpStream) -> std::io::Result<Vec<u
     }
 }
 
+/// Passes one request to the upstream on loopback and its whole answer back.
+async fn forward(sock: &mut tokio::net::TcpStream, req: &[u8], upstream_port: u16) {
+    let Ok(mut up) = tokio::net::TcpStream::connect(("127.0.0.1", upstream_port)).await else {
+        return;
+    };
+    if up.write_all(req).await.is_err() {
+        return;
+    }
+    let mut resp = Vec::new();
+    let _ = up.read_to_end(&mut resp).await;
+    let _ = sock.write_all(&resp).await;
+    let _ = sock.shutdown().await;
+}
+
 impl Proxy {
     pub async fn start(upstream_port: u16, deny_role_containing: String) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0")
@@ -127,18 +141,7 @@ impl Proxy {
                         let _ = sock.write_all(resp.as_bytes()).await;
                         return;
                     }
-                    let Ok(mut up) =
-                        tokio::net::TcpStream::connect(("127.0.0.1", upstream_port)).await
-                    else {
-                        return;
-                    };
-                    if up.write_all(&req).await.is_err() {
-                        return;
-                    }
-                    let mut resp = Vec::new();
-                    let _ = up.read_to_end(&mut resp).await;
-                    let _ = sock.write_all(&resp).await;
-                    let _ = sock.shutdown().await;
+                    forward(&mut sock, &req, upstream_port).await;
                 });
             }
         });
@@ -147,6 +150,90 @@ impl Proxy {
 }
 
 impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A proxy in front of moto that fails a share of the AWS calls (STS excepted, so that accounts are
+/// still reached): a 500 InternalError, a 503 SlowDown/throttling answer, or no answer for
+/// `hang` (longer than the agent's call timeout). The share can be changed while it runs.
+pub struct FlakyProxy {
+    pub endpoint: String,
+    percent: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    injected: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FlakyProxy {
+    pub async fn start(upstream_port: u16, hang: std::time::Duration) -> FlakyProxy {
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        let percent = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let injected = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (p, inj) = (percent.clone(), injected.clone());
+        let task = tokio::spawn(async move {
+            let rng = std::sync::Arc::new(std::sync::Mutex::new(fastrand::Rng::with_seed(7)));
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let (p, inj, rng) = (p.clone(), inj.clone(), rng.clone());
+                tokio::spawn(async move {
+                    let Ok(req) = read_request(&mut sock).await else {
+                        return;
+                    };
+                    let text = String::from_utf8_lossy(&req);
+                    let sts = text.contains("Action=AssumeRole")
+                        || text.contains("Action=GetCallerIdentity");
+                    let (roll, kind) = {
+                        let mut r = rng.lock().unwrap();
+                        (r.u32(0..100), r.u32(0..3))
+                    };
+                    if !sts && roll < p.load(Ordering::SeqCst) {
+                        inj.fetch_add(1, Ordering::SeqCst);
+                        let (status, extra, body) = match kind {
+                            0 => ("500 Internal Server Error", "", "<Error><Code>InternalError</Code><Message>injected</Message></Error>"),
+                            1 => ("503 Service Unavailable", "x-amzn-ErrorType: ThrottlingException\r\n", "<Error><Code>SlowDown</Code><Message>injected throttling</Message></Error>"),
+                            _ => {
+                                tokio::time::sleep(hang).await;
+                                return;
+                            }
+                        };
+                        let resp = format!(
+                            "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = sock.write_all(resp.as_bytes()).await;
+                        return;
+                    }
+                    forward(&mut sock, &req, upstream_port).await;
+                });
+            }
+        });
+        FlakyProxy {
+            endpoint,
+            percent,
+            injected,
+            task,
+        }
+    }
+
+    /// Fails this share (0-100) of the calls from now on.
+    pub fn set_failure_percent(&self, p: u32) {
+        self.percent.store(p, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Calls failed so far.
+    pub fn injected(&self) -> u64 {
+        self.injected.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for FlakyProxy {
     fn drop(&mut self) {
         self.task.abort();
     }

@@ -10,12 +10,16 @@
 //! - [`fault`]: an HTTP endpoint on loopback that answers every request with one canned failure, and a
 //!   proxy in front of moto that fails chosen requests.
 //! - [`http`]: a minimal HTTP/1.1 GET client for the daemon's endpoints.
+//! - [`alertmanager`]: a real Alertmanager on loopback; [`receiver`]: an HTTP receiver that records
+//!   webhook, Slack and Alertmanager notifications and verifies webhook signatures.
 #![forbid(unsafe_code)]
 
 pub mod agent;
+pub mod alertmanager;
 pub mod fault;
 pub mod http;
 pub mod moto;
+pub mod receiver;
 pub mod seed;
 
 /// The project's root directory.
@@ -24,4 +28,12 @@ pub fn project_root() -> std::path::PathBuf {
         .parent()
         .expect("workspace root")
         .to_owned()
+}
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free loopback port")
 }

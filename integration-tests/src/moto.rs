@@ -1,6 +1,6 @@
 //! A moto server for one test (or the demo), on a free loopback port.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,20 +12,13 @@ pub struct Moto {
     pub endpoint: String,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free loopback port")
-}
-
 impl Moto {
     /// Starts moto and waits until it accepts connections. Panics, saying how to install it, when
     /// moto is missing: a test never passes or skips without its emulator.
     pub fn start() -> Moto {
         let script = crate::project_root().join("scripts/moto-server");
         for _attempt in 0..3 {
-            let port = free_port();
+            let port = crate::free_port();
             let log = std::env::temp_dir().join(format!("moto-{port}.log"));
             let mut child = Command::new("bash")
                 .arg(&script)

@@ -11,47 +11,14 @@ use maturity_checks::report::{AccountStatus, Report};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use integration_tests::agent::wait_for;
+use integration_tests::free_port;
 
+/// This test kills and restarts by hand, so it keeps the process rather than the guard.
 fn spawn_daemon(config: &Path, log: &Path) -> Child {
-    Command::new(integration_tests::agent::binary())
-        .args(["run", "--config"])
-        .arg(config)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .expect("spawn the daemon")
-}
-
-/// Polls `f` every 100 ms until it gives `Some`, for at most `secs` seconds.
-fn wait_for<T>(secs: u64, what: &str, log: &Path, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        if Instant::now() > deadline {
-            panic!(
-                "timed out waiting for {what}; daemon log:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    integration_tests::agent::Daemon::spawn(config, log, &[]).into_child()
 }
 
 fn metrics(port: u16) -> String {

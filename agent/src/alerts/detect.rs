@@ -866,8 +866,10 @@ mod tests {
         let mut failed = account(vec![]);
         failed.status = AccountStatus::Failed;
         failed.error = Some("AssumeRole: AccessDenied".into());
-        let mut h = History::default();
-        h.failed_runs_before = 1;
+        let mut h = History {
+            failed_runs_before: 1,
+            ..Default::default()
+        };
         assert!(plan(&failed, &h, &[], &rules(), Utc::now())
             .notices
             .is_empty());

@@ -213,7 +213,7 @@ pub async fn resend_to_alertmanager(shared: Arc<Shared>, alerting: Arc<Alerting>
             let notices: Vec<Notice> = active
                 .iter()
                 .filter(|a| sink.wants(a))
-                .map(|a| resend_notice(a))
+                .map(resend_notice)
                 .collect();
             if notices.is_empty() {
                 continue;

@@ -1,0 +1,473 @@
+//! Regression alerting end to end: moto (the demo organization), the daemon on a 2-second schedule,
+//! a real Alertmanager (Debian's `prometheus-alertmanager`), and a local receiver standing in for a
+//! signed webhook endpoint and Slack. Controls are broken and restored in the emulator through the
+//! AWS SDK; what arrives is read from Alertmanager's own API and from the receiver.
+
+use integration_tests::agent::Daemon;
+use integration_tests::alertmanager::Alertmanager;
+use integration_tests::fault::FlakyProxy;
+use integration_tests::free_port;
+use integration_tests::http::{get, sample};
+use integration_tests::moto::Moto;
+use integration_tests::receiver::Receiver;
+use integration_tests::seed::{self, DemoAccount, Profile};
+use serde_json::Value;
+use std::path::Path;
+use std::time::Duration;
+
+const SECRET: &str = "hook-secret-for-tests";
+const MFA: &str = "iam_console_users_mfa_enabled";
+const SSH: &str = "ec2_security_group_no_world_admin_ports";
+const TRAIL: &str = "cloudtrail_multi_region_logging";
+
+/// A config auditing one demo account every 2 seconds, with the given endpoint and extra TOML.
+fn config(
+    dir: &Path,
+    endpoint: &str,
+    a: &DemoAccount,
+    port: u16,
+    extra: &str,
+) -> std::path::PathBuf {
+    let path = dir.join("agent.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[aws]\nregions = [\"us-east-1\"]\nendpoint_url = \"{endpoint}\"\ncall_timeout_seconds = 3\nmax_attempts = 2\n\n\
+             [audit]\naccount_timeout_seconds = 120\n\n\
+             [[accounts]]\nid = \"{id}\"\nname = \"{name}\"\nrole_arn = \"{role}\"\nexternal_id = \"{ext}\"\n\n\
+             [schedule]\ncron = \"*/2 * * * * *\"\nshutdown_grace_seconds = 10\n\n\
+             [server]\nlisten = \"127.0.0.1:{port}\"\n\n[state]\npath = \"{state}\"\n\n\
+             [checks]\ndisabled = [\"iam_root_mfa_enabled\"]\n\n{extra}",
+            id = a.id,
+            name = a.name,
+            role = a.role_arn,
+            ext = seed::EXTERNAL_ID,
+            state = dir.join("state.db").display(),
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn metrics(port: u16) -> String {
+    get(port, "/metrics").map(|(_, b)| b).unwrap_or_default()
+}
+
+/// Successful runs of the daemon process so far.
+fn runs(port: u16) -> f64 {
+    sample(
+        &metrics(port),
+        "maturity_audit_runs_total{result=\"success\"}",
+    )
+    .unwrap_or(0.0)
+}
+
+fn am_alert<'a>(alerts: &'a [Value], check: &str) -> Option<&'a Value> {
+    alerts.iter().find(|a| {
+        a["labels"]["alertname"] == "MaturityCheckRegressed" && a["labels"]["check"] == check
+    })
+}
+
+fn hook_notices(r: &Receiver, check: &str, status: &str) -> Vec<Value> {
+    r.received("hook")
+        .into_iter()
+        .filter(|n| n.body["alert"]["labels"]["check"] == check && n.body["status"] == status)
+        .map(|n| n.body)
+        .collect()
+}
+
+struct Controls {
+    iam: aws_sdk_iam::Client,
+    trail: aws_sdk_cloudtrail::Client,
+    ec2: aws_sdk_ec2::Client,
+    sg: String,
+    serial: String,
+}
+
+impl Controls {
+    async fn new(endpoint: &str, account: &str) -> Controls {
+        let mgmt = seed::management_config(endpoint).await;
+        let cfg = seed::member_config(&mgmt, account)
+            .await
+            .expect("member config");
+        let iam = aws_sdk_iam::Client::new(&cfg);
+        let serial = iam
+            .list_mfa_devices()
+            .user_name("alice")
+            .send()
+            .await
+            .unwrap()
+            .mfa_devices()[0]
+            .serial_number()
+            .to_owned();
+        let ec2 = aws_sdk_ec2::Client::new(&cfg);
+        let sg = ec2
+            .create_security_group()
+            .group_name("bastion")
+            .description("bastion host")
+            .send()
+            .await
+            .unwrap()
+            .group_id()
+            .unwrap()
+            .to_owned();
+        Controls {
+            iam,
+            trail: aws_sdk_cloudtrail::Client::new(&cfg),
+            ec2,
+            sg,
+            serial,
+        }
+    }
+
+    async fn ssh_open(&self, open: bool) {
+        let perm = aws_sdk_ec2::types::IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(22)
+            .to_port(22)
+            .ip_ranges(
+                aws_sdk_ec2::types::IpRange::builder()
+                    .cidr_ip("0.0.0.0/0")
+                    .build(),
+            )
+            .build();
+        if open {
+            self.ec2
+                .authorize_security_group_ingress()
+                .group_id(&self.sg)
+                .ip_permissions(perm)
+                .send()
+                .await
+                .unwrap();
+        } else {
+            self.ec2
+                .revoke_security_group_ingress()
+                .group_id(&self.sg)
+                .ip_permissions(perm)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    async fn break_all(&self) {
+        self.iam
+            .deactivate_mfa_device()
+            .user_name("alice")
+            .serial_number(&self.serial)
+            .send()
+            .await
+            .unwrap();
+        self.trail
+            .stop_logging()
+            .name("organization-audit")
+            .send()
+            .await
+            .unwrap();
+        self.ssh_open(true).await;
+    }
+
+    async fn restore_all(&self) {
+        self.iam
+            .enable_mfa_device()
+            .user_name("alice")
+            .serial_number(&self.serial)
+            .authentication_code1("123456")
+            .authentication_code2("654321")
+            .send()
+            .await
+            .unwrap();
+        self.trail
+            .start_logging()
+            .name("organization-audit")
+            .send()
+            .await
+            .unwrap();
+        self.ssh_open(false).await;
+    }
+}
+
+/// Broken controls reach Alertmanager (labels, resources), the signed webhook and Slack; restored
+/// controls resolve them; a regression made while Alertmanager is down is delivered once it is
+/// back; restarting the agent sends nothing twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn regressions_reach_every_sink_resolve_and_survive_restarts() {
+    let moto = Moto::start();
+    let org = seed::seed_demo(&moto.endpoint).await.expect("seed");
+    let prod = org.account(Profile::Production).clone();
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(SECRET).await;
+    let mut am = Alertmanager::start(
+        dir.path(),
+        &format!(
+            "route:\n  receiver: agent-test\n  group_by: [alertname, account_id, check, practice]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\n\
+             receivers:\n  - name: agent-test\n    webhook_configs:\n      - url: {}/alertmanager\n        send_resolved: true\n",
+            receiver.url
+        ),
+    );
+    let port = free_port();
+    let cfg = config(
+        dir.path(),
+        &moto.endpoint,
+        &prod,
+        port,
+        &format!(
+            "[alerts]\nagent_url = \"https://maturity.example.com\"\nresend_interval_seconds = 2\nretry_initial_seconds = 0.5\nretry_max_seconds = 2\n\n\
+             [[alerts.sinks]]\ntype = \"alertmanager\"\nurls = [\"{am}\"]\n\n\
+             [[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{hook}/hook\"\nsecret_env = \"TEST_HOOK_SECRET\"\nheaders = {{ X-Team = \"platform\" }}\n\n\
+             [[alerts.sinks]]\ntype = \"slack\"\nurl_env = \"TEST_SLACK_URL\"\nmin_severity = \"high\"\n",
+            am = am.url,
+            hook = receiver.url
+        ),
+    );
+    let slack_url = format!("{}/slack", receiver.url);
+    let env = [
+        ("TEST_HOOK_SECRET", SECRET),
+        ("TEST_SLACK_URL", slack_url.as_str()),
+    ];
+    let log = dir.path().join("agent.log");
+    let mut daemon = Daemon::spawn(&cfg, &log, &env);
+    daemon.wait_for(120, "two audits", || (runs(port) >= 2.0).then_some(()));
+    assert!(
+        receiver.received("hook").is_empty(),
+        "the first runs raise nothing"
+    );
+    assert!(am.alerts().is_empty());
+    let controls = Controls::new(&moto.endpoint, &prod.id).await;
+    // Creating the closed bastion group is no regression: wait for a run that saw it.
+    let seen = runs(port);
+    daemon.wait_for(60, "a run after the new group", || {
+        (runs(port) >= seen + 2.0).then_some(())
+    });
+    assert!(
+        receiver.received("hook").is_empty(),
+        "{:?}",
+        receiver.received("hook")
+    );
+
+    controls.break_all().await;
+    let alerts = daemon.wait_for(90, "three regression alerts in Alertmanager", || {
+        let a = am.alerts();
+        [MFA, SSH, TRAIL]
+            .iter()
+            .all(|c| am_alert(&a, c).is_some())
+            .then_some(a)
+    });
+    let mfa = am_alert(&alerts, MFA).unwrap();
+    assert_eq!(mfa["labels"]["account_id"], prod.id.as_str());
+    assert_eq!(mfa["labels"]["account_name"], "production");
+    assert_eq!(mfa["labels"]["practice"], "identity");
+    assert_eq!(mfa["labels"]["severity"], "high");
+    assert!(
+        mfa["annotations"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("alice"),
+        "{mfa}"
+    );
+    assert!(!mfa["annotations"]["remediation"]
+        .as_str()
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        mfa["generatorURL"],
+        format!("https://maturity.example.com/api/v1/accounts/{}", prod.id)
+    );
+    let ssh = am_alert(&alerts, SSH).unwrap();
+    assert_eq!(ssh["labels"]["practice"], "network");
+    assert!(
+        ssh["annotations"]["description"]
+            .as_str()
+            .unwrap()
+            .contains(&controls.sg),
+        "{ssh}"
+    );
+
+    let hooks = daemon.wait_for(30, "webhook notifications", || {
+        let h = hook_notices(&receiver, MFA, "firing");
+        (!h.is_empty()).then_some(h)
+    });
+    let raw = receiver.received("hook");
+    assert!(
+        raw.iter().all(|r| r.signature_ok == Some(true)),
+        "every webhook request is signed"
+    );
+    assert!(raw.iter().all(|r| r.headers["x-team"] == "platform"));
+    assert!(raw
+        .iter()
+        .all(|r| r.headers.contains_key("x-maturity-delivery")));
+    assert_eq!(hooks[0]["regressions"][0]["kind"], "check_failed");
+    assert!(hooks[0]["regressions"][0]["resources"]
+        .to_string()
+        .contains("alice"));
+    let slack = daemon.wait_for(30, "a Slack message", || {
+        let s = receiver.received("slack");
+        s.iter()
+            .map(|m| {
+                m.body["blocks"][0]["text"]["text"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .find(|t| t.contains("alice"))
+    });
+    assert!(slack.contains("production"), "{slack}");
+    let text = metrics(port);
+    for practice in ["identity", "network", "logging"] {
+        let n = sample(
+            &text,
+            &format!(
+                "maturity_regressions_total{{account_id=\"{}\",practice=\"{practice}\"}}",
+                prod.id
+            ),
+        );
+        assert!(n >= Some(1.0), "{practice}: {n:?}");
+    }
+    assert!(
+        sample(
+            &text,
+            "maturity_alerts_sent_total{result=\"ok\",sink=\"alertmanager\"}"
+        ) >= Some(1.0)
+    );
+
+    // Recovery resolves: Alertmanager drops the alerts and notifies "resolved" itself.
+    controls.restore_all().await;
+    daemon.wait_for(90, "alerts resolved in Alertmanager", || {
+        let a = am.alerts();
+        [MFA, SSH, TRAIL]
+            .iter()
+            .all(|c| am_alert(&a, c).is_none())
+            .then_some(())
+    });
+    daemon.wait_for(30, "Alertmanager's resolved notification", || {
+        receiver
+            .received("alertmanager")
+            .iter()
+            .find(|n| {
+                n.body["status"] == "resolved"
+                    && n.body["alerts"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x["labels"]["check"] == MFA))
+            })
+            .map(|_| ())
+    });
+    daemon.wait_for(30, "the webhook's resolved notification", || {
+        (!hook_notices(&receiver, MFA, "resolved").is_empty()).then_some(())
+    });
+
+    // Alertmanager down during a regression: queued, retried, delivered after it restarts.
+    am.stop();
+    controls.ssh_open(true).await;
+    daemon.wait_for(60, "the regression queued for Alertmanager", || {
+        let t = metrics(port);
+        (hook_notices(&receiver, SSH, "firing").len() >= 2
+            && sample(&t, "maturity_alert_queue_depth{sink=\"alertmanager\"}") >= Some(1.0)
+            && sample(
+                &t,
+                "maturity_alerts_sent_total{result=\"error\",sink=\"alertmanager\"}",
+            ) >= Some(1.0))
+        .then_some(())
+    });
+    am.restart();
+    daemon.wait_for(60, "the queued alert in the restarted Alertmanager", || {
+        am_alert(&am.alerts(), SSH).map(|_| ())
+    });
+    daemon.wait_for(30, "an empty queue", || {
+        (sample(
+            &metrics(port),
+            "maturity_alert_queue_depth{sink=\"alertmanager\"}",
+        ) == Some(0.0))
+        .then_some(())
+    });
+
+    // A restart of the agent sends no notification twice.
+    let before: Vec<String> = receiver
+        .received("hook")
+        .iter()
+        .map(|r| r.body["id"].to_string())
+        .collect();
+    assert!(daemon.terminate().success());
+    let mut daemon = Daemon::spawn(&cfg, &log, &env);
+    daemon.wait_for(60, "two audits after the restart", || {
+        (runs(port) >= 2.0).then_some(())
+    });
+    let after: Vec<String> = receiver
+        .received("hook")
+        .iter()
+        .map(|r| r.body["id"].to_string())
+        .collect();
+    assert_eq!(
+        before, after,
+        "nothing new after the restart: the regression was already sent"
+    );
+    let mut unique = after.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), after.len(), "no notification id twice");
+    assert!(
+        am_alert(&am.alerts(), SSH).is_some(),
+        "still firing: re-sent by the new process"
+    );
+    assert!(daemon.terminate().success());
+}
+
+/// Faults of the emulator's API (500s, throttling, calls that never answer) on a share of the calls
+/// raise no regression and no alert: unknown verdicts are never failures.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_faults_raise_no_regression() {
+    let moto = Moto::start();
+    let org = seed::seed_demo(&moto.endpoint).await.expect("seed");
+    let prod = org.account(Profile::Production).clone();
+    let proxy = FlakyProxy::start(moto.port, Duration::from_secs(5)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(SECRET).await;
+    let port = free_port();
+    let cfg = config(
+        dir.path(),
+        &proxy.endpoint,
+        &prod,
+        port,
+        &format!(
+            "[alerts]\naudit_failing_after_runs = 100\nnew_failing_resources_min_severity = \"low\"\n\n\
+             [[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}/hook\"\n",
+            receiver.url
+        ),
+    );
+    let log = dir.path().join("agent.log");
+    let daemon = Daemon::spawn(&cfg, &log, &[]);
+    daemon.wait_for(120, "a clean baseline audit", || {
+        (runs(port) >= 1.0).then_some(())
+    });
+    proxy.set_failure_percent(35);
+    let start = runs(port);
+    daemon.wait_for(240, "four audits under faults", || {
+        (runs(port) >= start + 4.0).then_some(())
+    });
+    let text = metrics(port);
+    assert!(
+        proxy.injected() > 20,
+        "faults were injected: {}",
+        proxy.injected()
+    );
+    let errors: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("maturity_aws_api_errors_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(errors > 0.0, "the agent saw the faults");
+    let regressions: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("maturity_regressions_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(regressions, 0.0, "{text}");
+    assert!(
+        receiver.received("hook").is_empty(),
+        "{:?}",
+        receiver.received("hook")
+    );
+    let (_, alerts) = get(port, "/api/v1/alerts").unwrap();
+    let alerts: Value = serde_json::from_str(&alerts).unwrap();
+    assert_eq!(alerts["active"], serde_json::json!([]), "{alerts}");
+    assert_eq!(alerts["regressions"], serde_json::json!([]));
+}
