@@ -285,6 +285,9 @@ async fn shutdown_signal() {
 
 /// Runs the daemon until SIGTERM or SIGINT. Errors are the ones that prevent it from starting.
 pub async fn run(config: Config) -> Result<(), String> {
+    // Two rustls crypto providers are linked (the AWS SDK's and reqwest's): name the process default
+    // so that the server's TLS config does not have to guess.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let config = Arc::new(config);
     let path = config.state.path.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&path))
