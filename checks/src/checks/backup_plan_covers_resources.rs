@@ -62,14 +62,16 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
                 (Err(e), _) | (_, Err(e)) => {
                     first_error.get_or_insert(e);
                 }
-                (Ok(r), Ok(s)) => return vec![Verdict::pass(
-                    &account,
-                    None,
-                    format!(
+                (Ok(r), Ok(s)) => {
+                    return vec![Verdict::pass(
+                        &account,
+                        None,
+                        format!(
                         "Backup plan {} in {region} has {r} rule(s) and {s} resource selection(s).",
                         plan.name
                     ),
-                )],
+                    )]
+                }
             }
         }
     }

@@ -311,10 +311,13 @@ pub(crate) mod fixtures {
         now() - chrono::Duration::days(days)
     }
 
+    /// Tags as (key, value) pairs.
+    pub type Tags<'a> = &'a [(&'a str, &'a str)];
+
     /// An organization `o-demo` managed from `MANAGEMENT` whose accounts are `(id, name, tags)`,
     /// with `delegated` administrators (service principal → account ids).
     pub fn organization(
-        accounts: &[(&str, &str, &[(&str, &str)])],
+        accounts: &[(&str, &str, Tags)],
         delegated: &[(&str, &[&str])],
     ) -> crate::snapshot::Organization {
         use crate::snapshot::{OrgMember, Organization};
@@ -342,6 +345,17 @@ pub(crate) mod fixtures {
                 .map(|(service, ids)| (service.to_string(), owned(ids)))
                 .collect()),
         }
+    }
+
+    /// `org` with the tags of account `id` unreadable (access denied).
+    pub fn tags_denied(
+        mut org: crate::snapshot::Organization,
+        id: &str,
+    ) -> crate::snapshot::Organization {
+        if let Some(m) = org.accounts.as_mut().ok().and_then(|a| a.get_mut(id)) {
+            m.tags = Err(denied("organizations", "ListTagsForResource", None));
+        }
+        org
     }
 
     /// The management account of [`organization`].

@@ -176,13 +176,7 @@ mod tests {
             evaluate(&s, &Settings::default())[0].reason,
             "Cannot judge account 111122223333: organization o-demo does not list it among its accounts."
         );
-        let mut org = organization(&[(ACCOUNT, "shop", &[])], &[]);
-        org.accounts
-            .as_mut()
-            .unwrap()
-            .get_mut(ACCOUNT)
-            .unwrap()
-            .tags = Err(denied("organizations", "ListTagsForResource", None));
+        let org = tags_denied(organization(&[(ACCOUNT, "shop", &[])], &[]), ACCOUNT);
         s.organization = Ok(Arc::new(org));
         let v = evaluate(&s, &Settings::default());
         assert_eq!(v[0].status, Status::Unknown);

@@ -239,16 +239,13 @@ mod tests {
             evaluate(&s, &Settings::default())[0].reason,
             "Cannot judge account 111122223333: organizations:ListDelegatedAdministrators access denied (AccessDenied: not authorized)."
         );
-        let mut org = organization(
-            &[(ACCOUNT, "shop", &[]), (SECURITY, "sec", &[])],
-            &[(GD, &[SECURITY]), (SH, &[SECURITY])],
+        let org = tags_denied(
+            organization(
+                &[(ACCOUNT, "shop", &[]), (SECURITY, "sec", &[])],
+                &[(GD, &[SECURITY]), (SH, &[SECURITY])],
+            ),
+            SECURITY,
         );
-        org.accounts
-            .as_mut()
-            .unwrap()
-            .get_mut(SECURITY)
-            .unwrap()
-            .tags = Err(denied("organizations", "ListTagsForResource", None));
         s.organization = Ok(Arc::new(org));
         let v = evaluate(&s, &Settings::default());
         assert_eq!(v[0].status, Status::Unknown);
