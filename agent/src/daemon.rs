@@ -51,6 +51,12 @@ pub fn audit_options(config: &Config) -> Options {
         s3_path_style: config.aws.endpoint_url.is_some(),
         account_timeout: Duration::from_secs(config.audit.account_timeout_seconds),
         max_requests_per_second: Some(config.aws.max_requests_per_second),
+        organization_role: (config.organization.management_role_arn.as_ref()).map(|r| {
+            (
+                r.get_ref().0.clone(),
+                config.organization.external_id.clone(),
+            )
+        }),
     }
 }
 

@@ -158,6 +158,9 @@ impl Metrics {
             v.reset();
         }
         self.score.reset();
+        if let Some(o) = &report.organization {
+            self.count_calls(&o.api_calls);
+        }
         for a in &report.accounts {
             let up = a.status == AccountStatus::Audited;
             self.account_up
@@ -360,6 +363,7 @@ mod tests {
             started_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
             duration_seconds: 2.0,
             accounts: vec![prod, down],
+            organization: None,
         }
     }
 

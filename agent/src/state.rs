@@ -361,6 +361,7 @@ impl Store {
                 .unwrap_or_default(),
             duration_seconds,
             accounts,
+            organization: None,
         }))
     }
 
@@ -462,6 +463,7 @@ pub(crate) mod tests {
             started_at: at,
             duration_seconds: 1.0,
             accounts: vec![a],
+            organization: None,
         }
     }
 

@@ -1,14 +1,17 @@
-//! One account end to end: credentials → collection → evaluation → scoring → [`AccountReport`].
+//! One account end to end: credentials → collection → evaluation → scoring → [`AccountReport`];
+//! a run of every account, with the organization-level facts read once and shared.
 
 use crate::catalog::{self, Check};
-use crate::collect::{session, Collector};
-use crate::facts::CallRecorder;
+use crate::collect::{organizations, session, Collector};
+use crate::facts::{CallRecorder, ErrorKind, Fact, FactError};
 use crate::model::overall_status;
-use crate::report::{AccountReport, AccountStatus, CheckResult, DsommRef};
+use crate::report::{AccountReport, AccountStatus, CheckResult, DsommRef, OrganizationRead};
 use crate::scoring::{self, Scored};
 use crate::settings::Settings;
-use crate::snapshot::AccountSnapshot;
+use crate::snapshot::{AccountSnapshot, Need, Organization};
 use aws_config::SdkConfig;
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// An account to audit.
@@ -34,6 +37,9 @@ pub struct Options {
     pub account_timeout: Duration,
     /// Client-side limit of requests per second per service and account (`None`: no limit).
     pub max_requests_per_second: Option<f64>,
+    /// The role (with its external id) through which AWS Organizations is read for the
+    /// organization-level facts; `None` reads them with the agent's own credentials.
+    pub organization_role: Option<(String, Option<String>)>,
 }
 
 /// Evaluates the checks over a snapshot: pure, no I/O.
@@ -87,7 +93,15 @@ pub fn rescore(report: &mut AccountReport) {
 
 /// Audits one account. Never fails: an account that cannot be audited is a report with status
 /// `failed` and the reason.
-pub async fn audit_account(base: &SdkConfig, target: &Target, opts: &Options) -> AccountReport {
+///
+/// `organization` is the run's read of AWS Organizations, shared by every account (see
+/// [`audit_all`]); it becomes the snapshot's organization facts.
+pub async fn audit_account(
+    base: &SdkConfig,
+    target: &Target,
+    opts: &Options,
+    organization: &Fact<Arc<Organization>>,
+) -> AccountReport {
     let started = Instant::now();
     let recorder = CallRecorder::with_rate_limit(opts.max_requests_per_second);
     let work = async {
@@ -114,7 +128,8 @@ pub async fn audit_account(base: &SdkConfig, target: &Target, opts: &Options) ->
             s3_path_style: opts.s3_path_style,
             recorder: &recorder,
         };
-        let snapshot = collector.collect(&catalog::needs_of(&opts.checks)).await;
+        let mut snapshot = collector.collect(&catalog::needs_of(&opts.checks)).await;
+        snapshot.organization = organization.clone();
         Ok::<_, session::SessionError>((snapshot, regions))
     };
     let outcome = tokio::time::timeout(opts.account_timeout, work).await;
@@ -168,9 +183,29 @@ pub async fn audit_all(
     use futures::stream::{self, StreamExt};
     let started_at = chrono::Utc::now();
     let started = Instant::now();
+    let needs = catalog::needs_of(&opts.checks);
+    let (organization, organization_read) = if needs.iter().any(|n| n.is_organization()) {
+        let rec = CallRecorder::with_rate_limit(opts.max_requests_per_second);
+        let audited: Vec<String> = targets.iter().map(|t| t.account_id.clone()).collect();
+        let fact = read_organization(base, opts, &rec, &needs, &audited)
+            .await
+            .map(Arc::new);
+        if let Err(e) = &fact {
+            tracing::warn!(error = %e, "AWS Organizations could not be read: the environments checks are unknown");
+        }
+        let read = OrganizationRead {
+            errors: rec.errors(),
+            api_calls: rec.counts(),
+        };
+        (fact, Some(read))
+    } else {
+        let nc = FactError::not_collected("organizations", "DescribeOrganization");
+        (Err(nc), None)
+    };
+    let organization = &organization;
     let audits: Vec<_> = targets
         .iter()
-        .map(|t| audit_account(base, t, opts))
+        .map(|t| audit_account(base, t, opts, organization))
         .collect();
     let accounts = stream::iter(audits)
         .buffered(concurrency.max(1))
@@ -182,5 +217,52 @@ pub async fn audit_all(
         started_at,
         duration_seconds: started.elapsed().as_secs_f64(),
         accounts,
+        organization: organization_read,
     }
+}
+
+/// Reads the organization-level facts once for the run, through the organization role when one is
+/// configured, within the per-account time limit. `audited` are the accounts whose tags are read.
+async fn read_organization(
+    base: &SdkConfig,
+    opts: &Options,
+    rec: &CallRecorder,
+    needs: &BTreeSet<Need>,
+    audited: &[String],
+) -> Fact<Organization> {
+    let work = async {
+        let config = match &opts.organization_role {
+            None => base.clone(),
+            Some((role, external_id)) => {
+                let account = session::account_of_arn(role).unwrap_or_default();
+                session::account_config(base, account, Some(role), external_id.as_deref(), rec)
+                    .await
+                    .map_err(|e| match e {
+                        session::SessionError::AssumeRole { source, .. } => source,
+                        other => FactError::new(
+                            "sts",
+                            "AssumeRole",
+                            None,
+                            ErrorKind::Other,
+                            other.to_string(),
+                        ),
+                    })?
+            }
+        };
+        organizations::read_organization(&config, rec, needs, audited).await
+    };
+    tokio::time::timeout(opts.account_timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(FactError::new(
+                "organizations",
+                "DescribeOrganization",
+                None,
+                ErrorKind::Timeout,
+                format!(
+                    "the organization was not read within {} s",
+                    opts.account_timeout.as_secs()
+                ),
+            ))
+        })
 }

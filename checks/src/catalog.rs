@@ -68,6 +68,7 @@ pub static CATALOG: &[&Check] = &[
     &checks::cloudfront_distribution_https_only::CHECK,
     &checks::s3_bucket_tls_only::CHECK,
     &checks::elbv2_target_group_tls::CHECK,
+    &checks::backup_plan_covers_resources::CHECK,
     &checks::rds_instance_backup_retention::CHECK,
     &checks::dynamodb_table_pitr_enabled::CHECK,
     &checks::s3_bucket_versioning_enabled::CHECK,
@@ -84,6 +85,7 @@ pub static CATALOG: &[&Check] = &[
     &checks::ec2_security_group_no_world_admin_ports::CHECK,
     &checks::ec2_default_security_group_closed::CHECK,
     &checks::ec2_security_group_egress_restricted::CHECK,
+    &checks::wafv2_public_endpoints_protected::CHECK,
     &checks::ec2_instance_imdsv2_required::CHECK,
     &checks::s3_bucket_default_encryption::CHECK,
     &checks::ebs_default_encryption_enabled::CHECK,
@@ -92,6 +94,8 @@ pub static CATALOG: &[&Check] = &[
     &checks::s3_account_public_access_blocked::CHECK,
     &checks::kms_key_rotation_enabled::CHECK,
     &checks::secretsmanager_secret_rotation_enabled::CHECK,
+    &checks::organizations_environments_separated::CHECK,
+    &checks::organizations_security_account_delegated::CHECK,
 ];
 
 /// The check with this id.
@@ -204,6 +208,15 @@ mod tests {
         for c in CATALOG {
             let regions = vec!["us-east-1".to_owned(), "eu-west-1".to_owned()];
             let mut snap = AccountSnapshot::new("111122223333", &regions);
+            let mut org = crate::snapshot::Organization {
+                id: "o-1".into(),
+                management_account_id: "999988887777".into(),
+                accounts: Err(FactError::not_collected("organizations", "ListAccounts")),
+                delegated_administrators: Err(FactError::not_collected(
+                    "organizations",
+                    "ListDelegatedAdministrators",
+                )),
+            };
             fn denied<T>(s: &str, o: &str) -> crate::facts::Fact<T> {
                 Err(FactError::new(
                     s,
@@ -267,6 +280,14 @@ mod tests {
                         snap.cloudfront = denied("cloudfront", "ListDistributions")
                     }
                     Need::Budgets => snap.budgets = denied("budgets", "DescribeBudgets"),
+                    // Organization facts: the organization is read, the needed part is denied.
+                    Need::OrganizationAccounts => {
+                        org.accounts = denied("organizations", "ListAccounts")
+                    }
+                    Need::OrganizationDelegatedAdministrators => {
+                        org.delegated_administrators =
+                            denied("organizations", "ListDelegatedAdministrators")
+                    }
                     Need::AccessAnalyzers
                     | Need::Elbv2TargetGroups
                     | Need::Wafv2LoadBalancerAcls
@@ -287,6 +308,7 @@ mod tests {
                     }
                 }
             }
+            snap.organization = Ok(std::sync::Arc::new(org));
             let verdicts = (c.evaluate)(&snap, &Settings::default());
             assert!(!verdicts.is_empty(), "{}: no verdict", c.meta.id);
             for v in verdicts {

@@ -60,9 +60,15 @@ pub fn checks_markdown() -> String {
     out.push_str("\n## Remediation and required IAM actions\n");
     for c in &ordered {
         let m = &c.meta;
+        let whose = if m.needs.iter().any(|n| n.is_organization()) {
+            " (of the agent's own credentials, or of `organization.management_role_arn` when set: \
+             AWS Organizations is read once per run, not through the account's role)"
+        } else {
+            ""
+        };
         let _ = write!(
             out,
-            "\n### {}\n\n{}\n\n- practice: {}; level {} ({}); severity: {}\n- remediation: {}\n- IAM actions: {}\n",
+            "\n### {}\n\n{}\n\n- practice: {}; level {} ({}); severity: {}\n- remediation: {}\n- IAM actions{whose}: {}\n",
             m.id,
             m.title,
             m.practice,

@@ -133,6 +133,16 @@ pub const SECURITY_BY_DEFAULT: Activity = Activity {
     name: "Usage of security by default for components",
     level: 3,
 };
+pub const TEST_AND_PRODUCTION_ENVIRONMENTS: Activity = Activity {
+    uuid: "bfdacb52-1e3f-431d-ae72-d844a5e86415",
+    name: "Usage of test and production environments",
+    level: 2,
+};
+pub const SECURITY_ACCOUNT: Activity = Activity {
+    uuid: "746025a6-dbfb-4087-a000-e46acab64ee1",
+    name: "Usage of an security account",
+    level: 2,
+};
 
 #[cfg(test)]
 mod tests {

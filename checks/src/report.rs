@@ -17,6 +17,18 @@ pub struct Report {
     pub started_at: DateTime<Utc>,
     pub duration_seconds: f64,
     pub accounts: Vec<AccountReport>,
+    /// The run's one read of AWS Organizations (for the `environments` checks); absent when no
+    /// enabled check needs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrganizationRead>,
+}
+
+/// The calls of the run's organization-level read, made once per run outside any account's audit.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OrganizationRead {
+    /// Every organization fact that could not be read, once each.
+    pub errors: Vec<FactError>,
+    pub api_calls: Vec<ApiCallCount>,
 }
 
 /// Whether an account could be audited at all.

@@ -23,6 +23,20 @@ pub struct Settings {
     /// How many previous passwords the policy must forbid reusing (`iam_password_policy_strong`).
     /// Default 24 (CIS).
     pub password_reuse_prevention: u16,
+    /// The AWS Organizations account tag that names an account's environment
+    /// (`organizations_environments_separated`, `organizations_security_account_delegated`); the key
+    /// is matched without regard to case. Default `environment`.
+    pub environment_tag_key: String,
+    /// Environment tag values of production accounts, matched without regard to case.
+    /// Default `["production", "prod"]`.
+    pub production_environments: Vec<String>,
+    /// Environment tag values of non-production workload accounts, matched without regard to case.
+    /// Default `["staging", "test", "development", "dev", "qa", "sandbox"]`.
+    pub non_production_environments: Vec<String>,
+    /// Environment tag values of dedicated security accounts, the only accounts that may administer
+    /// GuardDuty and Security Hub for the organization (`organizations_security_account_delegated`).
+    /// Default `["security"]`.
+    pub security_environments: Vec<String>,
 }
 
 impl Default for Settings {
@@ -34,6 +48,57 @@ impl Default for Settings {
             unused_credentials_days: 45,
             password_min_length: 14,
             password_reuse_prevention: 24,
+            environment_tag_key: "environment".to_owned(),
+            production_environments: strings(&["production", "prod"]),
+            non_production_environments: strings(&[
+                "staging",
+                "test",
+                "development",
+                "dev",
+                "qa",
+                "sandbox",
+            ]),
+            security_environments: strings(&["security"]),
+        }
+    }
+}
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| (*v).to_owned()).collect()
+}
+
+/// What an environment tag value names, by the configured lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvironmentKind {
+    Production,
+    NonProduction,
+    Security,
+}
+
+impl EnvironmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnvironmentKind::Production => "production",
+            EnvironmentKind::NonProduction => "non-production",
+            EnvironmentKind::Security => "security",
+        }
+    }
+}
+
+impl Settings {
+    /// The kind of environment `value` names (compared without regard to case), or `None` when it
+    /// is in none of the configured lists.
+    pub fn environment_kind(&self, value: &str) -> Option<EnvironmentKind> {
+        let value = value.trim();
+        let is_in = |list: &[String]| list.iter().any(|v| v.trim().eq_ignore_ascii_case(value));
+        if is_in(&self.production_environments) {
+            Some(EnvironmentKind::Production)
+        } else if is_in(&self.non_production_environments) {
+            Some(EnvironmentKind::NonProduction)
+        } else if is_in(&self.security_environments) {
+            Some(EnvironmentKind::Security)
+        } else {
+            None
         }
     }
 }

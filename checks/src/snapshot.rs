@@ -8,6 +8,7 @@ use crate::facts::{Fact, FactError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A group of facts a check can ask for. Each need names the API operations that read it and the
 /// IAM actions those operations require.
@@ -73,6 +74,12 @@ pub enum Need {
     GuardDutyDetectors,
     /// Security Hub `DescribeHub` + `GetEnabledStandards` per region.
     SecurityHub,
+    /// AWS Organizations `DescribeOrganization`, `ListAccounts` and `ListTagsForResource` per
+    /// audited account: read once per run for the whole organization ([`Need::is_organization`]).
+    OrganizationAccounts,
+    /// AWS Organizations `ListDelegatedAdministrators` and `ListDelegatedServicesForAccount` per
+    /// delegated administrator (with `DescribeOrganization`): read once per run.
+    OrganizationDelegatedAdministrators,
 }
 
 /// One AWS operation a need makes, with the IAM action it requires.
@@ -264,7 +271,50 @@ impl Need {
                     "securityhub:GetEnabledStandards"
                 ),
             ],
+            Need::OrganizationAccounts => &[
+                op!(
+                    "organizations",
+                    "DescribeOrganization",
+                    "organizations:DescribeOrganization"
+                ),
+                op!(
+                    "organizations",
+                    "ListAccounts",
+                    "organizations:ListAccounts"
+                ),
+                op!(
+                    "organizations",
+                    "ListTagsForResource",
+                    "organizations:ListTagsForResource"
+                ),
+            ],
+            Need::OrganizationDelegatedAdministrators => &[
+                op!(
+                    "organizations",
+                    "DescribeOrganization",
+                    "organizations:DescribeOrganization"
+                ),
+                op!(
+                    "organizations",
+                    "ListDelegatedAdministrators",
+                    "organizations:ListDelegatedAdministrators"
+                ),
+                op!(
+                    "organizations",
+                    "ListDelegatedServicesForAccount",
+                    "organizations:ListDelegatedServicesForAccount"
+                ),
+            ],
         }
+    }
+
+    /// Whether the need is read once per run for the whole organization (with the agent's own
+    /// credentials or the organization role), rather than per account through its role.
+    pub fn is_organization(self) -> bool {
+        matches!(
+            self,
+            Need::OrganizationAccounts | Need::OrganizationDelegatedAdministrators
+        )
     }
 
     /// Needs that this need cannot be read without (per-bucket facts need the bucket list).
@@ -299,6 +349,18 @@ pub struct AccountSnapshot {
     pub collected_at: DateTime<Utc>,
     /// Regional facts, keyed by region; every audited region has an entry.
     pub regional: BTreeMap<String, RegionFacts>,
+    /// The organization as AWS Organizations describes it: read once per run, not through the
+    /// account's role, and shared by every account of the run.
+    #[serde(serialize_with = "serialize_shared")]
+    pub organization: Fact<Arc<Organization>>,
+}
+
+/// Serializes a shared fact as the fact itself.
+fn serialize_shared<S: serde::Serializer, T: Serialize>(
+    fact: &Fact<Arc<T>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    fact.as_ref().map(|v| v.as_ref()).serialize(s)
 }
 
 impl AccountSnapshot {
@@ -317,6 +379,10 @@ impl AccountSnapshot {
                 .iter()
                 .map(|r| (r.clone(), RegionFacts::default()))
                 .collect(),
+            organization: Err(FactError::not_collected(
+                "organizations",
+                "DescribeOrganization",
+            )),
         }
     }
 
@@ -904,4 +970,41 @@ pub struct Budget {
     pub kind: String,
     /// Notifications (thresholds with subscribers; AWS requires at least one subscriber each).
     pub notifications: Fact<usize>,
+}
+
+/// The organization of the audited accounts, as AWS Organizations describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Organization {
+    pub id: String,
+    pub management_account_id: String,
+    /// Every account of the organization (`ListAccounts`), by id.
+    pub accounts: Fact<BTreeMap<String, OrgMember>>,
+    /// The delegated administrator accounts of each service principal
+    /// (`guardduty.amazonaws.com` → account ids), for every service any account administers.
+    pub delegated_administrators: Fact<BTreeMap<String, Vec<String>>>,
+}
+
+/// A member account of the organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrgMember {
+    pub id: String,
+    pub name: String,
+    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`.
+    pub status: String,
+    /// The account's tags; read only for the audited accounts and the delegated administrators
+    /// (`NotCollected` for the others).
+    pub tags: Fact<BTreeMap<String, String>>,
+}
+
+impl OrgMember {
+    /// The values of the tags whose key is `key` without regard to case.
+    pub fn tag_values(&self, key: &str) -> Result<Vec<&str>, &FactError> {
+        Ok(self
+            .tags
+            .as_ref()?
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+            .collect())
+    }
 }

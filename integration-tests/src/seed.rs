@@ -1,20 +1,27 @@
 //! The demo organization, built through the real AWS SDK against an emulator: a management account
-//! that creates an organization and three member accounts of distinct maturity, each seeded through
-//! STS AssumeRole into `OrganizationAccountAccessRole`, as a platform team would.
+//! that creates an organization, three audited member accounts of distinct maturity, each seeded
+//! through STS AssumeRole into `OrganizationAccountAccessRole` as a platform team would, and a
+//! security account (not audited) that administers GuardDuty for the organization.
 //!
 //! | account    | what it has                                                                     |
 //! |------------|---------------------------------------------------------------------------------|
-//! | production | a CIS password policy, console users with MFA, scoped policies, a logging        |
-//! |            | multi-region trail, encrypted, blocked, versioned buckets whose policies deny    |
-//! |            | plain HTTP, the account-level public access block, EBS encryption by default,   |
-//! |            | an ALB that redirects HTTP to HTTPS, RDS with 14 days of backups, security groups |
-//! |            | open only on 443                                                                  |
-//! | legacy     | no password policy, a console user without MFA, a `*`-on-`*` policy attached to  |
-//! |            | a user, no trail, an unencrypted open bucket with versioning suspended, an ALB    |
-//! |            | serving plain HTTP to an HTTP target group, RDS with 1 day of backups, SSH open  |
-//! | sandbox    | no password policy, an admin user without MFA, a logging multi-region trail,     |
-//! |            | encrypted, blocked, versioned buckets without TLS-only policies, no load         |
-//! |            | balancer, no database, closed groups                                             |
+//! | production | `Environment=production`; a CIS password policy, console users with MFA, scoped  |
+//! |            | policies, an organization trail (multi-region, logging, KMS-encrypted with a     |
+//! |            | rotated key), encrypted, blocked, versioned buckets whose policies deny plain    |
+//! |            | HTTP, the account-level public access block, EBS encryption by default, AWS      |
+//! |            | Config recording everything, flow logs on every VPC, a cost budget with a        |
+//! |            | notification, a root-usage metric filter, GuardDuty and Security Hub, a backup   |
+//! |            | plan, an ALB that redirects HTTP to HTTPS behind a WAFv2 web ACL, RDS with 14    |
+//! |            | days of backups, security groups open only on 443 with HTTPS-only egress, closed |
+//! |            | default security groups — in both regions where regional                         |
+//! | legacy     | `Environment=production,staging` (wrong: two environments); no password policy, |
+//! |            | a console user without MFA, a `*`-on-`*` policy attached to a user, no trail, an |
+//! |            | unencrypted open bucket with versioning suspended, an ALB serving plain HTTP to  |
+//! |            | an HTTP target group without a web ACL, RDS with 1 day of backups, SSH open, a   |
+//! |            | cost budget, AWS Config in the first region only                                 |
+//! | sandbox    | `Environment=sandbox`; no password policy, an admin user without MFA, a logging |
+//! |            | multi-region trail, encrypted, blocked, versioned buckets without TLS-only       |
+//! |            | policies, no load balancer, no database, closed groups but open default groups   |
 //!
 //! The expected levels of each account are in [`DemoAccount::expected_levels`].
 
@@ -60,6 +67,15 @@ impl Profile {
             Profile::Sandbox => "sandbox",
         }
     }
+    /// The account's `Environment` tag in Organizations. The legacy account's is deliberately wrong:
+    /// it serves production and staging at once.
+    pub fn environment(self) -> &'static str {
+        match self {
+            Profile::Production => "production",
+            Profile::Legacy => "production,staging",
+            Profile::Sandbox => "sandbox",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -74,9 +90,9 @@ impl DemoAccount {
     /// The practice levels the profile is built to reach with the demo config (root MFA disabled),
     /// and the account level.
     pub fn expected_levels(&self) -> (Vec<(&'static str, u8)>, u8) {
-        // The seed does not yet configure AWS Config, budgets, a root-usage alarm, Security Hub,
-        // flow logs or closed default security groups anywhere, so logging, monitoring and network
-        // are at 0 in every account (and so is every account level) until it does.
+        // moto cannot make a Security Hub delegated administrator visible to Organizations, so
+        // `organizations_security_account_delegated` fails everywhere: environments, and with it
+        // every account level, is 0 (see `seed_demo`).
         match self.profile {
             Profile::Production => (
                 vec![
@@ -84,10 +100,11 @@ impl DemoAccount {
                     ("least_privilege", 3),
                     ("edge_encryption", 3),
                     ("backups", 2),
-                    ("logging", 0),
-                    ("monitoring", 0),
-                    ("network", 0),
+                    ("logging", 2),
+                    ("monitoring", 3),
+                    ("network", 3),
                     ("data_protection", 3),
+                    ("environments", 0),
                 ],
                 0,
             ),
@@ -98,9 +115,10 @@ impl DemoAccount {
                     ("edge_encryption", 0),
                     ("backups", 0),
                     ("logging", 0),
-                    ("monitoring", 0),
+                    ("monitoring", 1),
                     ("network", 0),
                     ("data_protection", 0),
+                    ("environments", 0),
                 ],
                 0,
             ),
@@ -109,26 +127,30 @@ impl DemoAccount {
                     ("identity", 0),
                     ("least_privilege", 2),
                     ("edge_encryption", 0),
-                    ("backups", 2),
+                    ("backups", 0),
                     ("logging", 0),
                     ("monitoring", 0),
                     ("network", 0),
                     ("data_protection", 0),
+                    ("environments", 0),
                 ],
                 0,
             ),
         }
     }
 
-    /// The practices whose level is unconfirmed against the emulator: moto 5.2.5 lacks IAM Access
-    /// Analyzer (`accessanalyzer_enabled` is unknown, "not supported by the endpoint"), and wraps its
-    /// `GetBucketVersioning` answer in an element the SDK refuses (`s3_bucket_versioning_enabled` is
-    /// unknown wherever there is a bucket). An unknown never lowers a level, so these practices
-    /// keep the level above but are marked unconfirmed.
+    /// The practices whose level is unconfirmed against the emulator. moto 5.2.5 lacks IAM Access
+    /// Analyzer (`accessanalyzer_enabled` is unknown, "not supported by the endpoint") in every
+    /// account; in production, where the rest of these practices pass, it also lacks
+    /// `ListBackupSelections` (`backup_plan_covers_resources`), Security Hub's
+    /// `GetEnabledStandards` (`securityhub_enabled`) and CloudWatch `DescribeAlarms` over the SDK's
+    /// protocol (`cloudwatch_root_usage_alarm`), and wraps its `GetBucketVersioning` answer in an
+    /// element the SDK refuses (`s3_bucket_versioning_enabled`). An unknown never lowers a level, so
+    /// these practices keep the level above but are marked unconfirmed.
     pub fn unconfirmed_practices(&self) -> Vec<&'static str> {
         match self.profile {
-            Profile::Production | Profile::Sandbox => vec!["least_privilege", "backups"],
-            Profile::Legacy => vec!["least_privilege"],
+            Profile::Production => vec!["least_privilege", "backups", "monitoring"],
+            Profile::Legacy | Profile::Sandbox => vec!["least_privilege"],
         }
     }
 }
@@ -137,6 +159,8 @@ impl DemoAccount {
 pub struct DemoOrg {
     pub endpoint: String,
     pub management_account_id: String,
+    /// The delegated administrator of GuardDuty (tagged `Environment=security`; not audited).
+    pub security_account_id: String,
     pub accounts: Vec<DemoAccount>,
 }
 
@@ -227,24 +251,25 @@ pub async fn seed_demo(endpoint: &str) -> SeedResult<DemoOrg> {
         .send()
         .await?;
     let mut accounts = Vec::new();
+    let create = |name: &'static str, env: &'static str| {
+        let org = &org;
+        async move {
+            let out = org
+                .create_account()
+                .email(format!("aws+{name}@example.com"))
+                .account_name(name)
+                .tags(Tag::builder().key("Environment").value(env).build()?)
+                .send()
+                .await?;
+            let id = out
+                .create_account_status()
+                .and_then(|s| s.account_id())
+                .ok_or("account creation gave no id")?;
+            SeedResult::Ok(id.to_owned())
+        }
+    };
     for p in Profile::ALL {
-        let env = if p == Profile::Sandbox {
-            "sandbox"
-        } else {
-            "production"
-        };
-        let out = org
-            .create_account()
-            .email(format!("aws+{}@example.com", p.name()))
-            .account_name(p.name())
-            .tags(Tag::builder().key("Environment").value(env).build()?)
-            .send()
-            .await?;
-        let id = out
-            .create_account_status()
-            .and_then(|s| s.account_id())
-            .ok_or("account creation gave no id")?
-            .to_owned();
+        let id = create(p.name(), p.environment()).await?;
         accounts.push(DemoAccount {
             profile: p,
             role_arn: format!("arn:aws:iam::{id}:role/{AUDIT_ROLE}"),
@@ -252,6 +277,21 @@ pub async fn seed_demo(endpoint: &str) -> SeedResult<DemoOrg> {
             name: p.name().to_owned(),
         });
     }
+    // The security account administers GuardDuty and Security Hub for the organization; it is not
+    // audited. moto 5.2.5 registers no delegated administrator for Security Hub's
+    // EnableOrganizationAdminAccount and refuses to register `securityhub.amazonaws.com` through
+    // Organizations, so only GuardDuty's delegation is visible to the agent.
+    let security_account_id = create("security", "security").await?;
+    org.register_delegated_administrator()
+        .account_id(&security_account_id)
+        .service_principal("guardduty.amazonaws.com")
+        .send()
+        .await?;
+    aws_sdk_securityhub::Client::new(&mgmt)
+        .enable_organization_admin_account()
+        .admin_account_id(&security_account_id)
+        .send()
+        .await?;
     for a in &accounts {
         let cfg = member_config(&mgmt, &a.id).await?;
         audit_role(&cfg, &management_account_id).await?;
@@ -264,6 +304,7 @@ pub async fn seed_demo(endpoint: &str) -> SeedResult<DemoOrg> {
     Ok(DemoOrg {
         endpoint: endpoint.to_owned(),
         management_account_id,
+        security_account_id,
         accounts,
     })
 }
@@ -487,7 +528,8 @@ pub async fn security_group(
 }
 
 /// An internet-facing ALB with one HTTP listener that redirects to HTTPS or forwards in plain HTTP.
-async fn load_balancer(cfg: &SdkConfig, name: &str, redirect: bool) -> SeedResult<()> {
+/// Returns the load balancer's ARN.
+async fn load_balancer(cfg: &SdkConfig, name: &str, redirect: bool) -> SeedResult<String> {
     use aws_sdk_elasticloadbalancingv2::types::*;
     let ec2 = aws_sdk_ec2::Client::new(cfg);
     let (vpc_id, subnets) = default_vpc(&ec2).await?;
@@ -537,13 +579,13 @@ async fn load_balancer(cfg: &SdkConfig, name: &str, redirect: bool) -> SeedResul
             .build()
     };
     elb.create_listener()
-        .load_balancer_arn(lb_arn)
+        .load_balancer_arn(&lb_arn)
         .protocol(ProtocolEnum::Http)
         .port(80)
         .default_actions(action)
         .send()
         .await?;
-    Ok(())
+    Ok(lb_arn)
 }
 
 async fn database(cfg: &SdkConfig, id: &str, retention_days: i32) -> SeedResult<()> {
@@ -670,6 +712,24 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
         versioning(cfg, region, &name, "Enabled").await?;
     }
     trail(cfg, "organization-audit", &trail_bucket, true, true).await?;
+    // Encrypted with a rotated customer key, and flagged as the organization trail that logs the
+    // account (in AWS the management account would own it; moto lets the member create it).
+    let trail_key = rotated_key(cfg, "cloudtrail logs").await?;
+    aws_sdk_cloudtrail::Client::new(cfg)
+        .update_trail()
+        .name("organization-audit")
+        .kms_key_id(trail_key)
+        .is_organization_trail(true)
+        .send()
+        .await?;
+    for region in REGIONS {
+        config_recorder(cfg, region, &trail_bucket).await?;
+        flow_logs(cfg, region, &trail_bucket).await?;
+    }
+    budget(cfg, id).await?;
+    root_usage_metric_filter(cfg).await?;
+    threat_detection(cfg).await?;
+    backup_plan(cfg).await?;
     // The account-level public access block (S3 Control) and EBS encryption by default everywhere.
     aws_sdk_s3control::Client::from_conf(
         aws_sdk_s3control::config::Builder::from(cfg)
@@ -697,18 +757,21 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
             .await?;
     }
 
-    load_balancer(cfg, "prod-web", true).await?;
+    let lb = load_balancer(cfg, "prod-web", true).await?;
+    web_acl(cfg, &lb).await?;
     database(cfg, "orders", 14).await?;
     for region in REGIONS {
         let ec2 = aws_sdk_ec2::Client::new(&in_region(cfg, region));
         let (vpc, _) = default_vpc(&ec2).await?;
-        security_group(
+        let web = security_group(
             &ec2,
             &vpc,
             "web",
             &[(443, "0.0.0.0/0"), (443, "::/0"), (22, "10.0.0.0/8")],
         )
         .await?;
+        https_egress_only(&ec2, &web).await?;
+        close_default_groups(&ec2).await?;
     }
     Ok(())
 }
@@ -734,6 +797,9 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     versioning(cfg, "us-east-1", &uploads, "Suspended").await?;
     load_balancer(cfg, "legacy-web", false).await?;
     database(cfg, "legacy-db", 1).await?;
+    // A budget, and AWS Config in the first region only.
+    budget(cfg, id).await?;
+    config_recorder(cfg, REGIONS[0], &uploads).await?;
     let ec2 = aws_sdk_ec2::Client::new(cfg);
     let (vpc, _) = default_vpc(&ec2).await?;
     security_group(&ec2, &vpc, "ssh-anywhere", &[(22, "0.0.0.0/0")]).await?;
@@ -760,5 +826,287 @@ async fn sandbox(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     let ec2 = aws_sdk_ec2::Client::new(cfg);
     let (vpc, _) = default_vpc(&ec2).await?;
     security_group(&ec2, &vpc, "internal-only", &[(22, "10.0.0.0/8")]).await?;
+    Ok(())
+}
+
+/// AWS Config recording every supported resource type (global ones too), delivering to `bucket`.
+async fn config_recorder(cfg: &SdkConfig, region: &str, bucket_name: &str) -> SeedResult<()> {
+    use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGroup};
+    let config = aws_sdk_config::Client::new(&in_region(cfg, region));
+    config
+        .put_configuration_recorder()
+        .configuration_recorder(
+            ConfigurationRecorder::builder()
+                .name("default")
+                .role_arn(format!(
+                    "arn:aws:iam::{}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+                    account_of(cfg).await?
+                ))
+                .recording_group(
+                    RecordingGroup::builder()
+                        .all_supported(true)
+                        .include_global_resource_types(region == REGIONS[0])
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await?;
+    config
+        .put_delivery_channel()
+        .delivery_channel(
+            DeliveryChannel::builder()
+                .name("default")
+                .s3_bucket_name(bucket_name)
+                .build(),
+        )
+        .send()
+        .await?;
+    config
+        .start_configuration_recorder()
+        .configuration_recorder_name("default")
+        .send()
+        .await?;
+    Ok(())
+}
+
+async fn account_of(cfg: &SdkConfig) -> SeedResult<String> {
+    let who = aws_sdk_sts::Client::new(cfg)
+        .get_caller_identity()
+        .send()
+        .await?;
+    Ok(who.account().ok_or("no caller account")?.to_owned())
+}
+
+/// A monthly cost budget that e-mails the team at 80 % of actual spend.
+async fn budget(cfg: &SdkConfig, account_id: &str) -> SeedResult<()> {
+    use aws_sdk_budgets::types::*;
+    aws_sdk_budgets::Client::new(cfg)
+        .create_budget()
+        .account_id(account_id)
+        .budget(
+            Budget::builder()
+                .budget_name("monthly")
+                .budget_type(BudgetType::Cost)
+                .time_unit(TimeUnit::Monthly)
+                .budget_limit(Spend::builder().amount("1000").unit("USD").build()?)
+                .build()?,
+        )
+        .notifications_with_subscribers(
+            NotificationWithSubscribers::builder()
+                .notification(
+                    Notification::builder()
+                        .notification_type(NotificationType::Actual)
+                        .comparison_operator(ComparisonOperator::GreaterThan)
+                        .threshold(80.0)
+                        .threshold_type(ThresholdType::Percentage)
+                        .build()?,
+                )
+                .subscribers(
+                    Subscriber::builder()
+                        .subscription_type(SubscriptionType::Email)
+                        .address("finops@example.com")
+                        .build()?,
+                )
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// A flow log on every VPC of the region, delivered to `bucket`.
+async fn flow_logs(cfg: &SdkConfig, region: &str, bucket_name: &str) -> SeedResult<()> {
+    use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
+    let ec2 = aws_sdk_ec2::Client::new(&in_region(cfg, region));
+    let vpcs: Vec<String> = (ec2.describe_vpcs().send().await?.vpcs().iter())
+        .filter_map(|v| v.vpc_id().map(str::to_owned))
+        .collect();
+    ec2.create_flow_logs()
+        .resource_type(FlowLogsResourceType::Vpc)
+        .set_resource_ids(Some(vpcs))
+        .traffic_type(TrafficType::All)
+        .log_destination_type(LogDestinationType::S3)
+        .log_destination(format!("arn:aws:s3:::{bucket_name}"))
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// The CIS root-usage metric filter on the log group of CloudTrail events. The alarm on its metric
+/// cannot be created: moto 5.2.5 answers CloudWatch's `PutMetricAlarm` (like `DescribeAlarms`) over
+/// the SDK's protocol with HTTP 404, so `cloudwatch_root_usage_alarm` stays unknown against it.
+async fn root_usage_metric_filter(cfg: &SdkConfig) -> SeedResult<()> {
+    use aws_sdk_cloudwatchlogs::types::MetricTransformation;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(cfg);
+    logs.create_log_group()
+        .log_group_name("cloudtrail")
+        .send()
+        .await?;
+    logs.put_metric_filter()
+        .log_group_name("cloudtrail")
+        .filter_name("root-usage")
+        .filter_pattern(r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#)
+        .metric_transformations(
+            MetricTransformation::builder()
+                .metric_namespace("CISBenchmark")
+                .metric_name("RootAccountUsage")
+                .metric_value("1")
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Removes every rule of the region's default security groups.
+async fn close_default_groups(ec2: &aws_sdk_ec2::Client) -> SeedResult<()> {
+    let groups = ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values("default")
+                .build(),
+        )
+        .send()
+        .await?;
+    for g in groups.security_groups() {
+        let id = g.group_id().ok_or("no group id")?;
+        if !g.ip_permissions().is_empty() {
+            ec2.revoke_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(Some(g.ip_permissions().to_vec()))
+                .send()
+                .await?;
+        }
+        if !g.ip_permissions_egress().is_empty() {
+            ec2.revoke_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(Some(g.ip_permissions_egress().to_vec()))
+                .send()
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces a group's default allow-all egress with HTTPS only.
+async fn https_egress_only(ec2: &aws_sdk_ec2::Client, group_id: &str) -> SeedResult<()> {
+    use aws_sdk_ec2::types::{IpPermission, IpRange};
+    let all = IpPermission::builder()
+        .ip_protocol("-1")
+        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+        .build();
+    ec2.revoke_security_group_egress()
+        .group_id(group_id)
+        .ip_permissions(all)
+        .send()
+        .await?;
+    let https = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(443)
+        .to_port(443)
+        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+        .build();
+    ec2.authorize_security_group_egress()
+        .group_id(group_id)
+        .ip_permissions(https)
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// A regional WAFv2 web ACL associated with the load balancer.
+async fn web_acl(cfg: &SdkConfig, lb_arn: &str) -> SeedResult<()> {
+    use aws_sdk_wafv2::types::{AllowAction, DefaultAction, Scope, VisibilityConfig};
+    let waf = aws_sdk_wafv2::Client::new(cfg);
+    let acl = waf
+        .create_web_acl()
+        .name("baseline")
+        .scope(Scope::Regional)
+        .default_action(
+            DefaultAction::builder()
+                .allow(AllowAction::builder().build())
+                .build(),
+        )
+        .visibility_config(
+            VisibilityConfig::builder()
+                .sampled_requests_enabled(true)
+                .cloud_watch_metrics_enabled(true)
+                .metric_name("baseline")
+                .build()?,
+        )
+        .send()
+        .await?;
+    let arn = acl
+        .summary()
+        .and_then(|s| s.arn())
+        .ok_or("no web ACL arn")?;
+    waf.associate_web_acl()
+        .web_acl_arn(arn)
+        .resource_arn(lb_arn)
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// A daily AWS Backup plan with one rule. (moto 5.2.5 lacks CreateBackupSelection and
+/// ListBackupSelections, so the plan's selection can be neither made nor read.)
+async fn backup_plan(cfg: &SdkConfig) -> SeedResult<()> {
+    use aws_sdk_backup::types::{BackupPlanInput, BackupRuleInput, Lifecycle};
+    let backup = aws_sdk_backup::Client::new(cfg);
+    backup
+        .create_backup_vault()
+        .backup_vault_name("central")
+        .send()
+        .await?;
+    backup
+        .create_backup_plan()
+        .backup_plan(
+            BackupPlanInput::builder()
+                .backup_plan_name("daily")
+                .rules(
+                    BackupRuleInput::builder()
+                        .rule_name("daily-35-days")
+                        .target_backup_vault_name("central")
+                        .schedule_expression("cron(0 3 * * ? *)")
+                        .lifecycle(Lifecycle::builder().delete_after_days(35).build())
+                        .build()?,
+                )
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// A customer-managed KMS key with automatic rotation; returns its ARN.
+async fn rotated_key(cfg: &SdkConfig, description: &str) -> SeedResult<String> {
+    let kms = aws_sdk_kms::Client::new(cfg);
+    let key = kms.create_key().description(description).send().await?;
+    let meta = key.key_metadata().ok_or("no key metadata")?;
+    kms.enable_key_rotation()
+        .key_id(meta.key_id())
+        .send()
+        .await?;
+    Ok(meta.arn().ok_or("no key arn")?.to_owned())
+}
+
+/// GuardDuty and Security Hub (with its default standards) in every demo region.
+async fn threat_detection(cfg: &SdkConfig) -> SeedResult<()> {
+    for region in REGIONS {
+        let cfg = in_region(cfg, region);
+        aws_sdk_guardduty::Client::new(&cfg)
+            .create_detector()
+            .enable(true)
+            .send()
+            .await?;
+        aws_sdk_securityhub::Client::new(&cfg)
+            .enable_security_hub()
+            .enable_default_standards(true)
+            .send()
+            .await?;
+    }
     Ok(())
 }

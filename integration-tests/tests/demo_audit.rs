@@ -63,14 +63,20 @@ async fn demo_organization_reaches_its_designed_levels() {
             demo.name,
             a.error
         );
-        // The only failed reads are the emulator's gaps: Access Analyzer (not implemented),
-        // CloudWatch DescribeAlarms (the SDK speaks a protocol moto 5.2.5 answers with 404) and
+        // The only failed reads are the emulator's gaps: Access Analyzer, Backup
+        // ListBackupSelections and Security Hub GetEnabledStandards (not implemented), CloudWatch
+        // DescribeAlarms (the SDK speaks a protocol moto 5.2.5 answers with 404) and
         // GetBucketVersioning (an answer the SDK cannot parse).
         for e in &a.errors {
             let not_supported = e.kind == maturity_checks::facts::ErrorKind::NotSupported;
             assert!(
-                (matches!(e.operation.as_str(), "ListAnalyzers" | "DescribeAlarms")
-                    && not_supported)
+                (matches!(
+                    e.operation.as_str(),
+                    "ListAnalyzers"
+                        | "DescribeAlarms"
+                        | "ListBackupSelections"
+                        | "GetEnabledStandards"
+                ) && not_supported)
                     || e.operation == "GetBucketVersioning",
                 "{}: unexpected read error {e}",
                 demo.name
@@ -121,7 +127,39 @@ async fn demo_organization_reaches_its_designed_levels() {
         assert_eq!(calls(a, "DescribeSecurityGroups"), 2);
         assert_eq!(calls(a, "DescribeLoadBalancers"), 2);
         assert_eq!(calls(a, "DescribeDBInstances"), 2);
+        // Organizations is read once for the run, never through the account's role.
+        assert_eq!(calls(a, "DescribeOrganization"), 0);
+        assert_eq!(calls(a, "ListTagsForResource"), 0);
+
+        // Every account gets the organization's verdict: GuardDuty's delegated administrator is
+        // the security account (so it is not named), but moto cannot register one for Security Hub.
+        let delegated = check(a, "organizations_security_account_delegated");
+        assert_eq!(
+            delegated.verdicts[0].reason,
+            format!("GuardDuty and Security Hub of account {} are not administered from a dedicated security account: Security Hub has no delegated administrator.", a.account_id)
+        );
+        assert_eq!(delegated.status, Status::Fail);
     }
+    let org_read = report
+        .organization
+        .as_ref()
+        .expect("the organization is read");
+    assert!(org_read.errors.is_empty(), "{:?}", org_read.errors);
+    let org_calls = |op: &str| -> u64 {
+        org_read
+            .api_calls
+            .iter()
+            .filter(|c| c.operation == op)
+            .map(|c| c.count)
+            .sum()
+    };
+    assert_eq!(org_calls("DescribeOrganization"), 1);
+    assert_eq!(org_calls("ListAccounts"), 1);
+    assert_eq!(org_calls("ListDelegatedAdministrators"), 1);
+    assert_eq!(org_calls("ListDelegatedServicesForAccount"), 1);
+    // The three audited accounts and the security account, not the management account.
+    assert_eq!(org_calls("ListTagsForResource"), 4);
+    assert_ne!(org.security_account_id, org.management_account_id);
 
     let prod = report
         .account(&org.account(Profile::Production).id)
@@ -133,6 +171,9 @@ async fn demo_organization_reaches_its_designed_levels() {
         "least_privilege",
         "edge_encryption",
         "backups",
+        "logging",
+        "monitoring",
+        "network",
         "data_protection",
     ];
     for c in prod
@@ -142,9 +183,13 @@ async fn demo_organization_reaches_its_designed_levels() {
     {
         if matches!(
             c.id.as_str(),
-            "accessanalyzer_enabled" | "s3_bucket_versioning_enabled"
+            "accessanalyzer_enabled"
+                | "s3_bucket_versioning_enabled"
+                | "backup_plan_covers_resources"
+                | "securityhub_enabled"
+                | "cloudwatch_root_usage_alarm"
         ) {
-            continue; // unknown against the emulator, asserted above
+            continue; // unknown against the emulator, asserted above and below
         }
         assert!(
             matches!(c.status, Status::Pass | Status::NotApplicable),
@@ -153,6 +198,51 @@ async fn demo_organization_reaches_its_designed_levels() {
             c.verdicts
         );
     }
+    // The emulator's gaps are unknown with the call named, never a pass or a fail.
+    let backup = check(prod, "backup_plan_covers_resources");
+    assert_eq!(backup.status, Status::Unknown);
+    assert!(
+        backup.verdicts[0].reason.starts_with(&format!(
+            "Cannot judge account {}: backup:ListBackupSelections in us-east-1 not supported by the endpoint",
+            prod.account_id
+        )),
+        "{}",
+        backup.verdicts[0].reason
+    );
+    for (id, operation) in [
+        ("securityhub_enabled", "securityhub:GetEnabledStandards"),
+        ("cloudwatch_root_usage_alarm", "cloudwatch:DescribeAlarms"),
+    ] {
+        let c = check(prod, id);
+        assert_eq!(c.status, Status::Unknown, "{id}");
+        for v in &c.verdicts {
+            assert!(
+                v.reason.contains(&format!("{operation} in "))
+                    && v.reason.contains("not supported by the endpoint"),
+                "{id}: {}",
+                v.reason
+            );
+        }
+    }
+    assert_eq!(
+        check(prod, "wafv2_public_endpoints_protected").verdicts[0].reason,
+        "Internet-facing load balancer prod-web is protected by WAFv2 web ACL baseline."
+    );
+    assert_eq!(
+        check(prod, "organizations_environments_separated").verdicts[0].reason,
+        format!(
+            "Account {} (production) serves one production environment: environment=production.",
+            prod.account_id
+        )
+    );
+    assert_eq!(check(prod, "vpc_flow_logs_enabled").verdicts.len(), 2);
+    assert_eq!(
+        check(prod, "cloudtrail_central_bucket").verdicts[0].reason,
+        format!(
+            "Trail organization-audit is an organization trail and is logging account {}.",
+            prod.account_id
+        )
+    );
     // The account-level public access block is read through S3 Control with the host rewritten
     // for the emulator, once per account.
     assert_eq!(
@@ -195,6 +285,37 @@ async fn demo_organization_reaches_its_designed_levels() {
     );
 
     let legacy = report.account(&org.account(Profile::Legacy).id).unwrap();
+    assert_eq!(
+        check(legacy, "organizations_environments_separated").verdicts[0].reason,
+        format!(
+            "Account {} (legacy) has environment tags naming several environments (production, staging): one account serves one environment.",
+            legacy.account_id
+        )
+    );
+    let waf = check(legacy, "wafv2_public_endpoints_protected");
+    assert_eq!(waf.status, Status::Fail);
+    assert_eq!(
+        waf.failing().next().unwrap().reason,
+        "Internet-facing load balancer legacy-web has no WAFv2 web ACL associated."
+    );
+    assert_eq!(
+        check(legacy, "backup_plan_covers_resources").verdicts[0].reason,
+        format!(
+            "Account {} has no AWS Backup plan with a rule and a resource selection in the audited regions: it has no backup plan.",
+            legacy.account_id
+        )
+    );
+    assert_eq!(
+        check(legacy, "config_recorder_enabled").verdicts[0].reason,
+        format!(
+            "Account {} does not record all resources in eu-west-1: it has no recorder.",
+            legacy.account_id
+        )
+    );
+    assert_eq!(
+        check(legacy, "budgets_budget_with_notification").status,
+        Status::Pass
+    );
     let mfa = check(legacy, "iam_console_users_mfa_enabled");
     assert_eq!(mfa.status, Status::Fail);
     let failing: Vec<_> = mfa.failing().collect();
@@ -287,6 +408,18 @@ async fn demo_organization_reaches_its_designed_levels() {
 
     let sandbox = report.account(&org.account(Profile::Sandbox).id).unwrap();
     assert_eq!(
+        check(sandbox, "wafv2_public_endpoints_protected").status,
+        Status::NotApplicable
+    );
+    assert_eq!(
+        check(sandbox, "organizations_environments_separated").status,
+        Status::Pass
+    );
+    assert_eq!(
+        check(sandbox, "ec2_default_security_group_closed").status,
+        Status::Fail
+    );
+    assert_eq!(
         check(sandbox, "elbv2_listener_tls_only").status,
         Status::NotApplicable
     );
@@ -318,7 +451,7 @@ async fn demo_organization_reaches_its_designed_levels() {
         .expect("legacy row");
     assert_eq!(
         legacy_row.split_whitespace().collect::<Vec<_>>()[1..],
-        ["legacy", "0", "0", "2?", "0", "0", "0", "0", "0", "0"]
+        ["legacy", "0", "0", "2?", "0", "0", "0", "1", "0", "0", "0"]
     );
     assert!(
         table.contains("Console user legacy-admin has a password but no MFA device."),

@@ -2,6 +2,7 @@
 //! (`CHECK`), its pure evaluation function and its unit tests.
 
 pub mod accessanalyzer_enabled;
+pub mod backup_plan_covers_resources;
 pub mod budgets_budget_with_notification;
 pub mod cloudfront_distribution_https_only;
 pub mod cloudtrail_central_bucket;
@@ -32,6 +33,8 @@ pub mod iam_root_access_keys_absent;
 pub mod iam_root_mfa_enabled;
 pub mod iam_user_no_direct_policies;
 pub mod kms_key_rotation_enabled;
+pub mod organizations_environments_separated;
+pub mod organizations_security_account_delegated;
 pub mod rds_instance_backup_retention;
 pub mod rds_instance_storage_encrypted;
 pub mod s3_account_public_access_blocked;
@@ -42,11 +45,13 @@ pub mod s3_bucket_versioning_enabled;
 pub mod secretsmanager_secret_rotation_enabled;
 pub mod securityhub_enabled;
 pub mod vpc_flow_logs_enabled;
+pub mod wafv2_public_endpoints_protected;
 
 use crate::facts::{Fact, FactError};
 use crate::model::Verdict;
 use crate::policy::PolicyDocument;
-use crate::snapshot::{AccountSnapshot, Bucket, RegionFacts, Trail};
+use crate::snapshot::{AccountSnapshot, Bucket, OrgMember, Organization, RegionFacts, Trail};
+use std::collections::BTreeMap;
 
 /// The verdict for a resource whose facts could not be read: it names the resource, the call and why.
 pub(crate) fn unknown(resource: &str, region: Option<&str>, err: &FactError) -> Verdict {
@@ -226,6 +231,59 @@ pub(crate) fn per_policy(
     or_not_applicable(snap, verdicts, "customer-managed or inline IAM policies")
 }
 
+/// The audited account as a member of its organization: the organization, its accounts and the
+/// account's own entry; or the `unknown` verdict saying why they cannot be had (Organizations could
+/// not be read, or does not list the account).
+pub(crate) fn org_member(
+    snap: &AccountSnapshot,
+) -> Result<(&Organization, &BTreeMap<String, OrgMember>, &OrgMember), Verdict> {
+    let account = snap.account_resource();
+    let org = snap
+        .organization
+        .as_deref()
+        .map_err(|e| unknown(&account, None, e))?;
+    let members = org
+        .accounts
+        .as_ref()
+        .map_err(|e| unknown(&account, None, e))?;
+    let me = members.get(&snap.account_id).ok_or_else(|| {
+        Verdict::unknown(
+            &account,
+            None,
+            format!(
+                "Cannot judge {account}: organization {} does not list it among its accounts.",
+                org.id
+            ),
+        )
+    })?;
+    Ok((org, members, me))
+}
+
+/// The environments an account's environment tags name (every tag whose key is `key` without
+/// regard to case; a value such as `prod,dev` names two), each once, in order.
+pub(crate) fn environments<'a>(
+    member: &'a OrgMember,
+    key: &str,
+) -> Result<Vec<&'a str>, &'a FactError> {
+    let mut out: Vec<&str> = Vec::new();
+    let values = member
+        .tags
+        .as_ref()?
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(key));
+    for (_, value) in values {
+        let names = value
+            .split(|c: char| ",;/|+&".contains(c) || c.is_whitespace())
+            .filter(|n| !n.is_empty());
+        for name in names {
+            if !out.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+                out.push(name);
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 pub(crate) mod fixtures {
     use crate::facts::{ErrorKind, FactError};
@@ -252,6 +310,56 @@ pub(crate) mod fixtures {
     pub fn days_ago(days: i64) -> chrono::DateTime<chrono::Utc> {
         now() - chrono::Duration::days(days)
     }
+
+    /// Tags as (key, value) pairs.
+    pub type Tags<'a> = &'a [(&'a str, &'a str)];
+
+    /// An organization `o-demo` managed from `MANAGEMENT` whose accounts are `(id, name, tags)`,
+    /// with `delegated` administrators (service principal → account ids).
+    pub fn organization(
+        accounts: &[(&str, &str, Tags)],
+        delegated: &[(&str, &[&str])],
+    ) -> crate::snapshot::Organization {
+        use crate::snapshot::{OrgMember, Organization};
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Organization {
+            id: "o-demo".into(),
+            management_account_id: MANAGEMENT.into(),
+            accounts: Ok(accounts
+                .iter()
+                .map(|(id, name, tags)| {
+                    let member = OrgMember {
+                        id: id.to_string(),
+                        name: name.to_string(),
+                        status: "ACTIVE".into(),
+                        tags: Ok(tags
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect()),
+                    };
+                    (id.to_string(), member)
+                })
+                .collect()),
+            delegated_administrators: Ok(delegated
+                .iter()
+                .map(|(service, ids)| (service.to_string(), owned(ids)))
+                .collect()),
+        }
+    }
+
+    /// `org` with the tags of account `id` unreadable (access denied).
+    pub fn tags_denied(
+        mut org: crate::snapshot::Organization,
+        id: &str,
+    ) -> crate::snapshot::Organization {
+        if let Some(m) = org.accounts.as_mut().ok().and_then(|a| a.get_mut(id)) {
+            m.tags = Err(denied("organizations", "ListTagsForResource", None));
+        }
+        org
+    }
+
+    /// The management account of [`organization`].
+    pub const MANAGEMENT: &str = "999988887777";
 
     /// An access-denied error of the given call, as the collectors record it.
     pub fn denied(service: &str, operation: &str, region: Option<&str>) -> FactError {

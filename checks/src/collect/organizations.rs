@@ -4,12 +4,16 @@
 //! The OU tree is walked from the root (`ListRoots`, then per parent `ListOrganizationalUnitsForParent`
 //! and `ListAccountsForParent`), which costs one call per OU rather than one `ListParents` per
 //! account. Tags cost one `ListTagsForResource` per account and are read only when asked for.
+//!
+//! [`read_organization`] reads the facts of the `environments` checks once per run: the organization,
+//! its accounts, the tags of the audited accounts, and the delegated administrators.
 
-use super::pages;
-use crate::facts::{CallRecorder, Fact};
+use super::{call, pages};
+use crate::facts::{CallRecorder, ErrorKind, Fact, FactError};
+use crate::snapshot::{Need, OrgMember, Organization};
 use aws_config::SdkConfig;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A member account as Organizations describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,4 +110,155 @@ pub async fn list_accounts(
     }
     accounts.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(accounts)
+}
+
+/// Reads what the organization-level needs ask for, once per run: the organization
+/// (`DescribeOrganization`), its accounts (`ListAccounts`) with the tags of `tagged` accounts and of
+/// every delegated administrator (`ListTagsForResource` each), and the delegated administrators
+/// (`ListDelegatedAdministrators` without a service filter, then `ListDelegatedServicesForAccount`
+/// per administrator: two calls per administrator rather than one per service of interest, and what
+/// emulators answer for every service).
+pub async fn read_organization(
+    config: &SdkConfig,
+    rec: &CallRecorder,
+    needs: &BTreeSet<Need>,
+    tagged: &[String],
+) -> Fact<Organization> {
+    let org = aws_sdk_organizations::Client::new(config);
+    let svc = "organizations";
+    let described = call(
+        rec,
+        svc,
+        "DescribeOrganization",
+        None,
+        org.describe_organization().send(),
+    )
+    .await?;
+    let o = described
+        .organization()
+        .ok_or_else(|| incomplete("DescribeOrganization", "no organization"))?;
+    let mut out = Organization {
+        id: o.id().unwrap_or_default().to_owned(),
+        management_account_id: o
+            .master_account_id()
+            .ok_or_else(|| incomplete("DescribeOrganization", "no management account id"))?
+            .to_owned(),
+        accounts: Err(FactError::not_collected(svc, "ListAccounts")),
+        delegated_administrators: Err(FactError::not_collected(svc, "ListDelegatedAdministrators")),
+    };
+    if needs.contains(&Need::OrganizationDelegatedAdministrators) {
+        out.delegated_administrators = delegated_administrators(&org, rec).await;
+    }
+    if needs.contains(&Need::OrganizationAccounts) {
+        let mut want_tags: BTreeSet<&str> = tagged.iter().map(String::as_str).collect();
+        if let Ok(d) = &out.delegated_administrators {
+            want_tags.extend(d.values().flatten().map(String::as_str));
+        }
+        out.accounts = members(&org, rec, &want_tags).await;
+    }
+    Ok(out)
+}
+
+fn incomplete(operation: &str, what: &str) -> FactError {
+    FactError::new("organizations", operation, None, ErrorKind::Other, what)
+}
+
+async fn members(
+    org: &aws_sdk_organizations::Client,
+    rec: &CallRecorder,
+    want_tags: &BTreeSet<&str>,
+) -> Fact<BTreeMap<String, OrgMember>> {
+    let listing = pages(
+        rec,
+        "organizations",
+        "ListAccounts",
+        None,
+        org.list_accounts().into_paginator().send(),
+    )
+    .await?;
+    let mut members = BTreeMap::new();
+    for a in listing.iter().flat_map(|p| p.accounts()) {
+        let Some(id) = a.id() else { continue };
+        let tags = if want_tags.contains(id) {
+            tags_of(org, rec, id).await
+        } else {
+            Err(FactError::not_collected(
+                "organizations",
+                "ListTagsForResource",
+            ))
+        };
+        members.insert(
+            id.to_owned(),
+            OrgMember {
+                id: id.to_owned(),
+                name: a.name().unwrap_or_default().to_owned(),
+                status: a
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                tags,
+            },
+        );
+    }
+    Ok(members)
+}
+
+async fn tags_of(
+    org: &aws_sdk_organizations::Client,
+    rec: &CallRecorder,
+    id: &str,
+) -> Fact<BTreeMap<String, String>> {
+    let listing = org
+        .list_tags_for_resource()
+        .resource_id(id)
+        .into_paginator()
+        .send();
+    Ok(
+        pages(rec, "organizations", "ListTagsForResource", None, listing)
+            .await?
+            .iter()
+            .flat_map(|p| p.tags())
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect(),
+    )
+}
+
+async fn delegated_administrators(
+    org: &aws_sdk_organizations::Client,
+    rec: &CallRecorder,
+) -> Fact<BTreeMap<String, Vec<String>>> {
+    let svc = "organizations";
+    let admins = pages(
+        rec,
+        svc,
+        "ListDelegatedAdministrators",
+        None,
+        org.list_delegated_administrators().into_paginator().send(),
+    )
+    .await?;
+    let mut by_service: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for id in admins
+        .iter()
+        .flat_map(|p| p.delegated_administrators())
+        .filter_map(|a| a.id())
+    {
+        let services = org
+            .list_delegated_services_for_account()
+            .account_id(id)
+            .into_paginator()
+            .send();
+        for page in pages(rec, svc, "ListDelegatedServicesForAccount", None, services).await? {
+            for s in page
+                .delegated_services()
+                .iter()
+                .filter_map(|s| s.service_principal())
+            {
+                by_service
+                    .entry(s.to_owned())
+                    .or_default()
+                    .push(id.to_owned());
+            }
+        }
+    }
+    Ok(by_service)
 }
