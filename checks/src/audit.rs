@@ -1,4 +1,5 @@
-//! One account end to end: credentials → collection → evaluation → scoring → [`AccountReport`].
+//! One account end to end: credentials → collection → evaluation → exceptions → scoring →
+//! [`AccountReport`].
 
 use crate::catalog::{self, Check};
 use crate::collect::{session, Collector};
@@ -34,6 +35,8 @@ pub struct Options {
     pub account_timeout: Duration,
     /// Client-side limit of requests per second per service and account (`None`: no limit).
     pub max_requests_per_second: Option<f64>,
+    /// Accepted findings, applied to each account's results before scoring.
+    pub exceptions: Vec<crate::exceptions::Exception>,
 }
 
 /// Evaluates the checks over a snapshot: pure, no I/O.
@@ -144,6 +147,12 @@ pub async fn audit_account(base: &SdkConfig, target: &Target, opts: &Options) ->
         Ok(Ok((snapshot, regions))) => {
             report.regions = regions;
             report.checks = evaluate(&snapshot, &opts.checks, &opts.settings);
+            crate::exceptions::apply(
+                &target.account_id,
+                &mut report.checks,
+                &opts.exceptions,
+                snapshot.collected_at,
+            );
             report.status = AccountStatus::Audited;
             rescore(&mut report);
         }
