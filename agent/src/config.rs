@@ -43,6 +43,12 @@ pub struct Config {
     /// The daemon's persistent state.
     #[serde(default)]
     pub state: StateConfig,
+    /// Teams of the DSOMM export, each owning accounts (`crate::export`).
+    #[serde(default)]
+    pub teams: Vec<Spanned<crate::export::TeamConfig>>,
+    /// Accepted findings (`crate::exceptions`).
+    #[serde(default)]
+    pub exceptions: Vec<Spanned<crate::exceptions::ExceptionConfig>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -348,7 +354,7 @@ impl std::str::FromStr for CronCheck {
     }
 }
 
-fn line_of(source: &str, offset: usize) -> usize {
+pub(crate) fn line_of(source: &str, offset: usize) -> usize {
     source[..offset.min(source.len())]
         .bytes()
         .filter(|b| *b == b'\n')
@@ -491,6 +497,8 @@ impl Config {
                 ));
             }
         }
+        crate::export::validate(&config, text)?;
+        crate::exceptions::validate(&config, text, chrono::Utc::now().date_naive())?;
         Ok(config)
     }
 

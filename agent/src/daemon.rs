@@ -48,6 +48,7 @@ pub fn audit_options(config: &Config) -> Options {
         s3_path_style: config.aws.endpoint_url.is_some(),
         account_timeout: Duration::from_secs(config.audit.account_timeout_seconds),
         max_requests_per_second: Some(config.aws.max_requests_per_second),
+        exceptions: crate::exceptions::rules(config),
     }
 }
 

@@ -8,10 +8,14 @@
 //! - [`daemon`]: `run`: scheduler, state, metrics and HTTP wired together; `run_once` is one audit.
 //! - [`state`]: the SQLite store; [`metrics`]: the Prometheus series; [`http`]: the server.
 //! - [`output`]: the tables of the CLI.
+//! - [`exceptions`]: the `[[exceptions]]` section (accepted findings); [`export`]: `export dsomm`
+//!   and the `[[teams]]` section.
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod daemon;
+pub mod exceptions;
+pub mod export;
 pub mod http;
 pub mod metrics;
 pub mod output;
