@@ -143,7 +143,8 @@ expires = 2999-03-31
         assert_eq!(r[0].accounts, vec!["111111111111"]);
         assert_eq!(r[0].expires, NaiveDate::from_ymd_opt(2999, 3, 31).unwrap());
         assert!(r[0].resources.matches("arn:aws:s3:::legacy-logs"));
-        let everywhere = Config::parse(&BASE.replace("accounts = [\"111111111111\"]\n", "")).unwrap();
+        let everywhere =
+            Config::parse(&BASE.replace("accounts = [\"111111111111\"]\n", "")).unwrap();
         assert!(rules(&everywhere)[0].accounts.is_empty());
     }
 
@@ -154,9 +155,11 @@ expires = 2999-03-31
             err(&BASE.replace("\"s3_bucket_versioning_enabled\"", "\"s3_versioning\"")),
             "line 7: exceptions[0].check names \"s3_versioning\", which is not a check (see `maturity-agent checks`)"
         );
-        assert!(err(&BASE.replace("arn:aws:s3:::legacy-*", "regex:legacy-(")).starts_with(
-            "line 8: exceptions[0].resources \"regex:legacy-(\": is not a valid regex"
-        ));
+        assert!(
+            err(&BASE.replace("arn:aws:s3:::legacy-*", "regex:legacy-(")).starts_with(
+                "line 8: exceptions[0].resources \"regex:legacy-(\": is not a valid regex"
+            )
+        );
         let past = err(&BASE.replace("2999-03-31", "2020-01-01"));
         assert!(
             past.starts_with("line 12: exceptions[0].expires 2020-01-01 is not after today (")
@@ -179,9 +182,36 @@ expires = 2999-03-31
             err(&BASE.replace("accounts = [\"111111111111\"]", "accounts = [\"1111\"]")),
             "line 9: account id \"1111\" is not 12 digits"
         );
-        assert!(err(&BASE.replace("owner =", "ownr =")).starts_with("line 11: unknown field `ownr`"));
+        assert!(
+            err(&BASE.replace("owner =", "ownr =")).starts_with("line 11: unknown field `ownr`")
+        );
         assert!(err(&BASE.replace("owner = \"alice@example.com\"\n", ""))
             .contains("missing field `owner`"));
+    }
+
+    /// The commented-out example of config.example.toml, uncommented, is a valid exception (judged
+    /// on a fixed day, so that the example's date does not turn this test into a time bomb).
+    #[test]
+    fn the_documented_example_is_valid() {
+        let example = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../config.example.toml"
+        ))
+        .unwrap();
+        let start = example
+            .find("# [[exceptions]]")
+            .expect("documented exception");
+        let block: String = example[start..]
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .filter(|l| l.starts_with("# [[") || l.contains(" = "))
+            .map(|l| format!("{}\n", l.trim_start_matches("# ")))
+            .collect();
+        let text = format!("{BASE}\n{block}");
+        let c: Config = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(c.exceptions.len(), 2);
+        validate(&c, &text, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
+        assert_eq!(rules(&c)[1].check, "s3_bucket_versioning_enabled");
     }
 
     /// The expiry must be after the day of loading: today itself no longer counts.
@@ -217,7 +247,10 @@ mod published {
         let series = |status: &str| {
             format!("maturity_check_status{{account_id=\"111111111111\",check=\"iam_root_mfa_enabled\",level=\"1\",practice=\"identity\",severity=\"critical\",status=\"{status}\"}}")
         };
-        assert!(text.contains(&format!("{} 1\n", series("accepted"))), "{text}");
+        assert!(
+            text.contains(&format!("{} 1\n", series("accepted"))),
+            "{text}"
+        );
         assert!(text.contains(&format!("{} 0\n", series("fail"))), "{text}");
         assert!(text.contains("maturity_check_failing_resources{account_id=\"111111111111\",check=\"iam_root_mfa_enabled\"} 0"));
         assert!(text.contains("maturity_score_ratio{account_id=\"111111111111\",account_name=\"name-111111111111\",practice=\"identity\"} 1"));

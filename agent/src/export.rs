@@ -217,7 +217,10 @@ accounts = ["333333333333"]
             "line 12: teams[1].accounts: 222222222222 already belongs to teams[0]"
         );
         assert_eq!(
-            err(&BASE.replace("\"111111111111\", \"222222222222\"]", "\"111111111111\", \"111111111111\"]")),
+            err(&BASE.replace(
+                "\"111111111111\", \"222222222222\"]",
+                "\"111111111111\", \"111111111111\"]"
+            )),
             "line 8: teams[0].accounts: 111111111111 already belongs to teams[0]"
         );
         assert_eq!(
@@ -274,12 +277,20 @@ accounts = ["333333333333"]
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("dsomm");
         let w = write_dsomm(&c, &r, &out).unwrap();
-        assert_eq!((w.teams, w.partly, w.fully, w.evidence_entries), (2, 1, 0, 2));
+        assert_eq!(
+            (w.teams, w.partly, w.fully, w.evidence_entries),
+            (2, 1, 0, 2)
+        );
         let progress = std::fs::read_to_string(out.join("team-progress.yaml")).unwrap();
-        assert!(progress.contains("    'Payments':\n      'Started': "), "{progress}");
+        assert!(
+            progress.contains("    'Payments':\n      'Started': "),
+            "{progress}"
+        );
         assert!(!progress.contains("'Ops'"), "{progress}");
         let evidence = std::fs::read_to_string(out.join("team-evidence.yaml")).unwrap();
-        assert!(evidence.contains("222222222222 iam_root_mfa_enabled: unknown (the account is not in the run)"));
+        assert!(evidence.contains(
+            "222222222222 iam_root_mfa_enabled: unknown (the account is not in the run)"
+        ));
     }
 
     /// `--from auto` audits when there is no state database; `--from state` refuses to.
@@ -294,7 +305,9 @@ accounts = ["333333333333"]
             .unwrap_err()
             .starts_with("--from state: no state database"));
         let store = Store::open(&db).unwrap();
-        assert!(saved_report(&c, Source::State).unwrap_err().ends_with("holds no run"));
+        assert!(saved_report(&c, Source::State)
+            .unwrap_err()
+            .ends_with("holds no run"));
         let r = report(&[("111111111111", "prod")]);
         store.save_run(&r).unwrap();
         let saved = saved_report(&c, Source::Auto).unwrap().unwrap();

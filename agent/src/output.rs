@@ -170,7 +170,9 @@ mod tests {
         let now = chrono::Utc::now();
         let mut report = crate::state::tests::account("111111111111", Status::Fail, now);
         let a = &mut report.accounts[0];
-        a.checks[0].verdicts.push(Verdict::fail("arn:aws:iam::1:user/x", None, "x fails."));
+        a.checks[0]
+            .verdicts
+            .push(Verdict::fail("arn:aws:iam::1:user/x", None, "x fails."));
         a.checks[0].status = Status::Fail;
         let mut accepted = a.checks[0].clone();
         accepted.verdicts.truncate(1);
@@ -193,7 +195,9 @@ mod tests {
         let mut expired = a.checks[0].clone();
         expired.id = "expired_check".into();
         expired.verdicts.truncate(0);
-        expired.verdicts.push(Verdict::fail("arn:aws:iam::1:user/y", None, "y fails."));
+        expired
+            .verdicts
+            .push(Verdict::fail("arn:aws:iam::1:user/y", None, "y fails."));
         exceptions::apply(
             "111111111111",
             std::slice::from_mut(&mut expired),

@@ -152,9 +152,11 @@ pub fn export(report: &Report, teams: &[Team]) -> Export {
     // Activity uuid → (level, name, check ids), from every audited account of the report.
     let mut activities: BTreeMap<&str, (u8, &str, Vec<&str>)> = BTreeMap::new();
     for c in report.accounts.iter().flat_map(|a| a.checks.iter()) {
-        let e = activities
-            .entry(&c.dsomm_activity.uuid)
-            .or_insert((c.dsomm_activity.level, &c.dsomm_activity.name, vec![]));
+        let e = activities.entry(&c.dsomm_activity.uuid).or_insert((
+            c.dsomm_activity.level,
+            &c.dsomm_activity.name,
+            vec![],
+        ));
         if !e.2.contains(&c.id.as_str()) {
             e.2.push(&c.id);
         }
@@ -328,7 +330,12 @@ impl Export {
         let mut last_uuid = "";
         for e in &self.entries {
             if e.activity_uuid != last_uuid {
-                let _ = writeln!(out, "  {}:  # {}", e.activity_uuid, comment(&e.activity_name));
+                let _ = writeln!(
+                    out,
+                    "  {}:  # {}",
+                    e.activity_uuid,
+                    comment(&e.activity_name)
+                );
                 last_uuid = &e.activity_uuid;
             }
             let t = &e.tally;
@@ -345,11 +352,7 @@ impl Export {
                 description.push('\n');
                 description.push_str(line);
             }
-            let _ = writeln!(
-                out,
-                "    - id: {}",
-                evidence_id(&e.team, &e.activity_uuid)
-            );
+            let _ = writeln!(out, "    - id: {}", evidence_id(&e.team, &e.activity_uuid));
             let _ = writeln!(out, "      teams: [{}]", quoted(&e.team));
             let _ = writeln!(
                 out,
@@ -392,10 +395,18 @@ mod tests {
         use Progress::*;
         assert_eq!(tally(3, 0, 0, 0), FullyImplemented);
         assert_eq!(tally(1, 0, 0, 5), FullyImplemented);
-        assert_eq!(tally(3, 0, 1, 0), PartlyImplemented, "an unknown blocks fully");
+        assert_eq!(
+            tally(3, 0, 1, 0),
+            PartlyImplemented,
+            "an unknown blocks fully"
+        );
         assert_eq!(tally(2, 2, 0, 0), PartlyImplemented);
         assert_eq!(tally(1, 2, 0, 0), Started);
-        assert_eq!(tally(1, 2, 9, 0), Started, "unknowns do not count as passing");
+        assert_eq!(
+            tally(1, 2, 9, 0),
+            Started,
+            "unknowns do not count as passing"
+        );
         assert_eq!(tally(1, 1, 9, 0), PartlyImplemented, "nor as failing");
         assert_eq!(tally(0, 0, 3, 0), NotImplemented);
         assert_eq!(tally(0, 0, 0, 4), NotImplemented, "nothing to prove");
@@ -600,6 +611,9 @@ mod tests {
             account("333333333333", "other", vec![]),
         ]);
         let names: Vec<_> = two.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, vec!["same (111111111111)", "same (222222222222)", "other"]);
+        assert_eq!(
+            names,
+            vec!["same (111111111111)", "same (222222222222)", "other"]
+        );
     }
 }

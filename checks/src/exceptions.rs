@@ -232,7 +232,9 @@ mod tests {
         assert!(q.matches("bucket-1.(old)"));
         assert!(!q.matches("bucket-12.(old)"));
         assert!(!q.matches("bucket-1x(old)"), "`.` is literal in a glob");
-        assert!(ResourcePattern::parse("*").unwrap().matches("account 111111111111"));
+        assert!(ResourcePattern::parse("*")
+            .unwrap()
+            .matches("account 111111111111"));
     }
 
     /// `regex:` patterns are anchored; a broken regex or an empty pattern is refused with a reason.
@@ -337,7 +339,10 @@ mod tests {
         let mut checks = mk();
         apply("111111111111", &mut checks, &renewed, at("2027-06-01"));
         assert_eq!(checks[0].status, Status::Accepted);
-        assert_eq!(checks[0].verdicts[0].exception.as_ref().unwrap().owner, "bob");
+        assert_eq!(
+            checks[0].verdicts[0].exception.as_ref().unwrap().owner,
+            "bob"
+        );
     }
 
     /// Exceptions never change unknown, passing or not-applicable verdicts, nor other accounts.
@@ -357,7 +362,10 @@ mod tests {
         assert_eq!(checks[0].verdicts, before);
         assert_eq!(checks[0].status, Status::Unknown);
 
-        let mut other = vec![result(CHECK, vec![Verdict::fail("arn:aws:s3:::a", None, "a")])];
+        let mut other = vec![result(
+            CHECK,
+            vec![Verdict::fail("arn:aws:s3:::a", None, "a")],
+        )];
         let scoped = [exception(CHECK, "*", &["222222222222"], "2027-03-31")];
         apply("111111111111", &mut other, &scoped, at("2027-01-01"));
         assert_eq!(other[0].status, Status::Fail);

@@ -111,7 +111,10 @@ impl Status {
 
     /// Whether the status lets the check count as met when computing a level.
     pub fn meets(self) -> bool {
-        matches!(self, Status::Pass | Status::NotApplicable | Status::Accepted)
+        matches!(
+            self,
+            Status::Pass | Status::NotApplicable | Status::Accepted
+        )
     }
 }
 

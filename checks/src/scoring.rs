@@ -168,7 +168,10 @@ mod tests {
         assert_eq!(p[0].score, Some(2.0 / 3.0));
         assert_eq!((p[0].passed, p[0].accepted, p[0].failed), (1, 1, 1));
         let only_accepted = score_practices(&[s(1, Accepted)]);
-        assert_eq!((only_accepted[0].level, only_accepted[0].score), (1, Some(1.0)));
+        assert_eq!(
+            (only_accepted[0].level, only_accepted[0].score),
+            (1, Some(1.0))
+        );
     }
 
     /// The account level is the minimum over scored practices; practices without checks are absent.

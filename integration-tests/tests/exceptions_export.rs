@@ -67,8 +67,18 @@ async fn accepted_findings_and_dsomm_export() {
     );
     std::fs::write(&config, toml).unwrap();
 
-    let out = agent::run(&["audit", "--config", config.to_str().unwrap(), "--format", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = agent::run(&[
+        "audit",
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Report = serde_json::from_slice(&out.stdout).expect("JSON report");
     let mfa = |id: &str| {
         report
@@ -91,10 +101,18 @@ async fn accepted_findings_and_dsomm_export() {
     );
     let identity = report
         .account(&legacy.id)
-        .and_then(|a| a.practices.iter().find(|p| p.practice.as_str() == "identity"))
+        .and_then(|a| {
+            a.practices
+                .iter()
+                .find(|p| p.practice.as_str() == "identity")
+        })
         .unwrap();
     assert_eq!(identity.accepted, 1);
-    assert_eq!(mfa(&sandbox.id).status, Status::Fail, "the exception names legacy only");
+    assert_eq!(
+        mfa(&sandbox.id).status,
+        Status::Fail,
+        "the exception names legacy only"
+    );
     assert_eq!(mfa(&prod.id).status, Status::Pass);
 
     // No state database yet: `--from auto` audits.
@@ -107,7 +125,11 @@ async fn accepted_findings_and_dsomm_export() {
         "--out",
         out_dir.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("team-progress.yaml (2 teams;"));
 
     let uuids = model_uuids();
@@ -119,7 +141,10 @@ async fn accepted_findings_and_dsomm_export() {
     for (uuid, teams) in progress {
         assert!(uuids.contains(uuid), "{uuid} is not a DSOMM activity");
         for (team, reached) in teams.as_object().unwrap() {
-            assert!(["production", "Legacy & Sandbox"].contains(&team.as_str()), "{team}");
+            assert!(
+                ["production", "Legacy & Sandbox"].contains(&team.as_str()),
+                "{team}"
+            );
             for (title, date) in reached.as_object().unwrap() {
                 assert!(titles.contains(&title.as_str()), "{title}");
                 let day = date["$date"].as_str().unwrap_or_else(|| {
@@ -140,7 +165,10 @@ async fn accepted_findings_and_dsomm_export() {
             .unwrap_or_default()
     };
     assert_eq!(reached("production"), HashSet::from(titles));
-    assert_eq!(reached("Legacy & Sandbox"), HashSet::from(["Started", "Partly implemented"]));
+    assert_eq!(
+        reached("Legacy & Sandbox"),
+        HashSet::from(["Started", "Partly implemented"])
+    );
 
     let evidence = yaml11(&out_dir.join("team-evidence.yaml"));
     let evidence = evidence["evidence"].as_object().expect("evidence mapping");
@@ -148,7 +176,10 @@ async fn accepted_findings_and_dsomm_export() {
     for (uuid, entries) in evidence {
         assert!(uuids.contains(uuid), "{uuid} is not a DSOMM activity");
         for e in entries.as_array().unwrap() {
-            assert!(ids.insert(e["id"].as_str().unwrap().to_owned()), "ids are unique");
+            assert!(
+                ids.insert(e["id"].as_str().unwrap().to_owned()),
+                "ids are unique"
+            );
             assert!(e["teams"].as_array().unwrap()[0].is_string());
             assert!(e["title"].is_string());
             assert!(
@@ -165,7 +196,10 @@ async fn accepted_findings_and_dsomm_export() {
         .find(|e| e["teams"][0] == "Legacy & Sandbox")
         .expect("the team's MFA evidence");
     let text = team_mfa["description"].as_str().unwrap();
-    assert!(text.starts_with("Partly implemented according to"), "{text}");
+    assert!(
+        text.starts_with("Partly implemented according to"),
+        "{text}"
+    );
     assert!(
         text.contains(&format!(
             "  - accepted arn:aws:iam::{}:user/legacy-admin: ",
@@ -174,7 +208,10 @@ async fn accepted_findings_and_dsomm_export() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("sandbox ({}) iam_console_users_mfa_enabled: fail", sandbox.id)),
+        text.contains(&format!(
+            "sandbox ({}) iam_console_users_mfa_enabled: fail",
+            sandbox.id
+        )),
         "{text}"
     );
 }
