@@ -97,13 +97,16 @@ pub fn report_table(report: &Report) -> String {
         if failing.is_empty() && accepted.is_empty() {
             continue;
         }
+        let accepted_count = match accepted.len() {
+            0 => String::new(),
+            n => format!(", {n} accepted"),
+        };
         let _ = writeln!(
             out,
-            "\n{} ({}): {} checks not passing, {} accepted",
+            "\n{} ({}): {} checks not passing{accepted_count}",
             a.account_name,
             a.account_id,
-            failing.len(),
-            accepted.len()
+            failing.len()
         );
         for c in failing.into_iter().chain(accepted) {
             let _ = writeln!(
