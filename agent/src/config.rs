@@ -46,6 +46,12 @@ pub struct Config {
     /// Regression alerts and their sinks.
     #[serde(default)]
     pub alerts: crate::alerts::config::AlertsConfig,
+    /// Teams of the DSOMM export, each owning accounts (`crate::export`).
+    #[serde(default)]
+    pub teams: Vec<Spanned<crate::export::TeamConfig>>,
+    /// Accepted findings (`crate::exceptions`).
+    #[serde(default)]
+    pub exceptions: Vec<Spanned<crate::exceptions::ExceptionConfig>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -351,7 +357,7 @@ impl std::str::FromStr for CronCheck {
     }
 }
 
-fn line_of(source: &str, offset: usize) -> usize {
+pub(crate) fn line_of(source: &str, offset: usize) -> usize {
     source[..offset.min(source.len())]
         .bytes()
         .filter(|b| *b == b'\n')
@@ -495,6 +501,8 @@ impl Config {
                 ));
             }
         }
+        crate::export::validate(&config, text)?;
+        crate::exceptions::validate(&config, text, chrono::Utc::now().date_naive())?;
         Ok(config)
     }
 

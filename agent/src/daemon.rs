@@ -57,6 +57,7 @@ pub fn audit_options(config: &Config) -> Options {
                 config.organization.external_id.clone(),
             )
         }),
+        exceptions: crate::exceptions::rules(config),
     }
 }
 

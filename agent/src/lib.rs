@@ -9,11 +9,15 @@
 //! - [`state`]: the SQLite store; [`metrics`]: the Prometheus series; [`http`]: the server.
 //! - [`output`]: the tables of the CLI.
 //! - [`alerts`]: regressions, alerts, the durable outbox and the sinks (Alertmanager, webhook, Slack).
+//! - [`exceptions`]: the `[[exceptions]]` section (accepted findings); [`export`]: `export dsomm`
+//!   and the `[[teams]]` section.
 #![forbid(unsafe_code)]
 
 pub mod alerts;
 pub mod config;
 pub mod daemon;
+pub mod exceptions;
+pub mod export;
 pub mod http;
 pub mod metrics;
 pub mod output;

@@ -5,7 +5,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use maturity_agent::config::Config;
-use maturity_agent::{daemon, output, targets};
+use maturity_agent::{daemon, export, output, targets};
 use maturity_checks::audit;
 use maturity_checks::catalog;
 use maturity_checks::collect::session;
@@ -74,6 +74,23 @@ enum Command {
     Validate {
         #[arg(long)]
         config: PathBuf,
+    },
+    /// Export results for another tool.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Write the DSOMM app's team-progress.yaml and team-evidence.yaml into a directory.
+    Dsomm {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// Where the results come from (auto: the last saved run when the state database exists).
+        #[arg(long, value_enum, default_value_t = export::Source::Auto)]
+        from: export::Source,
     },
 }
 
@@ -188,16 +205,45 @@ async fn main() -> ExitCode {
                     serde_json::to_string_pretty(&report).expect("report serialises")
                 ),
             }
-            if report
-                .accounts
-                .iter()
-                .any(|a| a.status == AccountStatus::Failed)
-            {
-                ExitCode::from(EXIT_ACCOUNT_FAILED)
-            } else {
-                ExitCode::SUCCESS
+            exit_code(&report)
+        }
+        Command::Export(ExportCommand::Dsomm { config, out, from }) => {
+            let config = match load(&config) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let report = match export::saved_report(&config, from) {
+                Ok(Some(saved)) => saved,
+                Ok(None) => run_audit(&config).await,
+                Err(e) => {
+                    eprintln!("maturity-agent: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match export::write_dsomm(&config, &report, &out) {
+                Ok(written) => {
+                    println!("{written}");
+                    exit_code(&report)
+                }
+                Err(e) => {
+                    eprintln!("maturity-agent: {e}");
+                    ExitCode::FAILURE
+                }
             }
         }
+    }
+}
+
+/// 0, or 2 when an account of the report could not be audited.
+fn exit_code(report: &maturity_checks::report::Report) -> ExitCode {
+    if report
+        .accounts
+        .iter()
+        .any(|a| a.status == AccountStatus::Failed)
+    {
+        ExitCode::from(EXIT_ACCOUNT_FAILED)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

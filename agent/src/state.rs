@@ -148,6 +148,7 @@ pub(crate) fn parse_status(s: &str) -> Option<Status> {
         "fail" => Some(Status::Fail),
         "unknown" => Some(Status::Unknown),
         "not_applicable" => Some(Status::NotApplicable),
+        "accepted" => Some(Status::Accepted),
         _ => None,
     }
 }

@@ -1,5 +1,5 @@
-//! One account end to end: credentials → collection → evaluation → scoring → [`AccountReport`];
-//! a run of every account, with the organization-level facts read once and shared.
+//! One account end to end: credentials → collection → evaluation → exceptions → scoring →
+//! [`AccountReport`]; a run of every account, with the organization-level facts read once and shared.
 
 use crate::catalog::{self, Check};
 use crate::collect::{organizations, session, Collector};
@@ -40,6 +40,8 @@ pub struct Options {
     /// The role (with its external id) through which AWS Organizations is read for the
     /// organization-level facts; `None` reads them with the agent's own credentials.
     pub organization_role: Option<(String, Option<String>)>,
+    /// Accepted findings, applied to each account's results before scoring.
+    pub exceptions: Vec<crate::exceptions::Exception>,
 }
 
 /// Evaluates the checks over a snapshot: pure, no I/O.
@@ -159,6 +161,12 @@ pub async fn audit_account(
         Ok(Ok((snapshot, regions))) => {
             report.regions = regions;
             report.checks = evaluate(&snapshot, &opts.checks, &opts.settings);
+            crate::exceptions::apply(
+                &target.account_id,
+                &mut report.checks,
+                &opts.exceptions,
+                snapshot.collected_at,
+            );
             report.status = AccountStatus::Audited;
             rescore(&mut report);
         }

@@ -9,6 +9,8 @@
 //!   from the snapshot to [`model::Verdict`]s. [`catalog::CATALOG`] lists them with their metadata.
 //! - [`docs`]: `docs/checks.md`, generated from the catalog (a test keeps it current).
 //! - [`dsomm`]: the maturity-model activities the checks prove, verified against the model's data.
+//! - [`exceptions`]: accepted findings (check, resource pattern, owner, expiry) applied before scoring.
+//! - [`dsomm_export`]: the DSOMM app's team progress and evidence files from reports.
 //! - [`scoring`]: the DSOMM level and score per practice and per account.
 //! - [`audit`]: one account end to end (collect → evaluate → score) into a [`report::AccountReport`].
 //!
@@ -22,6 +24,8 @@ pub mod checks;
 pub mod collect;
 pub mod docs;
 pub mod dsomm;
+pub mod dsomm_export;
+pub mod exceptions;
 pub mod facts;
 pub mod model;
 pub mod policy;

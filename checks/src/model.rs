@@ -92,6 +92,10 @@ pub enum Status {
     Unknown,
     /// There is nothing to check (no resource of the kind exists).
     NotApplicable,
+    /// The resource fails the check, but an active exception of the config accepts the finding
+    /// (see [`crate::exceptions`]); it counts as passing. A check is `accepted` when every failing
+    /// resource is.
+    Accepted,
 }
 
 impl Status {
@@ -101,12 +105,16 @@ impl Status {
             Status::Fail => "fail",
             Status::Unknown => "unknown",
             Status::NotApplicable => "not_applicable",
+            Status::Accepted => "accepted",
         }
     }
 
     /// Whether the status lets the check count as met when computing a level.
     pub fn meets(self) -> bool {
-        matches!(self, Status::Pass | Status::NotApplicable)
+        matches!(
+            self,
+            Status::Pass | Status::NotApplicable | Status::Accepted
+        )
     }
 }
 
@@ -126,6 +134,9 @@ pub struct Verdict {
     pub region: Option<String>,
     pub status: Status,
     pub reason: String,
+    /// The exception of the config that accepted this failure, or that would have and expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<crate::exceptions::ExceptionNote>,
 }
 
 impl Verdict {
@@ -140,6 +151,7 @@ impl Verdict {
             region: region.map(str::to_owned),
             status,
             reason: reason.into(),
+            exception: None,
         }
     }
     pub fn pass(
@@ -173,13 +185,16 @@ impl Verdict {
 }
 
 /// A check's overall status from its verdicts: any failure fails it; otherwise any unknown makes it
-/// unknown (a failure may hide there); otherwise any pass passes it; otherwise it is not applicable.
+/// unknown (a failure may hide there); otherwise any accepted failure makes it accepted; otherwise
+/// any pass passes it; otherwise it is not applicable.
 pub fn overall_status(verdicts: &[Verdict]) -> Status {
     let has = |s: Status| verdicts.iter().any(|v| v.status == s);
     if has(Status::Fail) {
         Status::Fail
     } else if has(Status::Unknown) {
         Status::Unknown
+    } else if has(Status::Accepted) {
+        Status::Accepted
     } else if has(Status::Pass) {
         Status::Pass
     } else {
@@ -212,5 +227,24 @@ mod tests {
             Status::NotApplicable
         );
         assert_eq!(overall_status(&[]), Status::NotApplicable);
+    }
+
+    /// Accepted failures make the check accepted unless a real failure or an unknown remains.
+    #[test]
+    fn accepted_ranks_below_fail_and_unknown_above_pass() {
+        let v = |s| Verdict::new("r", None, s, "x");
+        assert_eq!(
+            overall_status(&[v(Status::Pass), v(Status::Accepted)]),
+            Status::Accepted
+        );
+        assert_eq!(
+            overall_status(&[v(Status::Accepted), v(Status::Fail)]),
+            Status::Fail
+        );
+        assert_eq!(
+            overall_status(&[v(Status::Accepted), v(Status::Unknown)]),
+            Status::Unknown
+        );
+        assert!(Status::Accepted.meets());
     }
 }

@@ -7,8 +7,10 @@
 //! - An `unknown` check neither lowers nor confirms a level: the level is computed as if unknown
 //!   checks were met, and when that differs from the level computed as if they failed
 //!   (`confirmed_level`), the level is marked `unconfirmed`.
-//! - A practice's **score** is passing checks / checks with a `pass` or `fail` verdict (0–1), `None`
-//!   when no check has either.
+//! - An `accepted` check (every failing resource accepted by an active exception) counts as passing
+//!   for the level and the score.
+//! - A practice's **score** is passing (`pass` or `accepted`) checks / checks with a `pass`,
+//!   `accepted` or `fail` verdict (0–1), `None` when no check has any.
 //! - The **account level** is the minimum of its practices' levels (and of their confirmed levels),
 //!   over the practices that have at least one enabled check.
 
@@ -33,9 +35,13 @@ pub struct PracticeScore {
     pub confirmed_level: u8,
     /// True when an unknown check stands between `confirmed_level` and `level`.
     pub unconfirmed: bool,
-    /// Passing / (passing + failing) checks; `None` when no check passed or failed.
+    /// Passing / (passing + failing) checks, accepted ones passing; `None` when no check passed,
+    /// was accepted or failed.
     pub score: Option<f64>,
     pub passed: u32,
+    /// Checks whose every failing resource is accepted by an exception (counted as passing).
+    #[serde(default)]
+    pub accepted: u32,
     pub failed: u32,
     pub unknown: u32,
     pub not_applicable: u32,
@@ -72,6 +78,8 @@ pub fn score_practices(results: &[Scored]) -> Vec<PracticeScore> {
             }
             let count = |s: Status| checks.iter().filter(|c| c.status == s).count() as u32;
             let (passed, failed) = (count(Status::Pass), count(Status::Fail));
+            let accepted = count(Status::Accepted);
+            let passing = passed + accepted;
             let level = level_of(&checks, |s| s.meets() || s == Status::Unknown);
             let confirmed_level = level_of(&checks, Status::meets);
             Some(PracticeScore {
@@ -79,9 +87,10 @@ pub fn score_practices(results: &[Scored]) -> Vec<PracticeScore> {
                 level,
                 confirmed_level,
                 unconfirmed: level != confirmed_level,
-                score: (passed + failed > 0)
-                    .then(|| f64::from(passed) / f64::from(passed + failed)),
+                score: (passing + failed > 0)
+                    .then(|| f64::from(passing) / f64::from(passing + failed)),
                 passed,
+                accepted,
                 failed,
                 unknown: count(Status::Unknown),
                 not_applicable: count(Status::NotApplicable),
@@ -149,6 +158,20 @@ mod tests {
         // An unknown above a failure changes nothing: the failure decides.
         let q = score_practices(&[s(1, Fail), s(2, Unknown)]);
         assert_eq!((q[0].level, q[0].unconfirmed), (0, false));
+    }
+
+    /// An accepted check counts as passing for the level and the score, and is counted apart.
+    #[test]
+    fn accepted_counts_as_passing() {
+        let p = score_practices(&[s(1, Accepted), s(2, Pass), s(3, Fail)]);
+        assert_eq!((p[0].level, p[0].confirmed_level), (2, 2));
+        assert_eq!(p[0].score, Some(2.0 / 3.0));
+        assert_eq!((p[0].passed, p[0].accepted, p[0].failed), (1, 1, 1));
+        let only_accepted = score_practices(&[s(1, Accepted)]);
+        assert_eq!(
+            (only_accepted[0].level, only_accepted[0].score),
+            (1, Some(1.0))
+        );
     }
 
     /// The account level is the minimum over scored practices; practices without checks are absent.
