@@ -10,9 +10,11 @@
 //! - [`fault`]: an HTTP endpoint on loopback that answers every request with one canned failure, and a
 //!   proxy in front of moto that fails chosen requests.
 //! - [`http`]: a minimal HTTP/1.1 GET client for the daemon's endpoints.
+//! - [`deploy`]: the deploy kit's dashboard queries, alert rules and YAML files as data.
 #![forbid(unsafe_code)]
 
 pub mod agent;
+pub mod deploy;
 pub mod fault;
 pub mod http;
 pub mod moto;
