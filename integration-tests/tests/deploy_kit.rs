@@ -70,6 +70,31 @@ fn audit_role_embeds_exactly_the_generated_policy() {
     );
 }
 
+/// The `iam-policy` command prints the policy of the module, for every check without a config and
+/// with the discovery statement for a config that discovers; a bad config exits 64.
+#[test]
+fn iam_policy_command_prints_the_policy() {
+    let out = integration_tests::agent::run(&["iam-policy"]);
+    assert!(out.status.success(), "{out:?}");
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed, iam_policy::policy(None));
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[organization]\ndiscover = true\n").unwrap();
+    let out = integration_tests::agent::run(&["iam-policy", "--config", config.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(statement(&printed, iam_policy::DISCOVERY_SID)["Action"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("organizations:ListRoots")));
+
+    std::fs::write(&config, "[organization]\ndiscover = 1\n").unwrap();
+    let out = integration_tests::agent::run(&["iam-policy", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
+}
+
 /// The agent's role may assume the audit role and make exactly the Organizations calls of discovery
 /// (tags included), nothing else.
 #[test]
