@@ -7,7 +7,7 @@
 //! - [`runner`]: the run loop apart from its clock (no overlap, skipped ticks, grace on shutdown).
 //! - [`daemon`]: `run`: scheduler, state, metrics and HTTP wired together; `run_once` is one audit.
 //! - [`state`]: the SQLite store; [`metrics`]: the Prometheus series; [`http`]: the server.
-//! - [`output`]: the tables of the CLI.
+//! - [`output`]: the tables of the CLI; [`iam_policy`]: the least-privilege policy (`iam-policy`).
 //! - [`alerts`]: regressions, alerts, the durable outbox and the sinks (Alertmanager, webhook, Slack).
 //! - [`exceptions`]: the `[[exceptions]]` section (accepted findings); [`export`]: `export dsomm`
 //!   and the `[[teams]]` section.
@@ -19,6 +19,7 @@ pub mod daemon;
 pub mod exceptions;
 pub mod export;
 pub mod http;
+pub mod iam_policy;
 pub mod metrics;
 pub mod output;
 pub mod runner;

@@ -75,6 +75,11 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Print the read-only IAM policy (JSON) the enabled checks need; every check without --config.
+    IamPolicy {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Export results for another tool.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -192,6 +197,18 @@ async fn main() -> ExitCode {
             }
             Err(code) => code,
         },
+        Command::IamPolicy { config } => {
+            let config = match config.as_deref().map(load).transpose() {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let policy = maturity_agent::iam_policy::policy(config.as_ref());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&policy).expect("policy serialises")
+            );
+            ExitCode::SUCCESS
+        }
         Command::Audit { config, format } => {
             let config = match load(&config) {
                 Ok(c) => c,

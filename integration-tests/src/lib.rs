@@ -12,10 +12,12 @@
 //! - [`http`]: a minimal HTTP/1.1 GET client for the daemon's endpoints.
 //! - [`alertmanager`]: a real Alertmanager on loopback; [`receiver`]: an HTTP receiver that records
 //!   webhook, Slack and Alertmanager notifications and verifies webhook signatures.
+//! - [`deploy`]: the deploy kit's dashboard queries, alert rules and YAML files as data.
 #![forbid(unsafe_code)]
 
 pub mod agent;
 pub mod alertmanager;
+pub mod deploy;
 pub mod fault;
 pub mod http;
 pub mod moto;
