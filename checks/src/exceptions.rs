@@ -168,7 +168,7 @@ pub fn apply(
                     v.status = Status::Accepted;
                     changed = true;
                 }
-                v.exception = Some(note);
+                v.exception = Some(Box::new(note));
             }
         }
         if changed {

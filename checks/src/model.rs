@@ -136,7 +136,7 @@ pub struct Verdict {
     pub reason: String,
     /// The exception of the config that accepted this failure, or that would have and expired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exception: Option<crate::exceptions::ExceptionNote>,
+    pub exception: Option<Box<crate::exceptions::ExceptionNote>>,
 }
 
 impl Verdict {
