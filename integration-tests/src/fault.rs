@@ -101,6 +101,9 @@ async fn read_request(sock: &mut tokio::net::TcpStream) -> std::io::Result<Vec<u
     }
 }
 
+/// STS's answer to a denied `AssumeRole`.
+const ACCESS_DENIED: &str = "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: 149\r\nConnection: close\r\n\r\n<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRole</Message></Error></ErrorResponse>";
+
 /// Passes one request to the upstream on loopback and its whole answer back.
 async fn forward(sock: &mut tokio::net::TcpStream, req: &[u8], upstream_port: u16) {
     let Ok(mut up) = tokio::net::TcpStream::connect(("127.0.0.1", upstream_port)).await else {
@@ -133,12 +136,7 @@ impl Proxy {
                     };
                     let text = String::from_utf8_lossy(&req);
                     if text.contains("Action=AssumeRole") && text.contains(&deny) {
-                        let body = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRole</Message></Error></ErrorResponse>";
-                        let resp = format!(
-                            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                            body.len()
-                        );
-                        let _ = sock.write_all(resp.as_bytes()).await;
+                        let _ = sock.write_all(ACCESS_DENIED.as_bytes()).await;
                         return;
                     }
                     forward(&mut sock, &req, upstream_port).await;
@@ -157,10 +155,12 @@ impl Drop for Proxy {
 
 /// A proxy in front of moto that fails a share of the AWS calls (STS excepted, so that accounts are
 /// still reached): a 500 InternalError, a 503 SlowDown/throttling answer, or no answer for
-/// `hang` (longer than the agent's call timeout). The share can be changed while it runs.
+/// `hang` (longer than the agent's call timeout). The share can be changed while it runs, and every
+/// `AssumeRole` can be denied for a while.
 pub struct FlakyProxy {
     pub endpoint: String,
     percent: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    deny_assume_role: std::sync::Arc<std::sync::atomic::AtomicBool>,
     injected: std::sync::Arc<std::sync::atomic::AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -174,19 +174,24 @@ impl FlakyProxy {
         let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
         let percent = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let injected = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let (p, inj) = (percent.clone(), injected.clone());
+        let deny_assume_role = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (p, inj, deny) = (percent.clone(), injected.clone(), deny_assume_role.clone());
         let task = tokio::spawn(async move {
             let rng = std::sync::Arc::new(std::sync::Mutex::new(fastrand::Rng::with_seed(7)));
             loop {
                 let Ok((mut sock, _)) = listener.accept().await else {
                     return;
                 };
-                let (p, inj, rng) = (p.clone(), inj.clone(), rng.clone());
+                let (p, inj, rng, deny) = (p.clone(), inj.clone(), rng.clone(), deny.clone());
                 tokio::spawn(async move {
                     let Ok(req) = read_request(&mut sock).await else {
                         return;
                     };
                     let text = String::from_utf8_lossy(&req);
+                    if text.contains("Action=AssumeRole") && deny.load(Ordering::SeqCst) {
+                        let _ = sock.write_all(ACCESS_DENIED.as_bytes()).await;
+                        return;
+                    }
                     let sts = text.contains("Action=AssumeRole")
                         || text.contains("Action=GetCallerIdentity");
                     let (roll, kind) = {
@@ -217,6 +222,7 @@ impl FlakyProxy {
         FlakyProxy {
             endpoint,
             percent,
+            deny_assume_role,
             injected,
             task,
         }
@@ -225,6 +231,12 @@ impl FlakyProxy {
     /// Fails this share (0-100) of the calls from now on.
     pub fn set_failure_percent(&self, p: u32) {
         self.percent.store(p, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Denies (or stops denying) every `AssumeRole`.
+    pub fn deny_assume_role(&self, deny: bool) {
+        self.deny_assume_role
+            .store(deny, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Calls failed so far.

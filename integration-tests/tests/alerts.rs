@@ -111,6 +111,23 @@ impl Controls {
             .group_id()
             .unwrap()
             .to_owned();
+        // Closed both ways: production restricts egress, so the default allow-all egress rule of a
+        // new group would itself be a regression (ec2_security_group_egress_restricted).
+        ec2.revoke_security_group_egress()
+            .group_id(&sg)
+            .ip_permissions(
+                aws_sdk_ec2::types::IpPermission::builder()
+                    .ip_protocol("-1")
+                    .ip_ranges(
+                        aws_sdk_ec2::types::IpRange::builder()
+                            .cidr_ip("0.0.0.0/0")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
         Controls {
             iam,
             trail: aws_sdk_cloudtrail::Client::new(&cfg),
@@ -470,4 +487,74 @@ async fn api_faults_raise_no_regression() {
     let alerts: Value = serde_json::from_str(&alerts).unwrap();
     assert_eq!(alerts["active"], serde_json::json!([]), "{alerts}");
     assert_eq!(alerts["regressions"], serde_json::json!([]));
+}
+
+/// An account whose role cannot be assumed raises `MaturityAuditFailing` after the configured number
+/// of failed runs in a row (not before), and it resolves when the account is audited again.
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_failing_raises_then_resolves() {
+    let moto = Moto::start();
+    let org = seed::seed_demo(&moto.endpoint).await.expect("seed");
+    let prod = org.account(Profile::Production).clone();
+    let proxy = FlakyProxy::start(moto.port, Duration::from_secs(5)).await;
+    proxy.deny_assume_role(true);
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(SECRET).await;
+    let port = free_port();
+    let cfg = config(
+        dir.path(),
+        &proxy.endpoint,
+        &prod,
+        port,
+        &format!(
+            "[alerts]\naudit_failing_after_runs = 3\n\n[[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}/hook\"\n",
+            receiver.url
+        ),
+    );
+    let log = dir.path().join("agent.log");
+    let daemon = Daemon::spawn(&cfg, &log, &[]);
+    let failed_runs = |port| {
+        sample(
+            &metrics(port),
+            "maturity_audit_runs_total{result=\"error\"}",
+        )
+        .unwrap_or(0.0)
+    };
+    daemon.wait_for(60, "two failed runs", || {
+        (failed_runs(port) >= 2.0).then_some(())
+    });
+    assert!(
+        receiver.received("hook").is_empty(),
+        "two failures are below the threshold of three"
+    );
+    let firing = daemon.wait_for(60, "the audit-failing alert", || {
+        receiver
+            .received("hook")
+            .into_iter()
+            .find(|r| r.body["alert"]["labels"]["alertname"] == "MaturityAuditFailing")
+    });
+    assert_eq!(firing.body["status"], "firing");
+    assert!(failed_runs(port) >= 3.0);
+    assert_eq!(
+        firing.body["alert"]["labels"]["account_id"],
+        prod.id.as_str()
+    );
+    let description = firing.body["alert"]["annotations"]["description"].to_string();
+    assert!(description.contains("AccessDenied"), "{description}");
+    proxy.deny_assume_role(false);
+    daemon.wait_for(60, "the resolution", || {
+        receiver.received("hook").into_iter().find(|r| {
+            r.body["alert"]["labels"]["alertname"] == "MaturityAuditFailing"
+                && r.body["status"] == "resolved"
+        })
+    });
+    let firing_count = receiver
+        .received("hook")
+        .iter()
+        .filter(|r| r.body["status"] == "firing")
+        .count();
+    assert_eq!(
+        firing_count, 1,
+        "raised once, and the first audit raises no regression"
+    );
 }
