@@ -2,9 +2,10 @@
 //! hand: the operations of the facts the enabled checks need ([`Need::operations`]), the calls the
 //! session makes around them, and the Organizations calls of account discovery.
 //!
-//! The document has one statement for the audit role of every audited account (`AuditReadOnly`) and,
-//! when `[organization] discover = true`, one for whoever makes the Organizations calls: the agent's
-//! own role, or `management_role_arn` when set (`OrganizationsDiscovery`). `deploy/cloudformation/`
+//! The document has one statement for the audit role of every audited account (`AuditReadOnly`); one
+//! for the organization-level facts when an enabled check needs them (`OrganizationFacts`); and,
+//! when `[organization] discover = true`, one for discovery (`OrganizationsDiscovery`). The last two
+//! belong to whoever makes the Organizations calls: the agent's own role, or `management_role_arn`. `deploy/cloudformation/`
 //! embeds the audit statement of the default policy (every check enabled), and a test proves it.
 
 use crate::config::Config;
@@ -60,12 +61,29 @@ pub const AUDIT_SID: &str = "AuditReadOnly";
 /// The statement id of the Organizations discovery permissions.
 pub const DISCOVERY_SID: &str = "OrganizationsDiscovery";
 
-/// The IAM actions the audit role needs for `checks`: sorted and unique.
+/// The statement id of the organization-level facts (read once per run by the agent's own role or
+/// `management_role_arn`, never through an account's audit role).
+pub const ORGANIZATION_SID: &str = "OrganizationFacts";
+
+/// The IAM actions the audit role needs for `checks`: sorted and unique. Organization-level facts
+/// are not read through the audit role and are left out ([`organization_actions`]).
 pub fn audit_actions(checks: &[&Check]) -> BTreeSet<&'static str> {
     catalog::needs_of(checks)
         .into_iter()
+        .filter(|n| !n.is_organization())
         .flat_map(|n| n.operations().iter())
         .chain(SESSION_OPERATIONS)
+        .map(|o| o.iam_action)
+        .collect()
+}
+
+/// The IAM actions of the organization-level facts `checks` need (AWS Organizations, read once per
+/// run by the agent's own role or `management_role_arn`); empty when no enabled check needs them.
+pub fn organization_actions(checks: &[&Check]) -> BTreeSet<&'static str> {
+    catalog::needs_of(checks)
+        .into_iter()
+        .filter(|n| n.is_organization())
+        .flat_map(|n| n.operations().iter())
         .map(|o| o.iam_action)
         .collect()
 }
@@ -91,15 +109,25 @@ fn statement(sid: &str, actions: &BTreeSet<&'static str>) -> Value {
 /// The policy document for `config`; without a config, every check is enabled and discovery is off.
 pub fn policy(config: Option<&Config>) -> Value {
     let disabled = config.map(Config::disabled).unwrap_or_default();
-    let mut statements = vec![statement(
-        AUDIT_SID,
-        &audit_actions(&catalog::enabled(&disabled)),
-    )];
+    let enabled = catalog::enabled(&disabled);
+    let mut statements = vec![statement(AUDIT_SID, &audit_actions(&enabled))];
+    let organization = organization_actions(&enabled);
+    if !organization.is_empty() {
+        statements.push(statement(ORGANIZATION_SID, &organization));
+    }
     let discovery = config.map(discovery_actions).unwrap_or_default();
     if !discovery.is_empty() {
         statements.push(statement(DISCOVERY_SID, &discovery));
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// The audit role's policy alone (its `AuditReadOnly` statement): what every audited account's role
+/// holds, and what `deploy/cloudformation/audit-role.yaml` embeds.
+pub fn audit_role_policy(config: Option<&Config>) -> Value {
+    let disabled = config.map(Config::disabled).unwrap_or_default();
+    let enabled = catalog::enabled(&disabled);
+    json!({ "Version": "2012-10-17", "Statement": [statement(AUDIT_SID, &audit_actions(&enabled))] })
 }
 
 #[cfg(test)]
@@ -121,24 +149,38 @@ mod tests {
     }
 
     /// The default policy covers every operation of every need of the catalog and the session calls,
-    /// sorted, unique, read-only (no action that writes), with no discovery statement.
+    /// sorted, unique, read-only (no action that writes), with no discovery statement; the
+    /// organization-level facts are in their own statement, not in the audit role's.
     #[test]
     fn default_policy_covers_every_operation_and_only_reads() {
         let p = policy(None);
         assert_eq!(p["Version"], "2012-10-17");
-        assert_eq!(p["Statement"].as_array().unwrap().len(), 1);
+        assert_eq!(p["Statement"].as_array().unwrap().len(), 2);
         assert_eq!(p["Statement"][0]["Effect"], "Allow");
         assert_eq!(p["Statement"][0]["Resource"], "*");
         let actions = actions_of(&p, AUDIT_SID);
+        let organization = actions_of(&p, ORGANIZATION_SID);
         let mut sorted = actions.clone();
         sorted.sort();
         sorted.dedup();
         assert_eq!(actions, sorted, "sorted and unique");
         for need in catalog::needs_of(catalog::CATALOG) {
+            let (here, other) = if need.is_organization() {
+                (&organization, &actions)
+            } else {
+                (&actions, &organization)
+            };
             for op in need.operations() {
-                assert!(actions.iter().any(|a| a == op.iam_action), "{op:?}");
+                assert!(here.iter().any(|a| a == op.iam_action), "{op:?}");
+                if need.is_organization() {
+                    assert!(
+                        !other.iter().any(|a| a == op.iam_action),
+                        "{op:?} in the audit role"
+                    );
+                }
             }
         }
+        assert!(organization.iter().all(|a| a.starts_with("organizations:")));
         assert!(actions.iter().any(|a| a == "ec2:DescribeRegions"));
         assert!(actions.iter().any(|a| a == "sts:GetCallerIdentity"));
         // Generating the credential report is the one call that is not a List/Get/Describe/View:
@@ -180,7 +222,16 @@ disabled = ["guardduty_enabled", "s3_bucket_versioning_enabled"]
         assert_eq!(all.len() - some.len(), 3, "{all:?} vs {some:?}");
         assert_eq!(
             policy(Some(&config))["Statement"].as_array().unwrap().len(),
-            1
+            2
+        );
+        let no_org = Config::parse(
+            "[[accounts]]\nid = \"111111111111\"\nname = \"prod\"\n[checks]\ndisabled = [\"organizations_environments_separated\", \"organizations_security_account_delegated\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            policy(Some(&no_org))["Statement"].as_array().unwrap().len(),
+            1,
+            "no organization statement without the environments checks"
         );
     }
 
@@ -219,9 +270,15 @@ discover = true
             .filter_map(|t| t.strip_prefix('"')?.strip_suffix('"'))
             .filter(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))
             .collect();
+        // The file makes the discovery calls and reads the organization-level facts.
+        let facts = catalog::needs_of(catalog::CATALOG)
+            .into_iter()
+            .filter(|n| n.is_organization())
+            .flat_map(|n| n.operations().iter());
         let listed: BTreeSet<&str> = DISCOVERY_OPERATIONS
             .iter()
             .chain([&DISCOVERY_TAGS_OPERATION])
+            .chain(facts)
             .map(|o| o.operation)
             .collect();
         assert_eq!(called, listed);

@@ -79,6 +79,9 @@ enum Command {
     IamPolicy {
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Only the audit role's statement: the policy of the role in every audited account.
+        #[arg(long)]
+        audit_role: bool,
     },
     /// Export results for another tool.
     #[command(subcommand)]
@@ -197,12 +200,16 @@ async fn main() -> ExitCode {
             }
             Err(code) => code,
         },
-        Command::IamPolicy { config } => {
+        Command::IamPolicy { config, audit_role } => {
             let config = match config.as_deref().map(load).transpose() {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            let policy = maturity_agent::iam_policy::policy(config.as_ref());
+            let policy = if audit_role {
+                maturity_agent::iam_policy::audit_role_policy(config.as_ref())
+            } else {
+                maturity_agent::iam_policy::policy(config.as_ref())
+            };
             println!(
                 "{}",
                 serde_json::to_string_pretty(&policy).expect("policy serialises")

@@ -119,8 +119,8 @@ async fn daemon_audits_the_organization_on_schedule_and_survives_kill() {
     let report: Report = serde_json::from_str(&body).unwrap();
     assert_eq!(
         report.accounts.len(),
-        4,
-        "three demo accounts and the broken one, not the management account"
+        5,
+        "four demo accounts (production, legacy, sandbox, security) and the broken one, not the management account"
     );
     let down = report.account(&broken).unwrap();
     assert_eq!(down.status, AccountStatus::Failed);

@@ -30,7 +30,7 @@ fn statement<'a>(document: &'a Value, sid: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no statement {sid} in {document}"))
 }
 
-/// The audit role's policy document is the default `iam-policy` output, action for action; its trust
+/// The audit role's policy document is the default `iam-policy --audit-role` output, action for action; its trust
 /// policy admits only the agent's role, with the external id.
 #[test]
 fn audit_role_embeds_exactly_the_generated_policy() {
@@ -40,7 +40,7 @@ fn audit_role_embeds_exactly_the_generated_policy() {
     let policies = role["Properties"]["Policies"].as_array().unwrap();
     assert_eq!(policies.len(), 1, "one inline policy");
     let embedded = &policies[0]["PolicyDocument"];
-    let generated = iam_policy::policy(None);
+    let generated = iam_policy::audit_role_policy(None);
     let (e, g) = (
         actions(statement(embedded, iam_policy::AUDIT_SID)),
         actions(statement(&generated, iam_policy::AUDIT_SID)),
@@ -108,7 +108,16 @@ fn agent_role_grants_assume_and_exactly_the_discovery_calls() {
         actions(statement(document, "AssumeAuditRole")),
         BTreeSet::from(["sts:AssumeRole".to_owned()])
     );
-    assert_eq!(document["Statement"].as_array().unwrap().len(), 2);
+    let organization: BTreeSet<String> =
+        iam_policy::organization_actions(maturity_checks::catalog::CATALOG)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+    assert_eq!(
+        actions(statement(document, iam_policy::ORGANIZATION_SID)),
+        organization
+    );
+    assert_eq!(document["Statement"].as_array().unwrap().len(), 3);
 }
 
 /// The PrometheusRule of the Kubernetes manifests holds the very groups of `prometheus/rules.yml`.
