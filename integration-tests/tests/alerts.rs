@@ -428,30 +428,59 @@ async fn regressions_reach_every_sink_resolve_and_survive_restarts() {
     assert!(daemon.terminate().success());
 }
 
+/// The demo organization behind a fault proxy, a receiver as the webhook sink, and a daemon config
+/// auditing the production account through the proxy.
+struct Rig {
+    _moto: Moto,
+    prod: DemoAccount,
+    proxy: FlakyProxy,
+    dir: tempfile::TempDir,
+    receiver: Receiver,
+    port: u16,
+    cfg: std::path::PathBuf,
+}
+
+impl Rig {
+    /// `alerts` is the `[alerts]` section without sinks.
+    async fn start(alerts: &str) -> Rig {
+        let moto = Moto::start();
+        let org = seed::seed_demo(&moto.endpoint).await.expect("seed");
+        let prod = org.account(Profile::Production).clone();
+        let proxy = FlakyProxy::start(moto.port, Duration::from_secs(5)).await;
+        let dir = tempfile::tempdir().unwrap();
+        let receiver = Receiver::start(SECRET).await;
+        let port = free_port();
+        let sink = format!(
+            "{alerts}\n[[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}/hook\"\n",
+            receiver.url
+        );
+        let cfg = config(dir.path(), &proxy.endpoint, &prod, port, &sink);
+        Rig {
+            _moto: moto,
+            prod,
+            proxy,
+            dir,
+            receiver,
+            port,
+            cfg,
+        }
+    }
+
+    fn daemon(&self) -> Daemon {
+        Daemon::spawn(&self.cfg, &self.dir.path().join("agent.log"), &[])
+    }
+}
+
 /// Faults of the emulator's API (500s, throttling, calls that never answer) on a share of the calls
 /// raise no regression and no alert: unknown verdicts are never failures.
 #[tokio::test(flavor = "multi_thread")]
 async fn api_faults_raise_no_regression() {
-    let moto = Moto::start();
-    let org = seed::seed_demo(&moto.endpoint).await.expect("seed");
-    let prod = org.account(Profile::Production).clone();
-    let proxy = FlakyProxy::start(moto.port, Duration::from_secs(5)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let receiver = Receiver::start(SECRET).await;
-    let port = free_port();
-    let cfg = config(
-        dir.path(),
-        &proxy.endpoint,
-        &prod,
-        port,
-        &format!(
-            "[alerts]\naudit_failing_after_runs = 100\nnew_failing_resources_min_severity = \"low\"\n\n\
-             [[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}/hook\"\n",
-            receiver.url
-        ),
-    );
-    let log = dir.path().join("agent.log");
-    let daemon = Daemon::spawn(&cfg, &log, &[]);
+    let rig = Rig::start(
+        "[alerts]\naudit_failing_after_runs = 100\nnew_failing_resources_min_severity = \"low\"\n",
+    )
+    .await;
+    let (proxy, receiver, port) = (&rig.proxy, &rig.receiver, rig.port);
+    let daemon = rig.daemon();
     daemon.wait_for(120, "a clean baseline audit", || {
         (runs(port) >= 1.0).then_some(())
     });
@@ -493,26 +522,10 @@ async fn api_faults_raise_no_regression() {
 /// of failed runs in a row (not before), and it resolves when the account is audited again.
 #[tokio::test(flavor = "multi_thread")]
 async fn audit_failing_raises_then_resolves() {
-    let moto = Moto::start();
-    let org = seed::seed_demo(&moto.endpoint).await.expect("seed");
-    let prod = org.account(Profile::Production).clone();
-    let proxy = FlakyProxy::start(moto.port, Duration::from_secs(5)).await;
+    let rig = Rig::start("[alerts]\naudit_failing_after_runs = 3\n").await;
+    let (proxy, receiver, port, prod) = (&rig.proxy, &rig.receiver, rig.port, &rig.prod);
     proxy.deny_assume_role(true);
-    let dir = tempfile::tempdir().unwrap();
-    let receiver = Receiver::start(SECRET).await;
-    let port = free_port();
-    let cfg = config(
-        dir.path(),
-        &proxy.endpoint,
-        &prod,
-        port,
-        &format!(
-            "[alerts]\naudit_failing_after_runs = 3\n\n[[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}/hook\"\n",
-            receiver.url
-        ),
-    );
-    let log = dir.path().join("agent.log");
-    let daemon = Daemon::spawn(&cfg, &log, &[]);
+    let daemon = rig.daemon();
     let failed_runs = |port| {
         sample(
             &metrics(port),

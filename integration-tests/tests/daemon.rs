@@ -142,10 +142,16 @@ async fn daemon_audits_the_organization_on_schedule_and_survives_kill() {
         .unwrap()
         .practices
         .len();
+    let audited = report
+        .accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Audited)
+        .count();
+    assert_eq!(audited, 4, "production, legacy, sandbox, security");
     assert_eq!(
         dom.matches("data-level=").count(),
-        3 * (1 + practices),
-        "3 audited accounts × (account + practices)"
+        audited * (1 + practices),
+        "audited accounts × (account + practices)"
     );
     assert!(dom.contains("not audited: cannot assume"), "{dom}");
     assert!(
@@ -203,7 +209,7 @@ async fn daemon_audits_the_organization_on_schedule_and_survives_kill() {
     let store = maturity_agent::state::Store::open(&dir.path().join("state/state.db"))
         .expect("the state opens after kill -9");
     let last = store.latest_report().unwrap().expect("a saved run");
-    assert_eq!(last.accounts.len(), 4, "the last saved run is whole");
+    assert_eq!(last.accounts.len(), 5, "the last saved run is whole");
     drop(store);
 
     let log2 = dir.path().join("daemon2.log");
@@ -212,7 +218,7 @@ async fn daemon_audits_the_organization_on_schedule_and_survives_kill() {
         get(port, "/api/v1/report").ok().filter(|(s, _)| *s == 200)
     });
     let restored: Report = serde_json::from_str(&body).unwrap();
-    assert_eq!(restored.accounts.len(), 4);
+    assert_eq!(restored.accounts.len(), 5);
     wait_for(60, "/readyz after restart", &log2, || {
         get(port, "/readyz").ok().filter(|(s, _)| *s == 200)
     });
