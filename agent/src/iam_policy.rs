@@ -3,9 +3,13 @@
 //! session makes around them, and the Organizations calls of account discovery.
 //!
 //! The document has one statement for the audit role of every audited account (`AuditReadOnly`) and,
-//! when `[organization] discover = true`, one for whoever makes the Organizations calls: the agent's
-//! own role, or `management_role_arn` when set (`OrganizationsDiscovery`). `deploy/cloudformation/`
-//! embeds the audit statement of the default policy (every check enabled), and a test proves it.
+//! when an enabled check reads the organization or `[organization] discover = true`, one for whoever
+//! makes the Organizations calls: the agent's own role, or `management_role_arn` when set
+//! (`OrganizationsRead`). The organization's facts are read once per run with those credentials,
+//! never through an account's role, so their actions are never in the audit statement.
+//! `deploy/cloudformation/audit-role.yaml` embeds the audit statement of the default policy (every
+//! check enabled) and `agent-role.yaml` its Organizations statement with every discovery call; a
+//! test proves both.
 
 use crate::config::Config;
 use maturity_checks::catalog::{self, Check};
@@ -57,15 +61,28 @@ pub const DISCOVERY_TAGS_OPERATION: Operation = Operation {
 
 /// The statement id of the audit role's permissions.
 pub const AUDIT_SID: &str = "AuditReadOnly";
-/// The statement id of the Organizations discovery permissions.
-pub const DISCOVERY_SID: &str = "OrganizationsDiscovery";
+/// The statement id of the Organizations permissions (the organization's facts and discovery).
+pub const ORGANIZATIONS_SID: &str = "OrganizationsRead";
 
-/// The IAM actions the audit role needs for `checks`: sorted and unique.
+/// The IAM actions the audit role needs for `checks`: sorted and unique. The organization's facts
+/// are not among them: the agent reads them with its own credentials ([`organization_actions`]).
 pub fn audit_actions(checks: &[&Check]) -> BTreeSet<&'static str> {
     catalog::needs_of(checks)
         .into_iter()
+        .filter(|n| !n.is_organization())
         .flat_map(|n| n.operations().iter())
         .chain(SESSION_OPERATIONS)
+        .map(|o| o.iam_action)
+        .collect()
+}
+
+/// The IAM actions of the organization's facts that `checks` read (once per run, with the agent's
+/// own credentials or `management_role_arn`).
+pub fn organization_actions(checks: &[&Check]) -> BTreeSet<&'static str> {
+    catalog::needs_of(checks)
+        .into_iter()
+        .filter(|n| n.is_organization())
+        .flat_map(|n| n.operations().iter())
         .map(|o| o.iam_action)
         .collect()
 }
@@ -91,13 +108,12 @@ fn statement(sid: &str, actions: &BTreeSet<&'static str>) -> Value {
 /// The policy document for `config`; without a config, every check is enabled and discovery is off.
 pub fn policy(config: Option<&Config>) -> Value {
     let disabled = config.map(Config::disabled).unwrap_or_default();
-    let mut statements = vec![statement(
-        AUDIT_SID,
-        &audit_actions(&catalog::enabled(&disabled)),
-    )];
-    let discovery = config.map(discovery_actions).unwrap_or_default();
-    if !discovery.is_empty() {
-        statements.push(statement(DISCOVERY_SID, &discovery));
+    let enabled = catalog::enabled(&disabled);
+    let mut statements = vec![statement(AUDIT_SID, &audit_actions(&enabled))];
+    let mut organizations = organization_actions(&enabled);
+    organizations.extend(config.map(discovery_actions).unwrap_or_default());
+    if !organizations.is_empty() {
+        statements.push(statement(ORGANIZATIONS_SID, &organizations));
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
@@ -121,24 +137,43 @@ mod tests {
     }
 
     /// The default policy covers every operation of every need of the catalog and the session calls,
-    /// sorted, unique, read-only (no action that writes), with no discovery statement.
+    /// sorted, unique, read-only (no action that writes): the account needs in the audit statement,
+    /// the organization needs (and nothing else) in the Organizations statement.
     #[test]
     fn default_policy_covers_every_operation_and_only_reads() {
         let p = policy(None);
         assert_eq!(p["Version"], "2012-10-17");
-        assert_eq!(p["Statement"].as_array().unwrap().len(), 1);
-        assert_eq!(p["Statement"][0]["Effect"], "Allow");
-        assert_eq!(p["Statement"][0]["Resource"], "*");
+        assert_eq!(p["Statement"].as_array().unwrap().len(), 2);
+        for s in p["Statement"].as_array().unwrap() {
+            assert_eq!(s["Effect"], "Allow");
+            assert_eq!(s["Resource"], "*");
+        }
         let actions = actions_of(&p, AUDIT_SID);
-        let mut sorted = actions.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(actions, sorted, "sorted and unique");
+        let organization = actions_of(&p, ORGANIZATIONS_SID);
+        for list in [&actions, &organization] {
+            let mut sorted = list.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(list, &sorted, "sorted and unique");
+        }
         for need in catalog::needs_of(catalog::CATALOG) {
+            let (in_it, not_in) = if need.is_organization() {
+                (&organization, &actions)
+            } else {
+                (&actions, &organization)
+            };
             for op in need.operations() {
-                assert!(actions.iter().any(|a| a == op.iam_action), "{op:?}");
+                assert!(in_it.iter().any(|a| a == op.iam_action), "{op:?}");
+                assert!(!not_in.iter().any(|a| a == op.iam_action), "{op:?}");
             }
         }
+        assert!(!actions.iter().any(|a| a.starts_with("organizations:")));
+        assert_eq!(
+            organization,
+            organization_actions(catalog::CATALOG)
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
         assert!(actions.iter().any(|a| a == "ec2:DescribeRegions"));
         assert!(actions.iter().any(|a| a == "sts:GetCallerIdentity"));
         // Generating the credential report is the one call that is not a List/Get/Describe/View:
@@ -178,22 +213,36 @@ disabled = ["guardduty_enabled", "s3_bucket_versioning_enabled"]
         assert!(!some.iter().any(|a| a == "s3:GetBucketVersioning"));
         assert!(some.iter().any(|a| a == "s3:ListAllMyBuckets"));
         assert_eq!(all.len() - some.len(), 3, "{all:?} vs {some:?}");
+        // The environments checks still read the organization.
         assert_eq!(
             policy(Some(&config))["Statement"].as_array().unwrap().len(),
-            1
+            2
         );
+        let no_organization = Config::parse(
+            r#"
+[checks]
+disabled = ["organizations_environments_separated", "organizations_security_account_delegated"]
+"#,
+        )
+        .unwrap();
+        let p = policy(Some(&no_organization));
+        assert_eq!(p["Statement"].as_array().unwrap().len(), 1, "{p}");
+        assert_eq!(actions_of(&p, AUDIT_SID), all);
     }
 
-    /// Discovery adds its own statement; the tags call only when tag rules are configured.
+    /// Discovery adds its calls to the Organizations statement; the tags call only when tag rules are
+    /// configured.
     #[test]
     fn discovery_adds_organizations_actions() {
         let base = r#"
+[checks]
+disabled = ["organizations_environments_separated", "organizations_security_account_delegated"]
 [organization]
 discover = true
 "#;
         let p = policy(Some(&Config::parse(base).unwrap()));
         assert_eq!(
-            actions_of(&p, DISCOVERY_SID),
+            actions_of(&p, ORGANIZATIONS_SID),
             [
                 "organizations:ListAccountsForParent",
                 "organizations:ListOrganizationalUnitsForParent",
@@ -202,14 +251,15 @@ discover = true
         );
         let tagged = format!("{base}include_tags = {{ audit = \"yes\" }}\n");
         let p = policy(Some(&Config::parse(&tagged).unwrap()));
-        assert!(actions_of(&p, DISCOVERY_SID)
+        assert!(actions_of(&p, ORGANIZATIONS_SID)
             .iter()
             .any(|a| a == "organizations:ListTagsForResource"));
     }
 
     /// The hand-kept lists name exactly the operations the engine calls: every
-    /// `"<Operation>"` passed to the call helpers in `organizations.rs` is in the discovery lists, and
-    /// the session operations are called where the comments say.
+    /// `"<Operation>"` passed to the call helpers in `organizations.rs` is in the discovery lists or
+    /// an organization need's operations, and the session operations are called where the comments
+    /// say.
     #[test]
     fn hand_kept_operations_match_the_engine_source() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../checks/src/collect/");
@@ -219,9 +269,13 @@ discover = true
             .filter_map(|t| t.strip_prefix('"')?.strip_suffix('"'))
             .filter(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))
             .collect();
+        let organization_needs = catalog::needs_of(catalog::CATALOG)
+            .into_iter()
+            .filter(|n| n.is_organization());
         let listed: BTreeSet<&str> = DISCOVERY_OPERATIONS
             .iter()
             .chain([&DISCOVERY_TAGS_OPERATION])
+            .chain(organization_needs.flat_map(|n| n.operations().iter()))
             .map(|o| o.operation)
             .collect();
         assert_eq!(called, listed);

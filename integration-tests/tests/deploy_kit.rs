@@ -30,8 +30,9 @@ fn statement<'a>(document: &'a Value, sid: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no statement {sid} in {document}"))
 }
 
-/// The audit role's policy document is the default `iam-policy` output, action for action; its trust
-/// policy admits only the agent's role, with the external id.
+/// The audit role's policy document is the audit statement of the default `iam-policy` output, action
+/// for action (the Organizations statement belongs to the agent's role); its trust policy admits only
+/// the agent's role, with the external id.
 #[test]
 fn audit_role_embeds_exactly_the_generated_policy() {
     let template = yaml_file("deploy/cloudformation/audit-role.yaml");
@@ -50,7 +51,11 @@ fn audit_role_embeds_exactly_the_generated_policy() {
         Vec::<&String>::new(),
         "actions differ: run deploy/regenerate"
     );
-    assert_eq!(embedded, &generated, "run deploy/regenerate");
+    let audit_only = json!({
+        "Version": generated["Version"],
+        "Statement": [statement(&generated, iam_policy::AUDIT_SID)],
+    });
+    assert_eq!(embedded, &audit_only, "run deploy/regenerate");
 
     let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"];
     assert_eq!(trust.as_array().unwrap().len(), 1);
@@ -78,7 +83,7 @@ fn iam_policy_command_prints_the_policy() {
     let out = integration_tests::agent::run(&["iam-policy", "--config", config.to_str().unwrap()]);
     assert!(out.status.success(), "{out:?}");
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(statement(&printed, iam_policy::DISCOVERY_SID)["Action"]
+    assert!(statement(&printed, iam_policy::ORGANIZATIONS_SID)["Action"]
         .as_array()
         .unwrap()
         .contains(&json!("organizations:ListRoots")));
@@ -89,20 +94,24 @@ fn iam_policy_command_prints_the_policy() {
 }
 
 /// The agent's role may assume the audit role and make exactly the Organizations calls of discovery
-/// (tags included), nothing else.
+/// (tags included) and of the organization's facts every check reads, nothing else.
 #[test]
 fn agent_role_grants_assume_and_exactly_the_discovery_calls() {
     let template = yaml_file("deploy/cloudformation/agent-role.yaml");
     let document =
         &template["Resources"]["AgentRole"]["Properties"]["Policies"][0]["PolicyDocument"];
-    let discovery: BTreeSet<String> = iam_policy::DISCOVERY_OPERATIONS
+    let organizations: BTreeSet<String> = iam_policy::DISCOVERY_OPERATIONS
         .iter()
         .chain([&iam_policy::DISCOVERY_TAGS_OPERATION])
-        .map(|o| o.iam_action.to_owned())
+        .map(|o| o.iam_action)
+        .chain(iam_policy::organization_actions(
+            maturity_checks::catalog::CATALOG,
+        ))
+        .map(str::to_owned)
         .collect();
     assert_eq!(
-        actions(statement(document, iam_policy::DISCOVERY_SID)),
-        discovery
+        actions(statement(document, iam_policy::ORGANIZATIONS_SID)),
+        organizations
     );
     assert_eq!(
         actions(statement(document, "AssumeAuditRole")),
