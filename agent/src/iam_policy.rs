@@ -220,6 +220,9 @@ disabled = ["guardduty_enabled", "s3_bucket_versioning_enabled"]
         );
         let no_organization = Config::parse(
             r#"
+[[accounts]]
+id = "111111111111"
+name = "prod"
 [checks]
 disabled = ["organizations_environments_separated", "organizations_security_account_delegated"]
 "#,
