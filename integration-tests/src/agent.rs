@@ -21,10 +21,15 @@ pub fn binary() -> PathBuf {
 
 /// Runs the agent with the emulator's credentials and the given arguments.
 pub fn run(args: &[&str]) -> Output {
+    run_as(args, ("testing", "testing"))
+}
+
+/// Runs the agent with the access key `(id, secret)` and the given arguments.
+pub fn run_as(args: &[&str], (key_id, secret): (&str, &str)) -> Output {
     Command::new(binary())
         .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ACCESS_KEY_ID", key_id)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_PROFILE")
         .env("AWS_EC2_METADATA_DISABLED", "true")

@@ -13,18 +13,101 @@ pub struct PanelQuery {
     pub ref_id: String,
     /// The expression as written, with Grafana's variables.
     pub expr: String,
+    /// Grafana runs it as an instant query at the end of the time range (`"instant": true`), else as
+    /// a range query over the time range.
+    pub instant: bool,
+}
+
+/// What Grafana puts into a query's built-in variables for one look at the dashboard.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    /// The dashboard's time range: `$__range`.
+    pub range: std::time::Duration,
+    /// The step of range queries: `$__interval`.
+    pub interval: std::time::Duration,
+    /// The datasource's scrape interval (its `timeInterval`).
+    pub scrape_interval: std::time::Duration,
+}
+
+impl View {
+    /// `$__rate_interval` as Grafana computes it: `max($__interval + scrape interval, 4 × scrape
+    /// interval)`, so that a rate's window always holds at least four samples.
+    pub fn rate_interval(&self) -> std::time::Duration {
+        (self.interval + self.scrape_interval).max(4 * self.scrape_interval)
+    }
+}
+
+/// A duration as PromQL writes it, in whole seconds (at least one).
+fn promql_duration(d: std::time::Duration) -> String {
+    format!("{}s", d.as_secs().max(1))
 }
 
 impl PanelQuery {
     /// The expression Prometheus can evaluate: every account and practice selected (the variables'
     /// "All" value), `$__range` one day and `$__rate_interval` five minutes.
     pub fn promql(&self) -> String {
-        self.expr
-            .replace("$account", ".*")
-            .replace("$practice", ".*")
-            .replace("$__range", "1d")
-            .replace("$__rate_interval", "5m")
+        self.fill("1d", "5m", "1m")
     }
+
+    /// The expression as Grafana sends it for `view`, every account and practice selected.
+    pub fn promql_in(&self, view: &View) -> String {
+        self.fill(
+            &promql_duration(view.range),
+            &promql_duration(view.rate_interval()),
+            &promql_duration(view.interval),
+        )
+    }
+
+    fn fill(&self, range: &str, rate_interval: &str, interval: &str) -> String {
+        fill_variables(&self.expr)
+            .replace("$__range", range)
+            .replace("$__rate_interval", rate_interval)
+            .replace("$__interval", interval)
+    }
+}
+
+/// `expr` with the dashboard's own variables at their "All" value (`.*`).
+fn fill_variables(expr: &str) -> String {
+    expr.replace("$account", ".*").replace("$practice", ".*")
+}
+
+/// One query variable of the dashboard: `label_values(selector, label)`.
+#[derive(Debug, Clone)]
+pub struct Variable {
+    pub name: String,
+    /// The series selector, other variables at their "All" value.
+    pub selector: String,
+    pub label: String,
+}
+
+/// The dashboard's query variables (those of type `query`). Panics on a query that is not
+/// `label_values(selector, label)`, the one form the dashboard uses.
+pub fn dashboard_variables() -> Vec<Variable> {
+    dashboard()["templating"]["list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["type"] == "query")
+        .map(|v| {
+            let name = v["name"].as_str().unwrap_or_default().to_owned();
+            let query = v["query"]["query"]
+                .as_str()
+                .or(v["query"].as_str())
+                .unwrap_or_default();
+            let (selector, label) = query
+                .strip_prefix("label_values(")
+                .and_then(|q| q.strip_suffix(')'))
+                .and_then(|q| q.rsplit_once(','))
+                .unwrap_or_else(|| {
+                    panic!("variable {name}: not label_values(selector, label): {query}")
+                });
+            Variable {
+                name,
+                selector: fill_variables(selector.trim()),
+                label: label.trim().to_owned(),
+            }
+        })
+        .collect()
 }
 
 /// The dashboard `deploy/grafana/maturity.json`.
@@ -43,6 +126,7 @@ pub fn dashboard_queries() -> Vec<PanelQuery> {
                     panel: p["title"].as_str().unwrap_or_default().to_owned(),
                     ref_id: t["refId"].as_str().unwrap_or_default().to_owned(),
                     expr: t["expr"].as_str().unwrap_or_default().to_owned(),
+                    instant: t["instant"] == true,
                 });
             }
             walk(p["panels"].as_array().map_or(&[], Vec::as_slice), out);

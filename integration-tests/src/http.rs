@@ -1,4 +1,5 @@
-//! A minimal blocking HTTP/1.1 GET for the daemon's loopback endpoints.
+//! A minimal blocking HTTP/1.1 client (GET, POST) for loopback endpoints: the daemon's, and the
+//! servers the tests run.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -15,14 +16,34 @@ pub fn get_with(
     path: &str,
     authorization: Option<&str>,
 ) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))?;
     let auth = authorization
         .map(|a| format!("Authorization: {a}\r\n"))
         .unwrap_or_default();
+    request(port, &format!("GET {path}"), &auth, "")
+}
+
+/// POSTs `body` to `http://127.0.0.1:PORT/path`, returning the status code and body.
+pub fn post(port: u16, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    request(
+        port,
+        &format!("POST {path}"),
+        &format!("Content-Length: {}\r\n", body.len()),
+        body,
+    )
+}
+
+/// Sends `request_line` with extra `headers` (each ending in CRLF) and `body`; reads the answer.
+fn request(
+    port: u16,
+    request_line: &str,
+    headers: &str,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Connection: close\r\n\r\n"
+        "{request_line} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}Connection: close\r\n\r\n{body}"
     )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;

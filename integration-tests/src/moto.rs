@@ -70,6 +70,22 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// Turns IAM enforcement on from now: every later request must be signed with credentials moto
+    /// knows (an IAM user's access key, or an assumed role's) and be allowed by their policies. This
+    /// is moto's `INITIAL_NO_AUTH_ACTION_COUNT` set to 0 at run time through `/moto-api/reset-auth`
+    /// (what its `set_initial_no_auth_action_count` decorator does in server mode), so that seeding
+    /// needs no credentials and no count of its requests.
+    pub fn enforce_iam(&self) {
+        let (status, body) =
+            crate::http::post(self.port, "/moto-api/reset-auth", "0").expect("moto reset-auth");
+        assert!(
+            status == 200 && body.contains("PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"),
+            "moto refused to enforce IAM: HTTP {status}: {body}"
+        );
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         use nix::sys::signal::{kill, Signal};

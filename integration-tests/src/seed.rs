@@ -311,15 +311,6 @@ pub async fn seed_demo(endpoint: &str) -> SeedResult<DemoOrg> {
 
 /// The read-only role the agent assumes, trusting the management account with the external id.
 async fn audit_role(cfg: &SdkConfig, trusted_account: &str) -> SeedResult<()> {
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{trusted_account}:root"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"{EXTERNAL_ID}"}}}}}}]}}"#
-    );
-    let iam = aws_sdk_iam::Client::new(cfg);
-    iam.create_role()
-        .role_name(AUDIT_ROLE)
-        .assume_role_policy_document(trust)
-        .send()
-        .await?;
     // The read actions of every check's declared facts (moto ships no AWS-managed policies to attach).
     let mut actions: Vec<&str> =
         maturity_checks::catalog::needs_of(maturity_checks::catalog::CATALOG)
@@ -329,13 +320,35 @@ async fn audit_role(cfg: &SdkConfig, trusted_account: &str) -> SeedResult<()> {
     actions.sort_unstable();
     actions.dedup();
     let read = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]});
-    iam.put_role_policy()
-        .role_name(AUDIT_ROLE)
-        .policy_name("maturity-agent-read")
-        .policy_document(read.to_string())
+    role_with_policy(cfg, AUDIT_ROLE, trusted_account, &read).await?;
+    Ok(())
+}
+
+/// Creates role `name` trusting `trusted_account` with the demo's external id, holding `policy` as
+/// its one inline policy; returns its ARN.
+pub async fn role_with_policy(
+    cfg: &SdkConfig,
+    name: &str,
+    trusted_account: &str,
+    policy: &serde_json::Value,
+) -> SeedResult<String> {
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{trusted_account}:root"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"{EXTERNAL_ID}"}}}}}}]}}"#
+    );
+    let iam = aws_sdk_iam::Client::new(cfg);
+    let role = iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust)
         .send()
         .await?;
-    Ok(())
+    iam.put_role_policy()
+        .role_name(name)
+        .policy_name("maturity-agent-read")
+        .policy_document(policy.to_string())
+        .send()
+        .await?;
+    Ok(role.role().map(|r| r.arn().to_owned()).ok_or("no role")?)
 }
 
 pub const ADMIN_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Everything","Effect":"Allow","Action":"*","Resource":"*"}]}"#;

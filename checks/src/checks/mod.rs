@@ -234,6 +234,8 @@ pub(crate) fn per_policy(
 /// The audited account as a member of its organization: the organization, its accounts and the
 /// account's own entry; or the `unknown` verdict saying why they cannot be had (Organizations could
 /// not be read, or does not list the account).
+// The error is the verdict the check returns as is, once per account: boxing it would buy nothing.
+#[allow(clippy::result_large_err)]
 pub(crate) fn org_member(
     snap: &AccountSnapshot,
 ) -> Result<(&Organization, &BTreeMap<String, OrgMember>, &OrgMember), Verdict> {
