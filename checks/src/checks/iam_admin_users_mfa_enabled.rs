@@ -58,9 +58,9 @@ fn admin_via(
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
     let account = snap.account_resource();
-    let details = match &snap.iam.authorization {
-        Err(e) => return vec![super::unknown(&account, None, e)],
+    let details = match super::iam_details(snap) {
         Ok(d) => d,
+        Err(v) => return vec![v],
     };
     let rows = match &snap.iam.credential_report {
         Err(e) => return vec![super::unknown(&account, None, e)],

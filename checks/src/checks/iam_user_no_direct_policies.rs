@@ -26,10 +26,9 @@ pub const CHECK: Check = Check {
 };
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    let account = snap.account_resource();
-    let details = match &snap.iam.authorization {
-        Err(e) => return vec![super::unknown(&account, None, e)],
+    let details = match super::iam_details(snap) {
         Ok(d) => d,
+        Err(v) => return vec![v],
     };
     let verdicts = details
         .users

@@ -170,9 +170,9 @@ pub(crate) fn per_policy(
     snap: &AccountSnapshot,
     judge: impl Fn(&PolicyDocument, &str, &str) -> Verdict,
 ) -> Vec<Verdict> {
-    let details = match &snap.iam.authorization {
-        Err(e) => return vec![unknown(&snap.account_resource(), None, e)],
+    let details = match iam_details(snap) {
         Ok(d) => d,
+        Err(v) => return vec![v],
     };
     let one = |resource: &str, what: &str, document: Option<&str>| -> Verdict {
         let Some(text) = document else {
@@ -231,11 +231,20 @@ pub(crate) fn per_policy(
     or_not_applicable(snap, verdicts, "customer-managed or inline IAM policies")
 }
 
+/// The account's IAM authorization details (users, groups, roles, policies), or the `unknown`
+/// verdict for the account saying why they could not be read.
+pub(crate) fn iam_details(
+    snap: &AccountSnapshot,
+) -> Result<&crate::snapshot::AuthorizationDetails, Verdict> {
+    snap.iam
+        .authorization
+        .as_ref()
+        .map_err(|e| unknown(&snap.account_resource(), None, e))
+}
+
 /// The audited account as a member of its organization: the organization, its accounts and the
 /// account's own entry; or the `unknown` verdict saying why they cannot be had (Organizations could
 /// not be read, or does not list the account).
-// The error is the verdict the check returns as is, once per account: boxing it would buy nothing.
-#[allow(clippy::result_large_err)]
 pub(crate) fn org_member(
     snap: &AccountSnapshot,
 ) -> Result<(&Organization, &BTreeMap<String, OrgMember>, &OrgMember), Verdict> {
