@@ -22,6 +22,10 @@ pub struct CheckMeta {
     pub remediation: &'static str,
     /// The facts the check reads; the collectors read exactly the needs of the enabled checks.
     pub needs: &'static [Need],
+    /// The review notes of `docs/checks.md` (Markdown): what the check judges and on which fields,
+    /// the edge cases it handles, and where it knowingly differs from Prowler or AWS Security Hub
+    /// and why. Required for every check (tested).
+    pub notes: &'static str,
     /// `module_path!()` of the check's module, to prove `id` equals the module name.
     #[serde(skip)]
     pub module: &'static str,

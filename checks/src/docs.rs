@@ -82,6 +82,9 @@ pub fn checks_markdown() -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        if !m.notes.is_empty() {
+            let _ = writeln!(out, "\n{}", m.notes.trim());
+        }
     }
     out
 }

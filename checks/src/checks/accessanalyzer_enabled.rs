@@ -20,6 +20,7 @@ pub const CHECK: Check = Check {
         remediation: "Create an external-access analyzer in every region (aws accessanalyzer \
                       create-analyzer --type ACCOUNT, or ORGANIZATION from the delegated administrator).",
         needs: &[Need::AccessAnalyzers],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -24,6 +24,7 @@ pub const CHECK: Check = Check {
                       retention) and assign resources to it with a resource selection by tag or \
                       ARN (aws backup create-backup-plan, aws backup create-backup-selection).",
         needs: &[Need::BackupPlans],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

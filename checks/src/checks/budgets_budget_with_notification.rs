@@ -19,6 +19,7 @@ pub const CHECK: Check = Check {
                       an e-mail address or SNS topic (aws budgets create-budget \
                       --notifications-with-subscribers ...).",
         needs: &[Need::Budgets],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

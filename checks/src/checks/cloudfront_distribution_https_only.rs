@@ -21,6 +21,7 @@ pub const CHECK: Check = Check {
                       https-only, and serve a custom ACM certificate with the security policy \
                       TLSv1.2_2021 (or newer).",
         needs: &[Need::CloudFrontDistributions],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -22,6 +22,7 @@ pub const CHECK: Check = Check {
             "Log the account with an organization trail, or deliver its trail to a bucket \
                       in a dedicated log-archive account.",
         needs: &[Need::CloudTrailTrails, Need::S3Buckets],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -18,6 +18,7 @@ pub const CHECK: Check = Check {
                       --name NAME --kms-key-id KEY) whose policy lets CloudTrail encrypt and only \
                       the log readers decrypt.",
         needs: &[Need::CloudTrailTrails],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

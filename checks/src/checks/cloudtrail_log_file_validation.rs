@@ -16,6 +16,7 @@ pub const CHECK: Check = Check {
         remediation: "Enable log file validation on every trail (aws cloudtrail update-trail \
                       --name NAME --enable-log-file-validation) so tampered logs can be detected.",
         needs: &[Need::CloudTrailTrails],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -20,6 +20,7 @@ pub const CHECK: Check = Check {
             "Create a multi-region trail (preferably an organization trail from the management \
                       account) delivering to a central log-archive bucket, and start logging on it.",
         needs: &[Need::CloudTrailTrails],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -25,6 +25,7 @@ pub const CHECK: Check = Check {
                       \"AwsServiceEvent\" }, an alarm on its metric (threshold >= 1) and an SNS \
                       topic action with a subscribed responder.",
         needs: &[Need::CloudWatchMetricAlarms],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

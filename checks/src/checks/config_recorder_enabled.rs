@@ -21,6 +21,7 @@ pub const CHECK: Check = Check {
                       delivery channel in every region, and start it (aws configservice \
                       start-configuration-recorder).",
         needs: &[Need::ConfigRecorders],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -16,6 +16,7 @@ pub const CHECK: Check = Check {
         remediation: "Enable point-in-time recovery (aws dynamodb update-continuous-backups \
                       --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true).",
         needs: &[Need::DynamoDbTables],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -19,6 +19,7 @@ pub const CHECK: Check = Check {
         remediation: "Enable EBS encryption by default in each region (aws ec2 \
                       enable-ebs-encryption-by-default --region REGION).",
         needs: &[Need::Ec2EbsDefaultEncryption],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -19,6 +19,7 @@ pub const CHECK: Check = Check {
         remediation: "Remove every inbound and outbound rule from each VPC's default security \
                       group and attach purpose-built groups to workloads instead.",
         needs: &[Need::Ec2SecurityGroups],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -20,6 +20,7 @@ pub const CHECK: Check = Check {
                       --http-tokens required) and make it the account default \
                       (aws ec2 modify-instance-metadata-defaults --http-tokens required).",
         needs: &[Need::Ec2Instances],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -20,6 +20,7 @@ pub const CHECK: Check = Check {
                       destinations the workload needs (for example HTTPS to a proxy or VPC \
                       endpoints).",
         needs: &[Need::Ec2SecurityGroups],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

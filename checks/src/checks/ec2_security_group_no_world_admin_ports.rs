@@ -20,6 +20,7 @@ pub const CHECK: Check = Check {
             "Remove ingress rules from 0.0.0.0/0 and ::/0 to administration ports; reach hosts \
                       through SSM Session Manager or a VPN and allow only its CIDR.",
         needs: &[Need::Ec2SecurityGroups],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -23,6 +23,7 @@ pub const CHECK: Check = Check {
             "Set the listener's security policy to ELBSecurityPolicy-TLS13-1-2-2021-06 (or \
                       another TLS 1.2+ policy) with aws elbv2 modify-listener --ssl-policy.",
         needs: &[Need::Elbv2Listeners],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

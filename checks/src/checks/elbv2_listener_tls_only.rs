@@ -22,6 +22,7 @@ pub const CHECK: Check = Check {
             "Serve clients on an HTTPS (or TLS) listener and change every HTTP listener's actions \
                       to a redirect to HTTPS (status HTTP_301).",
         needs: &[Need::Elbv2Listeners],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

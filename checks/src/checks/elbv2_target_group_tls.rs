@@ -21,6 +21,7 @@ pub const CHECK: Check = Check {
                       balancer does not validate it) and recreate the target group with protocol HTTPS \
                       or TLS.",
         needs: &[Need::Elbv2TargetGroups],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

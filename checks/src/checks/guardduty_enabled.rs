@@ -19,6 +19,7 @@ pub const CHECK: Check = Check {
             "Enable GuardDuty in every region, preferably for the whole organization from a \
                       delegated administrator account (aws guardduty create-detector --enable).",
         needs: &[Need::GuardDutyDetectors],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -21,6 +21,7 @@ pub const CHECK: Check = Check {
                       old one (aws iam update-access-key --status Inactive); better, replace user keys \
                       with roles (instance profiles, IRSA, OIDC federation).",
         needs: &[Need::IamCredentialReport],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

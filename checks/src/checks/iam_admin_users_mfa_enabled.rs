@@ -23,6 +23,7 @@ pub const CHECK: Check = Check {
                       administrator policies and let administrators assume a role that requires MFA \
                       (aws:MultiFactorAuthPresent).",
         needs: &[Need::IamAuthorizationDetails, Need::IamCredentialReport],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -17,6 +17,7 @@ pub const CHECK: Check = Check {
         remediation: "Assign an MFA device to each IAM user with a console password, or remove the password \
                       (aws iam delete-login-profile) and move people to IAM Identity Center with MFA enforced.",
         needs: &[Need::IamCredentialReport],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

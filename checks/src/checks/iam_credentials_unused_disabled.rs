@@ -21,6 +21,7 @@ pub const CHECK: Check = Check {
                       key (aws iam update-access-key --status Inactive) of credentials unused for longer \
                       than the configured number of days.",
         needs: &[Need::IamCredentialReport],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -22,6 +22,7 @@ pub const CHECK: Check = Check {
                       --minimum-password-length 14 and --password-reuse-prevention 24, or the values \
                       configured in [checks.settings].",
         needs: &[Need::IamPasswordPolicy],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

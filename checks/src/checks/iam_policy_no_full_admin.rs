@@ -23,6 +23,7 @@ pub const CHECK: Check = Check {
                       principals need; keep break-glass administration on the AWS-managed \
                       AdministratorAccess policy behind a role with MFA.",
         needs: &[Need::IamAuthorizationDetails],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

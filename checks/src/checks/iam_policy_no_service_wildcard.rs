@@ -22,6 +22,7 @@ pub const CHECK: Check = Check {
                       the actions the principal uses (IAM Access Analyzer can generate a policy from \
                       CloudTrail activity) and scope the resources.",
         needs: &[Need::IamAuthorizationDetails],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

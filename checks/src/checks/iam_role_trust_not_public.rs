@@ -22,6 +22,7 @@ pub const CHECK: Check = Check {
                       policy (aws iam update-assume-role-policy), or restrict the * principal with a \
                       condition such as aws:PrincipalOrgID or sts:ExternalId.",
         needs: &[Need::IamAuthorizationDetails],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

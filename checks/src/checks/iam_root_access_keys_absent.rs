@@ -18,6 +18,7 @@ pub const CHECK: Check = Check {
             "Sign in as the root user, delete its access keys under Security credentials, and give \
                       automation an IAM role instead.",
         needs: &[Need::IamAccountSummary],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

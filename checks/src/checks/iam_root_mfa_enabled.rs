@@ -18,6 +18,7 @@ pub const CHECK: Check = Check {
             "Sign in as the root user and assign an MFA device (preferably a hardware key) under \
                       Security credentials; keep the device in a safe with a break-glass procedure.",
         needs: &[Need::IamAccountSummary],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

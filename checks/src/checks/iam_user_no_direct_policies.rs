@@ -20,6 +20,7 @@ pub const CHECK: Check = Check {
                       list-user-policies) to a group that represents the role, add the users to the \
                       group, then detach or delete the user policies.",
         needs: &[Need::IamAuthorizationDetails],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -19,6 +19,7 @@ pub const CHECK: Check = Check {
         remediation: "Enable automatic rotation on every customer-managed symmetric key \
                       (aws kms enable-key-rotation --key-id KEY).",
         needs: &[Need::KmsKeys],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

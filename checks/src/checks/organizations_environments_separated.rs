@@ -26,6 +26,7 @@ pub const CHECK: Check = Check {
                       Key=environment,Value=production); the key and the known values are the \
                       environment settings of [checks.settings].",
         needs: &[Need::OrganizationAccounts],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -34,6 +34,7 @@ pub const CHECK: Check = Check {
             Need::OrganizationDelegatedAdministrators,
             Need::OrganizationAccounts,
         ],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

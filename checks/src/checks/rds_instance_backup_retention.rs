@@ -17,6 +17,7 @@ pub const CHECK: Check = Check {
                       --backup-retention-period N) to at least the configured minimum, or cover it with an \
                       AWS Backup plan.",
         needs: &[Need::RdsInstances],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

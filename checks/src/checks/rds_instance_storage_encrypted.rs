@@ -16,6 +16,7 @@ pub const CHECK: Check = Check {
         remediation: "Encryption cannot be turned on in place: snapshot the instance, copy the snapshot \
                       with --kms-key-id, restore a new instance from the encrypted copy and switch over.",
         needs: &[Need::RdsInstances],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -20,6 +20,7 @@ pub const CHECK: Check = Check {
                       --account-id ACCOUNT --public-access-block-configuration \
                       BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true).",
         needs: &[Need::S3AccountPublicAccessBlock],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

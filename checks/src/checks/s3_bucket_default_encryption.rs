@@ -16,6 +16,7 @@ pub const CHECK: Check = Check {
         remediation: "Set a default encryption configuration on the bucket (aws s3api \
                       put-bucket-encryption), with SSE-KMS and a customer-managed key for sensitive data.",
         needs: &[Need::S3Buckets, Need::S3BucketEncryption],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

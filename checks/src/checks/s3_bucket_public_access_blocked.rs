@@ -21,6 +21,7 @@ pub const CHECK: Check = Check {
                       put-public-access-block); serve public content through CloudFront with origin access \
                       control instead.",
         needs: &[Need::S3Buckets, Need::S3BucketPublicAccessBlock],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

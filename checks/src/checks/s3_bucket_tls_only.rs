@@ -22,6 +22,7 @@ pub const CHECK: Check = Check {
                       \"Action\": \"s3:*\", \"Resource\": [bucket ARN, bucket ARN/*], \"Condition\": \
                       {\"Bool\": {\"aws:SecureTransport\": \"false\"}}}.",
         needs: &[Need::S3Buckets, Need::S3BucketPolicy],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

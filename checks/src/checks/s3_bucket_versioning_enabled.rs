@@ -18,6 +18,7 @@ pub const CHECK: Check = Check {
             "Enable versioning (aws s3api put-bucket-versioning --versioning-configuration \
                       Status=Enabled) and add a lifecycle rule that expires noncurrent versions.",
         needs: &[Need::S3Buckets, Need::S3BucketVersioning],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

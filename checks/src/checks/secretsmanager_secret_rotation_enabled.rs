@@ -17,6 +17,7 @@ pub const CHECK: Check = Check {
             "Configure a rotation Lambda and schedule for every secret (aws secretsmanager \
                       rotate-secret --secret-id SECRET --rotation-rules ...).",
         needs: &[Need::SecretsManagerSecrets],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

@@ -20,6 +20,7 @@ pub const CHECK: Check = Check {
                       Practices standard (aws securityhub enable-security-hub \
                       --enable-default-standards), preferably from a delegated administrator.",
         needs: &[Need::SecurityHub],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

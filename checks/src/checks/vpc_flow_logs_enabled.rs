@@ -17,6 +17,7 @@ pub const CHECK: Check = Check {
             "Create a flow log for each VPC (aws ec2 create-flow-logs --resource-type VPC \
                       --traffic-type ALL) delivering to CloudWatch Logs or the central log bucket.",
         needs: &[Need::Ec2VpcFlowLogs],
+        notes: "",
         module: module_path!(),
     },
     evaluate,

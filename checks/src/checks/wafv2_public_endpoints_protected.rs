@@ -25,6 +25,7 @@ pub const CHECK: Check = Check {
                       REGIONAL scope) and every CloudFront distribution (WebACLId; CLOUDFRONT \
                       scope in us-east-1).",
         needs: &[Need::Wafv2LoadBalancerAcls, Need::CloudFrontDistributions],
+        notes: "",
         module: module_path!(),
     },
     evaluate,
