@@ -18,7 +18,8 @@ pub enum Need {
     IamAccountSummary,
     /// IAM `GenerateCredentialReport` + `GetCredentialReport`: per-user password, MFA, keys.
     IamCredentialReport,
-    /// IAM `GetAccountAuthorizationDetails`: users, groups, roles and policies with their documents.
+    /// IAM `GetAccountAuthorizationDetails`: users, groups, roles and policies with their documents;
+    /// `GetPolicy` + `GetPolicyVersion` for each AWS-managed policy a principal holds.
     IamAuthorizationDetails,
     /// S3 `ListBuckets` (+ `GetBucketLocation` where the listing lacks the region).
     S3Buckets,
@@ -114,11 +115,15 @@ impl Need {
                 ),
                 op!("iam", "GetCredentialReport", "iam:GetCredentialReport"),
             ],
-            Need::IamAuthorizationDetails => &[op!(
-                "iam",
-                "GetAccountAuthorizationDetails",
-                "iam:GetAccountAuthorizationDetails"
-            )],
+            Need::IamAuthorizationDetails => &[
+                op!(
+                    "iam",
+                    "GetAccountAuthorizationDetails",
+                    "iam:GetAccountAuthorizationDetails"
+                ),
+                op!("iam", "GetPolicy", "iam:GetPolicy"),
+                op!("iam", "GetPolicyVersion", "iam:GetPolicyVersion"),
+            ],
             Need::S3Buckets => &[
                 op!("s3", "ListBuckets", "s3:ListAllMyBuckets"),
                 op!("s3", "GetBucketLocation", "s3:GetBucketLocation"),
@@ -484,13 +489,15 @@ impl CredentialReportRow {
     }
 }
 
-/// IAM principals and customer-managed policies with their documents (as JSON text).
+/// IAM principals and managed policies with their documents (as JSON text): every
+/// customer-managed policy, and the AWS-managed policies attached to a principal or used as a
+/// boundary (read with `GetPolicy` and `GetPolicyVersion`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AuthorizationDetails {
     pub users: Vec<IamUser>,
     pub groups: Vec<IamGroup>,
     pub roles: Vec<IamRole>,
-    /// Managed policies (customer-managed always; AWS-managed ones only when attached).
+    /// Managed policies (customer-managed always; AWS-managed ones when attached or a boundary).
     pub policies: Vec<ManagedPolicy>,
 }
 
@@ -501,6 +508,8 @@ pub struct IamUser {
     pub groups: Vec<String>,
     pub attached_policy_arns: Vec<String>,
     pub inline_policies: Vec<InlinePolicy>,
+    /// The ARN of the managed policy that is the user's permissions boundary.
+    pub permissions_boundary: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -518,6 +527,8 @@ pub struct IamRole {
     pub trust_policy: Option<String>,
     pub attached_policy_arns: Vec<String>,
     pub inline_policies: Vec<InlinePolicy>,
+    /// The ARN of the managed policy that is the role's permissions boundary.
+    pub permissions_boundary: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -530,11 +541,16 @@ pub struct InlinePolicy {
 pub struct ManagedPolicy {
     pub name: String,
     pub arn: String,
-    /// True for policies the account created (ARN in the account, not `arn:aws:iam::aws:policy/…`).
+    /// True for policies the account created (not `arn:PARTITION:iam::aws:policy/…`).
     pub customer_managed: bool,
     pub attachment_count: i32,
+    /// On how many users and roles the policy is the permissions boundary.
+    pub permissions_boundary_usage_count: i32,
     /// The default version's document; `None` if the listing did not include it.
     pub default_document: Option<String>,
+    /// Why the document could not be read (an AWS-managed policy whose `GetPolicy` or
+    /// `GetPolicyVersion` failed).
+    pub document_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,16 +1,18 @@
 //! Every IAM user with administrator rights has an MFA device active.
 //!
-//! A user is an administrator when a policy allows every action on every resource, however it
-//! reaches the user: the AWS-managed `AdministratorAccess`, a customer-managed policy or an inline
-//! policy, attached to the user directly or to one of its groups. Detecting only
-//! `AdministratorAccess` would miss customer copies of it. Root is judged by `iam_root_mfa_enabled`.
+//! A user is an administrator when its effective grants (every policy that reaches it: inline,
+//! customer- and AWS-managed, directly or through its groups; `Deny` applied; capped by its
+//! permissions boundary) hold every action on every resource, or an IAM action with which it
+//! grants itself anything in one call ([`crate::policy::Grants::administrator`]). Detecting only
+//! `AdministratorAccess` would miss customer copies of it and `NotAction` spellings. Root is
+//! judged by `iam_root_mfa_enabled`.
 
 use crate::catalog::{Check, CheckMeta};
 use crate::dsomm;
 use crate::model::{Practice, Severity, Verdict};
-use crate::policy::PolicyDocument;
+use crate::policy::{PolicyIndex, PrincipalKind};
 use crate::settings::Settings;
-use crate::snapshot::{AccountSnapshot, AuthorizationDetails, InlinePolicy, Need};
+use crate::snapshot::{AccountSnapshot, Need};
 
 pub const CHECK: Check = Check {
     meta: CheckMeta {
@@ -23,39 +25,25 @@ pub const CHECK: Check = Check {
                       administrator policies and let administrators assume a role that requires MFA \
                       (aws:MultiFactorAuthPresent).",
         needs: &[Need::IamAuthorizationDetails, Need::IamCredentialReport],
-        notes: "",
+        notes: "**Judges** every IAM user whose effective grants make it an administrator (every \
+action on every resource, written in any form, or `iam:AttachUserPolicy` / `iam:PutUserPolicy` / \
+`iam:CreatePolicyVersion` on every resource), from all the policies that reach it — inline, \
+customer- and AWS-managed (read with `GetPolicy`/`GetPolicyVersion`), directly or through its groups — \
+with `Deny` statements applied and its permissions boundary capping them; `mfa_active` of the \
+credential report decides. Users who are not administrators are not judged.\n\n\
+**Edge cases**: a boundary that denies IAM takes administrator away (unless the user can also lift \
+the boundary); `NotAction: aws-portal:*` is administrator; an unreadable policy of a user who is not \
+an administrator by its other policies makes that user `unknown`, never a pass; a user missing from \
+the credential report is `unknown`.\n\n\
+**Differs from Prowler** (`iam_administrator_access_with_mfa`, which looks for the \
+`AdministratorAccess` policy on groups only) and Security Hub (no such control): ours finds customer \
+copies, inline grants, `NotAction` spellings and self-grants, and honours boundaries.",
         module: module_path!(),
     },
     evaluate,
 };
 
 const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
-
-fn full_admin(document: &str) -> bool {
-    PolicyDocument::parse(document).is_ok_and(|d| !d.full_admin_statements().is_empty())
-}
-
-/// How the principal's policies make it an administrator, if they do: the first policy that does.
-fn admin_via(
-    d: &AuthorizationDetails,
-    attached: &[String],
-    inline: &[InlinePolicy],
-) -> Option<String> {
-    for arn in attached {
-        if arn == ADMINISTRATOR_ACCESS {
-            return Some("AdministratorAccess".to_owned());
-        }
-        if let Some(p) = d.policies.iter().find(|p| &p.arn == arn) {
-            if p.default_document.as_deref().is_some_and(full_admin) {
-                return Some(format!("policy {}", p.name));
-            }
-        }
-    }
-    inline
-        .iter()
-        .find(|p| full_admin(&p.document))
-        .map(|p| format!("inline policy {}", p.name))
-}
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
     let account = snap.account_resource();
@@ -67,17 +55,24 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
         Err(e) => return vec![super::unknown(&account, None, e)],
         Ok(r) => r,
     };
+    let index = PolicyIndex::new(details, &snap.account_id);
     let mut verdicts = Vec::new();
     for user in &details.users {
-        let direct = admin_via(details, &user.attached_policy_arns, &user.inline_policies);
-        let via = direct.or_else(|| {
-            user.groups.iter().find_map(|g| {
-                let group = details.groups.iter().find(|x| &x.name == g)?;
-                admin_via(details, &group.attached_policy_arns, &group.inline_policies)
-                    .map(|how| format!("{how} of group {g}"))
-            })
-        });
-        let Some(via) = via else { continue };
+        let effective = index.user(user);
+        let Some(via) = effective.administrator(PrincipalKind::User) else {
+            if !effective.unreadable.is_empty() {
+                verdicts.push(Verdict::unknown(
+                    &user.arn,
+                    None,
+                    format!(
+                        "Cannot judge whether user {} is an administrator: {} could not be read.",
+                        user.name,
+                        effective.unreadable.join(", ")
+                    ),
+                ));
+            }
+            continue;
+        };
         let verdict = match rows.iter().find(|r| r.user == user.name) {
             None => Verdict::unknown(
                 &user.arn,
@@ -90,16 +85,13 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
             Some(r) if r.mfa_active => Verdict::pass(
                 &user.arn,
                 None,
-                format!(
-                    "Administrator {} (through {via}) has MFA active.",
-                    user.name
-                ),
+                format!("Administrator {} ({via}) has MFA active.", user.name),
             ),
             Some(_) => Verdict::fail(
                 &user.arn,
                 None,
                 format!(
-                    "User {} is an administrator (through {via}) without an MFA device.",
+                    "User {} is an administrator ({via}) without an MFA device.",
                     user.name
                 ),
             ),
@@ -114,7 +106,9 @@ mod tests {
     use super::*;
     use crate::checks::fixtures::*;
     use crate::model::Status;
-    use crate::snapshot::{CredentialReportRow, IamGroup, IamUser, ManagedPolicy};
+    use crate::snapshot::{
+        AuthorizationDetails, CredentialReportRow, IamGroup, IamUser, InlinePolicy, ManagedPolicy,
+    };
 
     const ADMIN: &str = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
     const READ: &str =
@@ -134,6 +128,7 @@ mod tests {
                     }]
                 })
                 .unwrap_or_default(),
+            permissions_boundary: None,
         }
     }
 
@@ -160,7 +155,9 @@ mod tests {
                 arn: format!("arn:aws:iam::{ACCOUNT}:policy/god"),
                 customer_managed: true,
                 attachment_count: 1,
+                permissions_boundary_usage_count: 0,
                 default_document: Some(ADMIN.into()),
+                document_error: None,
             }],
         }
     }
@@ -191,7 +188,7 @@ mod tests {
             vec![Verdict::pass(
                 "arn:aws:iam::111122223333:user/alice",
                 None,
-                "Administrator alice (through AdministratorAccess) has MFA active."
+                "Administrator alice (AWS-managed policy AdministratorAccess grants every action on every resource) has MFA active."
             )]
         );
     }
@@ -211,12 +208,39 @@ mod tests {
         assert_eq!(v[0].status, Status::Fail);
         assert_eq!(
             v[0].reason,
-            "User bob is an administrator (through policy god of group ops) without an MFA device."
+            "User bob is an administrator (policy god of group ops grants every action on every resource) without an MFA device."
         );
         assert_eq!(
             v[1].reason,
-            "User carol is an administrator (through inline policy own) without an MFA device."
+            "User carol is an administrator (inline policy own grants every action on every resource) without an MFA device."
         );
+    }
+
+    /// NotAction of billing is administrator; a boundary that removes IAM takes it away; an
+    /// unreadable policy of a non-administrator is unknown.
+    #[test]
+    fn effective_grants_decide() {
+        let mut d = details(vec![
+            user("dave", &[], &[], Some(r#"{"Statement":{"Effect":"Allow","NotAction":"aws-portal:*","Resource":"*"}}"#)),
+            user("erin", &[], &[], Some(ADMIN)),
+            user("frank", &[&format!("arn:aws:iam::{ACCOUNT}:policy/missing")], &[], None),
+        ]);
+        d.users[1].permissions_boundary = Some(format!("arn:aws:iam::{ACCOUNT}:policy/cap"));
+        d.policies.push(ManagedPolicy {
+            name: "cap".into(),
+            arn: format!("arn:aws:iam::{ACCOUNT}:policy/cap"),
+            customer_managed: true,
+            attachment_count: 0,
+            permissions_boundary_usage_count: 1,
+            default_document: Some(r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}"#.into()),
+            document_error: None,
+        });
+        let v = run(Ok(d), vec![row("dave", false), row("erin", false), row("frank", false)]);
+        assert_eq!(v.len(), 2, "{v:#?}");
+        assert_eq!(v[0].status, Status::Fail);
+        assert!(v[0].reason.contains("iam:AttachUserPolicy on every resource"), "{}", v[0].reason);
+        assert_eq!(v[1].status, Status::Unknown);
+        assert_eq!(v[1].reason, "Cannot judge whether user frank is an administrator: policy missing (IAM did not return it) could not be read.");
     }
 
     #[test]

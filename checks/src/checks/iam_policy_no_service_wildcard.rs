@@ -1,13 +1,14 @@
-//! No customer-managed or inline policy allows every action of a service (`iam:*`, `kms:*`,
-//! `s3:*`, …) on every resource.
+//! No customer-managed or inline policy allows every action of a service on every resource.
 //!
-//! `*` on `*` is judged by `iam_policy_no_full_admin`; this check catches the service-wide grants
-//! that are nearly as broad (`iam:*` on `*` is admin by another name). AWS-managed policies are
-//! AWS's to define.
+//! The services are the ones the document holds in full once read by the evaluator: `s3:*`,
+//! `s3:*` written as `s3:Get*` plus `s3:Put*` plus …, or a `NotAction` that leaves them whole
+//! ("everything but IAM", the PowerUserAccess shape, holds some 450 services in full).
+//! AWS-managed policies are AWS's to define; who holds them is judged by the identity checks.
 
 use crate::catalog::{Check, CheckMeta};
 use crate::dsomm;
 use crate::model::{Practice, Severity, Verdict};
+use crate::policy::describe_services;
 use crate::settings::Settings;
 use crate::snapshot::{AccountSnapshot, Need};
 
@@ -18,24 +19,31 @@ pub const CHECK: Check = Check {
         practice: Practice::LeastPrivilege,
         severity: Severity::High,
         activity: dsomm::ROLE_BASED_AUTHORIZATION,
-        remediation: "Replace service wildcards such as iam:*, kms:* or s3:* on \"Resource\": \"*\" with \
-                      the actions the principal uses (IAM Access Analyzer can generate a policy from \
-                      CloudTrail activity) and scope the resources.",
+        remediation: "Replace service-wide grants such as iam:*, kms:* or s3:* on \"Resource\": \"*\" (and \
+                      NotAction grants that leave whole services open) with the actions the principal \
+                      uses (IAM Access Analyzer can generate a policy from CloudTrail activity) and \
+                      scope the resources.",
         needs: &[Need::IamAuthorizationDetails],
-        notes: "",
+        notes: "**Judges** the same documents as `iam_policy_no_full_admin`, by the services whose every \
+action the document grants on every resource of the service (`Resource` `*`, `arn:aws:s3:::*`, \
+`arn:aws:iam::ACCOUNT:*`; `NotResource` that names none of the service's resources), after its own \
+unconditional `Deny` statements. Fails naming the services (the first ones and a count when there are \
+many).\n\n\
+**Edge cases**: `NotAction` grants count (\"Allow NotAction iam:*\" holds every other service); a \
+document granting everything fails here too (every service is whole), as well as in \
+`iam_policy_no_full_admin`; boundary-only policies pass; a `Deny` of named resources leaves the service \
+whole elsewhere, so it still fails.\n\n\
+**Differs from Prowler** (`iam_policy_no_full_access_to_cloudtrail`, `…_to_kms` look at two services, \
+by the literal `service:*`): ours covers every service and every spelling, including `NotAction`.",
         module: module_path!(),
     },
     evaluate,
 };
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    super::per_policy(snap, |doc, resource, what| {
-        let wild: Vec<&str> = doc
-            .statements
-            .iter()
-            .flat_map(|s| s.service_wildcards())
-            .collect();
-        if wild.is_empty() {
+    super::per_policy(snap, |grants, resource, what| {
+        let whole = grants.services_in_full();
+        if whole.is_empty() {
             Verdict::pass(
                 resource,
                 None,
@@ -45,7 +53,10 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
             Verdict::fail(
                 resource,
                 None,
-                format!("{what} allows {} on every resource.", wild.join(", ")),
+                format!(
+                    "{what} allows every action of {} on every resource.",
+                    describe_services(&whole, 8)
+                ),
             )
         }
     })
@@ -64,7 +75,9 @@ mod tests {
             arn: format!("arn:aws:iam::{ACCOUNT}:policy/{name}"),
             customer_managed: customer,
             attachment_count: 1,
+            permissions_boundary_usage_count: 0,
             default_document: Some(doc.into()),
+            document_error: None,
         }
     }
 
@@ -118,7 +131,26 @@ mod tests {
         );
         assert_eq!(
             v[0].reason,
-            "Inline policy broad of role ops allows iam:*, kms:* on every resource."
+            "Inline policy broad of role ops allows every action of iam, kms on every resource."
+        );
+    }
+
+    /// "Power user" written with NotAction, and s3 spelled out by prefixes, fail; a Deny of the
+    /// whole service within the document removes it.
+    #[test]
+    fn not_action_and_spelled_out_services_fail() {
+        let v = run(Ok(AuthorizationDetails {
+            policies: vec![
+                policy("power", r#"{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}"#, true),
+                policy("ec2-minus", r#"{"Statement":[{"Effect":"Allow","Action":["ec2:*","s3:*"],"Resource":"*"},{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#, true),
+            ],
+            ..Default::default()
+        }));
+        assert_eq!(v[0].status, Status::Fail);
+        assert!(v[0].reason.contains("every service but iam"), "{}", v[0].reason);
+        assert_eq!(
+            v[1].reason,
+            "Customer-managed policy ec2-minus allows every action of ec2 on every resource."
         );
     }
 

@@ -49,7 +49,7 @@ pub mod wafv2_public_endpoints_protected;
 
 use crate::facts::{Fact, FactError};
 use crate::model::Verdict;
-use crate::policy::PolicyDocument;
+use crate::policy::{DocumentGrants, Grants, PolicyDocument};
 use crate::snapshot::{AccountSnapshot, Bucket, OrgMember, Organization, RegionFacts, Trail};
 use std::collections::BTreeMap;
 
@@ -161,14 +161,17 @@ pub(crate) fn per_trail(snap: &AccountSnapshot, judge: impl Fn(&Trail) -> Verdic
     }
 }
 
-/// Judges every customer-managed policy (its default version) and every inline policy of users,
-/// groups and roles: `judge(document, resource, what)` gives the verdict of a parsed document, where
-/// `what` names the policy ("Customer-managed policy NAME", "Inline policy NAME of role R"). A
-/// missing or malformed document is `unknown` with the reason; an account without such policies is
-/// `not_applicable`; unreadable authorization details are `unknown` for the account.
+/// Judges what every customer-managed policy (its default version) and every inline policy of
+/// users, groups and roles grants on its own: `judge(grants, resource, what)` gives the verdict
+/// from the document's effective grants ([`crate::policy::grants`]), where `what` names the policy
+/// ("Customer-managed policy NAME", "Inline policy NAME of role R"). A customer-managed policy
+/// attached to no one and used only as a permissions boundary passes without being judged: a
+/// boundary grants nothing, it caps. A missing or malformed document is `unknown` with the
+/// reason; an account without such policies is `not_applicable`; unreadable authorization details
+/// are `unknown` for the account.
 pub(crate) fn per_policy(
     snap: &AccountSnapshot,
-    judge: impl Fn(&PolicyDocument, &str, &str) -> Verdict,
+    judge: impl Fn(&Grants, &str, &str) -> Verdict,
 ) -> Vec<Verdict> {
     let details = match iam_details(snap) {
         Ok(d) => d,
@@ -188,7 +191,11 @@ pub(crate) fn per_policy(
                 None,
                 format!("Cannot judge {what}: its policy document {e}."),
             ),
-            Ok(doc) => judge(&doc, resource, what),
+            Ok(doc) => judge(
+                &DocumentGrants::of(&doc, &snap.account_id).alone(),
+                resource,
+                what,
+            ),
         }
     };
     let mut verdicts: Vec<Verdict> = details
@@ -196,11 +203,18 @@ pub(crate) fn per_policy(
         .iter()
         .filter(|p| p.customer_managed)
         .map(|p| {
-            one(
-                &p.arn,
-                &format!("Customer-managed policy {}", p.name),
-                p.default_document.as_deref(),
-            )
+            let what = format!("Customer-managed policy {}", p.name);
+            if p.attachment_count == 0 && p.permissions_boundary_usage_count > 0 {
+                return Verdict::pass(
+                    &p.arn,
+                    None,
+                    format!(
+                        "{what} is attached to no one and only used as the permissions boundary of {} principal(s): a boundary grants nothing, it caps what their own policies grant.",
+                        p.permissions_boundary_usage_count
+                    ),
+                );
+            }
+            one(&p.arn, &what, p.default_document.as_deref())
         })
         .collect();
     let principals = details

@@ -2,6 +2,7 @@
 
 use super::{call, call_or_absent, pages, wants, Collector};
 use crate::facts::{ErrorKind, Fact, FactError};
+use crate::policy::is_aws_managed;
 use crate::snapshot::{
     AccountSummary, AuthorizationDetails, CredentialReportRow, IamFacts, IamGroup, IamRole,
     IamUser, InlinePolicy, ManagedPolicy, Need, PasswordPolicy,
@@ -285,6 +286,10 @@ async fn authorization(
                 groups: u.group_list().to_vec(),
                 attached_policy_arns: attached(u.attached_managed_policies()),
                 inline_policies: inline(u.user_policy_list()),
+                permissions_boundary: u
+                    .permissions_boundary()
+                    .and_then(|b| b.permissions_boundary_arn())
+                    .map(str::to_owned),
             });
         }
         for g in page.group_detail_list() {
@@ -302,6 +307,10 @@ async fn authorization(
                 trust_policy: r.assume_role_policy_document().map(str::to_owned),
                 attached_policy_arns: attached(r.attached_managed_policies()),
                 inline_policies: inline(r.role_policy_list()),
+                permissions_boundary: r
+                    .permissions_boundary()
+                    .and_then(|b| b.permissions_boundary_arn())
+                    .map(str::to_owned),
             });
         }
         for p in page.policies() {
@@ -319,14 +328,92 @@ async fn authorization(
                 .to_owned();
             d.policies.push(ManagedPolicy {
                 name,
-                customer_managed: !arn.contains(":iam::aws:policy/"),
+                customer_managed: !is_aws_managed(&arn),
                 arn,
                 attachment_count: p.attachment_count().unwrap_or(0),
+                permissions_boundary_usage_count: p.permissions_boundary_usage_count().unwrap_or(0),
                 default_document,
+                document_error: None,
             });
         }
     }
+    // AWS-managed policies are not in the customer-managed listing: read the ones a principal
+    // holds (attached or as its boundary), each once. Asking the listing for every AWS-managed
+    // policy instead would move over a thousand documents per account.
+    let listed: BTreeSet<&str> = d.policies.iter().map(|p| p.arn.as_str()).collect();
+    let wanted: BTreeSet<String> = d
+        .users
+        .iter()
+        .flat_map(|u| u.attached_policy_arns.iter().chain(&u.permissions_boundary))
+        .chain(d.groups.iter().flat_map(|g| g.attached_policy_arns.iter()))
+        .chain(
+            d.roles
+                .iter()
+                .flat_map(|r| r.attached_policy_arns.iter().chain(&r.permissions_boundary)),
+        )
+        .filter(|a| is_aws_managed(a) && !listed.contains(a.as_str()))
+        .cloned()
+        .collect();
+    for arn in wanted {
+        // A policy that cannot be read leaves only the principals holding it unjudged.
+        let policy = aws_managed_policy(c, client, &arn)
+            .await
+            .unwrap_or_else(|e| ManagedPolicy {
+                name: crate::policy::principal::policy_name(&arn).to_owned(),
+                arn: arn.clone(),
+                document_error: Some(e.to_string()),
+                ..Default::default()
+            });
+        d.policies.push(policy);
+    }
     Ok(d)
+}
+
+/// One AWS-managed policy with its default version's document.
+async fn aws_managed_policy(
+    c: &Collector<'_>,
+    client: &aws_sdk_iam::Client,
+    arn: &str,
+) -> Fact<ManagedPolicy> {
+    let policy = call(
+        c.recorder,
+        "iam",
+        "GetPolicy",
+        None,
+        client.get_policy().policy_arn(arn).send(),
+    )
+    .await?;
+    let p = policy.policy();
+    let version = p.and_then(|p| p.default_version_id()).unwrap_or("v1");
+    let out = call(
+        c.recorder,
+        "iam",
+        "GetPolicyVersion",
+        None,
+        client
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send(),
+    )
+    .await?;
+    Ok(ManagedPolicy {
+        name: p
+            .and_then(|p| p.policy_name())
+            .unwrap_or_else(|| crate::policy::principal::policy_name(arn))
+            .to_owned(),
+        arn: arn.to_owned(),
+        customer_managed: false,
+        attachment_count: p.and_then(|p| p.attachment_count()).unwrap_or(0),
+        permissions_boundary_usage_count: p
+            .and_then(|p| p.permissions_boundary_usage_count())
+            .unwrap_or(0),
+        default_document: out
+            .policy_version()
+            .and_then(|v| v.document())
+            .map(str::to_owned),
+        document_error: None,
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! IAM policy documents: parsing the JSON grammar (single values or lists, `Action`/`NotAction`) and
-//! the questions the checks ask of them.
+//! IAM policy documents: parsing the JSON grammar (single values or lists wherever the grammar
+//! allows one, a statement as an object or a list, `Action`/`NotAction`,
+//! `Resource`/`NotResource`, `Principal`/`NotPrincipal`).
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -24,6 +25,10 @@ pub struct Statement {
     pub condition: Value,
     /// The principal is everyone: `"Principal": "*"` or `{"AWS": "*"}` (alone or in a list).
     pub principal_everyone: bool,
+    /// `Principal` (or `NotPrincipal`, see `not_principal`) as written; `Null` when absent.
+    pub principal: Value,
+    /// The statement names its principals with `NotPrincipal`: it applies to everyone else.
+    pub not_principal: bool,
 }
 
 impl Statement {
@@ -49,6 +54,32 @@ impl Statement {
             })
             .map(String::as_str)
             .collect()
+    }
+
+    /// The condition's entries as (operator, key, values): every value as a string (booleans and
+    /// numbers in their JSON spelling), single values as one-element lists.
+    pub fn conditions(&self) -> Vec<(&str, &str, Vec<String>)> {
+        let Some(ops) = self.condition.as_object() else {
+            return vec![];
+        };
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut out = Vec::new();
+        for (op, block) in ops {
+            let Some(block) = block.as_object() else {
+                continue;
+            };
+            for (key, v) in block {
+                let values = match v {
+                    Value::Array(items) => items.iter().map(text).collect(),
+                    other => vec![text(other)],
+                };
+                out.push((op.as_str(), key.as_str(), values));
+            }
+        }
+        out
     }
 
     /// Whether the condition holds `key` with the value `value` under `operator` (keys compared
@@ -167,6 +198,12 @@ fn parse_statement(v: &Value) -> Result<Statement, String> {
             .is_some_and(|c| c.as_object().is_some_and(|m| !m.is_empty())),
         condition: obj.get("Condition").cloned().unwrap_or(Value::Null),
         principal_everyone: everyone(obj.get("Principal")),
+        principal: obj
+            .get("Principal")
+            .or_else(|| obj.get("NotPrincipal"))
+            .cloned()
+            .unwrap_or(Value::Null),
+        not_principal: obj.get("NotPrincipal").is_some(),
     })
 }
 
