@@ -27,8 +27,8 @@
 //! |            | unencrypted RDS with 1 day of backups, a table without point-in-time recovery,   |
 //! |            | an instance accepting IMDSv1, an unrotated secret and KMS key, SSH open, a cost  |
 //! |            | budget, AWS Config in the first region only                                      |
-//! | sandbox    | `Environment=sandbox`; no password policy, an admin user with MFA also holding   |
-//! |            | all of S3, an analyzer in the first region only, a logging multi-region trail    |
+//! | sandbox    | `Environment=sandbox`; no password policy, an admin user without MFA also holding|
+//! |            | all of S3 and one with MFA, an analyzer in the first region only, a logging multi-region trail    |
 //! |            | without log file validation or KMS, encrypted, blocked, versioned buckets without|
 //! |            | TLS-only policies, Security Hub without standards, a root-usage alarm notifying  |
 //! |            | nobody, a backup plan selecting nothing, no load balancer, no database, closed   |
@@ -232,6 +232,34 @@ fn in_region(cfg: &SdkConfig, region: &str) -> SdkConfig {
     cfg.to_builder()
         .region(Region::new(region.to_owned()))
         .build()
+}
+
+/// Creates an organization of the management account `mgmt` with one member account `name`
+/// (tagged `Environment=environment` when given); returns the member's id.
+pub async fn organization_with_member(
+    mgmt: &SdkConfig,
+    name: &str,
+    environment: Option<&str>,
+) -> SeedResult<String> {
+    use aws_sdk_organizations::types::{OrganizationFeatureSet, Tag};
+    let org = aws_sdk_organizations::Client::new(mgmt);
+    org.create_organization()
+        .feature_set(OrganizationFeatureSet::All)
+        .send()
+        .await?;
+    let mut req = org
+        .create_account()
+        .email(format!("aws+{name}@example.com"))
+        .account_name(name);
+    if let Some(env) = environment {
+        req = req.tags(Tag::builder().key("Environment").value(env).build()?);
+    }
+    let out = req.send().await?;
+    Ok(out
+        .create_account_status()
+        .and_then(|s| s.account_id())
+        .ok_or("account creation gave no id")?
+        .to_owned())
 }
 
 /// Creates the organization and its member accounts, and seeds each account.
@@ -567,20 +595,8 @@ async fn load_balancer(cfg: &SdkConfig, name: &str, redirect: bool) -> SeedResul
             )
             .build()
     } else {
-        let tg = elb
-            .create_target_group()
-            .name(format!("{name}-tg"))
-            .protocol(ProtocolEnum::Http)
-            .port(80)
-            .vpc_id(vpc_id)
-            .send()
-            .await?;
-        let tg_arn = tg
-            .target_groups()
-            .first()
-            .and_then(|t| t.target_group_arn())
-            .ok_or("no TG arn")?
-            .to_owned();
+        let tg_arn =
+            target_group(&elb, &vpc_id, &format!("{name}-tg"), ProtocolEnum::Http, 80).await?;
         Action::builder()
             .r#type(ActionTypeEnum::Forward)
             .target_group_arn(tg_arn)
@@ -594,6 +610,30 @@ async fn load_balancer(cfg: &SdkConfig, name: &str, redirect: bool) -> SeedResul
         .send()
         .await?;
     Ok(lb_arn)
+}
+
+/// A target group of the VPC; returns its ARN.
+async fn target_group(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    vpc_id: &str,
+    name: &str,
+    protocol: aws_sdk_elasticloadbalancingv2::types::ProtocolEnum,
+    port: i32,
+) -> SeedResult<String> {
+    let tg = elb
+        .create_target_group()
+        .name(name)
+        .protocol(protocol)
+        .port(port)
+        .vpc_id(vpc_id)
+        .send()
+        .await?;
+    Ok(tg
+        .target_groups()
+        .first()
+        .and_then(|t| t.target_group_arn())
+        .ok_or("no TG arn")?
+        .to_owned())
 }
 
 async fn database(
@@ -837,13 +877,16 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
 
 async fn sandbox(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     let iam = aws_sdk_iam::Client::new(cfg);
-    console_user(&iam, "experimenter", true).await?;
+    console_user(&iam, "experimenter", false).await?;
+    console_user(&iam, "sandbox-owner", true).await?;
     let admin = policy(&iam, "sandbox-admin", ADMIN_POLICY).await?;
-    iam.attach_user_policy()
-        .user_name("experimenter")
-        .policy_arn(admin)
-        .send()
-        .await?;
+    for user in ["experimenter", "sandbox-owner"] {
+        iam.attach_user_policy()
+            .user_name(user)
+            .policy_arn(&admin)
+            .send()
+            .await?;
+    }
 
     let trail_bucket = format!("sandbox-{id}-cloudtrail");
     bucket(cfg, "us-east-1", &trail_bucket, true, ALL_BLOCKED).await?;
@@ -1099,7 +1142,7 @@ async fn web_acl(cfg: &SdkConfig, lb_arn: &str) -> SeedResult<()> {
 }
 
 /// A daily AWS Backup plan with one rule; returns its id.
-async fn backup_plan(cfg: &SdkConfig) -> SeedResult<String> {
+pub async fn backup_plan(cfg: &SdkConfig) -> SeedResult<String> {
     use aws_sdk_backup::types::{BackupPlanInput, BackupRuleInput, Lifecycle};
     let backup = aws_sdk_backup::Client::new(cfg);
     backup
@@ -1373,20 +1416,14 @@ async fn https_listener(
     let ec2 = aws_sdk_ec2::Client::new(cfg);
     let (vpc_id, _) = default_vpc(&ec2).await?;
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(cfg);
-    let tg = elb
-        .create_target_group()
-        .name(format!("{name}-tls-tg"))
-        .protocol(ProtocolEnum::Https)
-        .port(443)
-        .vpc_id(vpc_id)
-        .send()
-        .await?;
-    let tg_arn = tg
-        .target_groups()
-        .first()
-        .and_then(|t| t.target_group_arn())
-        .ok_or("no TG arn")?
-        .to_owned();
+    let tg_arn = target_group(
+        &elb,
+        &vpc_id,
+        &format!("{name}-tls-tg"),
+        ProtocolEnum::Https,
+        443,
+    )
+    .await?;
     let cert = server_certificate(cfg, &format!("{name}.example.com")).await?;
     elb.create_listener()
         .load_balancer_arn(lb_arn)

@@ -47,6 +47,9 @@ const ORGANIZATIONS_TARGET: &str = "AWSOrganizationsV20161128.";
 /// (account id, region)
 type Scope = (String, String);
 
+/// An answer given instead of the one asked for (an error, or moto's answer relayed as is).
+type Reject = Box<Response>;
+
 #[derive(Default)]
 struct Emulated {
     /// access key id → account id, as moto maps them.
@@ -119,16 +122,16 @@ impl Call {
             .map(|(_, v)| v)
     }
 
-    fn json_body(&self) -> Result<Json, Response> {
+    fn json_body(&self) -> Result<Json, Reject> {
         if self.body.is_empty() {
             return Ok(json!({}));
         }
         serde_json::from_slice(&self.body).map_err(|e| {
-            rest_error(
+            Box::new(rest_error(
                 400,
                 "SerializationException",
                 &format!("body is not JSON: {e}"),
-            )
+            ))
         })
     }
 }
@@ -197,7 +200,7 @@ impl Shared {
         path_and_query: &str,
         headers: &HeaderMap,
         body: Bytes,
-    ) -> Result<Upstream, Response> {
+    ) -> Result<Upstream, Reject> {
         let mut req = self
             .client
             .request(method, format!("{}{path_and_query}", self.upstream));
@@ -207,7 +210,7 @@ impl Shared {
             }
         }
         let fail = |e: reqwest::Error| {
-            (StatusCode::BAD_GATEWAY, format!("aws-shim: moto: {e}")).into_response()
+            Box::new((StatusCode::BAD_GATEWAY, format!("aws-shim: moto: {e}")).into_response())
         };
         let resp = req.body(body).send().await.map_err(fail)?;
         let status = resp.status();
@@ -221,7 +224,7 @@ impl Shared {
     }
 
     /// Passes the call to moto unchanged.
-    async fn forward(&self, c: &Call) -> Result<Upstream, Response> {
+    async fn forward(&self, c: &Call) -> Result<Upstream, Reject> {
         let pq = if c.query.is_empty() {
             c.path.clone()
         } else {
@@ -240,7 +243,7 @@ impl Shared {
         path: &str,
         headers: &[(&'static str, &str)],
         body: &str,
-    ) -> Result<Upstream, Response> {
+    ) -> Result<Upstream, Reject> {
         let mut h = c.headers.clone();
         h.remove("content-type");
         for (k, v) in headers {
@@ -332,7 +335,8 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
     };
     let call = Call::new(parts, body);
     let mut r = match route(&s, &call).await {
-        Ok(r) | Err(r) => r,
+        Ok(r) => r,
+        Err(r) => *r,
     };
     // One request per connection, as moto does: proxies in front of the shim read until EOF.
     r.headers_mut()
@@ -340,7 +344,7 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
     r
 }
 
-async fn route(s: &Shared, c: &Call) -> Result<Response, Response> {
+async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
     let account = s.account_of(&c.access_key);
     let scope: Scope = (account.clone(), c.region.clone());
     let m = &c.method;
@@ -469,15 +473,15 @@ const ANALYZER_TYPES: [&str; 4] = [
     "ORGANIZATION_UNUSED_ACCESS",
 ];
 
-fn create_analyzer(s: &Shared, c: &Call, scope: Scope) -> Result<Response, Response> {
+fn create_analyzer(s: &Shared, c: &Call, scope: Scope) -> Result<Response, Reject> {
     let body = c.json_body()?;
     let validation = |m: &str| {
-        rest_error_with(
+        Box::new(rest_error_with(
             400,
             "ValidationException",
             m,
             json!({"reason": "fieldValidationFailed"}),
-        )
+        ))
     };
     let name = body["analyzerName"]
         .as_str()
@@ -497,12 +501,12 @@ fn create_analyzer(s: &Shared, c: &Call, scope: Scope) -> Result<Response, Respo
     s.with(|st| {
         let list = st.analyzers.entry(scope.clone()).or_default();
         if list.iter().any(|a| a["name"] == name) {
-            return Err(rest_error_with(
+            return Err(Box::new(rest_error_with(
                 409,
                 "ConflictException",
                 &format!("Analyzer {name} already exists"),
                 json!({"resourceId": name, "resourceType": "Analyzer"}),
-            ));
+            )));
         }
         list.push(summary);
         Ok(rest_ok(&json!({ "arn": arn })))
@@ -540,7 +544,7 @@ async fn backup_selections(
     c: &Call,
     scope: Scope,
     plan: &str,
-) -> Result<Response, Response> {
+) -> Result<Response, Reject> {
     // The plan must exist in moto: its GetBackupPlan answer (an error is relayed as is).
     let plan_path = format!("/backup/plans/{plan}");
     let known = s.sibling(c, Method::GET, &plan_path, &[], "").await?;
@@ -561,12 +565,12 @@ async fn backup_selections(
     let body = c.json_body()?;
     let sel = &body["BackupSelection"];
     let missing = |f: &str| {
-        rest_error_with(
+        Box::new(rest_error_with(
             400,
             "MissingParameterValueException",
             &format!("BackupSelection.{f} is required"),
             json!({"Code": "MissingParameterValueException"}),
-        )
+        ))
     };
     let name = sel["SelectionName"]
         .as_str()
@@ -784,7 +788,7 @@ fn subscribe(subs: &mut Vec<Json>, scope: &Scope, standards_arn: &str, input: &J
     sub
 }
 
-async fn security_hub_standards(s: &Shared, c: &Call, scope: Scope) -> Result<Response, Response> {
+async fn security_hub_standards(s: &Shared, c: &Call, scope: Scope) -> Result<Response, Reject> {
     // Security Hub must be enabled: moto's DescribeHub answer (its error is relayed as is).
     let hub = s.sibling(c, Method::GET, "/accounts", &[], "").await?;
     if !hub.ok() {
@@ -796,16 +800,20 @@ async fn security_hub_standards(s: &Shared, c: &Call, scope: Scope) -> Result<Re
             .as_array()
             .filter(|r| !r.is_empty())
             .ok_or_else(|| {
-                rest_error(
+                Box::new(rest_error(
                     400,
                     "InvalidInputException",
                     "StandardsSubscriptionRequests is required",
-                )
+                ))
             })?;
         let mut arns = Vec::new();
         for r in requests {
             let arn = r["StandardsArn"].as_str().ok_or_else(|| {
-                rest_error(400, "InvalidInputException", "StandardsArn is required")
+                Box::new(rest_error(
+                    400,
+                    "InvalidInputException",
+                    "StandardsArn is required",
+                ))
             })?;
             arns.push((
                 arn.to_owned(),
@@ -854,7 +862,7 @@ async fn delegated_administrators(
     s: &Shared,
     c: &Call,
     management: &str,
-) -> Result<Response, Response> {
+) -> Result<Response, Reject> {
     let admins = s.with(|st| st.hub_admins.get(management).cloned().unwrap_or_default());
     let body = c.json_body()?;
     let filter = body["ServicePrincipal"].as_str();
@@ -906,7 +914,7 @@ async fn delegated_administrators(
 }
 
 /// moto's `ListDelegatedServicesForAccount`, with Security Hub added for its administrators.
-async fn delegated_services(s: &Shared, c: &Call, management: &str) -> Result<Response, Response> {
+async fn delegated_services(s: &Shared, c: &Call, management: &str) -> Result<Response, Reject> {
     let body = c.json_body()?;
     let id = body["AccountId"].as_str().unwrap_or_default();
     let since = s.with(|st| {
@@ -943,7 +951,7 @@ async fn delegated_services(s: &Shared, c: &Call, management: &str) -> Result<Re
 // ---- S3 (restXml) ----
 
 /// moto's `GetBucketVersioning` answer under the documented root element `VersioningConfiguration`.
-async fn bucket_versioning(s: &Shared, c: &Call) -> Result<Response, Response> {
+async fn bucket_versioning(s: &Shared, c: &Call) -> Result<Response, Reject> {
     let up = s.forward(c).await?;
     if !up.ok() {
         return Ok(up.into_response());

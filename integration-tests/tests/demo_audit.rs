@@ -480,7 +480,7 @@ const COVERAGE: &[(&str, Side, Side)] = {
         ),
         (
             "iam_admin_users_mfa_enabled",
-            Some((S, "arn:aws:iam::{id}:user/experimenter")),
+            Some((S, "arn:aws:iam::{id}:user/sandbox-owner")),
             Some((L, "arn:aws:iam::{id}:user/deploy-bot")),
         ),
         (
@@ -802,7 +802,6 @@ fn coverage(report: &Report, org: &DemoOrg) {
 /// account.
 #[tokio::test(flavor = "multi_thread")]
 async fn security_services_delegated_to_a_workload_account_fail() {
-    use aws_sdk_organizations::types::{OrganizationFeatureSet, Tag};
     let moto = Moto::start();
     let mgmt = seed::management_config(&moto.endpoint).await;
     let management = aws_sdk_sts::Client::new(&mgmt)
@@ -813,30 +812,10 @@ async fn security_services_delegated_to_a_workload_account_fail() {
         .account()
         .unwrap()
         .to_owned();
-    let org = aws_sdk_organizations::Client::new(&mgmt);
-    org.create_organization()
-        .feature_set(OrganizationFeatureSet::All)
-        .send()
+    let id = seed::organization_with_member(&mgmt, "shop", Some("production"))
         .await
         .unwrap();
-    let id = org
-        .create_account()
-        .email("aws+shop@example.com")
-        .account_name("shop")
-        .tags(
-            Tag::builder()
-                .key("Environment")
-                .value("production")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .create_account_status()
-        .and_then(|s| s.account_id())
-        .unwrap()
-        .to_owned();
+    let org = aws_sdk_organizations::Client::new(&mgmt);
     org.register_delegated_administrator()
         .account_id(&id)
         .service_principal("guardduty.amazonaws.com")

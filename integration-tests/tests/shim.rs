@@ -14,23 +14,9 @@ async fn in_region(cfg: &SdkConfig, region: &str) -> SdkConfig {
 /// A member account of a fresh organization and its SDK config (through AssumeRole, whose answer
 /// teaches the shim the account of the new key).
 async fn member(mgmt: &SdkConfig) -> (String, SdkConfig) {
-    let org = aws_sdk_organizations::Client::new(mgmt);
-    org.create_organization()
-        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-        .send()
+    let id = seed::organization_with_member(mgmt, "member", None)
         .await
         .unwrap();
-    let id = org
-        .create_account()
-        .email("aws+member@example.com")
-        .account_name("member")
-        .send()
-        .await
-        .unwrap()
-        .create_account_status()
-        .and_then(|s| s.account_id())
-        .unwrap()
-        .to_owned();
     let cfg = seed::member_config(mgmt, &id).await.unwrap();
     (id, cfg)
 }
@@ -106,37 +92,11 @@ async fn access_analyzer_per_account_and_region() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn backup_selections_of_moto_plans() {
-    use aws_sdk_backup::types::{BackupPlanInput, BackupRuleInput, BackupSelection};
+    use aws_sdk_backup::types::BackupSelection;
     let moto = Moto::start();
     let cfg = seed::management_config(&moto.endpoint).await;
     let backup = aws_sdk_backup::Client::new(&cfg);
-    backup
-        .create_backup_vault()
-        .backup_vault_name("v")
-        .send()
-        .await
-        .unwrap();
-    let plan = backup
-        .create_backup_plan()
-        .backup_plan(
-            BackupPlanInput::builder()
-                .backup_plan_name("daily")
-                .rules(
-                    BackupRuleInput::builder()
-                        .rule_name("r")
-                        .target_backup_vault_name("v")
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .backup_plan_id()
-        .unwrap()
-        .to_owned();
+    let plan = seed::backup_plan(&cfg).await.unwrap();
     let empty = backup
         .list_backup_selections()
         .backup_plan_id(&plan)
