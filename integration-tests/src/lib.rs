@@ -3,7 +3,9 @@
 //!
 //! # Layout
 //! - [`moto`]: starts moto on a free loopback port through `scripts/moto-server` and stops it on drop
-//!   (the script also stops it when the test process dies).
+//!   (the script also stops it when the test process dies), behind the [`shim`].
+//! - [`shim`]: a loopback HTTP server in front of moto that serves the operations moto 5.2.5 lacks or
+//!   answers in a form the SDK refuses, in AWS's wire format, and passes every other request on.
 //! - [`seed`]: builds the demo organization through the real AWS SDK: a management account, and
 //!   member accounts of distinct maturity reached through STS AssumeRole.
 //! - [`agent`]: finds and runs the `maturity-agent` binary.
@@ -26,6 +28,7 @@ pub mod moto;
 pub mod prometheus;
 pub mod receiver;
 pub mod seed;
+pub mod shim;
 
 /// The project's root directory.
 pub fn project_root() -> std::path::PathBuf {

@@ -1,19 +1,25 @@
-//! A moto server for one test (or the demo), on a free loopback port.
+//! A moto server for one test, on a free loopback port, behind the [`crate::shim`] that serves what
+//! moto 5.2.5 lacks.
 
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A running moto server; stopped (SIGTERM to the script, which stops moto) when dropped.
+/// A running moto server behind its shim; both stopped when dropped (moto by SIGTERM to the
+/// script, which stops it).
 pub struct Moto {
     child: Child,
+    /// The shim's port: every request to it reaches moto unless the shim serves it.
     pub port: u16,
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` of the shim: the endpoint tests, seeds and the agent use.
     pub endpoint: String,
+    /// moto's own endpoint, without the shim.
+    pub moto_endpoint: String,
+    _shim: crate::shim::Shim,
 }
 
 impl Moto {
-    /// Starts moto and waits until it accepts connections. Panics, saying how to install it, when
+    /// Starts moto, waits until it accepts connections, and starts the shim in front of it. Panics, saying how to install it, when
     /// moto is missing: a test never passes or skips without its emulator.
     pub fn start() -> Moto {
         let script = crate::project_root().join("scripts/moto-server");
@@ -50,10 +56,14 @@ impl Moto {
                     break;
                 }
                 if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    let moto_endpoint = format!("http://127.0.0.1:{port}");
+                    let shim = crate::shim::Shim::start(&moto_endpoint);
                     return Moto {
                         child,
-                        port,
-                        endpoint: format!("http://127.0.0.1:{port}"),
+                        port: shim.port,
+                        endpoint: shim.endpoint.clone(),
+                        moto_endpoint,
+                        _shim: shim,
                     };
                 }
                 if Instant::now() > deadline {

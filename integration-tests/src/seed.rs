@@ -1,27 +1,38 @@
-//! The demo organization, built through the real AWS SDK against an emulator: a management account
-//! that creates an organization, three audited member accounts of distinct maturity, each seeded
-//! through STS AssumeRole into `OrganizationAccountAccessRole` as a platform team would, and a
-//! security account (not audited) that administers GuardDuty for the organization.
+//! The demo organization, built through the real AWS SDK against an emulator (moto behind the
+//! [`crate::shim`]): a management account that creates an organization, three audited member
+//! accounts of distinct maturity, each seeded through STS AssumeRole into
+//! `OrganizationAccountAccessRole` as a platform team would, and a security account (not audited)
+//! that administers GuardDuty and Security Hub for the organization.
 //!
 //! | account    | what it has                                                                     |
 //! |------------|---------------------------------------------------------------------------------|
 //! | production | `Environment=production`; a CIS password policy, console users with MFA, scoped  |
-//! |            | policies, an organization trail (multi-region, logging, KMS-encrypted with a     |
-//! |            | rotated key), encrypted, blocked, versioned buckets whose policies deny plain    |
-//! |            | HTTP, the account-level public access block, EBS encryption by default, AWS      |
-//! |            | Config recording everything, flow logs on every VPC, a cost budget with a        |
-//! |            | notification, a root-usage metric filter, GuardDuty and Security Hub, a backup   |
-//! |            | plan, an ALB that redirects HTTP to HTTPS behind a WAFv2 web ACL, RDS with 14    |
-//! |            | days of backups, security groups open only on 443 with HTTPS-only egress, closed |
-//! |            | default security groups — in both regions where regional                         |
+//! |            | policies, an external-access analyzer, an organization trail (multi-region,      |
+//! |            | logging, KMS-encrypted with a rotated key), encrypted, blocked, versioned buckets|
+//! |            | whose policies deny plain HTTP, the account-level public access block, EBS       |
+//! |            | encryption by default, AWS Config recording everything, flow logs on every VPC,  |
+//! |            | a cost budget with a notification, a root-usage metric filter and an alarm that  |
+//! |            | notifies SNS, GuardDuty and Security Hub with its default standards, a backup    |
+//! |            | plan selecting tagged resources, a DynamoDB table with point-in-time recovery,   |
+//! |            | an instance requiring IMDSv2, a rotated secret, an ALB that redirects HTTP to    |
+//! |            | HTTPS and serves TLS 1.2+ to an HTTPS target group behind a WAFv2 web ACL, RDS   |
+//! |            | encrypted with 14 days of backups, security groups open only on 443 with         |
+//! |            | HTTPS-only egress, closed default security groups — in both regions where        |
+//! |            | regional                                                                         |
 //! | legacy     | `Environment=production,staging` (wrong: two environments); no password policy, |
-//! |            | a console user without MFA, a `*`-on-`*` policy attached to a user, no trail, an |
-//! |            | unencrypted open bucket with versioning suspended, an ALB serving plain HTTP to  |
-//! |            | an HTTP target group without a web ACL, RDS with 1 day of backups, SSH open, a   |
-//! |            | cost budget, AWS Config in the first region only                                 |
-//! | sandbox    | `Environment=sandbox`; no password policy, an admin user without MFA, a logging |
-//! |            | multi-region trail, encrypted, blocked, versioned buckets without TLS-only       |
-//! |            | policies, no load balancer, no database, closed groups but open default groups   |
+//! |            | a console user without MFA, a `*`-on-`*` policy attached to a user, a role       |
+//! |            | anyone may assume, no analyzer, no trail, an unencrypted open bucket with        |
+//! |            | versioning suspended, an ALB serving plain HTTP to an HTTP target group and      |
+//! |            | TLS 1.0 on HTTPS, without a web ACL, a CloudFront distribution allowing HTTP,    |
+//! |            | unencrypted RDS with 1 day of backups, a table without point-in-time recovery,   |
+//! |            | an instance accepting IMDSv1, an unrotated secret and KMS key, SSH open, a cost  |
+//! |            | budget, AWS Config in the first region only                                      |
+//! | sandbox    | `Environment=sandbox`; no password policy, an admin user without MFA also holding|
+//! |            | all of S3 and one with MFA, an analyzer in the first region only, a logging multi-region trail    |
+//! |            | without log file validation or KMS, encrypted, blocked, versioned buckets without|
+//! |            | TLS-only policies, Security Hub without standards, a root-usage alarm notifying  |
+//! |            | nobody, a backup plan selecting nothing, no load balancer, no database, closed   |
+//! |            | groups but open default groups                                                   |
 //!
 //! The expected levels of each account are in [`DemoAccount::expected_levels`].
 
@@ -88,12 +99,11 @@ pub struct DemoAccount {
 
 impl DemoAccount {
     /// The practice levels the profile is built to reach with the demo config (root MFA disabled),
-    /// and the account level.
+    /// and the account level. Every level is confirmed: against moto behind the shim no check of
+    /// the demo is unknown.
     pub fn expected_levels(&self) -> (Vec<(&'static str, u8)>, u8) {
-        // moto cannot make a Security Hub delegated administrator visible to Organizations, so
-        // `organizations_security_account_delegated` fails everywhere: environments, and with it
-        // every account level, is 0 (see `seed_demo`).
         match self.profile {
+            // Backups, logging and environments stop at level 2, the highest of their checks.
             Profile::Production => (
                 vec![
                     ("identity", 5),
@@ -104,14 +114,15 @@ impl DemoAccount {
                     ("monitoring", 3),
                     ("network", 3),
                     ("data_protection", 3),
-                    ("environments", 0),
+                    ("environments", 2),
                 ],
-                0,
+                2,
             ),
+            // Only the cost budget (monitoring level 1) is in place.
             Profile::Legacy => (
                 vec![
                     ("identity", 0),
-                    ("least_privilege", 2),
+                    ("least_privilege", 0),
                     ("edge_encryption", 0),
                     ("backups", 0),
                     ("logging", 0),
@@ -122,35 +133,22 @@ impl DemoAccount {
                 ],
                 0,
             ),
+            // Trust policies are sound (least_privilege 1, the analyzer misses a region) and the
+            // environment is separated and administered from the security account.
             Profile::Sandbox => (
                 vec![
                     ("identity", 0),
-                    ("least_privilege", 2),
+                    ("least_privilege", 1),
                     ("edge_encryption", 0),
                     ("backups", 0),
                     ("logging", 0),
                     ("monitoring", 0),
                     ("network", 0),
                     ("data_protection", 0),
-                    ("environments", 0),
+                    ("environments", 2),
                 ],
                 0,
             ),
-        }
-    }
-
-    /// The practices whose level is unconfirmed against the emulator. moto 5.2.5 lacks IAM Access
-    /// Analyzer (`accessanalyzer_enabled` is unknown, "not supported by the endpoint") in every
-    /// account; in production, where the rest of these practices pass, it also lacks
-    /// `ListBackupSelections` (`backup_plan_covers_resources`), Security Hub's
-    /// `GetEnabledStandards` (`securityhub_enabled`) and CloudWatch `DescribeAlarms` over the SDK's
-    /// protocol (`cloudwatch_root_usage_alarm`), and wraps its `GetBucketVersioning` answer in an
-    /// element the SDK refuses (`s3_bucket_versioning_enabled`). An unknown never lowers a level, so
-    /// these practices keep the level above but are marked unconfirmed.
-    pub fn unconfirmed_practices(&self) -> Vec<&'static str> {
-        match self.profile {
-            Profile::Production => vec!["least_privilege", "backups", "monitoring"],
-            Profile::Legacy | Profile::Sandbox => vec!["least_privilege"],
         }
     }
 }
@@ -236,6 +234,34 @@ fn in_region(cfg: &SdkConfig, region: &str) -> SdkConfig {
         .build()
 }
 
+/// Creates an organization of the management account `mgmt` with one member account `name`
+/// (tagged `Environment=environment` when given); returns the member's id.
+pub async fn organization_with_member(
+    mgmt: &SdkConfig,
+    name: &str,
+    environment: Option<&str>,
+) -> SeedResult<String> {
+    use aws_sdk_organizations::types::{OrganizationFeatureSet, Tag};
+    let org = aws_sdk_organizations::Client::new(mgmt);
+    org.create_organization()
+        .feature_set(OrganizationFeatureSet::All)
+        .send()
+        .await?;
+    let mut req = org
+        .create_account()
+        .email(format!("aws+{name}@example.com"))
+        .account_name(name);
+    if let Some(env) = environment {
+        req = req.tags(Tag::builder().key("Environment").value(env).build()?);
+    }
+    let out = req.send().await?;
+    Ok(out
+        .create_account_status()
+        .and_then(|s| s.account_id())
+        .ok_or("account creation gave no id")?
+        .to_owned())
+}
+
 /// Creates the organization and its member accounts, and seeds each account.
 pub async fn seed_demo(endpoint: &str) -> SeedResult<DemoOrg> {
     use aws_sdk_organizations::types::{OrganizationFeatureSet, Tag};
@@ -278,9 +304,8 @@ pub async fn seed_demo(endpoint: &str) -> SeedResult<DemoOrg> {
         });
     }
     // The security account administers GuardDuty and Security Hub for the organization; it is not
-    // audited. moto 5.2.5 registers no delegated administrator for Security Hub's
-    // EnableOrganizationAdminAccount and refuses to register `securityhub.amazonaws.com` through
-    // Organizations, so only GuardDuty's delegation is visible to the agent.
+    // audited. Security Hub's delegation is registered by its own EnableOrganizationAdminAccount,
+    // which Organizations then lists (the shim adds what moto 5.2.5 does not register).
     let security_account_id = create("security", "security").await?;
     org.register_delegated_administrator()
         .account_id(&security_account_id)
@@ -310,7 +335,7 @@ pub async fn seed_demo(endpoint: &str) -> SeedResult<DemoOrg> {
 }
 
 /// The read-only role the agent assumes, trusting the management account with the external id.
-async fn audit_role(cfg: &SdkConfig, trusted_account: &str) -> SeedResult<()> {
+pub async fn audit_role(cfg: &SdkConfig, trusted_account: &str) -> SeedResult<()> {
     // The read actions of every check's declared facts (moto ships no AWS-managed policies to attach).
     let mut actions: Vec<&str> =
         maturity_checks::catalog::needs_of(maturity_checks::catalog::CATALOG)
@@ -460,19 +485,17 @@ async fn trail(
     name: &str,
     bucket_name: &str,
     multi_region: bool,
-    logging: bool,
+    validation: bool,
 ) -> SeedResult<()> {
     let ct = aws_sdk_cloudtrail::Client::new(cfg);
     ct.create_trail()
         .name(name)
         .s3_bucket_name(bucket_name)
         .is_multi_region_trail(multi_region)
-        .enable_log_file_validation(true)
+        .enable_log_file_validation(validation)
         .send()
         .await?;
-    if logging {
-        ct.start_logging().name(name).send().await?;
-    }
+    ct.start_logging().name(name).send().await?;
     Ok(())
 }
 
@@ -572,20 +595,8 @@ async fn load_balancer(cfg: &SdkConfig, name: &str, redirect: bool) -> SeedResul
             )
             .build()
     } else {
-        let tg = elb
-            .create_target_group()
-            .name(format!("{name}-tg"))
-            .protocol(ProtocolEnum::Http)
-            .port(80)
-            .vpc_id(vpc_id)
-            .send()
-            .await?;
-        let tg_arn = tg
-            .target_groups()
-            .first()
-            .and_then(|t| t.target_group_arn())
-            .ok_or("no TG arn")?
-            .to_owned();
+        let tg_arn =
+            target_group(&elb, &vpc_id, &format!("{name}-tg"), ProtocolEnum::Http, 80).await?;
         Action::builder()
             .r#type(ActionTypeEnum::Forward)
             .target_group_arn(tg_arn)
@@ -601,7 +612,36 @@ async fn load_balancer(cfg: &SdkConfig, name: &str, redirect: bool) -> SeedResul
     Ok(lb_arn)
 }
 
-async fn database(cfg: &SdkConfig, id: &str, retention_days: i32) -> SeedResult<()> {
+/// A target group of the VPC; returns its ARN.
+async fn target_group(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    vpc_id: &str,
+    name: &str,
+    protocol: aws_sdk_elasticloadbalancingv2::types::ProtocolEnum,
+    port: i32,
+) -> SeedResult<String> {
+    let tg = elb
+        .create_target_group()
+        .name(name)
+        .protocol(protocol)
+        .port(port)
+        .vpc_id(vpc_id)
+        .send()
+        .await?;
+    Ok(tg
+        .target_groups()
+        .first()
+        .and_then(|t| t.target_group_arn())
+        .ok_or("no TG arn")?
+        .to_owned())
+}
+
+async fn database(
+    cfg: &SdkConfig,
+    id: &str,
+    retention_days: i32,
+    encrypted: bool,
+) -> SeedResult<()> {
     aws_sdk_rds::Client::new(cfg)
         .create_db_instance()
         .db_instance_identifier(id)
@@ -611,7 +651,7 @@ async fn database(cfg: &SdkConfig, id: &str, retention_days: i32) -> SeedResult<
         .master_user_password("Correct-Horse-Battery-9")
         .allocated_storage(20)
         .backup_retention_period(retention_days)
-        .storage_encrypted(true)
+        .storage_encrypted(encrypted)
         .send()
         .await?;
     Ok(())
@@ -741,8 +781,16 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     }
     budget(cfg, id).await?;
     root_usage_metric_filter(cfg).await?;
+    root_usage_alarm(cfg, true).await?;
     threat_detection(cfg).await?;
-    backup_plan(cfg).await?;
+    let plan = backup_plan(cfg).await?;
+    backup_selection(cfg, &plan).await?;
+    for region in REGIONS {
+        analyzer(cfg, region, "external-access").await?;
+    }
+    table(cfg, "orders", true).await?;
+    instance(cfg, "prod-app", true).await?;
+    secret(cfg, "prod/orders-db", true).await?;
     // The account-level public access block (S3 Control) and EBS encryption by default everywhere.
     aws_sdk_s3control::Client::from_conf(
         aws_sdk_s3control::config::Builder::from(cfg)
@@ -771,8 +819,9 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     }
 
     let lb = load_balancer(cfg, "prod-web", true).await?;
+    https_listener(cfg, &lb, "prod-web", "ELBSecurityPolicy-TLS13-1-2-2021-06").await?;
     web_acl(cfg, &lb).await?;
-    database(cfg, "orders", 14).await?;
+    database(cfg, "orders", 14, true).await?;
     for region in REGIONS {
         let ec2 = aws_sdk_ec2::Client::new(&in_region(cfg, region));
         let (vpc, _) = default_vpc(&ec2).await?;
@@ -808,8 +857,15 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     bucket(cfg, "us-east-1", &uploads, false, None).await?;
     versioning(cfg, "us-east-1", &uploads, "Enabled").await?;
     versioning(cfg, "us-east-1", &uploads, "Suspended").await?;
-    load_balancer(cfg, "legacy-web", false).await?;
-    database(cfg, "legacy-db", 1).await?;
+    let lb = load_balancer(cfg, "legacy-web", false).await?;
+    https_listener(cfg, &lb, "legacy-web", "ELBSecurityPolicy-2016-08").await?;
+    table(cfg, "legacy-sessions", false).await?;
+    instance(cfg, "legacy-app", false).await?;
+    secret(cfg, "legacy/db-password", false).await?;
+    unrotated_key(cfg, "legacy uploads").await?;
+    public_role(cfg, "legacy-cross-account").await?;
+    http_distribution(cfg, &format!("legacy-{id}-assets")).await?;
+    database(cfg, "legacy-db", 1, false).await?;
     // A budget, and AWS Config in the first region only.
     budget(cfg, id).await?;
     config_recorder(cfg, REGIONS[0], &uploads).await?;
@@ -822,12 +878,15 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
 async fn sandbox(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     let iam = aws_sdk_iam::Client::new(cfg);
     console_user(&iam, "experimenter", false).await?;
+    console_user(&iam, "sandbox-owner", true).await?;
     let admin = policy(&iam, "sandbox-admin", ADMIN_POLICY).await?;
-    iam.attach_user_policy()
-        .user_name("experimenter")
-        .policy_arn(admin)
-        .send()
-        .await?;
+    for user in ["experimenter", "sandbox-owner"] {
+        iam.attach_user_policy()
+            .user_name(user)
+            .policy_arn(&admin)
+            .send()
+            .await?;
+    }
 
     let trail_bucket = format!("sandbox-{id}-cloudtrail");
     bucket(cfg, "us-east-1", &trail_bucket, true, ALL_BLOCKED).await?;
@@ -835,12 +894,32 @@ async fn sandbox(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     bucket(cfg, "eu-west-1", &scratch, true, ALL_BLOCKED).await?;
     versioning(cfg, "us-east-1", &trail_bucket, "Enabled").await?;
     versioning(cfg, "eu-west-1", &scratch, "Enabled").await?;
-    trail(cfg, "sandbox-trail", &trail_bucket, true, true).await?;
+    trail(cfg, "sandbox-trail", &trail_bucket, true, false).await?;
     let ec2 = aws_sdk_ec2::Client::new(cfg);
     let (vpc, _) = default_vpc(&ec2).await?;
     security_group(&ec2, &vpc, "internal-only", &[(22, "10.0.0.0/8")]).await?;
+    // Started, not finished: an analyzer in the first region only, Security Hub there without any
+    // standard, a root-usage alarm that notifies nobody, a backup plan that selects nothing, and a
+    // policy granting all of S3.
+    analyzer(cfg, REGIONS[0], "external-access").await?;
+    aws_sdk_securityhub::Client::new(cfg)
+        .enable_security_hub()
+        .enable_default_standards(false)
+        .send()
+        .await?;
+    root_usage_metric_filter(cfg).await?;
+    root_usage_alarm(cfg, false).await?;
+    backup_plan(cfg).await?;
+    let s3_all = policy(&iam, "sandbox-s3", S3_EVERYTHING_POLICY).await?;
+    iam.attach_user_policy()
+        .user_name("experimenter")
+        .policy_arn(s3_all)
+        .send()
+        .await?;
     Ok(())
 }
+
+const S3_EVERYTHING_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"AllOfS3","Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
 
 /// AWS Config recording every supported resource type (global ones too), delivering to `bucket`.
 async fn config_recorder(cfg: &SdkConfig, region: &str, bucket_name: &str) -> SeedResult<()> {
@@ -946,9 +1025,7 @@ async fn flow_logs(cfg: &SdkConfig, region: &str, bucket_name: &str) -> SeedResu
     Ok(())
 }
 
-/// The CIS root-usage metric filter on the log group of CloudTrail events. The alarm on its metric
-/// cannot be created: moto 5.2.5 answers CloudWatch's `PutMetricAlarm` (like `DescribeAlarms`) over
-/// the SDK's protocol with HTTP 404, so `cloudwatch_root_usage_alarm` stays unknown against it.
+/// The CIS root-usage metric filter on the log group of CloudTrail events.
 async fn root_usage_metric_filter(cfg: &SdkConfig) -> SeedResult<()> {
     use aws_sdk_cloudwatchlogs::types::MetricTransformation;
     let logs = aws_sdk_cloudwatchlogs::Client::new(cfg);
@@ -1064,9 +1141,8 @@ async fn web_acl(cfg: &SdkConfig, lb_arn: &str) -> SeedResult<()> {
     Ok(())
 }
 
-/// A daily AWS Backup plan with one rule. (moto 5.2.5 lacks CreateBackupSelection and
-/// ListBackupSelections, so the plan's selection can be neither made nor read.)
-async fn backup_plan(cfg: &SdkConfig) -> SeedResult<()> {
+/// A daily AWS Backup plan with one rule; returns its id.
+pub async fn backup_plan(cfg: &SdkConfig) -> SeedResult<String> {
     use aws_sdk_backup::types::{BackupPlanInput, BackupRuleInput, Lifecycle};
     let backup = aws_sdk_backup::Client::new(cfg);
     backup
@@ -1074,7 +1150,7 @@ async fn backup_plan(cfg: &SdkConfig) -> SeedResult<()> {
         .backup_vault_name("central")
         .send()
         .await?;
-    backup
+    let plan = backup
         .create_backup_plan()
         .backup_plan(
             BackupPlanInput::builder()
@@ -1091,7 +1167,7 @@ async fn backup_plan(cfg: &SdkConfig) -> SeedResult<()> {
         )
         .send()
         .await?;
-    Ok(())
+    Ok(plan.backup_plan_id().ok_or("no backup plan id")?.to_owned())
 }
 
 /// A customer-managed KMS key with automatic rotation; returns its ARN.
@@ -1121,5 +1197,287 @@ async fn threat_detection(cfg: &SdkConfig) -> SeedResult<()> {
             .send()
             .await?;
     }
+    Ok(())
+}
+
+/// An IAM Access Analyzer of the account's external access in `region` (served by the shim: moto
+/// 5.2.5 lacks Access Analyzer).
+async fn analyzer(cfg: &SdkConfig, region: &str, name: &str) -> SeedResult<()> {
+    aws_sdk_accessanalyzer::Client::new(&in_region(cfg, region))
+        .create_analyzer()
+        .analyzer_name(name)
+        .r#type(aws_sdk_accessanalyzer::types::Type::Account)
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Assigns every resource tagged `backup=daily` to the backup plan (served by the shim: moto 5.2.5
+/// lacks `CreateBackupSelection`).
+async fn backup_selection(cfg: &SdkConfig, plan_id: &str) -> SeedResult<()> {
+    use aws_sdk_backup::types::{BackupSelection, ConditionType};
+    let account = account_of(cfg).await?;
+    aws_sdk_backup::Client::new(cfg)
+        .create_backup_selection()
+        .backup_plan_id(plan_id)
+        .backup_selection(
+            BackupSelection::builder()
+                .selection_name("tagged-daily")
+                .iam_role_arn(format!(
+                    "arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"
+                ))
+                .list_of_tags(
+                    aws_sdk_backup::types::Condition::builder()
+                        .condition_type(ConditionType::Stringequals)
+                        .condition_key("backup")
+                        .condition_value("daily")
+                        .build()?,
+                )
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// An alarm on the root-usage metric (`CISBenchmark/RootAccountUsage` >= 1), notifying the
+/// security team's SNS topic when `notify` (served by the shim: moto 5.2.5 answers CloudWatch's
+/// rpc-v2-cbor protocol with 404).
+async fn root_usage_alarm(cfg: &SdkConfig, notify: bool) -> SeedResult<()> {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+    let account = account_of(cfg).await?;
+    let mut req = aws_sdk_cloudwatch::Client::new(cfg)
+        .put_metric_alarm()
+        .alarm_name("root-usage")
+        .namespace("CISBenchmark")
+        .metric_name("RootAccountUsage")
+        .statistic(Statistic::Sum)
+        .period(300)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold);
+    if notify {
+        req = req.alarm_actions(format!(
+            "arn:aws:sns:{}:{account}:security-alerts",
+            REGIONS[0]
+        ));
+    }
+    req.send().await?;
+    Ok(())
+}
+
+/// A DynamoDB table, with point-in-time recovery when `pitr`.
+async fn table(cfg: &SdkConfig, name: &str, pitr: bool) -> SeedResult<()> {
+    use aws_sdk_dynamodb::types::*;
+    let ddb = aws_sdk_dynamodb::Client::new(cfg);
+    ddb.create_table()
+        .table_name(name)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()?,
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()?,
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await?;
+    if pitr {
+        ddb.update_continuous_backups()
+            .table_name(name)
+            .point_in_time_recovery_specification(
+                PointInTimeRecoverySpecification::builder()
+                    .point_in_time_recovery_enabled(true)
+                    .build()?,
+            )
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
+/// An EC2 instance in the default VPC whose metadata service requires IMDSv2 tokens when
+/// `imdsv2`, else accepts IMDSv1 too. Returns its id.
+async fn instance(cfg: &SdkConfig, name: &str, imdsv2: bool) -> SeedResult<String> {
+    use aws_sdk_ec2::types::*;
+    let tokens = if imdsv2 {
+        HttpTokensState::Required
+    } else {
+        HttpTokensState::Optional
+    };
+    let out = aws_sdk_ec2::Client::new(cfg)
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .instance_type(InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1)
+        .metadata_options(
+            InstanceMetadataOptionsRequest::builder()
+                .http_tokens(tokens)
+                .http_endpoint(InstanceMetadataEndpointState::Enabled)
+                .build(),
+        )
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::Instance)
+                .tags(Tag::builder().key("Name").value(name).build())
+                .build(),
+        )
+        .send()
+        .await?;
+    Ok(out
+        .instances()
+        .first()
+        .and_then(|i| i.instance_id())
+        .ok_or("no instance id")?
+        .to_owned())
+}
+
+/// A Secrets Manager secret, rotated every 30 days when `rotated`.
+async fn secret(cfg: &SdkConfig, name: &str, rotated: bool) -> SeedResult<()> {
+    let sm = aws_sdk_secretsmanager::Client::new(cfg);
+    sm.create_secret()
+        .name(name)
+        .secret_string("Correct-Horse-Battery-9")
+        .send()
+        .await?;
+    if rotated {
+        sm.rotate_secret()
+            .secret_id(name)
+            .rotation_rules(
+                aws_sdk_secretsmanager::types::RotationRulesType::builder()
+                    .automatically_after_days(30)
+                    .build(),
+            )
+            .rotate_immediately(false)
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
+/// A customer-managed KMS key without automatic rotation.
+async fn unrotated_key(cfg: &SdkConfig, description: &str) -> SeedResult<()> {
+    aws_sdk_kms::Client::new(cfg)
+        .create_key()
+        .description(description)
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// A self-signed certificate for `common_name` uploaded as an IAM server certificate (made with
+/// openssl, which the tests' Debian packages include); returns its ARN.
+async fn server_certificate(cfg: &SdkConfig, common_name: &str) -> SeedResult<String> {
+    let dir = tempfile::tempdir()?;
+    let (key, cert) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+        ])
+        .args(["-subj", &format!("/CN={common_name}")])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .map_err(|e| format!("cannot run openssl (apt-get install openssl): {e}"))?;
+    if !out.status.success() {
+        return Err(format!("openssl failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let iam = aws_sdk_iam::Client::new(cfg);
+    let up = iam
+        .upload_server_certificate()
+        .server_certificate_name(common_name)
+        .certificate_body(std::fs::read_to_string(&cert)?)
+        .private_key(std::fs::read_to_string(&key)?)
+        .send()
+        .await?;
+    Ok(up
+        .server_certificate_metadata()
+        .map(|m| m.arn().to_owned())
+        .ok_or("no certificate ARN")?)
+}
+
+/// An HTTPS:443 listener on the load balancer with the TLS security policy `ssl_policy`,
+/// forwarding to a new HTTPS target group `{name}-tls-tg`.
+async fn https_listener(
+    cfg: &SdkConfig,
+    lb_arn: &str,
+    name: &str,
+    ssl_policy: &str,
+) -> SeedResult<()> {
+    use aws_sdk_elasticloadbalancingv2::types::*;
+    let ec2 = aws_sdk_ec2::Client::new(cfg);
+    let (vpc_id, _) = default_vpc(&ec2).await?;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(cfg);
+    let tg_arn = target_group(
+        &elb,
+        &vpc_id,
+        &format!("{name}-tls-tg"),
+        ProtocolEnum::Https,
+        443,
+    )
+    .await?;
+    let cert = server_certificate(cfg, &format!("{name}.example.com")).await?;
+    elb.create_listener()
+        .load_balancer_arn(lb_arn)
+        .protocol(ProtocolEnum::Https)
+        .port(443)
+        .ssl_policy(ssl_policy)
+        .certificates(Certificate::builder().certificate_arn(cert).build())
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(tg_arn)
+                .build(),
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// A role that anyone may assume: its trust policy allows the `*` principal without a condition.
+async fn public_role(cfg: &SdkConfig, name: &str) -> SeedResult<()> {
+    aws_sdk_iam::Client::new(cfg)
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// A CloudFront distribution of an S3 origin whose default behavior serves plain HTTP.
+async fn http_distribution(cfg: &SdkConfig, name: &str) -> SeedResult<()> {
+    use aws_sdk_cloudfront::types::*;
+    let origin = Origin::builder()
+        .id("assets")
+        .domain_name(format!("{name}.s3.amazonaws.com"))
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .build()?;
+    aws_sdk_cloudfront::Client::new(cfg)
+        .create_distribution()
+        .distribution_config(
+            DistributionConfig::builder()
+                .caller_reference(name)
+                .comment(name)
+                .enabled(true)
+                .origins(Origins::builder().quantity(1).items(origin).build()?)
+                .default_cache_behavior(
+                    DefaultCacheBehavior::builder()
+                        .target_origin_id("assets")
+                        .viewer_protocol_policy(ViewerProtocolPolicy::AllowAll)
+                        .build()?,
+                )
+                .build()?,
+        )
+        .send()
+        .await?;
     Ok(())
 }

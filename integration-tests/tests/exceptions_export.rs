@@ -9,11 +9,10 @@ use serde_json::Value;
 use std::collections::HashSet;
 use std::path::Path;
 
-/// The activity uuids of the DSOMM model (`../shared/dsomm/activities.tsv`).
+/// The activity uuids of the DSOMM model (vendored in `checks/data/dsomm/`).
 fn model_uuids() -> HashSet<String> {
-    let tsv = integration_tests::project_root().join("../shared/dsomm/activities.tsv");
-    let text = std::fs::read_to_string(&tsv).unwrap_or_else(|e| panic!("{}: {e}", tsv.display()));
-    text.lines()
+    include_str!("../../checks/data/dsomm/activities.tsv")
+        .lines()
         .skip(1)
         .filter_map(|l| l.split('\t').nth(3))
         .map(str::to_owned)

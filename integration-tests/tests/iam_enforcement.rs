@@ -18,8 +18,9 @@
 //!   name instead of the IAM action AWS checks ([`MOTO_MISNAMED`]): the generated policy, which
 //!   names the IAM actions, is denied those calls, and adding moto's names clears them.
 //!
-//! CloudWatch `DescribeAlarms` and Access Analyzer are missing from moto over the SDK's protocol
-//! (`not_supported`, as in every test against moto), so their permissions are not judged.
+//! The operations the test harness's shim serves itself because moto lacks them (Access Analyzer,
+//! CloudWatch `DescribeAlarms`, Backup selections, Security Hub standards; see
+//! `integration_tests::shim`) are not authorized against IAM, so their permissions are not judged.
 
 use integration_tests::agent;
 use integration_tests::moto::Moto;

@@ -1,0 +1,1097 @@
+//! A loopback shim in front of moto that serves, in AWS's documented wire format, the few
+//! operations moto 5.2.5 lacks or answers in a form the AWS SDK for Rust refuses, and passes every
+//! other request to moto untouched (same method, path, headers and body, so that moto's signature
+//! checks still hold). The agent never knows about it: it is one more endpoint URL.
+//!
+//! | operation (service) | moto 5.2.5 | the shim |
+//! |---|---|---|
+//! | `CreateAnalyzer`, `ListAnalyzers` (IAM Access Analyzer, restJson1) | HTTP 500 | serves them from its own state |
+//! | `CreateBackupSelection`, `ListBackupSelections` (Backup, restJson1) | HTTP 500 | serves them from its own state, for the plans moto knows (`GetBackupPlan`) |
+//! | `PutMetricAlarm`, `DescribeAlarms` (CloudWatch, rpc-v2-cbor) | HTTP 404: it speaks only the query protocol | serves them from its own state, in CBOR |
+//! | `BatchEnableStandards`, `GetEnabledStandards` (Security Hub, restJson1) | missing | serves them for the hubs moto knows (`DescribeHub`); `EnableSecurityHub` is passed to moto and, unless `EnableDefaultStandards` is false, subscribes the default standards as AWS does |
+//! | Security Hub's delegated administrator in Organizations | `EnableOrganizationAdminAccount` registers none, and `RegisterDelegatedAdministrator` refuses `securityhub.amazonaws.com` | `EnableOrganizationAdminAccount` is passed to moto and recorded; `ListDelegatedAdministrators` and `ListDelegatedServicesForAccount` get moto's answer with that registration added |
+//! | `GetBucketVersioning` (S3, restXml) | answers `<GetBucketVersioningResponse>`, the SDK wants `<VersioningConfiguration>` | moto's answer, re-rooted |
+//!
+//! Requests are recognized as the SDK sends them: by the SigV4 credential scope's service, the
+//! method and path, `X-Amz-Target` (Organizations) and `smithy-protocol` (CloudWatch). State is kept
+//! per account and region; the account of a request is the one moto gives its access key, learnt
+//! from the `AssumeRole` and `CreateAccessKey` answers the shim relays (any other key is moto's
+//! default account, as in moto). IAM enforcement (`Moto::enforce_iam`) is moto's: the operations the
+//! shim serves itself are not authorized against IAM policies.
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use ciborium::Value as Cbor;
+use serde_json::{json, Value as Json};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// moto's account for credentials it does not know (`DEFAULT_ACCOUNT_ID`).
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
+/// The standards `EnableSecurityHub` subscribes unless `EnableDefaultStandards` is false: AWS
+/// Foundational Security Best Practices v1.0.0 and CIS AWS Foundations Benchmark v1.2.0.
+fn default_standards(region: &str) -> [String; 2] {
+    [
+        format!("arn:aws:securityhub:{region}::standards/aws-foundational-security-best-practices/v/1.0.0"),
+        "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0".to_owned(),
+    ]
+}
+
+const SECURITY_HUB: &str = "securityhub.amazonaws.com";
+const CBOR_PATH: &str = "/service/GraniteServiceVersion20100801/operation/";
+const ORGANIZATIONS_TARGET: &str = "AWSOrganizationsV20161128.";
+
+/// (account id, region)
+type Scope = (String, String);
+
+/// An answer given instead of the one asked for (an error, or moto's answer relayed as is).
+type Reject = Box<Response>;
+
+#[derive(Default)]
+struct Emulated {
+    /// access key id → account id, as moto maps them.
+    accounts: HashMap<String, String>,
+    /// `AnalyzerSummary` objects.
+    analyzers: HashMap<Scope, Vec<Json>>,
+    /// `BackupSelectionsListMember` objects by plan id.
+    selections: HashMap<(Scope, String), Vec<Json>>,
+    /// `MetricAlarm` maps by alarm name.
+    alarms: HashMap<Scope, BTreeMap<String, Vec<(Cbor, Cbor)>>>,
+    /// `StandardsSubscription` objects.
+    standards: HashMap<Scope, Vec<Json>>,
+    /// management account → Security Hub's delegated administrators (account, epoch seconds).
+    hub_admins: HashMap<String, Vec<(String, f64)>>,
+}
+
+struct Shared {
+    upstream: String,
+    client: reqwest::Client,
+    state: Mutex<Emulated>,
+}
+
+/// One request as received.
+struct Call {
+    method: Method,
+    path: String,
+    query: String,
+    headers: HeaderMap,
+    body: Bytes,
+    access_key: String,
+    region: String,
+    service: String,
+}
+
+impl Call {
+    fn new(parts: axum::http::request::Parts, body: Bytes) -> Call {
+        // `Credential=AKID/20261201/us-east-1/s3/aws4_request` of the SigV4 Authorization header.
+        let scope: Vec<String> = parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|a| a.split("Credential=").nth(1))
+            .and_then(|c| c.split([',', ' ']).next())
+            .map(|c| c.split('/').map(str::to_owned).collect())
+            .unwrap_or_default();
+        let part = |i: usize| scope.get(i).cloned().unwrap_or_default();
+        Call {
+            method: parts.method,
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().unwrap_or_default().to_owned(),
+            headers: parts.headers,
+            body,
+            access_key: part(0),
+            region: part(2),
+            service: part(3),
+        }
+    }
+
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    fn query_param(&self, name: &str) -> Option<String> {
+        form_pairs(&self.query)
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+
+    fn json_body(&self) -> Result<Json, Reject> {
+        if self.body.is_empty() {
+            return Ok(json!({}));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Box::new(rest_error(
+                400,
+                "SerializationException",
+                &format!("body is not JSON: {e}"),
+            ))
+        })
+    }
+}
+
+/// The `key=value` pairs of a query string or form body, percent-decoded.
+fn form_pairs(s: &str) -> Vec<(String, String)> {
+    let decode = |x: &str| {
+        percent_encoding::percent_decode_str(&x.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    s.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// An answer of moto.
+struct Upstream {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Upstream {
+    fn ok(&self) -> bool {
+        self.status.is_success()
+    }
+}
+
+impl IntoResponse for Upstream {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, self.body).into_response();
+        for (k, v) in &self.headers {
+            if !is_hop_by_hop(k) && k != "content-length" {
+                r.headers_mut().append(k.clone(), v.clone());
+            }
+        }
+        r
+    }
+}
+
+fn is_hop_by_hop(h: &HeaderName) -> bool {
+    matches!(
+        h.as_str(),
+        "connection"
+            | "keep-alive"
+            | "transfer-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
+            | "proxy-authorization"
+            | "proxy-authenticate"
+    )
+}
+
+impl Shared {
+    /// Sends a request to moto with the caller's headers (Host included, so that a signature
+    /// still verifies) and returns its whole answer.
+    async fn upstream(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<Upstream, Reject> {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path_and_query}", self.upstream));
+        for (k, v) in headers {
+            if !is_hop_by_hop(k) && k != "content-length" {
+                req = req.header(k, v);
+            }
+        }
+        let fail = |e: reqwest::Error| {
+            Box::new((StatusCode::BAD_GATEWAY, format!("aws-shim: moto: {e}")).into_response())
+        };
+        let resp = req.body(body).send().await.map_err(fail)?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(fail)?;
+        Ok(Upstream {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Passes the call to moto unchanged.
+    async fn forward(&self, c: &Call) -> Result<Upstream, Reject> {
+        let pq = if c.query.is_empty() {
+            c.path.clone()
+        } else {
+            format!("{}?{}", c.path, c.query)
+        };
+        self.upstream(c.method.clone(), &pq, &c.headers, c.body.clone())
+            .await
+    }
+
+    /// Another operation of the same service in the caller's name (moto checks no signature unless
+    /// IAM is enforced): `method path` with `body`, the caller's other headers kept.
+    async fn sibling(
+        &self,
+        c: &Call,
+        method: Method,
+        path: &str,
+        headers: &[(&'static str, &str)],
+        body: &str,
+    ) -> Result<Upstream, Reject> {
+        let mut h = c.headers.clone();
+        h.remove("content-type");
+        for (k, v) in headers {
+            if let Ok(v) = HeaderValue::from_str(v) {
+                h.insert(*k, v);
+            }
+        }
+        self.upstream(method, path, &h, Bytes::from(body.to_owned()))
+            .await
+    }
+
+    fn account_of(&self, access_key: &str) -> String {
+        self.state
+            .lock()
+            .expect("shim state")
+            .accounts
+            .get(access_key)
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_ACCOUNT.to_owned())
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Emulated) -> T) -> T {
+        f(&mut self.state.lock().expect("shim state"))
+    }
+}
+
+fn now_secs() -> f64 {
+    let now = chrono::Utc::now();
+    now.timestamp() as f64 + f64::from(now.timestamp_subsec_millis()) / 1000.0
+}
+
+fn new_id() -> String {
+    let h = |n: usize| {
+        (0..n)
+            .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
+            .collect::<String>()
+    };
+    format!("{}-{}-{}-{}-{}", h(8), h(4), h(4), h(4), h(12))
+}
+
+/// A restJson1 / JSON 1.1 answer.
+fn json_response(status: u16, content_type: &'static str, body: &Json) -> Response {
+    let mut r = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        body.to_string(),
+    )
+        .into_response();
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static(content_type));
+    r
+}
+
+fn rest_ok(body: &Json) -> Response {
+    json_response(200, "application/json", body)
+}
+
+/// A restJson1 error: the code in `x-amzn-ErrorType`, the message in the body.
+fn rest_error(status: u16, code: &str, message: &str) -> Response {
+    rest_error_with(status, code, message, json!({}))
+}
+
+fn rest_error_with(status: u16, code: &str, message: &str, mut extra: Json) -> Response {
+    extra["message"] = json!(message);
+    let mut r = json_response(status, "application/json", &extra);
+    if let Ok(v) = HeaderValue::from_str(code) {
+        r.headers_mut().insert("x-amzn-errortype", v);
+    }
+    r
+}
+
+/// One page of `items` after `token` (an index), at most `max`; and the next token.
+fn page<T: Clone>(
+    items: &[T],
+    token: Option<&str>,
+    max: Option<usize>,
+) -> (Vec<T>, Option<String>) {
+    let start = token.and_then(|t| t.parse().ok()).unwrap_or(0usize);
+    let max = max.filter(|m| *m > 0).unwrap_or(usize::MAX);
+    let end = start.saturating_add(max).min(items.len());
+    let next = (end < items.len()).then(|| end.to_string());
+    (items.get(start..end).unwrap_or_default().to_vec(), next)
+}
+
+async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, 512 << 20).await {
+        Ok(b) => b,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("aws-shim: {e}")).into_response(),
+    };
+    let call = Call::new(parts, body);
+    let mut r = match route(&s, &call).await {
+        Ok(r) => r,
+        Err(r) => *r,
+    };
+    // One request per connection, as moto does: proxies in front of the shim read until EOF.
+    r.headers_mut()
+        .insert("connection", HeaderValue::from_static("close"));
+    r
+}
+
+async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
+    let account = s.account_of(&c.access_key);
+    let scope: Scope = (account.clone(), c.region.clone());
+    let m = &c.method;
+    match (c.service.as_str(), c.path.as_str()) {
+        ("access-analyzer", "/analyzer") if m == Method::PUT => create_analyzer(s, c, scope),
+        ("access-analyzer", "/analyzer") if m == Method::GET => Ok(list_analyzers(s, c, &scope)),
+        ("backup", p) if selections_plan(p).is_some() && (m == Method::PUT || m == Method::GET) => {
+            backup_selections(s, c, scope, selections_plan(p).unwrap_or_default()).await
+        }
+        ("monitoring", p)
+            if m == Method::POST
+                && c.header("smithy-protocol") == "rpc-v2-cbor"
+                && matches!(
+                    p.strip_prefix(CBOR_PATH),
+                    Some("PutMetricAlarm" | "DescribeAlarms")
+                ) =>
+        {
+            Ok(cloudwatch(
+                s,
+                c,
+                scope,
+                p.strip_prefix(CBOR_PATH).unwrap_or_default(),
+            ))
+        }
+        ("securityhub", "/standards/get" | "/standards/register") if m == Method::POST => {
+            security_hub_standards(s, c, scope).await
+        }
+        ("securityhub", "/accounts") if m == Method::POST || m == Method::DELETE => {
+            let up = s.forward(c).await?;
+            if up.ok() {
+                let enable = m == Method::POST;
+                let defaults = enable
+                    && c.json_body()?
+                        .get("EnableDefaultStandards")
+                        .and_then(Json::as_bool)
+                        != Some(false);
+                s.with(|st| {
+                    let subs = st.standards.entry(scope.clone()).or_default();
+                    if !enable {
+                        subs.clear();
+                    } else if defaults {
+                        for arn in default_standards(&scope.1) {
+                            subscribe(subs, &scope, &arn, &json!({}));
+                        }
+                    }
+                });
+            }
+            Ok(up.into_response())
+        }
+        ("securityhub", "/organization/admin/enable") if m == Method::POST => {
+            let up = s.forward(c).await?;
+            if up.ok() {
+                if let Some(admin) = c.json_body()?["AdminAccountId"].as_str() {
+                    s.with(|st| {
+                        let admins = st.hub_admins.entry(account.clone()).or_default();
+                        if !admins.iter().any(|(a, _)| a == admin) {
+                            admins.push((admin.to_owned(), now_secs()));
+                        }
+                    });
+                }
+            }
+            Ok(up.into_response())
+        }
+        ("organizations", "/") if m == Method::POST => {
+            match c.header("x-amz-target").strip_prefix(ORGANIZATIONS_TARGET) {
+                Some("ListDelegatedAdministrators") => {
+                    delegated_administrators(s, c, &account).await
+                }
+                Some("ListDelegatedServicesForAccount") => delegated_services(s, c, &account).await,
+                _ => Ok(s.forward(c).await?.into_response()),
+            }
+        }
+        ("s3", p)
+            if m == Method::GET
+                && form_pairs(&c.query).iter().any(|(k, _)| k == "versioning")
+                && p.trim_matches('/').split('/').count() == 1 =>
+        {
+            bucket_versioning(s, c).await
+        }
+        ("sts" | "iam", _) if m == Method::POST => {
+            let up = s.forward(c).await?;
+            if up.ok() {
+                learn_account(s, c, &account, &up);
+            }
+            Ok(up.into_response())
+        }
+        _ => Ok(s.forward(c).await?.into_response()),
+    }
+}
+
+/// Remembers which account an access key moto just issued belongs to: an assumed role's (from its
+/// ARN) or, for an IAM user's new key, the caller's.
+fn learn_account(s: &Shared, c: &Call, caller: &str, up: &Upstream) {
+    let form = form_pairs(&String::from_utf8_lossy(&c.body));
+    let action = form
+        .iter()
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.as_str());
+    let text = String::from_utf8_lossy(&up.body);
+    let key = between(&text, "<AccessKeyId>", "</AccessKeyId>");
+    let account = match action {
+        Some("AssumeRole") => between(&text, "<Arn>arn:aws:sts::", ":assumed-role/"),
+        Some("CreateAccessKey") => Some(caller),
+        _ => None,
+    };
+    if let (Some(key), Some(account)) = (key, account) {
+        s.with(|st| {
+            st.accounts
+                .insert(key.trim().to_owned(), account.to_owned())
+        });
+    }
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = text.find(open)? + open.len();
+    let len = text[start..].find(close)?;
+    Some(&text[start..start + len])
+}
+
+// ---- IAM Access Analyzer (restJson1) ----
+
+const ANALYZER_TYPES: [&str; 4] = [
+    "ACCOUNT",
+    "ORGANIZATION",
+    "ACCOUNT_UNUSED_ACCESS",
+    "ORGANIZATION_UNUSED_ACCESS",
+];
+
+fn create_analyzer(s: &Shared, c: &Call, scope: Scope) -> Result<Response, Reject> {
+    let body = c.json_body()?;
+    let validation = |m: &str| {
+        Box::new(rest_error_with(
+            400,
+            "ValidationException",
+            m,
+            json!({"reason": "fieldValidationFailed"}),
+        ))
+    };
+    let name = body["analyzerName"]
+        .as_str()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| validation("analyzerName is required"))?;
+    let kind = body["type"].as_str().unwrap_or("ACCOUNT");
+    if !ANALYZER_TYPES.contains(&kind) {
+        return Err(validation(&format!("type {kind} is not valid")));
+    }
+    let (account, region) = &scope;
+    let arn = format!("arn:aws:access-analyzer:{region}:{account}:analyzer/{name}");
+    let summary = json!({
+        "arn": arn, "name": name, "type": kind, "status": "ACTIVE",
+        "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "tags": body.get("tags").cloned().unwrap_or(json!({})),
+    });
+    s.with(|st| {
+        let list = st.analyzers.entry(scope.clone()).or_default();
+        if list.iter().any(|a| a["name"] == name) {
+            return Err(Box::new(rest_error_with(
+                409,
+                "ConflictException",
+                &format!("Analyzer {name} already exists"),
+                json!({"resourceId": name, "resourceType": "Analyzer"}),
+            )));
+        }
+        list.push(summary);
+        Ok(rest_ok(&json!({ "arn": arn })))
+    })
+}
+
+fn list_analyzers(s: &Shared, c: &Call, scope: &Scope) -> Response {
+    let kind = c.query_param("type");
+    let all: Vec<Json> = s.with(|st| {
+        (st.analyzers.get(scope).into_iter().flatten())
+            .filter(|a| kind.as_deref().is_none_or(|k| a["type"] == k))
+            .cloned()
+            .collect()
+    });
+    let max = c.query_param("maxResults").and_then(|m| m.parse().ok());
+    let (items, next) = page(&all, c.query_param("nextToken").as_deref(), max);
+    let mut out = json!({ "analyzers": items });
+    if let Some(n) = next {
+        out["nextToken"] = json!(n);
+    }
+    rest_ok(&out)
+}
+
+// ---- AWS Backup (restJson1) ----
+
+/// The plan id of `/backup/plans/{id}/selections[/]`.
+fn selections_plan(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/backup/plans/")?;
+    let (id, tail) = rest.split_once('/')?;
+    (matches!(tail, "selections" | "selections/") && !id.is_empty()).then_some(id)
+}
+
+async fn backup_selections(
+    s: &Shared,
+    c: &Call,
+    scope: Scope,
+    plan: &str,
+) -> Result<Response, Reject> {
+    // The plan must exist in moto: its GetBackupPlan answer (an error is relayed as is).
+    let plan_path = format!("/backup/plans/{plan}");
+    let known = s.sibling(c, Method::GET, &plan_path, &[], "").await?;
+    if !known.ok() {
+        return Ok(known.into_response());
+    }
+    let key = (scope.clone(), plan.to_owned());
+    if c.method == Method::GET {
+        let all = s.with(|st| st.selections.get(&key).cloned().unwrap_or_default());
+        let max = c.query_param("maxResults").and_then(|m| m.parse().ok());
+        let (items, next) = page(&all, c.query_param("nextToken").as_deref(), max);
+        let mut out = json!({ "BackupSelectionsList": items });
+        if let Some(n) = next {
+            out["NextToken"] = json!(n);
+        }
+        return Ok(rest_ok(&out));
+    }
+    let body = c.json_body()?;
+    let sel = &body["BackupSelection"];
+    let missing = |f: &str| {
+        Box::new(rest_error_with(
+            400,
+            "MissingParameterValueException",
+            &format!("BackupSelection.{f} is required"),
+            json!({"Code": "MissingParameterValueException"}),
+        ))
+    };
+    let name = sel["SelectionName"]
+        .as_str()
+        .ok_or_else(|| missing("SelectionName"))?;
+    let role = sel["IamRoleArn"]
+        .as_str()
+        .ok_or_else(|| missing("IamRoleArn"))?;
+    let id = new_id();
+    let created = now_secs();
+    let mut member = json!({
+        "SelectionId": id, "SelectionName": name, "BackupPlanId": plan,
+        "CreationDate": created, "IamRoleArn": role,
+    });
+    if let Some(r) = body["CreatorRequestId"].as_str() {
+        member["CreatorRequestId"] = json!(r);
+    }
+    s.with(|st| st.selections.entry(key).or_default().push(member));
+    Ok(rest_ok(
+        &json!({"SelectionId": id, "BackupPlanId": plan, "CreationDate": created}),
+    ))
+}
+
+// ---- CloudWatch (rpc-v2-cbor) ----
+
+fn cbor_response(status: u16, body: &Cbor, query_error: Option<&str>) -> Response {
+    let mut buf = Vec::new();
+    if let Err(e) = ciborium::into_writer(body, &mut buf) {
+        return (StatusCode::INTERNAL_SERVER_ERROR, format!("aws-shim: {e}")).into_response();
+    }
+    let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), buf).into_response();
+    let h = r.headers_mut();
+    h.insert("content-type", HeaderValue::from_static("application/cbor"));
+    h.insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
+    if let Some(q) = query_error.and_then(|q| HeaderValue::from_str(q).ok()) {
+        h.insert("x-amzn-query-error", q);
+    }
+    r
+}
+
+/// A CloudWatch error: the shape id in `__type`, the query protocol's code in
+/// `x-amzn-query-error` (CloudWatch is query-compatible).
+fn cbor_error(shape: &str, query_code: &str, message: &str) -> Response {
+    cbor_response(
+        400,
+        &Cbor::Map(vec![
+            (
+                text("__type"),
+                text(&format!("com.amazonaws.cloudwatch#{shape}")),
+            ),
+            (text("message"), text(message)),
+        ]),
+        Some(&format!("{query_code};Sender")),
+    )
+}
+
+fn text(s: &str) -> Cbor {
+    Cbor::Text(s.to_owned())
+}
+
+fn get<'a>(map: &'a [(Cbor, Cbor)], key: &str) -> Option<&'a Cbor> {
+    map.iter()
+        .find(|(k, _)| k.as_text() == Some(key))
+        .map(|(_, v)| v)
+}
+
+fn timestamp(secs: f64) -> Cbor {
+    Cbor::Tag(1, Box::new(Cbor::Float(secs)))
+}
+
+/// The `PutMetricAlarm` input members that `DescribeAlarms` gives back in a `MetricAlarm`.
+const ALARM_MEMBERS: [&str; 19] = [
+    "AlarmName",
+    "AlarmDescription",
+    "ActionsEnabled",
+    "OKActions",
+    "AlarmActions",
+    "InsufficientDataActions",
+    "MetricName",
+    "Namespace",
+    "Statistic",
+    "ExtendedStatistic",
+    "Dimensions",
+    "Period",
+    "Unit",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+    "Metrics",
+];
+
+fn cloudwatch(s: &Shared, c: &Call, scope: Scope, operation: &str) -> Response {
+    let input = if c.body.is_empty() {
+        Cbor::Map(vec![])
+    } else {
+        match ciborium::from_reader::<Cbor, _>(&c.body[..]) {
+            Ok(v) => v,
+            Err(e) => {
+                return cbor_error(
+                    "InvalidParameterValueException",
+                    "InvalidParameterValue",
+                    &format!("body is not CBOR: {e}"),
+                )
+            }
+        }
+    };
+    let Some(input) = input.as_map() else {
+        return cbor_error(
+            "InvalidParameterValueException",
+            "InvalidParameterValue",
+            "the body is not a CBOR map",
+        );
+    };
+    let str_of = |k: &str| get(input, k).and_then(Cbor::as_text).map(str::to_owned);
+    if operation == "PutMetricAlarm" {
+        for required in ["AlarmName", "EvaluationPeriods", "ComparisonOperator"] {
+            if get(input, required).is_none() {
+                return cbor_error(
+                    "MissingRequiredParameterException",
+                    "MissingParameter",
+                    &format!("The parameter {required} is required."),
+                );
+            }
+        }
+        let name = str_of("AlarmName").unwrap_or_default();
+        let (account, region) = &scope;
+        let now = now_secs();
+        let mut alarm: Vec<(Cbor, Cbor)> = ALARM_MEMBERS
+            .iter()
+            .filter_map(|m| get(input, m).map(|v| (text(m), v.clone())))
+            .collect();
+        if get(&alarm, "ActionsEnabled").is_none() {
+            alarm.push((text("ActionsEnabled"), Cbor::Bool(true)));
+        }
+        alarm.extend([
+            (
+                text("AlarmArn"),
+                text(&format!(
+                    "arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
+                )),
+            ),
+            (text("AlarmConfigurationUpdatedTimestamp"), timestamp(now)),
+            (text("StateValue"), text("INSUFFICIENT_DATA")),
+            (
+                text("StateReason"),
+                text("Unchecked: Initial alarm creation"),
+            ),
+            (text("StateUpdatedTimestamp"), timestamp(now)),
+        ]);
+        s.with(|st| st.alarms.entry(scope).or_default().insert(name, alarm));
+        return cbor_response(200, &Cbor::Map(vec![]), None);
+    }
+    // DescribeAlarms: metric alarms only (the shim keeps no composite alarms).
+    let names: Option<Vec<String>> = get(input, "AlarmNames").and_then(Cbor::as_array).map(|a| {
+        a.iter()
+            .filter_map(|n| n.as_text().map(str::to_owned))
+            .collect()
+    });
+    let prefix = str_of("AlarmNamePrefix");
+    let state = str_of("StateValue");
+    let action_prefix = str_of("ActionPrefix");
+    let all: Vec<Cbor> = s.with(|st| {
+        (st.alarms.get(&scope).into_iter().flat_map(|m| m.iter()))
+            .filter(|(name, _)| names.as_ref().is_none_or(|n| n.contains(name)))
+            .filter(|(name, _)| prefix.as_ref().is_none_or(|p| name.starts_with(p.as_str())))
+            .filter(|(_, a)| {
+                state
+                    .as_ref()
+                    .is_none_or(|s| get(a, "StateValue").and_then(Cbor::as_text) == Some(s))
+            })
+            .filter(|(_, a)| {
+                action_prefix.as_ref().is_none_or(|p| {
+                    ["OKActions", "AlarmActions", "InsufficientDataActions"]
+                        .iter()
+                        .filter_map(|k| get(a, k).and_then(Cbor::as_array))
+                        .flatten()
+                        .any(|x| x.as_text().is_some_and(|x| x.starts_with(p.as_str())))
+                })
+            })
+            .map(|(_, a)| Cbor::Map(a.clone()))
+            .collect()
+    });
+    let max = get(input, "MaxRecords")
+        .and_then(Cbor::as_integer)
+        .and_then(|i| usize::try_from(i).ok());
+    let (items, next) = page(&all, str_of("NextToken").as_deref(), max);
+    let mut out = vec![(text("MetricAlarms"), Cbor::Array(items))];
+    if let Some(n) = next {
+        out.push((text("NextToken"), text(&n)));
+    }
+    cbor_response(200, &Cbor::Map(out), None)
+}
+
+// ---- Security Hub (restJson1) ----
+
+/// Adds a `READY` subscription to `standards_arn` unless there is one.
+fn subscribe(subs: &mut Vec<Json>, scope: &Scope, standards_arn: &str, input: &Json) -> Json {
+    if let Some(s) = subs.iter().find(|s| s["StandardsArn"] == standards_arn) {
+        return s.clone();
+    }
+    let (account, region) = scope;
+    // arn:aws:securityhub:REGION::standards/NAME/v/V (or :::ruleset/…) → subscription/NAME/v/V
+    let tail = standards_arn
+        .split_once(":standards/")
+        .or_else(|| standards_arn.split_once(":ruleset/"))
+        .map_or(standards_arn, |(_, t)| t);
+    let sub = json!({
+        "StandardsSubscriptionArn": format!("arn:aws:securityhub:{region}:{account}:subscription/{tail}"),
+        "StandardsArn": standards_arn,
+        "StandardsInput": input,
+        "StandardsStatus": "READY",
+    });
+    subs.push(sub.clone());
+    sub
+}
+
+async fn security_hub_standards(s: &Shared, c: &Call, scope: Scope) -> Result<Response, Reject> {
+    // Security Hub must be enabled: moto's DescribeHub answer (its error is relayed as is).
+    let hub = s.sibling(c, Method::GET, "/accounts", &[], "").await?;
+    if !hub.ok() {
+        return Ok(hub.into_response());
+    }
+    let body = c.json_body()?;
+    if c.path == "/standards/register" {
+        let requests = body["StandardsSubscriptionRequests"]
+            .as_array()
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| {
+                Box::new(rest_error(
+                    400,
+                    "InvalidInputException",
+                    "StandardsSubscriptionRequests is required",
+                ))
+            })?;
+        let mut arns = Vec::new();
+        for r in requests {
+            let arn = r["StandardsArn"].as_str().ok_or_else(|| {
+                Box::new(rest_error(
+                    400,
+                    "InvalidInputException",
+                    "StandardsArn is required",
+                ))
+            })?;
+            arns.push((
+                arn.to_owned(),
+                r.get("StandardsInput").cloned().unwrap_or(json!({})),
+            ));
+        }
+        let subs: Vec<Json> = s.with(|st| {
+            let list = st.standards.entry(scope.clone()).or_default();
+            arns.iter()
+                .map(|(arn, input)| subscribe(list, &scope, arn, input))
+                .collect()
+        });
+        return Ok(rest_ok(&json!({ "StandardsSubscriptions": subs })));
+    }
+    let wanted: Option<Vec<&str>> = body["StandardsSubscriptionArns"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Json::as_str).collect());
+    let all: Vec<Json> = s.with(|st| {
+        (st.standards.get(&scope).into_iter().flatten())
+            .filter(|sub| {
+                wanted
+                    .as_ref()
+                    .is_none_or(|w| w.iter().any(|arn| sub["StandardsSubscriptionArn"] == *arn))
+            })
+            .cloned()
+            .collect()
+    });
+    let max = body["MaxResults"]
+        .as_u64()
+        .and_then(|m| usize::try_from(m).ok());
+    let (items, next) = page(&all, body["NextToken"].as_str(), max);
+    let mut out = json!({ "StandardsSubscriptions": items });
+    if let Some(n) = next {
+        out["NextToken"] = json!(n);
+    }
+    Ok(rest_ok(&out))
+}
+
+// ---- Organizations (JSON 1.1): Security Hub's delegated administrators ----
+
+const JSON11: &str = "application/x-amz-json-1.1";
+
+/// moto's `ListDelegatedAdministrators` with Security Hub's administrators added (on the last
+/// page), or only those when the caller filters on `securityhub.amazonaws.com`.
+async fn delegated_administrators(
+    s: &Shared,
+    c: &Call,
+    management: &str,
+) -> Result<Response, Reject> {
+    let admins = s.with(|st| st.hub_admins.get(management).cloned().unwrap_or_default());
+    let body = c.json_body()?;
+    let filter = body["ServicePrincipal"].as_str();
+    let mut out = if filter == Some(SECURITY_HUB) {
+        json!({"DelegatedAdministrators": []})
+    } else {
+        let up = s.forward(c).await?;
+        if !up.ok() || filter.is_some() || admins.is_empty() {
+            return Ok(up.into_response());
+        }
+        match serde_json::from_slice::<Json>(&up.body) {
+            Ok(v) if v.get("NextToken").is_none_or(Json::is_null) => v,
+            _ => return Ok(up.into_response()),
+        }
+    };
+    for (admin, since) in admins {
+        let listed = out["DelegatedAdministrators"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|a| a["Id"] == admin.as_str()));
+        if listed {
+            continue;
+        }
+        // The account as Organizations describes it.
+        let described = s
+            .sibling(
+                c,
+                Method::POST,
+                "/",
+                &[
+                    ("x-amz-target", "AWSOrganizationsV20161128.DescribeAccount"),
+                    ("content-type", JSON11),
+                ],
+                &json!({ "AccountId": admin }).to_string(),
+            )
+            .await?;
+        if !described.ok() {
+            return Ok(described.into_response());
+        }
+        let mut account: Json = serde_json::from_slice::<Json>(&described.body)
+            .ok()
+            .and_then(|v| v.get("Account").cloned())
+            .unwrap_or_else(|| json!({ "Id": admin }));
+        account["DelegationEnabledDate"] = json!(since);
+        if let Some(list) = out["DelegatedAdministrators"].as_array_mut() {
+            list.push(account);
+        }
+    }
+    Ok(json_response(200, JSON11, &out))
+}
+
+/// moto's `ListDelegatedServicesForAccount`, with Security Hub added for its administrators.
+async fn delegated_services(s: &Shared, c: &Call, management: &str) -> Result<Response, Reject> {
+    let body = c.json_body()?;
+    let id = body["AccountId"].as_str().unwrap_or_default();
+    let since = s.with(|st| {
+        st.hub_admins
+            .get(management)
+            .and_then(|l| l.iter().find(|(a, _)| a == id))
+            .map(|(_, t)| *t)
+    });
+    let up = s.forward(c).await?;
+    let Some(since) = since else {
+        return Ok(up.into_response());
+    };
+    let hub = json!({"ServicePrincipal": SECURITY_HUB, "DelegationEnabledDate": since});
+    let registered_elsewhere = up.ok();
+    if !registered_elsewhere {
+        // moto knows the account as no delegated administrator at all.
+        return Ok(json_response(
+            200,
+            JSON11,
+            &json!({"DelegatedServices": [hub]}),
+        ));
+    }
+    match serde_json::from_slice::<Json>(&up.body) {
+        Ok(mut v) if v.get("NextToken").is_none_or(Json::is_null) => {
+            if let Some(list) = v["DelegatedServices"].as_array_mut() {
+                list.push(hub);
+            }
+            Ok(json_response(200, JSON11, &v))
+        }
+        _ => Ok(up.into_response()),
+    }
+}
+
+// ---- S3 (restXml) ----
+
+/// moto's `GetBucketVersioning` answer under the documented root element `VersioningConfiguration`.
+async fn bucket_versioning(s: &Shared, c: &Call) -> Result<Response, Reject> {
+    let up = s.forward(c).await?;
+    if !up.ok() {
+        return Ok(up.into_response());
+    }
+    let moto = String::from_utf8_lossy(&up.body);
+    let mut inner = String::new();
+    for element in ["Status", "MfaDelete"] {
+        if let Some(v) = between(&moto, &format!("<{element}>"), &format!("</{element}>")) {
+            inner += &format!("<{element}>{v}</{element}>");
+        }
+    }
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{inner}</VersioningConfiguration>"
+    );
+    let mut r = (StatusCode::OK, xml).into_response();
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/xml"));
+    for h in ["x-amz-request-id", "x-amzn-requestid"] {
+        if let Some(v) = up.headers.get(h) {
+            r.headers_mut().insert(h, v.clone());
+        }
+    }
+    Ok(r)
+}
+
+// ---- the server ----
+
+/// Serves the shim on `listener` in front of `upstream` (`http://127.0.0.1:PORT`); runs until the
+/// listener fails or the task is dropped.
+pub async fn serve(listener: tokio::net::TcpListener, upstream: &str) -> std::io::Result<()> {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(300))
+        .build()
+        .map_err(std::io::Error::other)?;
+    let shared = Arc::new(Shared {
+        upstream: upstream.trim_end_matches('/').to_owned(),
+        client,
+        state: Mutex::new(Emulated::default()),
+    });
+    let app = axum::Router::new().fallback(handle).with_state(shared);
+    axum::serve(listener, app).await
+}
+
+/// The shim on a free loopback port, on a thread and runtime of its own (so that it serves sync
+/// and async callers alike); stopped when dropped.
+pub struct Shim {
+    pub port: u16,
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Shim {
+    /// Starts the shim in front of `upstream`. Panics when no loopback port can be bound.
+    pub fn start(upstream: &str) -> Shim {
+        let upstream = upstream.to_owned();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (ready, port) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("shim runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind the shim to loopback");
+                let _ = ready.send(listener.local_addr().expect("shim address").port());
+                tokio::select! {
+                    r = serve(listener, &upstream) => {
+                        if let Err(e) = r { eprintln!("aws-shim stopped: {e}"); }
+                    }
+                    _ = stopped => {}
+                }
+            });
+            rt.shutdown_timeout(std::time::Duration::from_secs(1));
+        });
+        let port = port.recv().expect("the shim starts");
+        Shim {
+            port,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Shim {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_by_index_tokens() {
+        let items = [1, 2, 3, 4, 5];
+        assert_eq!(page(&items, None, Some(2)), (vec![1, 2], Some("2".into())));
+        assert_eq!(
+            page(&items, Some("2"), Some(2)),
+            (vec![3, 4], Some("4".into()))
+        );
+        assert_eq!(page(&items, Some("4"), Some(2)), (vec![5], None));
+        assert_eq!(page(&items, None, None), (items.to_vec(), None));
+        assert_eq!(page(&items, Some("9"), None), (vec![], None));
+    }
+
+    #[test]
+    fn recognizes_backup_selection_paths() {
+        assert_eq!(selections_plan("/backup/plans/p-1/selections"), Some("p-1"));
+        assert_eq!(
+            selections_plan("/backup/plans/p-1/selections/"),
+            Some("p-1")
+        );
+        assert_eq!(selections_plan("/backup/plans/p-1/selections/s-1"), None);
+        assert_eq!(selections_plan("/backup/plans/p-1"), None);
+    }
+
+    #[test]
+    fn decodes_forms_and_finds_elements() {
+        assert_eq!(
+            form_pairs("Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fx&a+b=c"),
+            vec![
+                ("Action".into(), "AssumeRole".into()),
+                ("RoleArn".into(), "arn:aws:iam::1:role/x".into()),
+                ("a b".into(), "c".into())
+            ]
+        );
+        assert_eq!(between("<a><b>x</b></a>", "<b>", "</b>"), Some("x"));
+        assert_eq!(between("<a/>", "<b>", "</b>"), None);
+    }
+}

@@ -1,0 +1,402 @@
+//! The shim in front of moto, through the real AWS SDK: every operation it serves answers in the
+//! form the SDK parses, per account and region, and everything else reaches moto untouched.
+
+use aws_config::SdkConfig;
+use integration_tests::moto::Moto;
+use integration_tests::seed;
+
+async fn in_region(cfg: &SdkConfig, region: &str) -> SdkConfig {
+    cfg.to_builder()
+        .region(aws_config::Region::new(region.to_owned()))
+        .build()
+}
+
+/// A member account of a fresh organization and its SDK config (through AssumeRole, whose answer
+/// teaches the shim the account of the new key).
+async fn member(mgmt: &SdkConfig) -> (String, SdkConfig) {
+    let id = seed::organization_with_member(mgmt, "member", None)
+        .await
+        .unwrap();
+    let cfg = seed::member_config(mgmt, &id).await.unwrap();
+    (id, cfg)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_analyzer_per_account_and_region() {
+    use aws_sdk_accessanalyzer::types::Type;
+    let moto = Moto::start();
+    let mgmt = seed::management_config(&moto.endpoint).await;
+    let (id, cfg) = member(&mgmt).await;
+    let aa = aws_sdk_accessanalyzer::Client::new(&cfg);
+    let arn = aa
+        .create_analyzer()
+        .analyzer_name("external")
+        .r#type(Type::Account)
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        arn,
+        format!("arn:aws:access-analyzer:us-east-1:{id}:analyzer/external")
+    );
+    let dup = aa
+        .create_analyzer()
+        .analyzer_name("external")
+        .r#type(Type::Account)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(dup.into_service_error().is_conflict_exception());
+    let listed = aa.list_analyzers().send().await.unwrap();
+    let a = &listed.analyzers()[0];
+    assert_eq!(
+        (a.name(), a.r#type(), a.status().as_str(), a.arn()),
+        ("external", &Type::Account, "ACTIVE", arn.as_str())
+    );
+    assert!(aa
+        .list_analyzers()
+        .r#type(Type::Organization)
+        .send()
+        .await
+        .unwrap()
+        .analyzers()
+        .is_empty());
+    // Another region of the account, and the management account, have none.
+    let eu = aws_sdk_accessanalyzer::Client::new(&in_region(&cfg, "eu-west-1").await);
+    assert!(eu
+        .list_analyzers()
+        .send()
+        .await
+        .unwrap()
+        .analyzers()
+        .is_empty());
+    let other = aws_sdk_accessanalyzer::Client::new(&mgmt);
+    assert!(other
+        .list_analyzers()
+        .send()
+        .await
+        .unwrap()
+        .analyzers()
+        .is_empty());
+    // An operation the shim does not serve reaches moto, which lacks it: an error, untouched.
+    assert!(aa
+        .get_analyzer()
+        .analyzer_name("external")
+        .send()
+        .await
+        .is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backup_selections_of_moto_plans() {
+    use aws_sdk_backup::types::BackupSelection;
+    let moto = Moto::start();
+    let cfg = seed::management_config(&moto.endpoint).await;
+    let backup = aws_sdk_backup::Client::new(&cfg);
+    let plan = seed::backup_plan(&cfg).await.unwrap();
+    let empty = backup
+        .list_backup_selections()
+        .backup_plan_id(&plan)
+        .send()
+        .await
+        .unwrap();
+    assert!(empty.backup_selections_list().is_empty());
+    let created = backup
+        .create_backup_selection()
+        .backup_plan_id(&plan)
+        .backup_selection(
+            BackupSelection::builder()
+                .selection_name("all-rds")
+                .iam_role_arn("arn:aws:iam::123456789012:role/backup")
+                .resources("arn:aws:rds:*:*:db:*")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let listed = backup
+        .list_backup_selections()
+        .backup_plan_id(&plan)
+        .send()
+        .await
+        .unwrap();
+    let s = &listed.backup_selections_list()[0];
+    assert_eq!(s.selection_name(), Some("all-rds"));
+    assert_eq!(s.selection_id(), created.selection_id());
+    assert_eq!(s.backup_plan_id(), Some(plan.as_str()));
+    assert!(s.creation_date().is_some());
+    // A plan moto does not know is moto's error.
+    let unknown = backup
+        .list_backup_selections()
+        .backup_plan_id("no-such-plan")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(unknown
+        .into_service_error()
+        .is_resource_not_found_exception());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cloudwatch_alarms_over_rpc_v2_cbor() {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
+    let moto = Moto::start();
+    let cfg = seed::management_config(&moto.endpoint).await;
+    let cw = aws_sdk_cloudwatch::Client::new(&cfg);
+    for (name, threshold) in [("root-usage", 1.0), ("cpu-high", 87.5)] {
+        cw.put_metric_alarm()
+            .alarm_name(name)
+            .namespace("CISBenchmark")
+            .metric_name(name)
+            .statistic(Statistic::Sum)
+            .period(300)
+            .evaluation_periods(1)
+            .threshold(threshold)
+            .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+            .dimensions(Dimension::builder().name("Team").value("sec").build())
+            .alarm_actions("arn:aws:sns:us-east-1:123456789012:alerts")
+            .send()
+            .await
+            .unwrap();
+    }
+    let all = cw.describe_alarms().send().await.unwrap();
+    assert_eq!(all.metric_alarms().len(), 2);
+    let root = cw
+        .describe_alarms()
+        .alarm_names("root-usage")
+        .send()
+        .await
+        .unwrap();
+    let a = &root.metric_alarms()[0];
+    assert_eq!(a.alarm_name(), Some("root-usage"));
+    assert_eq!(
+        a.alarm_arn(),
+        Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:root-usage")
+    );
+    assert_eq!(a.namespace(), Some("CISBenchmark"));
+    assert_eq!(a.threshold(), Some(1.0));
+    assert_eq!(a.period(), Some(300));
+    assert_eq!(a.actions_enabled(), Some(true));
+    assert_eq!(
+        a.alarm_actions(),
+        ["arn:aws:sns:us-east-1:123456789012:alerts"]
+    );
+    assert_eq!(a.state_value(), Some(&StateValue::InsufficientData));
+    assert!(a.state_updated_timestamp().is_some());
+    assert_eq!(a.dimensions()[0].value(), Some("sec"));
+    // Pages of one, to the end.
+    let pages: Vec<_> = cw
+        .describe_alarms()
+        .max_records(1)
+        .into_paginator()
+        .send()
+        .collect::<Vec<_>>()
+        .await;
+    assert_eq!(pages.len(), 2);
+    for p in pages {
+        assert_eq!(p.unwrap().metric_alarms().len(), 1);
+    }
+    // A missing required member is CloudWatch's error.
+    let err = cw
+        .put_metric_alarm()
+        .alarm_name("incomplete")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.into_service_error().meta().code(),
+        Some("MissingParameter")
+    );
+    // The other region holds none.
+    let eu = aws_sdk_cloudwatch::Client::new(&in_region(&cfg, "eu-west-1").await);
+    assert!(eu
+        .describe_alarms()
+        .send()
+        .await
+        .unwrap()
+        .metric_alarms()
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn security_hub_standards_and_delegated_administrator() {
+    let moto = Moto::start();
+    let mgmt = seed::management_config(&moto.endpoint).await;
+    let (id, cfg) = member(&mgmt).await;
+    let hub = aws_sdk_securityhub::Client::new(&cfg);
+    // Not enabled: moto's DescribeHub error, as AWS answers GetEnabledStandards.
+    assert!(hub.get_enabled_standards().send().await.is_err());
+    hub.enable_security_hub().send().await.unwrap();
+    let enabled = hub.get_enabled_standards().send().await.unwrap();
+    let arns: Vec<_> = enabled
+        .standards_subscriptions()
+        .iter()
+        .map(|s| s.standards_arn().unwrap())
+        .collect();
+    assert_eq!(
+        arns,
+        [
+            "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0",
+            "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0"
+        ]
+    );
+    // Without the default standards in eu-west-1, then one enabled by BatchEnableStandards.
+    let eu = aws_sdk_securityhub::Client::new(&in_region(&cfg, "eu-west-1").await);
+    eu.enable_security_hub()
+        .enable_default_standards(false)
+        .send()
+        .await
+        .unwrap();
+    assert!(eu
+        .get_enabled_standards()
+        .send()
+        .await
+        .unwrap()
+        .standards_subscriptions()
+        .is_empty());
+    let pci = "arn:aws:securityhub:eu-west-1::standards/pci-dss/v/3.2.1";
+    let batch = eu
+        .batch_enable_standards()
+        .standards_subscription_requests(
+            aws_sdk_securityhub::types::StandardsSubscriptionRequest::builder()
+                .standards_arn(pci)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let sub = &batch.standards_subscriptions()[0];
+    assert_eq!(
+        sub.standards_subscription_arn(),
+        Some(format!("arn:aws:securityhub:eu-west-1:{id}:subscription/pci-dss/v/3.2.1").as_str())
+    );
+    let listed = eu.get_enabled_standards().send().await.unwrap();
+    assert_eq!(
+        listed.standards_subscriptions()[0].standards_arn(),
+        Some(pci)
+    );
+
+    // The member administers Security Hub: Organizations lists it as the delegated administrator.
+    aws_sdk_securityhub::Client::new(&mgmt)
+        .enable_organization_admin_account()
+        .admin_account_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let org = aws_sdk_organizations::Client::new(&mgmt);
+    let admins = org.list_delegated_administrators().send().await.unwrap();
+    let admin = &admins.delegated_administrators()[0];
+    assert_eq!(admin.id(), Some(id.as_str()));
+    assert_eq!(admin.name(), Some("member"));
+    assert!(admin.delegation_enabled_date().is_some());
+    let services = org
+        .list_delegated_services_for_account()
+        .account_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        services.delegated_services()[0].service_principal(),
+        Some("securityhub.amazonaws.com")
+    );
+    // With GuardDuty registered in moto too, both services are listed, the account once.
+    org.register_delegated_administrator()
+        .account_id(&id)
+        .service_principal("guardduty.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    let admins = org.list_delegated_administrators().send().await.unwrap();
+    assert_eq!(admins.delegated_administrators().len(), 1);
+    let mut principals: Vec<_> = org
+        .list_delegated_services_for_account()
+        .account_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .delegated_services()
+        .iter()
+        .map(|s| s.service_principal().unwrap().to_owned())
+        .collect();
+    principals.sort();
+    assert_eq!(
+        principals,
+        ["guardduty.amazonaws.com", "securityhub.amazonaws.com"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bucket_versioning_in_the_documented_form_and_pass_through() {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    let moto = Moto::start();
+    let cfg = seed::management_config(&moto.endpoint).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&cfg)
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket().bucket("versioned").send().await.unwrap();
+    s3.create_bucket().bucket("plain").send().await.unwrap();
+    s3.put_bucket_versioning()
+        .bucket("versioned")
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let v = s3
+        .get_bucket_versioning()
+        .bucket("versioned")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v.status(), Some(&BucketVersioningStatus::Enabled));
+    let plain = s3
+        .get_bucket_versioning()
+        .bucket("plain")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), None);
+    let missing = s3
+        .get_bucket_versioning()
+        .bucket("no-such-bucket")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        missing.into_service_error().meta().code(),
+        Some("NoSuchBucket")
+    );
+    // Untouched: moto's own answers through the shim, byte for byte as moto gives them.
+    let mut names: Vec<_> = s3
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .buckets()
+        .iter()
+        .map(|b| b.name().unwrap().to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["plain", "versioned"]);
+    let direct = integration_tests::http::get(
+        moto.moto_endpoint
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap(),
+        "/moto-api/data.json",
+    )
+    .unwrap();
+    let through = integration_tests::http::get(moto.port, "/moto-api/data.json").unwrap();
+    assert_eq!(direct, through);
+}
