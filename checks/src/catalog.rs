@@ -69,6 +69,7 @@ pub static CATALOG: &[&Check] = &[
     &checks::iam_policy_no_service_wildcard::CHECK,
     &checks::elbv2_listener_tls_only::CHECK,
     &checks::elbv2_listener_modern_tls_policy::CHECK,
+    &checks::elb_listener_tls_only::CHECK,
     &checks::cloudfront_distribution_https_only::CHECK,
     &checks::s3_bucket_tls_only::CHECK,
     &checks::elbv2_target_group_tls::CHECK,
@@ -175,6 +176,9 @@ mod tests {
         }
         match need {
             Need::AccessAnalyzers => r.analyzers = denied("access-analyzer", "ListAnalyzers"),
+            Need::ElbClassicListeners => {
+                r.classic_load_balancers = denied("elb", "DescribeLoadBalancers")
+            }
             Need::Elbv2TargetGroups => {
                 r.target_groups = denied("elasticloadbalancing", "DescribeTargetGroups")
             }
@@ -213,12 +217,17 @@ mod tests {
             let regions = vec!["us-east-1".to_owned(), "eu-west-1".to_owned()];
             let mut snap = AccountSnapshot::new("111122223333", &regions);
             let mut org = crate::snapshot::Organization {
+                in_use: true,
                 id: "o-1".into(),
                 management_account_id: "999988887777".into(),
                 accounts: Err(FactError::not_collected("organizations", "ListAccounts")),
                 delegated_administrators: Err(FactError::not_collected(
                     "organizations",
                     "ListDelegatedAdministrators",
+                )),
+                root_credentials_management: Err(FactError::not_collected(
+                    "iam",
+                    "ListOrganizationsFeatures",
                 )),
             };
             fn denied<T>(s: &str, o: &str) -> crate::facts::Fact<T> {
@@ -269,6 +278,7 @@ mod tests {
                     Need::RdsInstances => {
                         for r in snap.regional.values_mut() {
                             r.db_instances = denied("rds", "DescribeDBInstances");
+                            r.db_clusters = denied("rds", "DescribeDBClusters");
                         }
                     }
                     Need::IamPasswordPolicy => {
@@ -292,7 +302,11 @@ mod tests {
                         org.delegated_administrators =
                             denied("organizations", "ListDelegatedAdministrators")
                     }
+                    Need::OrganizationRootCredentialsManagement => {
+                        org.root_credentials_management = denied("iam", "ListOrganizationsFeatures")
+                    }
                     Need::AccessAnalyzers
+                    | Need::ElbClassicListeners
                     | Need::Elbv2TargetGroups
                     | Need::Wafv2LoadBalancerAcls
                     | Need::BackupPlans

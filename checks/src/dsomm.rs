@@ -1,8 +1,8 @@
 //! The OWASP DevSecOps Maturity Model (DSOMM 4.3.1) activities that our checks prove.
 //!
 //! Each check points at one of these constants; a test (`tests::every_activity_is_in_the_model`)
-//! reads `../shared/dsomm/activities.tsv` and proves that every uuid exists there with the same name
-//! and level, so a typo or a model update cannot silently mis-score an account.
+//! reads the vendored model data (`checks/data/dsomm/activities.tsv`, its source in `SOURCE.md`
+//! beside it) and proves that every uuid exists there with the same name and level, so a typo or a model update cannot silently mis-score an account.
 
 use serde::Serialize;
 

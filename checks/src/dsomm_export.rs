@@ -1,6 +1,6 @@
 //! The DSOMM app's team files from a report: `team-progress.yaml` (how far each team has implemented
 //! each activity) and `team-evidence.yaml` (the checks and resources behind it), in the format of the
-//! app v4 (`../shared/dsomm/team-progress-format.md`). Pure: the agent reads the report and writes
+//! app v4 (`TeamProgressFile` in its `src/app/model/types.ts`). Pure: the agent reads the report and writes
 //! the files.
 //!
 //! # The rule

@@ -8,6 +8,8 @@
 //! - [`checks`]: one module per check, named `<service>_<resource>_<state>`; each is a pure function
 //!   from the snapshot to [`model::Verdict`]s. [`catalog::CATALOG`] lists them with their metadata.
 //! - [`docs`]: `docs/checks.md`, generated from the catalog (a test keeps it current).
+//! - [`policy`]: the IAM policy evaluator (effective grants, administrator access, public trust).
+//! - [`filter_pattern`]: CloudWatch Logs JSON filter patterns, parsed and evaluated.
 //! - [`dsomm`]: the maturity-model activities the checks prove, verified against the model's data.
 //! - [`exceptions`]: accepted findings (check, resource pattern, owner, expiry) applied before scoring.
 //! - [`dsomm_export`]: the DSOMM app's team progress and evidence files from reports.
@@ -26,6 +28,7 @@ pub mod docs;
 pub mod dsomm;
 pub mod dsomm_export;
 pub mod exceptions;
+pub mod filter_pattern;
 pub mod facts;
 pub mod model;
 pub mod policy;

@@ -27,13 +27,13 @@ pub enum Need {
     S3BucketEncryption,
     /// S3 `GetPublicAccessBlock` per bucket.
     S3BucketPublicAccessBlock,
-    /// CloudTrail `DescribeTrails` + `GetTrailStatus` per region.
+    /// CloudTrail `DescribeTrails` per region, `GetTrailStatus` and `GetEventSelectors` per trail.
     CloudTrailTrails,
     /// EC2 `DescribeSecurityGroups` per region.
     Ec2SecurityGroups,
     /// ELBv2 `DescribeLoadBalancers` + `DescribeListeners` (+ `DescribeRules` on HTTP listeners).
     Elbv2Listeners,
-    /// RDS `DescribeDBInstances` per region.
+    /// RDS `DescribeDBInstances` and `DescribeDBClusters` per region.
     RdsInstances,
     /// IAM `GetAccountPasswordPolicy`.
     IamPasswordPolicy,
@@ -47,6 +47,8 @@ pub enum Need {
     AccessAnalyzers,
     /// ELBv2 `DescribeTargetGroups` per region.
     Elbv2TargetGroups,
+    /// Elastic Load Balancing (Classic) `DescribeLoadBalancers` per region, with their listeners.
+    ElbClassicListeners,
     /// CloudFront `ListDistributions` (global).
     CloudFrontDistributions,
     /// WAFv2 `GetWebACLForResource` per internet-facing application load balancer.
@@ -81,6 +83,9 @@ pub enum Need {
     /// AWS Organizations `ListDelegatedAdministrators` and `ListDelegatedServicesForAccount` per
     /// delegated administrator (with `DescribeOrganization`): read once per run.
     OrganizationDelegatedAdministrators,
+    /// IAM `ListOrganizationsFeatures` of the organization (centralized root access): read once
+    /// per run with the organization's credentials.
+    OrganizationRootCredentialsManagement,
 }
 
 /// One AWS operation a need makes, with the IAM action it requires.
@@ -141,6 +146,11 @@ impl Need {
             Need::CloudTrailTrails => &[
                 op!("cloudtrail", "DescribeTrails", "cloudtrail:DescribeTrails"),
                 op!("cloudtrail", "GetTrailStatus", "cloudtrail:GetTrailStatus"),
+                op!(
+                    "cloudtrail",
+                    "GetEventSelectors",
+                    "cloudtrail:GetEventSelectors"
+                ),
             ],
             Need::Ec2SecurityGroups => &[op!(
                 "ec2",
@@ -164,7 +174,10 @@ impl Need {
                     "elasticloadbalancing:DescribeRules"
                 ),
             ],
-            Need::RdsInstances => &[op!("rds", "DescribeDBInstances", "rds:DescribeDBInstances")],
+            Need::RdsInstances => &[
+                op!("rds", "DescribeDBInstances", "rds:DescribeDBInstances"),
+                op!("rds", "DescribeDBClusters", "rds:DescribeDBClusters"),
+            ],
             Need::IamPasswordPolicy => &[op!(
                 "iam",
                 "GetAccountPasswordPolicy",
@@ -188,6 +201,11 @@ impl Need {
                 "elasticloadbalancing",
                 "DescribeTargetGroups",
                 "elasticloadbalancing:DescribeTargetGroups"
+            )],
+            Need::ElbClassicListeners => &[op!(
+                "elb",
+                "DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeLoadBalancers"
             )],
             Need::CloudFrontDistributions => &[op!(
                 "cloudfront",
@@ -293,6 +311,18 @@ impl Need {
                     "organizations:ListTagsForResource"
                 ),
             ],
+            Need::OrganizationRootCredentialsManagement => &[
+                op!(
+                    "organizations",
+                    "DescribeOrganization",
+                    "organizations:DescribeOrganization"
+                ),
+                op!(
+                    "iam",
+                    "ListOrganizationsFeatures",
+                    "iam:ListOrganizationsFeatures"
+                ),
+            ],
             Need::OrganizationDelegatedAdministrators => &[
                 op!(
                     "organizations",
@@ -318,7 +348,9 @@ impl Need {
     pub fn is_organization(self) -> bool {
         matches!(
             self,
-            Need::OrganizationAccounts | Need::OrganizationDelegatedAdministrators
+            Need::OrganizationAccounts
+                | Need::OrganizationDelegatedAdministrators
+                | Need::OrganizationRootCredentialsManagement
         )
     }
 
@@ -425,6 +457,8 @@ impl Default for IamFacts {
 pub struct AccountSummary {
     pub account_mfa_enabled: bool,
     pub account_access_keys_present: bool,
+    /// The root user has a console password (`AccountPasswordPresent`).
+    pub account_password_present: bool,
 }
 
 /// The IAM account password policy (the settings the checks judge).
@@ -448,6 +482,8 @@ pub struct CredentialReportRow {
     pub password_enabled: bool,
     pub mfa_active: bool,
     pub password_last_used: Option<DateTime<Utc>>,
+    /// When the console password was last set (`password_last_changed`).
+    pub password_last_changed: Option<DateTime<Utc>>,
     /// When the user was created (the age of a credential that was never used).
     pub user_creation_time: Option<DateTime<Utc>>,
     pub access_key_1_active: bool,
@@ -653,7 +689,11 @@ impl PublicAccessBlock {
 pub struct RegionFacts {
     pub security_groups: Fact<Vec<SecurityGroup>>,
     pub load_balancers: Fact<Vec<LoadBalancer>>,
+    /// Classic Load Balancers (the `elasticloadbalancing` 2012-06-01 API).
+    pub classic_load_balancers: Fact<Vec<ClassicLoadBalancer>>,
     pub db_instances: Fact<Vec<DbInstance>>,
+    /// DB clusters (Aurora, Multi-AZ DB clusters, Neptune, DocumentDB): read with the instances.
+    pub db_clusters: Fact<Vec<DbCluster>>,
     pub target_groups: Fact<Vec<TargetGroup>>,
     pub analyzers: Fact<Vec<Analyzer>>,
     /// The web ACL of each internet-facing application load balancer, by load balancer ARN
@@ -680,6 +720,7 @@ impl Default for RegionFacts {
         RegionFacts {
             target_groups: Err(nc("elasticloadbalancing", "DescribeTargetGroups")),
             analyzers: Err(nc("access-analyzer", "ListAnalyzers")),
+            classic_load_balancers: Err(nc("elb", "DescribeLoadBalancers")),
             load_balancer_web_acls: Err(nc("wafv2", "GetWebACLForResource")),
             backup_plans: Err(nc("backup", "ListBackupPlans")),
             dynamodb_tables: Err(nc("dynamodb", "ListTables")),
@@ -699,6 +740,7 @@ impl Default for RegionFacts {
                 "DescribeLoadBalancers",
             )),
             db_instances: Err(FactError::not_collected("rds", "DescribeDBInstances")),
+            db_clusters: Err(FactError::not_collected("rds", "DescribeDBClusters")),
         }
     }
 }
@@ -723,6 +765,77 @@ pub struct Trail {
     pub log_file_validation: bool,
     /// `GetTrailStatus` IsLogging.
     pub is_logging: Fact<bool>,
+    /// The management events the trail records (`GetEventSelectors`, basic or advanced).
+    pub management_events: Fact<ManagementEvents>,
+    /// `CloudWatchLogsLogGroupArn`: the log group the trail delivers to, if any.
+    pub log_group_arn: Option<String>,
+}
+
+/// Which management events a trail records, from its event selectors.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ManagementEvents {
+    pub read: bool,
+    pub write: bool,
+    /// Event sources left out (`ExcludeManagementEventSources`, or an advanced selector's
+    /// `eventSource` `NotEquals`).
+    pub excluded_sources: Vec<String>,
+    /// Set when an advanced selector records only some event sources (`eventSource` `Equals` or
+    /// `StartsWith`): those sources.
+    pub only_sources: Vec<String>,
+}
+
+/// Event sources that AWS's console itself offers to leave out of a trail's management events
+/// because of their volume; leaving them out still counts as recording management events.
+pub const HIGH_VOLUME_SOURCES: [&str; 2] = ["kms.amazonaws.com", "rdsdata.amazonaws.com"];
+
+impl ManagementEvents {
+    /// What AWS records for a trail without selectors: every read and write management event.
+    pub fn all() -> Self {
+        ManagementEvents {
+            read: true,
+            write: true,
+            ..Default::default()
+        }
+    }
+
+    /// Why the trail does not record the account's read and write management events, if it does
+    /// not ("records only write management events", "leaves out iam.amazonaws.com").
+    pub fn gap(&self) -> Option<String> {
+        match (self.read, self.write) {
+            (false, false) => return Some("records no management events".into()),
+            (true, false) => return Some("records only read management events".into()),
+            (false, true) => return Some("records only write management events".into()),
+            _ => {}
+        }
+        if !self.only_sources.is_empty() {
+            return Some(format!(
+                "records management events of {} only",
+                self.only_sources.join(", ")
+            ));
+        }
+        let left_out: Vec<&str> = self
+            .excluded_sources
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !HIGH_VOLUME_SOURCES.contains(s))
+            .collect();
+        (!left_out.is_empty())
+            .then(|| format!("leaves out management events of {}", left_out.join(", ")))
+    }
+}
+
+impl Trail {
+    /// A multi-region trail that is logging and records every read and write management event:
+    /// `Ok(None)` when it is one, `Ok(Some(why not))`, or the error that keeps us from knowing.
+    pub fn logging_gap(&self) -> Result<Option<String>, &FactError> {
+        if !self.multi_region {
+            return Ok(Some(format!("covers only {}", self.home_region)));
+        }
+        if !*self.is_logging.as_ref()? {
+            return Ok(Some("is multi-region but not logging".into()));
+        }
+        Ok(self.management_events.as_ref()?.gap())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -782,6 +895,26 @@ pub struct LoadBalancer {
     pub listeners: Fact<Vec<Listener>>,
 }
 
+/// A Classic Load Balancer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClassicLoadBalancer {
+    pub name: String,
+    pub arn: String,
+    /// `internet-facing` or `internal`.
+    pub scheme: String,
+    pub listeners: Vec<ClassicListener>,
+}
+
+/// A Classic Load Balancer listener: the front-end protocol and port, and the protocol to the
+/// instances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClassicListener {
+    /// `HTTP`, `HTTPS`, `TCP` or `SSL`.
+    pub protocol: String,
+    pub port: i32,
+    pub instance_protocol: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Listener {
     pub arn: String,
@@ -817,6 +950,41 @@ pub struct ListenerRule {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DbInstance {
+    pub id: String,
+    pub arn: String,
+    pub engine: String,
+    pub backup_retention_days: i32,
+    pub storage_encrypted: bool,
+    /// The cluster the instance belongs to: its retention and encryption are the cluster's.
+    pub cluster_id: Option<String>,
+    /// The source instance when this is a read replica.
+    pub replica_source: Option<String>,
+}
+
+impl DbInstance {
+    /// Whether RDS keeps automated backups of this instance at all: not for cluster members (the
+    /// cluster keeps them) nor for read replicas of engines whose replicas have none (RDS for
+    /// PostgreSQL, Oracle and SQL Server; MySQL, MariaDB and Db2 replicas can keep their own).
+    pub fn backups_judged_elsewhere(&self) -> Option<String> {
+        if let Some(c) = &self.cluster_id {
+            return Some(format!("its backups are those of cluster {c}"));
+        }
+        let e = self.engine.to_ascii_lowercase();
+        let no_replica_backups =
+            e.starts_with("postgres") || e.starts_with("oracle") || e.starts_with("sqlserver");
+        match &self.replica_source {
+            Some(src) if no_replica_backups => Some(format!(
+                "it is a read replica of {src} and RDS keeps no automated backups of {} replicas",
+                self.engine
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// A DB cluster; its backup retention and storage encryption hold for all its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DbCluster {
     pub id: String,
     pub arn: String,
     pub engine: String,
@@ -889,6 +1057,10 @@ pub struct ConfigRecorder {
     pub all_supported: bool,
     /// Whether the recorder is recording (from `DescribeConfigurationRecorderStatus`).
     pub recording: bool,
+    /// The status of its last recording attempt (`Pending`, `Success`, `Failure`), with the error
+    /// code of a failure (`lastErrorCode`, e.g. `AccessDenied` on the delivery bucket).
+    pub last_status: Option<String>,
+    pub last_error: Option<String>,
 }
 
 /// A VPC with its flow logs.
@@ -991,6 +1163,9 @@ pub struct Budget {
 /// The organization of the audited accounts, as AWS Organizations describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Organization {
+    /// False when the agent's credentials belong to no organization
+    /// (`AWSOrganizationsNotInUseException`): then nothing else is set.
+    pub in_use: bool,
     pub id: String,
     pub management_account_id: String,
     /// Every account of the organization (`ListAccounts`), by id.
@@ -998,6 +1173,24 @@ pub struct Organization {
     /// The delegated administrator accounts of each service principal
     /// (`guardduty.amazonaws.com` → account ids), for every service any account administers.
     pub delegated_administrators: Fact<BTreeMap<String, Vec<String>>>,
+    /// IAM's centralized root access for member accounts (`RootCredentialsManagement` among the
+    /// organization's enabled IAM features): members' root credentials can be removed and their
+    /// recovery is blocked.
+    pub root_credentials_management: Fact<bool>,
+}
+
+impl Organization {
+    /// The answer of an account that belongs to no organization.
+    pub fn not_in_use() -> Organization {
+        Organization {
+            in_use: false,
+            id: String::new(),
+            management_account_id: String::new(),
+            accounts: Ok(BTreeMap::new()),
+            delegated_administrators: Ok(BTreeMap::new()),
+            root_credentials_management: Ok(false),
+        }
+    }
 }
 
 /// A member account of the organization.

@@ -59,6 +59,8 @@ mod tests {
             kms_key_id: key.map(str::to_owned),
             log_file_validation: false,
             is_logging: Ok(true),
+            management_events: Ok(crate::snapshot::ManagementEvents::all()),
+            log_group_arn: None,
         }
     }
 

@@ -58,6 +58,8 @@ mod tests {
             kms_key_id: None,
             log_file_validation: validation,
             is_logging: Ok(true),
+            management_events: Ok(crate::snapshot::ManagementEvents::all()),
+            log_group_arn: None,
         }
     }
 

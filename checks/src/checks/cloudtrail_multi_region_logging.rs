@@ -12,7 +12,7 @@ use crate::snapshot::{AccountSnapshot, Need};
 pub const CHECK: Check = Check {
     meta: CheckMeta {
         id: "cloudtrail_multi_region_logging",
-        title: "A multi-region CloudTrail trail is logging",
+        title: "A multi-region CloudTrail trail logs every read and write management event",
         practice: Practice::Logging,
         severity: Severity::High,
         activity: dsomm::CENTRALIZED_SYSTEM_LOGGING,
@@ -20,7 +20,20 @@ pub const CHECK: Check = Check {
             "Create a multi-region trail (preferably an organization trail from the management \
                       account) delivering to a central log-archive bucket, and start logging on it.",
         needs: &[Need::CloudTrailTrails],
-        notes: "",
+        notes: "**Judges** the trails the account sees in every audited region (`DescribeTrails` with \
+shadow trails, so an organization trail of the management account counts for its members), each \
+once: one must be multi-region, logging (`GetTrailStatus` `IsLogging`) and record read and write \
+management events (`GetEventSelectors`: basic selectors with `IncludeManagementEvents` and \
+`ReadWriteType`, or advanced selectors with `eventCategory = Management` and no `readOnly` restriction). \
+No trail is a failure, never `not_applicable`.\n\n\
+**Edge cases**: a trail that records only S3 data events, only writes or only reads does not count; \
+leaving out `kms.amazonaws.com` or `rdsdata.amazonaws.com` (the high-volume sources the console offers to \
+exclude) still counts, leaving out any other source does not; a trail without selectors records AWS's \
+default (all management events); a region whose listing failed, or a trail whose status or selectors \
+cannot be read, makes the verdict `unknown` unless another trail already proves it.\n\n\
+**Agrees with Prowler** `cloudtrail_multi_region_enabled_logging_management_events` (CIS 3.1) on the \
+selector reading; unlike Prowler's `cloudtrail_multi_region_enabled`, a multi-region trail that logs only \
+data events does not pass here.",
         module: module_path!(),
     },
     evaluate,
@@ -32,38 +45,27 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
         Err(e) => return vec![super::unknown(&account, None, e)],
         Ok(f) => f,
     };
-    if let Some(t) = facts
-        .trails
-        .iter()
-        .find(|t| t.multi_region && t.is_logging == Ok(true))
-    {
+    if let Some(t) = facts.trails.iter().find(|t| t.logging_gap() == Ok(None)) {
         return vec![Verdict::pass(
             &t.arn,
             Some(&t.home_region),
             format!(
-                "Trail {} is multi-region and logging, covering {account}.",
+                "Trail {} is multi-region, logging, and records every read and write management event, covering {account}.",
                 t.name
             ),
         )];
     }
-    // No trail proves it. A failed listing or status read may hide the trail that would.
-    let status_error = facts
-        .trails
-        .iter()
-        .filter(|t| t.multi_region)
-        .find_map(|t| t.is_logging.as_ref().err());
-    if let Some(e) = facts.listing_errors.first().or(status_error) {
+    // No trail proves it. A failed listing, status or selector read may hide the trail that would.
+    let read_error = facts.trails.iter().find_map(|t| t.logging_gap().err());
+    if let Some(e) = facts.listing_errors.first().or(read_error) {
         return vec![super::unknown(&account, None, e)];
     }
     let mut why: Vec<String> = facts
         .trails
         .iter()
-        .map(|t| {
-            if t.multi_region {
-                format!("trail {} is multi-region but not logging", t.name)
-            } else {
-                format!("trail {} covers only {}", t.name, t.home_region)
-            }
+        .filter_map(|t| {
+            let gap = t.logging_gap().ok().flatten()?;
+            Some(format!("trail {} {gap}", t.name))
         })
         .collect();
     if why.is_empty() {
@@ -74,7 +76,7 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
         &account,
         None,
         format!(
-            "{account_cap} has no multi-region trail that is logging: {}.",
+            "{account_cap} has no multi-region trail logging its management events: {}.",
             why.join("; ")
         ),
     )]
@@ -99,6 +101,8 @@ mod tests {
             kms_key_id: None,
             log_file_validation: false,
             is_logging: logging,
+            management_events: Ok(crate::snapshot::ManagementEvents::all()),
+            log_group_arn: None,
         }
     }
 
@@ -125,7 +129,7 @@ mod tests {
             vec![Verdict::pass(
                 "arn:aws:cloudtrail:eu-west-1:111122223333:trail/org",
                 Some(REGION),
-                "Trail org is multi-region and logging, covering account 111122223333."
+                "Trail org is multi-region, logging, and records every read and write management event, covering account 111122223333."
             )]
         );
     }
@@ -142,19 +146,40 @@ mod tests {
         assert_eq!(v[0].status, Status::Fail);
         assert_eq!(
             v[0].reason,
-            "Account 111122223333 has no multi-region trail that is logging: trail main is multi-region but not logging; trail local covers only eu-west-1."
+            "Account 111122223333 has no multi-region trail logging its management events: trail main is multi-region but not logging; trail local covers only eu-west-1."
         );
     }
 
     /// Having no trail at all is a failure, not "nothing to check": every account must be logged.
     /// This check is therefore never not_applicable.
+    /// A multi-region trail that records only S3 data events (or only writes) does not count.
+    #[test]
+    fn data_events_only_trail_does_not_count() {
+        let mut data = trail("data", true, Ok(true));
+        data.management_events = Ok(crate::snapshot::ManagementEvents::default());
+        let mut writes = trail("writes", true, Ok(true));
+        writes.management_events = Ok(crate::snapshot::ManagementEvents {
+            write: true,
+            ..Default::default()
+        });
+        let v = run(vec![data, writes], vec![]);
+        assert_eq!(v[0].status, Status::Fail);
+        assert_eq!(
+            v[0].reason,
+            "Account 111122223333 has no multi-region trail logging its management events: trail data records no management events; trail writes records only write management events."
+        );
+        let mut unread = trail("main", true, Ok(true));
+        unread.management_events = Err(denied("cloudtrail", "GetEventSelectors", Some(REGION)));
+        assert_eq!(run(vec![unread], vec![])[0].status, Status::Unknown);
+    }
+
     #[test]
     fn fails_without_trails() {
         let v = run(vec![], vec![]);
         assert_eq!(v[0].status, Status::Fail);
         assert_eq!(
             v[0].reason,
-            "Account 111122223333 has no multi-region trail that is logging: it has no trail."
+            "Account 111122223333 has no multi-region trail logging its management events: it has no trail."
         );
     }
 

@@ -21,7 +21,17 @@ pub const CHECK: Check = Check {
                       delivery channel in every region, and start it (aws configservice \
                       start-configuration-recorder).",
         needs: &[Need::ConfigRecorders],
-        notes: "",
+        notes: "**Judges** per audited region the recorders (`DescribeConfigurationRecorders`) and \
+their status (`DescribeConfigurationRecorderStatus`): one must record all supported resource types \
+(`RecordingGroup.AllSupported`), be recording, and its last recording attempt must not have failed \
+(`lastStatus` `FAILURE`, e.g. when the delivery bucket denies writes: the recorder is on but records \
+nothing).\n\n\
+**Edge cases**: no recorder fails the region (never `not_applicable`); a region whose calls fail is \
+`unknown`; a recorder that also excludes types (`exclusionByResourceTypes`) has `AllSupported` false and \
+fails.\n\n\
+**Differs from Prowler** `config_recorder_all_regions_enabled`, which also fails a `FAILURE` status but \
+passes a recorder that records only some resource types; ours asks for every type, as the inventory \
+activity needs.",
         module: module_path!(),
     },
     evaluate,
@@ -33,7 +43,15 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
         "configuration recorders",
         |r| &r.config_recorders,
         |region, recorders| {
-            if let Some(r) = recorders.iter().find(|r| r.all_supported && r.recording) {
+            let failing = |r: &&crate::snapshot::ConfigRecorder| {
+                r.last_status
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("failure"))
+            };
+            if let Some(r) = recorders
+                .iter()
+                .find(|r| r.all_supported && r.recording && !failing(r))
+            {
                 return vec![Verdict::pass(
                     super::account_in(snap, region),
                     Some(region),
@@ -46,6 +64,11 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
             let mut why: Vec<String> = recorders
                 .iter()
                 .map(|r| match (r.all_supported, r.recording) {
+                    (true, true) => format!(
+                        "recorder {} is on but its last recording failed ({})",
+                        r.name,
+                        r.last_error.as_deref().unwrap_or("no error code")
+                    ),
                     (false, false) => format!(
                         "recorder {} records only some resource types and is stopped",
                         r.name
@@ -84,7 +107,23 @@ mod tests {
             name: "default".into(),
             all_supported: all,
             recording,
+            last_status: Some("SUCCESS".into()),
+            last_error: None,
         }
+    }
+
+    /// A recorder that is on but whose last delivery failed records nothing: fail, naming the error.
+    #[test]
+    fn failing_recorder_fails() {
+        let mut r = rec(true, true);
+        r.last_status = Some("FAILURE".into());
+        r.last_error = Some("AccessDenied".into());
+        let v = run(Ok(vec![r]));
+        assert_eq!(v[0].status, Status::Fail);
+        assert_eq!(
+            v[0].reason,
+            "Account 111122223333 does not record all resources in eu-west-1: recorder default is on but its last recording failed (AccessDenied)."
+        );
     }
 
     fn run(r: crate::facts::Fact<Vec<ConfigRecorder>>) -> Vec<Verdict> {

@@ -43,8 +43,6 @@ copies, inline grants, `NotAction` spellings and self-grants, and honours bounda
     evaluate,
 };
 
-const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
-
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
     let account = snap.account_resource();
     let details = match super::iam_details(snap) {
@@ -110,6 +108,7 @@ mod tests {
         AuthorizationDetails, CredentialReportRow, IamGroup, IamUser, InlinePolicy, ManagedPolicy,
     };
 
+    const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
     const ADMIN: &str = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
     const READ: &str =
         r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;

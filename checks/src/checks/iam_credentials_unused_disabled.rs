@@ -36,10 +36,15 @@ fn stale(
 ) -> Result<Vec<(String, i64)>, String> {
     let mut out = Vec::new();
     if row.password_enabled {
-        let since = row
-            .password_last_used
-            .or(row.user_creation_time)
-            .ok_or("the password has no last-use or creation date")?;
+        // A password counts from its last use or from when it was last set, whichever is later
+        // (a password reset last week had no chance to be used for months); the user's creation
+        // date only when the report has neither.
+        let since = match (row.password_last_used, row.password_last_changed) {
+            (Some(u), Some(c)) => Some(u.max(c)),
+            (u, c) => u.or(c),
+        }
+        .or(row.user_creation_time)
+        .ok_or("the password has no last-use, change or creation date")?;
         let days = super::days_since(snap, since);
         if days > max {
             out.push(("console password".to_owned(), days));
@@ -168,6 +173,21 @@ mod tests {
         );
     }
 
+    /// A password set recently on an old user is not stale; one set long ago and never used is.
+    #[test]
+    fn password_age_counts_from_its_last_change() {
+        let mut fresh = user("fresh");
+        fresh.password_enabled = true;
+        fresh.password_last_changed = Some(days_ago(5));
+        let mut old = user("old");
+        old.password_enabled = true;
+        old.password_last_changed = Some(days_ago(200));
+        let v = run(Ok(vec![fresh, old]));
+        assert_eq!(v[0].status, Status::Pass, "{}", v[0].reason);
+        assert_eq!(v[1].status, Status::Fail, "{}", v[1].reason);
+        assert!(v[1].reason.contains("console password"), "{}", v[1].reason);
+    }
+
     #[test]
     fn unknown_when_report_denied_or_dates_missing() {
         let v = run(Err(denied("iam", "GetCredentialReport", None)));
@@ -182,7 +202,7 @@ mod tests {
         let v = run(Ok(vec![u]));
         assert_eq!(
             v[0].reason,
-            "Cannot judge user x: the password has no last-use or creation date."
+            "Cannot judge user x: the password has no last-use, change or creation date."
         );
     }
 }

@@ -17,6 +17,7 @@ pub mod ec2_default_security_group_closed;
 pub mod ec2_instance_imdsv2_required;
 pub mod ec2_security_group_egress_restricted;
 pub mod ec2_security_group_no_world_admin_ports;
+pub mod elb_listener_tls_only;
 pub mod elbv2_listener_modern_tls_policy;
 pub mod elbv2_listener_tls_only;
 pub mod elbv2_target_group_tls;
@@ -257,8 +258,9 @@ pub(crate) fn iam_details(
 }
 
 /// The audited account as a member of its organization: the organization, its accounts and the
-/// account's own entry; or the `unknown` verdict saying why they cannot be had (Organizations could
-/// not be read, or does not list the account).
+/// account's own entry; or the verdict that stands in for them: `fail` when the account belongs to
+/// no organization (a definite answer), `unknown` when Organizations could not be read or does not
+/// list the account.
 pub(crate) fn org_member(
     snap: &AccountSnapshot,
 ) -> Result<(&Organization, &BTreeMap<String, OrgMember>, &OrgMember), Verdict> {
@@ -267,6 +269,16 @@ pub(crate) fn org_member(
         .organization
         .as_deref()
         .map_err(|e| unknown(&account, None, e))?;
+    if !org.in_use {
+        return Err(Verdict::fail(
+            &account,
+            None,
+            format!(
+                "Account {} belongs to no AWS organization (AWSOrganizationsNotInUseException): it has no organization to separate environments or delegate security services in.",
+                snap.account_id
+            ),
+        ));
+    }
     let members = org
         .accounts
         .as_ref()
@@ -348,6 +360,7 @@ pub(crate) mod fixtures {
         use crate::snapshot::{OrgMember, Organization};
         let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         Organization {
+            in_use: true,
             id: "o-demo".into(),
             management_account_id: MANAGEMENT.into(),
             accounts: Ok(accounts
@@ -365,6 +378,7 @@ pub(crate) mod fixtures {
                     (id.to_string(), member)
                 })
                 .collect()),
+            root_credentials_management: Ok(false),
             delegated_administrators: Ok(delegated
                 .iter()
                 .map(|(service, ids)| (service.to_string(), owned(ids)))

@@ -1,4 +1,5 @@
-//! Every RDS DB instance encrypts its storage (and so its snapshots and automated backups).
+//! Every RDS DB instance and DB cluster encrypts its storage (and so its snapshots and automated
+//! backups); a cluster member is judged once, on its cluster.
 
 use crate::catalog::{Check, CheckMeta};
 use crate::dsomm;
@@ -9,41 +10,55 @@ use crate::snapshot::{AccountSnapshot, Need};
 pub const CHECK: Check = Check {
     meta: CheckMeta {
         id: "rds_instance_storage_encrypted",
-        title: "RDS DB instances encrypt their storage",
+        title: "RDS DB instances and clusters encrypt their storage",
         practice: Practice::DataProtection,
         severity: Severity::High,
         activity: dsomm::ENCRYPTION_AT_REST,
-        remediation: "Encryption cannot be turned on in place: snapshot the instance, copy the snapshot \
-                      with --kms-key-id, restore a new instance from the encrypted copy and switch over.",
+        remediation: "Encryption cannot be turned on in place: snapshot the instance (or cluster), copy \
+                      the snapshot with --kms-key-id, restore a new instance (or cluster) from the \
+                      encrypted copy and switch over.",
         needs: &[Need::RdsInstances],
-        notes: "",
+        notes: "**Judges** `StorageEncrypted` of every DB cluster (`DescribeDBClusters`: Aurora, \
+Multi-AZ DB clusters, Neptune, DocumentDB) and of every DB instance outside a cluster.\n\n\
+**Edge cases**: a cluster member is not judged as an instance (encryption is the cluster's, and the \
+remediation restores the cluster); a region whose listing fails is `unknown`.\n\n\
+**Agrees with Prowler** `rds_instance_storage_encrypted` and Security Hub RDS.3 on instances; unlike \
+them it reports an unencrypted Aurora cluster once, on the cluster, rather than once per member.",
         module: module_path!(),
     },
     evaluate,
 };
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    let verdicts = super::per_region(
+    let judge = |kind: &str, id: &str, arn: &str, region: &str, encrypted: bool| {
+        if encrypted {
+            Verdict::pass(arn, Some(region), format!("{kind} {id} encrypts its storage."))
+        } else {
+            Verdict::fail(
+                arn,
+                Some(region),
+                format!("{kind} {id} stores its data unencrypted."),
+            )
+        }
+    };
+    let mut verdicts = super::per_region(snap, "DB clusters", |r| &r.db_clusters, |region, c| {
+        vec![judge("DB cluster", &c.id, &c.arn, region, c.storage_encrypted)]
+    });
+    verdicts.extend(super::per_region(
         snap,
         "DB instances",
         |r| &r.db_instances,
-        |region, db| {
-            vec![if db.storage_encrypted {
-                Verdict::pass(
-                    &db.arn,
-                    Some(region),
-                    format!("DB instance {} encrypts its storage.", db.id),
-                )
-            } else {
-                Verdict::fail(
-                    &db.arn,
-                    Some(region),
-                    format!("DB instance {} stores its data unencrypted.", db.id),
-                )
-            }]
+        // A cluster member's storage is the cluster's, judged once on the cluster.
+        |region, db| match db.cluster_id {
+            Some(_) => vec![],
+            None => vec![judge("DB instance", &db.id, &db.arn, region, db.storage_encrypted)],
         },
-    );
-    super::or_not_applicable(snap, verdicts, "RDS DB instances in the audited regions")
+    ));
+    super::or_not_applicable(
+        snap,
+        verdicts,
+        "RDS DB instances or clusters in the audited regions",
+    )
 }
 
 #[cfg(test)]
@@ -60,12 +75,16 @@ mod tests {
             engine: "postgres".into(),
             backup_retention_days: 7,
             storage_encrypted: encrypted,
+            cluster_id: None,
+            replica_source: None,
         }
     }
 
     fn run(d: crate::facts::Fact<Vec<DbInstance>>) -> Vec<Verdict> {
         let mut s = snapshot();
-        s.regional.get_mut(REGION).unwrap().db_instances = d;
+        let r = s.regional.get_mut(REGION).unwrap();
+        r.db_instances = d;
+        r.db_clusters = Ok(vec![]);
         evaluate(&s, &Settings::default())
     }
 
@@ -98,7 +117,7 @@ mod tests {
         assert_eq!(v[0].status, Status::NotApplicable);
         assert_eq!(
             v[0].reason,
-            "Account 111122223333 has no RDS DB instances in the audited regions."
+            "Account 111122223333 has no RDS DB instances or clusters in the audited regions."
         );
     }
 

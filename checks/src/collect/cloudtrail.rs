@@ -4,7 +4,9 @@
 
 use super::{call, wants, Collector};
 use crate::facts::Fact;
-use crate::snapshot::{CloudTrailFacts, Need, Trail};
+use crate::snapshot::{CloudTrailFacts, ManagementEvents, Need, Trail};
+use aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput;
+use aws_sdk_cloudtrail::types::ReadWriteType;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn client(c: &Collector<'_>, region: &str) -> aws_sdk_cloudtrail::Client {
@@ -71,6 +73,10 @@ pub(super) async fn collect(
                                     .log_file_validation_enabled()
                                     .unwrap_or(false),
                                 is_logging: Ok(false),
+                                management_events: Ok(ManagementEvents::all()),
+                                log_group_arn: t
+                                    .cloud_watch_logs_log_group_arn()
+                                    .map(str::to_owned),
                             },
                             ask,
                         )
@@ -82,17 +88,168 @@ pub(super) async fn collect(
     let clients = &clients;
     facts.trails =
         futures::future::join_all(unique.into_values().map(|(mut trail, region)| async move {
-            let status = call(
-                c.recorder,
-                "cloudtrail",
-                "GetTrailStatus",
-                Some(region),
-                clients[region].get_trail_status().name(&trail.arn).send(),
-            )
-            .await;
+            let client = &clients[region];
+            let (status, selectors) = tokio::join!(
+                call(
+                    c.recorder,
+                    "cloudtrail",
+                    "GetTrailStatus",
+                    Some(region),
+                    client.get_trail_status().name(&trail.arn).send(),
+                ),
+                call(
+                    c.recorder,
+                    "cloudtrail",
+                    "GetEventSelectors",
+                    Some(region),
+                    client.get_event_selectors().trail_name(&trail.arn).send(),
+                )
+            );
             trail.is_logging = status.map(|s| s.is_logging().unwrap_or(false));
+            trail.management_events = selectors.map(|out| management_events(&out));
             trail
         }))
         .await;
     Some(Ok(facts))
+}
+
+/// The management events a trail records, from its basic or advanced event selectors. A trail
+/// with neither records every read and write management event (AWS's default).
+fn management_events(out: &GetEventSelectorsOutput) -> ManagementEvents {
+    let basic = out.event_selectors();
+    let advanced = out.advanced_event_selectors();
+    if basic.is_empty() && advanced.is_empty() {
+        return ManagementEvents::all();
+    }
+    let mut m = ManagementEvents::default();
+    for s in basic {
+        if !s.include_management_events().unwrap_or(true) {
+            continue;
+        }
+        match s.read_write_type() {
+            Some(ReadWriteType::ReadOnly) => m.read = true,
+            Some(ReadWriteType::WriteOnly) => m.write = true,
+            _ => {
+                m.read = true;
+                m.write = true;
+            }
+        }
+        m.excluded_sources
+            .extend(s.exclude_management_event_sources().iter().cloned());
+    }
+    for s in advanced {
+        let fields = s.field_selectors();
+        let field = |name: &str| fields.iter().find(|f| f.field().eq_ignore_ascii_case(name));
+        let management = field("eventCategory").is_some_and(|f| {
+            f.equals().iter().any(|v| v.eq_ignore_ascii_case("Management"))
+        });
+        if !management {
+            continue;
+        }
+        match field("readOnly").map(|f| f.equals()) {
+            Some(v) if v.iter().any(|x| x == "true") && !v.iter().any(|x| x == "false") => {
+                m.read = true
+            }
+            Some(v) if v.iter().any(|x| x == "false") && !v.iter().any(|x| x == "true") => {
+                m.write = true
+            }
+            _ => {
+                m.read = true;
+                m.write = true;
+            }
+        }
+        if let Some(f) = field("eventSource") {
+            m.excluded_sources.extend(f.not_equals().iter().cloned());
+            m.only_sources.extend(f.equals().iter().cloned());
+            m.only_sources.extend(f.starts_with().iter().cloned());
+        }
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector, EventSelector};
+
+    fn field(name: &str, equals: &[&str], not_equals: &[&str]) -> AdvancedFieldSelector {
+        let mut b = AdvancedFieldSelector::builder().field(name);
+        for e in equals {
+            b = b.equals(*e);
+        }
+        for n in not_equals {
+            b = b.not_equals(*n);
+        }
+        b.build().unwrap()
+    }
+
+    /// No selectors is AWS's default; a data-events-only trail records no management events;
+    /// write-only and source exclusions are seen in both selector forms.
+    #[test]
+    fn reads_basic_and_advanced_selectors() {
+        let none = GetEventSelectorsOutput::builder().build();
+        assert_eq!(management_events(&none), ManagementEvents::all());
+        let data_only = GetEventSelectorsOutput::builder()
+            .event_selectors(
+                EventSelector::builder()
+                    .include_management_events(false)
+                    .read_write_type(ReadWriteType::All)
+                    .build(),
+            )
+            .build();
+        assert_eq!(
+            management_events(&data_only).gap().as_deref(),
+            Some("records no management events")
+        );
+        let write = GetEventSelectorsOutput::builder()
+            .event_selectors(
+                EventSelector::builder()
+                    .include_management_events(true)
+                    .read_write_type(ReadWriteType::WriteOnly)
+                    .build(),
+            )
+            .build();
+        assert_eq!(
+            management_events(&write).gap().as_deref(),
+            Some("records only write management events")
+        );
+        let adv = |fields: Vec<AdvancedFieldSelector>| {
+            let mut s = AdvancedEventSelector::builder();
+            for f in fields {
+                s = s.field_selectors(f);
+            }
+            GetEventSelectorsOutput::builder()
+                .advanced_event_selectors(s.build().unwrap())
+                .build()
+        };
+        let s3_data = adv(vec![
+            field("eventCategory", &["Data"], &[]),
+            field("resources.type", &["AWS::S3::Object"], &[]),
+        ]);
+        assert_eq!(
+            management_events(&s3_data).gap().as_deref(),
+            Some("records no management events")
+        );
+        let kms_less = adv(vec![
+            field("eventCategory", &["Management"], &[]),
+            field("eventSource", &[], &["kms.amazonaws.com"]),
+        ]);
+        assert_eq!(management_events(&kms_less).gap(), None);
+        let iam_less = adv(vec![
+            field("eventCategory", &["Management"], &[]),
+            field("eventSource", &[], &["iam.amazonaws.com"]),
+        ]);
+        assert_eq!(
+            management_events(&iam_less).gap().as_deref(),
+            Some("leaves out management events of iam.amazonaws.com")
+        );
+        let read_only = adv(vec![
+            field("eventCategory", &["Management"], &[]),
+            field("readOnly", &["true"], &[]),
+        ]);
+        assert_eq!(
+            management_events(&read_only).gap().as_deref(),
+            Some("records only read management events")
+        );
+    }
 }

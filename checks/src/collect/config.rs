@@ -44,15 +44,22 @@ async fn recorders(
         .iter()
         .map(|r| {
             let name = r.name().unwrap_or_default().to_owned();
+            let status = statuses
+                .configuration_recorders_status()
+                .iter()
+                .find(|s| s.name() == Some(name.as_str()));
             ConfigRecorder {
                 all_supported: r
                     .recording_group()
                     .map(|g| g.all_supported())
                     .unwrap_or(false),
-                recording: statuses
-                    .configuration_recorders_status()
-                    .iter()
-                    .any(|s| s.name() == Some(name.as_str()) && s.recording()),
+                recording: status.is_some_and(|s| s.recording()),
+                last_status: status
+                    .and_then(|s| s.last_status())
+                    .map(|s| s.as_str().to_owned()),
+                last_error: status
+                    .and_then(|s| s.last_error_code())
+                    .map(str::to_owned),
                 name,
             }
         })

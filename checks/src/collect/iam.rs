@@ -85,6 +85,7 @@ async fn account_summary(c: &Collector<'_>, client: &aws_sdk_iam::Client) -> Fac
     Ok(AccountSummary {
         account_mfa_enabled: get(SummaryKeyType::AccountMfaEnabled) > 0,
         account_access_keys_present: get(SummaryKeyType::AccountAccessKeysPresent) > 0,
+        account_password_present: get(SummaryKeyType::AccountPasswordPresent) > 0,
     })
 }
 
@@ -213,8 +214,9 @@ pub(crate) fn parse_credential_report(content: &[u8]) -> Result<Vec<CredentialRe
     );
     // Columns read when present: the checks that need them say so when a date is missing.
     let optional = |name: &str| headers.iter().position(|h| h == name);
-    let (created, k1u, k2u) = (
+    let (created, changed, k1u, k2u) = (
         optional("user_creation_time"),
+        optional("password_last_changed"),
         optional("access_key_1_last_used_date"),
         optional("access_key_2_last_used_date"),
     );
@@ -230,6 +232,7 @@ pub(crate) fn parse_credential_report(content: &[u8]) -> Result<Vec<CredentialRe
             password_enabled: flag(f(pw)),
             mfa_active: flag(f(mfa)),
             password_last_used: date(f(pw_used)),
+            password_last_changed: opt(changed),
             user_creation_time: opt(created),
             access_key_1_active: flag(f(k1)),
             access_key_1_last_rotated: date(f(k1r)),
@@ -436,6 +439,10 @@ bob,arn:aws:iam::1:user/bob,2020-01-01T00:00:00+00:00,true,no_information,2020-0
             "2023-05-01T10:00:00+00:00"
         );
         assert_eq!(rows[1].password_last_used, None);
+        assert_eq!(
+            rows[1].password_last_changed.unwrap().to_rfc3339(),
+            "2020-01-01T00:00:00+00:00"
+        );
         assert_eq!(
             rows[1].user_creation_time.unwrap().to_rfc3339(),
             "2020-01-01T00:00:00+00:00"

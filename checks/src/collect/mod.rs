@@ -15,6 +15,7 @@ mod cloudwatch;
 mod config;
 mod dynamodb;
 mod ec2;
+mod elb;
 mod elbv2;
 mod guardduty;
 mod iam;
@@ -35,7 +36,6 @@ use aws_config::SdkConfig;
 use aws_smithy_async::future::pagination_stream::PaginationStream;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -107,6 +107,7 @@ impl Collector<'_> {
         let (
             (sgs, vpcs, instances, ebs),
             (lbs, acls, tgs),
+            classic,
             dbs,
             analyzers,
             plans,
@@ -140,6 +141,7 @@ impl Collector<'_> {
                 };
                 (lbs, acls, tgs)
             },
+            elb::collect(self, region, needs),
             rds::collect(self, region, needs),
             accessanalyzer::collect(self, region, needs),
             backup::collect(self, region, needs),
@@ -166,9 +168,13 @@ impl Collector<'_> {
         set(&mut f.instances, instances);
         set(&mut f.ebs_encryption_by_default, ebs);
         set(&mut f.load_balancers, lbs);
+        set(&mut f.classic_load_balancers, classic);
         set(&mut f.load_balancer_web_acls, acls);
         set(&mut f.target_groups, tgs);
-        set(&mut f.db_instances, dbs);
+        if let Some((instances, clusters)) = dbs {
+            f.db_instances = instances;
+            f.db_clusters = clusters;
+        }
         set(&mut f.analyzers, analyzers);
         set(&mut f.backup_plans, plans);
         set(&mut f.dynamodb_tables, tables);
@@ -213,17 +219,14 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     match err {
-        SdkError::TimeoutError(_) => (
-            ErrorKind::Timeout,
-            short(DisplayErrorContext(err).to_string()),
-        ),
+        SdkError::TimeoutError(_) => (ErrorKind::Timeout, cause(err)),
         SdkError::DispatchFailure(d) => {
             let kind = if d.is_timeout() {
                 ErrorKind::Timeout
             } else {
                 ErrorKind::Other
             };
-            (kind, short(DisplayErrorContext(err).to_string()))
+            (kind, cause(err))
         }
         _ => {
             let status = err.raw_response().map(|r| r.status().as_u16());
@@ -245,10 +248,7 @@ where
                         ErrorKind::AccessDenied,
                         "HTTP 403 without an AWS error code".to_owned(),
                     ),
-                    _ => (
-                        ErrorKind::Other,
-                        short(DisplayErrorContext(err).to_string()),
-                    ),
+                    _ => (ErrorKind::Other, cause(err)),
                 },
             }
         }
@@ -289,6 +289,45 @@ fn kind_of_code(code: &str, status: Option<u16>) -> ErrorKind {
         _ if status == Some(429) => ErrorKind::Throttled,
         _ => ErrorKind::Other,
     }
+}
+
+/// A one-line cause for people: what went wrong with the call, the HTTP status when there was
+/// one, and the innermost error of the chain, without the SDK's debug dump of its error types.
+fn cause<E>(err: &SdkError<E, HttpResponse>) -> String
+where
+    E: std::error::Error + 'static,
+{
+    let what = match err {
+        SdkError::TimeoutError(_) => "the call timed out",
+        SdkError::DispatchFailure(d) if d.is_timeout() => "the connection timed out",
+        SdkError::DispatchFailure(d) if d.is_io() => "the endpoint could not be reached",
+        SdkError::DispatchFailure(_) => "the request could not be sent",
+        SdkError::ResponseError(_) => "the response could not be read",
+        SdkError::ConstructionFailure(_) => "the request could not be built",
+        _ => "the call failed",
+    };
+    let status = err
+        .raw_response()
+        .map(|r| format!(" (HTTP {})", r.status().as_u16()))
+        .unwrap_or_default();
+    let mut inner: &dyn std::error::Error = err;
+    while let Some(next) = inner.source() {
+        inner = next;
+    }
+    let detail = inner.to_string();
+    let detail = detail
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split(" This is likely a bug in the SDK")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_end_matches('.');
+    if detail.is_empty() || detail.contains("ServiceError(") {
+        return format!("{what}{status}");
+    }
+    short(format!("{what}{status}: {detail}"))
 }
 
 fn short(mut s: String) -> String {
@@ -408,4 +447,34 @@ where
 /// Whether any of the needs is wanted.
 pub(crate) fn wants(needs: &BTreeSet<Need>, any: &[Need]) -> bool {
     any.iter().any(|n| needs.contains(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_runtime_api::client::result::SdkError;
+    use aws_smithy_types::body::SdkBody;
+
+    #[derive(Debug)]
+    struct Parse;
+    impl std::fmt::Display for Parse {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("encountered invalid XML root: expected VersioningConfiguration. This is likely a bug in the SDK.")
+        }
+    }
+    impl std::error::Error for Parse {}
+
+    /// A response the SDK cannot parse reads as one line naming the status and the cause, never
+    /// the SDK's debug dump.
+    #[test]
+    fn causes_are_one_readable_line() {
+        let response = HttpResponse::new(200.try_into().unwrap(), SdkBody::empty());
+        let err: SdkError<Parse, HttpResponse> = SdkError::response_error(Parse, response);
+        assert_eq!(
+            cause(&err),
+            "the response could not be read (HTTP 200): encountered invalid XML root: expected VersioningConfiguration"
+        );
+        let t: SdkError<Parse, HttpResponse> = SdkError::timeout_error("after 20s");
+        assert_eq!(cause(&t), "the call timed out: after 20s");
+    }
 }

@@ -8,7 +8,7 @@
 //! [`read_organization`] reads the facts of the `environments` checks once per run: the organization,
 //! its accounts, the tags of the audited accounts, and the delegated administrators.
 
-use super::{call, pages};
+use super::{call, call_or_absent, pages};
 use crate::facts::{CallRecorder, ErrorKind, Fact, FactError};
 use crate::snapshot::{Need, OrgMember, Organization};
 use aws_config::SdkConfig;
@@ -126,18 +126,24 @@ pub async fn read_organization(
 ) -> Fact<Organization> {
     let org = aws_sdk_organizations::Client::new(config);
     let svc = "organizations";
-    let described = call(
+    // An account that belongs to no organization is a definite answer, not an error.
+    let Some(described) = call_or_absent(
         rec,
         svc,
         "DescribeOrganization",
         None,
+        &["AWSOrganizationsNotInUseException"],
         org.describe_organization().send(),
     )
-    .await?;
+    .await?
+    else {
+        return Ok(Organization::not_in_use());
+    };
     let o = described
         .organization()
         .ok_or_else(|| incomplete("DescribeOrganization", "no organization"))?;
     let mut out = Organization {
+        in_use: true,
         id: o.id().unwrap_or_default().to_owned(),
         management_account_id: o
             .master_account_id()
@@ -145,7 +151,27 @@ pub async fn read_organization(
             .to_owned(),
         accounts: Err(FactError::not_collected(svc, "ListAccounts")),
         delegated_administrators: Err(FactError::not_collected(svc, "ListDelegatedAdministrators")),
+        root_credentials_management: Err(FactError::not_collected(
+            "iam",
+            "ListOrganizationsFeatures",
+        )),
     };
+    if needs.contains(&Need::OrganizationRootCredentialsManagement) {
+        let iam = aws_sdk_iam::Client::new(config);
+        out.root_credentials_management = call(
+            rec,
+            "iam",
+            "ListOrganizationsFeatures",
+            None,
+            iam.list_organizations_features().send(),
+        )
+        .await
+        .map(|o| {
+            o.enabled_features()
+                .iter()
+                .any(|f| f.as_str() == "RootCredentialsManagement")
+        });
+    }
     if needs.contains(&Need::OrganizationDelegatedAdministrators) {
         out.delegated_administrators = delegated_administrators(&org, rec).await;
     }

@@ -82,7 +82,7 @@ impl Scope<'_> {
     fn full(&self, service: &str, account: &str) -> bool {
         match self {
             // A statement without Resource (not valid in identity policies) is read as `*`.
-            Scope::Listed(r) if r.is_empty() => true,
+            Scope::Listed([]) => true,
             Scope::Listed(r) => r.iter().any(|p| covers_service(p, service, account)),
             Scope::AllBut(r) => !r.iter().any(|p| touches_service(p, service)),
         }
