@@ -131,8 +131,14 @@ pub struct ServerConfig {
     pub basic_auth_user: Option<String>,
     /// The basic-auth password, read from this environment variable…
     pub basic_auth_password_env: Option<String>,
-    /// …or from this file (first line). Never from the config itself.
+    /// …or from this file (first line, trimmed). Never from the config itself.
     pub basic_auth_password_file: Option<PathBuf>,
+    /// Connections served at once; past it new connections are closed at once, so that idle or
+    /// slow clients cannot starve the probes and Prometheus.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers, from the connection's start or the end of
+    /// its previous response (the keep-alive idle limit). Also the TLS handshake's limit.
+    pub header_read_timeout_seconds: u64,
 }
 
 impl Default for ServerConfig {
@@ -144,6 +150,8 @@ impl Default for ServerConfig {
             basic_auth_user: None,
             basic_auth_password_env: None,
             basic_auth_password_file: None,
+            max_connections: 512,
+            header_read_timeout_seconds: 10,
         }
     }
 }
@@ -299,23 +307,53 @@ impl RoleArn {
     }
 }
 
+/// The AWS partitions (the second field of an ARN).
+const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// IAM's grammar of a role's resource: `role/` + an optional path (`/` + printable ASCII, up to 512
+/// characters, ending in `/`) + a name of 1–64 of `A-Za-z0-9+=,.@_-`.
+fn is_role_resource(resource: &str) -> bool {
+    let Some(rest) = resource.strip_prefix("role/") else {
+        return false;
+    };
+    let (path, name) = match rest.rfind('/') {
+        Some(i) => (&rest[..=i], &rest[i + 1..]),
+        None => ("", rest),
+    };
+    let path_ok = path.len() < 512 && path.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    let name_ok = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    path_ok && name_ok
+}
+
 impl TryFrom<String> for RoleArn {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
         let parts: Vec<&str> = s.splitn(6, ':').collect();
         let ok = parts.len() == 6
             && parts[0] == "arn"
-            && parts[1].starts_with("aws")
+            && PARTITIONS.contains(&parts[1])
             && parts[2] == "iam"
+            && parts[3].is_empty()
             && parts[4].len() == 12
             && parts[4].bytes().all(|b| b.is_ascii_digit())
-            && parts[5].starts_with("role/")
-            && parts[5].len() > 5;
+            && is_role_resource(parts[5]);
         if ok {
             Ok(RoleArn(s))
         } else {
             Err(format!(
-                "\"{s}\" is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+                "\"{s}\" is not an IAM role ARN (arn:PARTITION:iam::123456789012:role/[PATH/]NAME; partition aws, aws-cn, aws-us-gov, …; a name of 1-64 of A-Za-z0-9+=,.@_-)"
             ))
         }
     }
@@ -352,8 +390,19 @@ impl std::str::FromStr for CronCheck {
             ));
         }
         tokio_cron_scheduler::Job::new_async(s, |_, _| Box::pin(async {}))
+            .map_err(|e| format!("is not a cron expression: {e:?}"))?;
+        // The scheduler's own parser settings (tokio-cron-scheduler's `Job::new_async`).
+        let cron = croner::parser::CronParser::builder()
+            .seconds(croner::parser::Seconds::Required)
+            .dom_and_dow(true)
+            .build()
+            .parse(s)
+            .map_err(|e| format!("is not a cron expression: {e}"))?;
+        cron.find_next_occurrence(&chrono::Utc::now(), false)
             .map(|_| CronCheck)
-            .map_err(|e| format!("is not a cron expression: {e:?}"))
+            .map_err(|_| {
+                "never fires (no date matches it); check day-of-month, month and year".into()
+            })
     }
 }
 
@@ -363,6 +412,66 @@ pub(crate) fn line_of(source: &str, offset: usize) -> usize {
         .filter(|b| *b == b'\n')
         .count()
         + 1
+}
+
+/// The longest account name accepted (AWS allows 50 characters; names from people get some room).
+pub const MAX_ACCOUNT_NAME: usize = 128;
+
+/// Where keys are written in the config text, for errors about values serde accepted (bounds,
+/// pairings): the same file parsed again with spans.
+pub struct Where<'a> {
+    text: &'a str,
+    doc: Option<toml_edit::ImDocument<&'a str>>,
+}
+
+impl<'a> Where<'a> {
+    pub fn new(text: &'a str) -> Where<'a> {
+        Where {
+            text,
+            doc: toml_edit::ImDocument::parse(text).ok(),
+        }
+    }
+
+    /// `"line N: "` for the key at `path` (or its nearest written table); empty when nothing of it
+    /// is written (a default).
+    pub fn at(&self, path: &[&str]) -> String {
+        let Some(doc) = &self.doc else {
+            return String::new();
+        };
+        let mut table: &dyn toml_edit::TableLike = doc.as_table();
+        let mut found = None;
+        for (i, k) in path.iter().enumerate() {
+            let Some((key, item)) = table.get_key_value(k) else {
+                break;
+            };
+            found = key.span().or_else(|| item.span()).or(found);
+            match item.as_table_like() {
+                Some(t) if i + 1 < path.len() => table = t,
+                _ => break,
+            }
+        }
+        found
+            .map(|s| format!("line {}: ", line_of(self.text, s.start)))
+            .unwrap_or_default()
+    }
+
+    /// Refuses a number outside `min..=max`, naming the key and its line.
+    pub fn within<T: PartialOrd + std::fmt::Display>(
+        &self,
+        path: &[&str],
+        value: T,
+        min: T,
+        max: T,
+    ) -> Result<(), String> {
+        if value < min || value > max {
+            return Err(format!(
+                "{}{} = {value} is out of range: {min} to {max}",
+                self.at(path),
+                path.join(".")
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Config {
@@ -423,29 +532,140 @@ impl Config {
                 listen.get_ref()
             ));
         }
+        let w = Where::new(text);
         let s = &config.server;
         if s.tls_cert_file.is_some() != s.tls_key_file.is_some() {
-            return Err("server.tls_cert_file and server.tls_key_file go together".into());
+            let (set, missing) = if s.tls_cert_file.is_some() {
+                ("tls_cert_file", "tls_key_file")
+            } else {
+                ("tls_key_file", "tls_cert_file")
+            };
+            return Err(format!(
+                "{}server.{set} needs server.{missing}: give both files or neither",
+                w.at(&["server", set])
+            ));
         }
-        if s.basic_auth_user.is_some()
-            && s.basic_auth_password_env.is_none()
-            && s.basic_auth_password_file.is_none()
-        {
-            return Err("server.basic_auth_user needs server.basic_auth_password_env or server.basic_auth_password_file".into());
+        // Auth must never be off by a mistake: a password without a user, or two password sources,
+        // is refused rather than read as "no auth".
+        let sources = [
+            (
+                "basic_auth_password_env",
+                s.basic_auth_password_env.is_some(),
+            ),
+            (
+                "basic_auth_password_file",
+                s.basic_auth_password_file.is_some(),
+            ),
+        ];
+        let given: Vec<&str> = sources
+            .iter()
+            .filter(|(_, g)| *g)
+            .map(|(k, _)| *k)
+            .collect();
+        match (&s.basic_auth_user, given.as_slice()) {
+            (None, []) | (Some(_), [_]) => {}
+            (Some(_), []) => {
+                return Err(format!(
+                    "{}server.basic_auth_user needs server.basic_auth_password_env or server.basic_auth_password_file",
+                    w.at(&["server", "basic_auth_user"])
+                ))
+            }
+            (None, [key, ..]) => {
+                return Err(format!(
+                    "{}server.{key} is set without server.basic_auth_user: name the user, or remove the password to serve without auth",
+                    w.at(&["server", key])
+                ))
+            }
+            (Some(_), [_, second, ..]) => {
+                return Err(format!(
+                    "{}server: give one of basic_auth_password_env or basic_auth_password_file, not both",
+                    w.at(&["server", second])
+                ))
+            }
+        }
+        if let Some(user) = &s.basic_auth_user {
+            if user.is_empty() || user.contains(':') || user.chars().any(char::is_control) {
+                return Err(format!(
+                    "{}server.basic_auth_user must be non-empty, without ':' or control characters",
+                    w.at(&["server", "basic_auth_user"])
+                ));
+            }
         }
         if config.organization.discover && config.organization.role_name.trim().is_empty() {
-            return Err("organization.role_name is empty".into());
+            return Err(format!(
+                "{}organization.role_name is empty",
+                w.at(&["organization", "role_name"])
+            ));
         }
-        if config.aws.call_timeout_seconds == 0 || config.audit.account_timeout_seconds == 0 {
-            return Err(
-                "aws.call_timeout_seconds and audit.account_timeout_seconds must be above 0".into(),
-            );
+        w.within(
+            &["aws", "call_timeout_seconds"],
+            config.aws.call_timeout_seconds,
+            1,
+            3600,
+        )?;
+        w.within(&["aws", "max_attempts"], config.aws.max_attempts, 1, 20)?;
+        let rps = config.aws.max_requests_per_second;
+        if !(rps == 0.0 || (0.01..=10_000.0).contains(&rps)) {
+            return Err(format!(
+                "{}aws.max_requests_per_second = {rps:?} is out of range: 0 (no limit) or 0.01 to 10000",
+                w.at(&["aws", "max_requests_per_second"])
+            ));
         }
+        w.within(
+            &["audit", "max_concurrent_accounts"],
+            config.audit.max_concurrent_accounts,
+            1,
+            256,
+        )?;
+        w.within(
+            &["audit", "account_timeout_seconds"],
+            config.audit.account_timeout_seconds,
+            1,
+            86_400,
+        )?;
+        w.within(
+            &["state", "retention_days"],
+            config.state.retention_days,
+            1,
+            36_500,
+        )?;
+        w.within(
+            &["state", "unknown_staleness_hours"],
+            config.state.unknown_staleness_hours,
+            0,
+            8_760,
+        )?;
+        w.within(
+            &["schedule", "shutdown_grace_seconds"],
+            config.schedule.shutdown_grace_seconds,
+            0,
+            3_600,
+        )?;
+        w.within(
+            &["server", "max_connections"],
+            config.server.max_connections,
+            1,
+            65_536,
+        )?;
+        w.within(
+            &["server", "header_read_timeout_seconds"],
+            config.server.header_read_timeout_seconds,
+            1,
+            300,
+        )?;
         let regions = config.aws.regions.get_ref();
         if regions.iter().any(|r| r.0 == "all") && regions.len() > 1 {
             return Err(format!(
                 "{}: aws.regions: \"all\" stands alone",
                 at(config.aws.regions.span())
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(r) = regions.iter().find(|r| !seen.insert(r.0.as_str())) {
+            return Err(format!(
+                "{}: aws.regions names \"{}\" twice",
+                at(config.aws.regions.span()),
+                r.0
             ));
         }
         if config
@@ -454,16 +674,12 @@ impl Config {
             .as_ref()
             .is_some_and(|r| r.0 == "all")
         {
-            return Err("aws.home_region must name one region".into());
+            return Err(format!(
+                "{}aws.home_region must name one region",
+                w.at(&["aws", "home_region"])
+            ));
         }
-        if config.aws.max_requests_per_second.is_nan() || config.aws.max_requests_per_second < 0.0 {
-            return Err("aws.max_requests_per_second must be 0 (no limit) or more".into());
-        }
-        if config.audit.max_concurrent_accounts == 0 || config.aws.max_attempts == 0 {
-            return Err(
-                "audit.max_concurrent_accounts and aws.max_attempts must be at least 1".into(),
-            );
-        }
+        let mut ids = std::collections::HashMap::with_capacity(config.accounts.len());
         for (i, a) in config.accounts.iter().enumerate() {
             let acc = a.get_ref();
             if let Some(role) = &acc.role_arn {
@@ -480,10 +696,14 @@ impl Config {
             if acc.name.trim().is_empty() {
                 return Err(format!("{}: accounts[{i}].name is empty", at(a.span())));
             }
-            if let Some(j) = config.accounts[..i]
-                .iter()
-                .position(|b| b.get_ref().id.get_ref() == acc.id.get_ref())
+            if acc.name.chars().count() > MAX_ACCOUNT_NAME || acc.name.chars().any(char::is_control)
             {
+                return Err(format!(
+                    "{}: accounts[{i}].name is longer than {MAX_ACCOUNT_NAME} characters or holds a control character",
+                    at(a.span())
+                ));
+            }
+            if let Some(j) = ids.insert(acc.id.get_ref().0.as_str(), i) {
                 return Err(format!(
                     "{}: accounts[{i}].id {} repeats accounts[{j}].id",
                     at(acc.id.span()),
@@ -491,7 +711,7 @@ impl Config {
                 ));
             }
         }
-        config.alerts.validate(&at)?;
+        config.alerts.validate(&at, &w)?;
         for d in &config.checks.disabled {
             if catalog::find(d.get_ref()).is_none() {
                 return Err(format!(
@@ -607,7 +827,7 @@ rds_min_backup_retention_days = 14
         );
         assert_eq!(
             err(&GOOD.replace("role/audit", "user/audit")),
-            "line 8: \"arn:aws:iam::111111111111:user/audit\" is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+            "line 8: \"arn:aws:iam::111111111111:user/audit\" is not an IAM role ARN (arn:PARTITION:iam::123456789012:role/[PATH/]NAME; partition aws, aws-cn, aws-us-gov, …; a name of 1-64 of A-Za-z0-9+=,.@_-)"
         );
         assert_eq!(
             err(&GOOD.replace("iam::111111111111:role", "iam::222222222222:role")),
@@ -638,5 +858,114 @@ rds_min_backup_retention_days = 14
             "line 17: accounts[1].id 111111111111 repeats accounts[0].id"
         );
         assert!(err("[aws\n").starts_with("line 1: "), "{}", err("[aws\n"));
+    }
+
+    /// Every value that would panic, hang or overflow `run` is refused with its key and line.
+    #[test]
+    fn out_of_range_values_are_refused_with_their_line() {
+        let cases = [
+            ("[aws]\nmax_requests_per_second = 1e-20\n", "line 2: aws.max_requests_per_second = 1e-20 is out of range: 0 (no limit) or 0.01 to 10000"),
+            ("[aws]\nmax_attempts = 4294967295\n", "line 2: aws.max_attempts = 4294967295 is out of range: 1 to 20"),
+            ("[aws]\ncall_timeout_seconds = 0\n", "line 2: aws.call_timeout_seconds = 0 is out of range: 1 to 3600"),
+            ("[audit]\naccount_timeout_seconds = 0\n", "line 2: audit.account_timeout_seconds = 0 is out of range: 1 to 86400"),
+            ("[audit]\nmax_concurrent_accounts = 0\n", "line 2: audit.max_concurrent_accounts = 0 is out of range: 1 to 256"),
+            ("[state]\nretention_days = 1000000000\n", "line 2: state.retention_days = 1000000000 is out of range: 1 to 36500"),
+            ("[alerts]\nretry_initial_seconds = 1e300\n", "line 2: alerts.retry_initial_seconds = 1e300 is out of range: 0.1 to 3600"),
+            ("[alerts]\nretry_max_seconds = inf\n", "line 2: alerts.retry_max_seconds = inf is out of range: retry_initial_seconds (5.0) to 86400"),
+            ("[alerts]\nresend_interval_seconds = 9223372036854775807\n", "line 2: alerts.resend_interval_seconds = 9223372036854775807 is out of range: 1 to 3600"),
+            ("alerts.audit_failing_after_runs = 0\n", "line 1: alerts.audit_failing_after_runs = 0 is out of range: 1 to 10000"),
+            ("[server]\nmax_connections = 0\n", "line 2: server.max_connections = 0 is out of range: 1 to 65536"),
+            ("server = { header_read_timeout_seconds = 0 }\n", "line 1: server.header_read_timeout_seconds = 0 is out of range: 1 to 300"),
+            ("[schedule]\nshutdown_grace_seconds = 99999\n", "line 2: schedule.shutdown_grace_seconds = 99999 is out of range: 0 to 3600"),
+        ];
+        for (section, expected) in cases {
+            let text = format!("{section}[[accounts]]\nid = \"111111111111\"\nname = \"prod\"\n");
+            assert_eq!(err(&text), expected, "{section}");
+        }
+    }
+
+    /// Auth cannot be switched off by a half-written section, and TLS goes in pairs; both name the
+    /// line.
+    #[test]
+    fn auth_and_tls_pairings_are_refused_with_their_line() {
+        let with = |server: &str| {
+            err(&format!(
+                "[[accounts]]\nid = \"111111111111\"\nname = \"prod\"\n[server]\n{server}"
+            ))
+        };
+        assert_eq!(
+            with("basic_auth_password_env = \"PW\"\n"),
+            "line 5: server.basic_auth_password_env is set without server.basic_auth_user: name the user, or remove the password to serve without auth"
+        );
+        assert_eq!(
+            with("basic_auth_password_file = \"/run/pw\"\n"),
+            "line 5: server.basic_auth_password_file is set without server.basic_auth_user: name the user, or remove the password to serve without auth"
+        );
+        assert_eq!(
+            with("basic_auth_user = \"g\"\nbasic_auth_password_env = \"PW\"\nbasic_auth_password_file = \"/run/pw\"\n"),
+            "line 7: server: give one of basic_auth_password_env or basic_auth_password_file, not both"
+        );
+        assert_eq!(
+            with("basic_auth_user = \"g\"\n"),
+            "line 5: server.basic_auth_user needs server.basic_auth_password_env or server.basic_auth_password_file"
+        );
+        assert_eq!(
+            with("tls_key_file = \"/k\"\n"),
+            "line 5: server.tls_key_file needs server.tls_cert_file: give both files or neither"
+        );
+    }
+
+    /// Role ARNs follow IAM's grammar per partition; regions are not repeated; names are bounded;
+    /// a cron expression that never fires is refused.
+    #[test]
+    fn arns_regions_names_and_cron_are_checked() {
+        for bad in [
+            "arn:aws-xx:iam::111111111111:role/audit",
+            "arn:aws:sts::111111111111:role/audit",
+            "arn:aws:iam:us-east-1:111111111111:role/audit",
+            "arn:aws:iam::111111111111:role/",
+            "arn:aws:iam::111111111111:role/a b",
+            "arn:aws:iam::111111111111:role/path/",
+        ] {
+            let e = err(&GOOD.replace("arn:aws:iam::111111111111:role/audit", bad));
+            assert!(e.starts_with("line 8: \""), "{bad}: {e}");
+        }
+        for good in [
+            "arn:aws-cn:iam::111111111111:role/audit",
+            "arn:aws-us-gov:iam::111111111111:role/team/ci/audit+x=y,z.w@v_u-t",
+        ] {
+            Config::parse(&GOOD.replace("arn:aws:iam::111111111111:role/audit", good))
+                .unwrap_or_else(|e| panic!("{good}: {e}"));
+        }
+        assert_eq!(
+            err(&GOOD.replace("\"us-east-1\"]", "\"eu-west-1\"]")),
+            "line 3: aws.regions names \"eu-west-1\" twice"
+        );
+        let long = "x".repeat(MAX_ACCOUNT_NAME + 1);
+        assert_eq!(
+            err(&GOOD.replace("name = \"prod\"", &format!("name = \"{long}\""))),
+            "line 5: accounts[0].name is longer than 128 characters or holds a control character"
+        );
+        assert_eq!(
+            err(&format!("{GOOD}[schedule]\ncron = \"0 0 0 30 2 *\"\n")),
+            "line 16: schedule.cron \"0 0 0 30 2 *\" never fires (no date matches it); check day-of-month, month and year"
+        );
+    }
+
+    /// The duplicate-account check is linear: 60,000 accounts validate quickly (a bound far above
+    /// the measured time, only to catch a return to the quadratic scan).
+    #[test]
+    fn many_accounts_validate() {
+        let mut text = String::from("[aws]\nregions = [\"us-east-1\"]\n");
+        for i in 0..60_000u64 {
+            text.push_str(&format!(
+                "[[accounts]]\nid = \"{:012}\"\nname = \"a{i}\"\n",
+                100_000_000_000 + i
+            ));
+        }
+        let c = Config::parse(&text).unwrap();
+        assert_eq!(c.accounts.len(), 60_000);
+        let dup = format!("{text}[[accounts]]\nid = \"100000000000\"\nname = \"again\"\n");
+        assert!(err(&dup).ends_with("accounts[60000].id 100000000000 repeats accounts[0].id"));
     }
 }

@@ -26,10 +26,26 @@ pub struct Shared {
     pub latest: RwLock<Option<Arc<Report>>>,
     /// Set when this process's first audit has finished (for /readyz).
     pub ready: AtomicBool,
+    /// The result of the latest save of a run (for /readyz).
+    pub saves: SaveStatus,
     /// Basic-auth user and password, when configured.
     pub auth: Option<(String, String)>,
     /// Alert rules and sinks.
     pub alerting: Arc<Alerting>,
+}
+
+/// The result of the latest attempt to save a run: its time, or the error.
+#[derive(Default)]
+pub struct SaveStatus(RwLock<Option<Result<chrono::DateTime<Utc>, String>>>);
+
+impl SaveStatus {
+    pub fn last(&self) -> Option<Result<chrono::DateTime<Utc>, String>> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn set(&self, result: Result<chrono::DateTime<Utc>, String>) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Some(result);
+    }
 }
 
 /// The AWS options of a config.
@@ -111,12 +127,15 @@ pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config
     let (known, active) = match past {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => {
-            tracing::error!(error = %e, "the previous state could not be read; this run is not saved and raises no alert");
+            save_failed(
+                &shared,
+                format!("the previous state could not be read: {e}"),
+            );
             finish(&shared, Arc::new(report), &HashMap::new());
             return;
         }
         Err(e) => {
-            tracing::error!(error = %e, "the state reader failed; this run is not saved and raises no alert");
+            save_failed(&shared, format!("the state reader failed: {e}"));
             finish(&shared, Arc::new(report), &HashMap::new());
             return;
         }
@@ -164,6 +183,9 @@ pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config
     match saved {
         Ok(Ok((run_id, plans, active))) => {
             tracing::info!(run_id, "run saved");
+            let at = Utc::now();
+            m.last_save.set(at.timestamp_millis() as f64 / 1000.0);
+            shared.saves.set(Ok(at));
             for r in plans.iter().flat_map(|p| &p.regressions) {
                 m.regressions
                     .with_label_values(&[&r.account_id, r.practice_label()])
@@ -181,16 +203,27 @@ pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config
             }
             m.set_active_alerts(&report, &active);
         }
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "the run could not be saved; the previous state is kept and its regressions will be found again by the next run")
-        }
-        Err(e) => tracing::error!(error = %e, "the state writer failed"),
+        Ok(Err(e)) => save_failed(&shared, e.to_string()),
+        Err(e) => save_failed(&shared, format!("the state writer failed: {e}")),
     }
     let previous: HashMap<String, AccountReport> = known
         .into_iter()
         .filter_map(|(id, (_, h))| h.previous.map(|p| (id, p)))
         .collect();
     finish(&shared, report, &previous);
+}
+
+/// A run that could not be saved shows: in the log, the metrics (and so the shipped rule) and
+/// /readyz, until a later save succeeds.
+fn save_failed(shared: &Shared, error: String) {
+    let error = format!("{error} (state database {})", shared.store.path());
+    tracing::error!(%error, "the run could not be saved; the previous state is kept and its regressions will be found again by the next run that is saved");
+    shared.metrics.save_failures.inc();
+    shared
+        .metrics
+        .last_save_failure
+        .set(Utc::now().timestamp_millis() as f64 / 1000.0);
+    shared.saves.set(Err(error));
 }
 
 /// Publishes a run: metrics, the latest report, readiness.
@@ -253,26 +286,81 @@ pub fn carry_over<'a>(
     }
 }
 
+/// The basic-auth user and password; the password is read from its variable or file (first line),
+/// trimmed like the sinks' secrets, and never empty.
 fn read_password(config: &Config) -> Result<Option<(String, String)>, String> {
     let s = &config.server;
     let Some(user) = &s.basic_auth_user else {
         return Ok(None);
     };
-    let password = if let Some(var) = &s.basic_auth_password_env {
-        std::env::var(var).map_err(|_| {
-            format!("server.basic_auth_password_env: environment variable {var} is not set")
-        })?
-    } else if let Some(file) = &s.basic_auth_password_file {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("server.basic_auth_password_file {}: {e}", file.display()))?;
-        text.lines().next().unwrap_or_default().to_owned()
-    } else {
-        return Err("basic auth needs a password source".into());
+    alerts::config::read_secret(
+        "server basic-auth password",
+        s.basic_auth_password_env.as_deref(),
+        s.basic_auth_password_file.as_deref(),
+    )?
+    .map(|password| Some((user.clone(), password)))
+    .ok_or_else(|| "server.basic_auth_user needs a password source".to_owned())
+}
+
+/// What `run` needs from outside the config file, read before it starts; `validate` reads it too,
+/// so that a config it accepts does not stop `run`.
+pub struct Prepared {
+    pub auth: Option<(String, String)>,
+    pub alerting: Alerting,
+    pub tls: Option<axum_server::tls_rustls::RustlsConfig>,
+}
+
+/// Reads the secrets and the TLS files, and checks the state path and the listen address. Every
+/// error is one of the configuration or its environment (exit 64).
+pub async fn prepare(config: &Config) -> Result<Prepared, String> {
+    // Two rustls crypto providers are linked (the AWS SDK's and reqwest's): name the process default
+    // so that the server's TLS config does not have to guess.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let auth = read_password(config)?;
+    let alerting = Alerting::new(&config.alerts)?;
+    let tls = match (&config.server.tls_cert_file, &config.server.tls_key_file) {
+        (Some(cert), Some(key)) => Some(
+            axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(|e| format!("server TLS ({} / {}): {e}", cert.display(), key.display()))?,
+        ),
+        _ => None,
     };
-    if password.is_empty() {
-        return Err("the basic-auth password is empty".into());
+    let path = config.state.path.clone();
+    tokio::task::spawn_blocking(move || crate::state::check_usable(&path))
+        .await
+        .map_err(|e| e.to_string())??;
+    let listen = config.server.listen.get_ref();
+    let addr: std::net::SocketAddr = listen
+        .parse()
+        .map_err(|e| format!("server.listen {listen}: {e}"))?;
+    // The address must be one of this host's; that it is free is run's concern (validate may run
+    // beside a running daemon).
+    if let Err(e) = std::net::TcpListener::bind(addr) {
+        if e.kind() != std::io::ErrorKind::AddrInUse {
+            return Err(format!("server.listen: cannot listen on {addr}: {e}"));
+        }
     }
-    Ok(Some((user.clone(), password)))
+    Ok(Prepared {
+        auth,
+        alerting,
+        tls,
+    })
+}
+
+/// Why `run` stopped before serving: a configuration error (exit 64, like `validate`) or another.
+#[derive(Debug)]
+pub enum StartError {
+    Config(String),
+    Other(String),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Config(e) | StartError::Other(e) => f.write_str(e),
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -291,25 +379,30 @@ async fn shutdown_signal() {
 }
 
 /// Runs the daemon until SIGTERM or SIGINT. Errors are the ones that prevent it from starting.
-pub async fn run(config: Config) -> Result<(), String> {
-    // Two rustls crypto providers are linked (the AWS SDK's and reqwest's): name the process default
-    // so that the server's TLS config does not have to guess.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let prepared = prepare(&config).await.map_err(StartError::Config)?;
     let config = Arc::new(config);
     let path = config.state.path.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+    // A store that cannot be written (read-only, immutable, full) or that a newer agent migrated is
+    // refused at start: every run would be lost.
+    let store = tokio::task::spawn_blocking(move || {
+        let store = Store::open(&path)?;
+        store.write_probe()?;
+        Ok::<_, crate::state::StateError>(store)
+    })
+    .await
+    .map_err(|e| StartError::Other(e.to_string()))?
+    .map_err(|e| StartError::Config(e.to_string()))?;
     let checks = catalog::enabled(&config.disabled());
-    let alerting = Arc::new(Alerting::new(&config.alerts)?);
+    let alerting = Arc::new(prepared.alerting);
     let shared = Arc::new(Shared {
         alerting: alerting.clone(),
         metrics: Metrics::new(&checks),
         store,
         latest: RwLock::new(None),
         ready: AtomicBool::new(false),
-        auth: read_password(&config)?,
+        saves: SaveStatus::default(),
+        auth: prepared.auth,
     });
     // Serve the last known state at once after a restart, before the first audit finishes.
     let s = shared.clone();
@@ -330,7 +423,8 @@ pub async fn run(config: Config) -> Result<(), String> {
         Ok::<_, String>((report, previous))
     })
     .await
-    .map_err(|e| e.to_string())??;
+    .map_err(|e| StartError::Other(e.to_string()))?
+    .map_err(|e| StartError::Other(format!("{e} (state database {})", shared.store.path())))?;
     if let (Some(report), previous) = restored {
         tracing::info!(started_at = %report.started_at, "serving the last saved run until the first audit finishes");
         shared
@@ -344,30 +438,35 @@ pub async fn run(config: Config) -> Result<(), String> {
         .listen
         .get_ref()
         .parse()
-        .map_err(|e| format!("server.listen: {e}"))?;
-    let listener =
-        std::net::TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        .map_err(|e| StartError::Config(format!("server.listen: {e}")))?;
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| StartError::Config(format!("server.listen: cannot listen on {addr}: {e}")))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| StartError::Other(e.to_string()))?;
     let handle = axum_server::Handle::new();
-    let app = http::router(shared.clone()).into_make_service();
-    let server = match (&config.server.tls_cert_file, &config.server.tls_key_file) {
-        (Some(cert), Some(key)) => {
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                .await
-                .map_err(|e| format!("server TLS ({} / {}): {e}", cert.display(), key.display()))?;
-            let server = axum_server::from_tcp_rustls(listener, tls)
-                .map_err(|e| e.to_string())?
-                .handle(handle.clone());
-            tokio::spawn(async move { server.serve(app).await })
-        }
-        _ => {
-            let server = axum_server::from_tcp(listener)
-                .map_err(|e| e.to_string())?
-                .handle(handle.clone());
-            tokio::spawn(async move { server.serve(app).await })
-        }
+    let limits = http::Limits {
+        max_connections: config.server.max_connections,
+        header_read_timeout: Duration::from_secs(config.server.header_read_timeout_seconds),
     };
-    tracing::info!(%addr, tls = config.server.tls_cert_file.is_some(), "serving /metrics, /healthz, /readyz, /api/v1 and /");
+    let server = http::serve(
+        listener,
+        prepared.tls,
+        limits,
+        handle.clone(),
+        shared.clone(),
+    )
+    .map_err(|e| StartError::Other(e.to_string()))?;
+    tracing::info!(
+        %addr,
+        tls = config.server.tls_cert_file.is_some(),
+        basic_auth = shared.auth.is_some(),
+        max_connections = limits.max_connections,
+        "serving /metrics, /healthz, /readyz, /api/v1 and /"
+    );
+    if shared.auth.is_none() {
+        tracing::warn!("basic auth is off: anyone who reaches {addr} reads the metrics and the report (set server.basic_auth_user)");
+    }
 
     shared.metrics.init_sinks(
         &alerting
@@ -387,13 +486,13 @@ pub async fn run(config: Config) -> Result<(), String> {
     let (tx, rx) = tokio::sync::mpsc::channel::<()>(16);
     let mut scheduler = tokio_cron_scheduler::JobScheduler::new()
         .await
-        .map_err(|e| format!("scheduler: {e}"))?;
+        .map_err(|e| StartError::Other(format!("scheduler: {e}")))?;
     let tz: chrono_tz::Tz = config
         .schedule
         .timezone
         .get_ref()
         .parse()
-        .map_err(|_| "schedule.timezone".to_owned())?;
+        .map_err(|_| StartError::Config("schedule.timezone".to_owned()))?;
     let ticker = tx.clone();
     let job = tokio_cron_scheduler::Job::new_async_tz(
         config.schedule.cron.get_ref().as_str(),
@@ -405,15 +504,15 @@ pub async fn run(config: Config) -> Result<(), String> {
             })
         },
     )
-    .map_err(|e| format!("schedule.cron: {e}"))?;
+    .map_err(|e| StartError::Config(format!("schedule.cron: {e}")))?;
     scheduler
         .add(job)
         .await
-        .map_err(|e| format!("scheduler: {e}"))?;
+        .map_err(|e| StartError::Other(format!("scheduler: {e}")))?;
     scheduler
         .start()
         .await
-        .map_err(|e| format!("scheduler: {e}"))?;
+        .map_err(|e| StartError::Other(format!("scheduler: {e}")))?;
     tracing::info!(cron = %config.schedule.cron.get_ref(), timezone = %tz, "scheduler started; first audit now");
     let _ = tx.send(()).await;
 

@@ -4,8 +4,9 @@
 //! path but the two probes, since the report describes weaknesses.
 
 use crate::daemon::Shared;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -15,6 +16,7 @@ use maturity_checks::model::{Practice, Status};
 use maturity_checks::report::{AccountStatus, Report};
 use std::fmt::Write;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -26,7 +28,160 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/accounts/{id}", get(account))
         .route("/api/v1/alerts", get(alerts))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), auth))
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(shared)
+}
+
+/// Headers of every answer: the page and the API describe weaknesses, so no cache keeps them, no
+/// browser guesses their type, and no other site frames the page. The page's only style is inline;
+/// it loads nothing.
+async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    r
+}
+
+/// What the server allows a client.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections served at once (idle ones included); a connection past it is closed at once.
+    pub max_connections: usize,
+    /// Time to send a request's headers, from the connection's start or the previous response; also
+    /// the TLS handshake's limit.
+    pub header_read_timeout: Duration,
+}
+
+/// Serves the router on `listener` (HTTP/1.1, TLS when given) until `handle` shuts it down.
+///
+/// axum-server sets no timer, so hyper's header-read timeout would never fire and an idle or
+/// trickling client would hold its connection forever: here every connection has `limits`'
+/// header-read timeout (which is also the keep-alive idle limit of HTTP/1.1) and at most
+/// `max_connections` are open at once. HTTP/1.1 only: HTTP/2's version sniffing reads without a
+/// time limit, and a scrape or a page needs nothing of HTTP/2.
+pub fn serve(
+    listener: std::net::TcpListener,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    limits: Limits,
+    handle: axum_server::Handle<std::net::SocketAddr>,
+    shared: Arc<Shared>,
+) -> std::io::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
+    let app = router(shared).into_make_service();
+    let permits = Limited {
+        permits: Arc::new(tokio::sync::Semaphore::new(limits.max_connections)),
+    };
+    let mut server = axum_server::from_tcp(listener)?.http1_only().handle(handle);
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    Ok(match tls {
+        Some(tls) => {
+            // The server speaks HTTP/1.1 only: offering h2 in ALPN would break h2 clients.
+            let mut config = (*tls.get_inner()).clone();
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            tls.reload_from_config(Arc::new(config));
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                .handshake_timeout(limits.header_read_timeout)
+                .acceptor(permits);
+            let server = server.acceptor(acceptor);
+            tokio::spawn(async move { server.serve(app).await })
+        }
+        None => {
+            let server = server.acceptor(permits);
+            tokio::spawn(async move { server.serve(app).await })
+        }
+    })
+}
+
+/// An acceptor that takes one of a fixed number of permits per connection (before any TLS
+/// handshake) and closes the connection when none is left; the permit is released when the
+/// connection ends.
+#[derive(Clone)]
+struct Limited {
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for Limited {
+    type Stream = Counted;
+    type Service = S;
+    type Future = std::future::Ready<std::io::Result<(Counted, S)>>;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        std::future::ready(match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => Ok((
+                Counted {
+                    stream,
+                    _permit: permit,
+                },
+                service,
+            )),
+            Err(_) => {
+                // Debug only: a flood of connections must not become a flood of log lines.
+                tracing::debug!("connection closed: server.max_connections connections are open");
+                Err(std::io::Error::other("too many connections"))
+            }
+        })
+    }
+}
+
+/// A connection holding its permit.
+struct Counted {
+    stream: tokio::net::TcpStream,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl tokio::io::AsyncRead for Counted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Counted {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
 }
 
 /// Constant-time comparison, so that the password cannot be guessed byte by byte from timings.
@@ -50,7 +205,11 @@ async fn auth(
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| {
+            // The scheme is case-insensitive (RFC 7235 section 2.1).
+            let (scheme, credentials) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("basic").then_some(credentials)
+        })
         .and_then(|b| {
             base64::engine::general_purpose::STANDARD
                 .decode(b.trim())
@@ -74,24 +233,22 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     )
 }
 
+/// Ready when this process's first audit finished, the last run was saved, and the state store
+/// takes a real write now; otherwise 503 with the reason (a run that cannot be saved loses its
+/// regressions and alerts, so it must show).
 async fn ready(State(shared): State<Arc<Shared>>) -> Response {
-    let audited = shared.ready.load(std::sync::atomic::Ordering::SeqCst);
+    let unavailable = |why: String| (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    if !shared.ready.load(std::sync::atomic::Ordering::SeqCst) {
+        return unavailable("the first audit has not finished\n".into());
+    }
+    if let Some(Err(e)) = shared.saves.last() {
+        return unavailable(format!("the last run could not be saved: {e}\n"));
+    }
     let s = shared.clone();
-    let writable = tokio::task::spawn_blocking(move || s.store.writable())
-        .await
-        .unwrap_or(false);
-    match (audited, writable) {
-        (true, true) => (StatusCode::OK, "ready\n").into_response(),
-        (false, _) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the first audit has not finished\n",
-        )
-            .into_response(),
-        (true, false) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the state store is not writable\n",
-        )
-            .into_response(),
+    match tokio::task::spawn_blocking(move || s.store.write_probe()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready\n").into_response(),
+        Ok(Err(e)) => unavailable(format!("the state store is not writable: {e}\n")),
+        Err(e) => unavailable(format!("the state store probe failed: {e}\n")),
     }
 }
 
@@ -114,7 +271,18 @@ async fn report(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
-async fn account(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+async fn account(
+    State(shared): State<Arc<Shared>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    // Never echo what the client sent: an id is 12 digits or it is refused without being repeated.
+    let Some(id) = id
+        .ok()
+        .map(|Path(id)| id)
+        .filter(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()))
+    else {
+        return (StatusCode::BAD_REQUEST, "an account id is 12 digits\n").into_response();
+    };
     let current = latest(&shared).and_then(|r| r.account(&id).cloned());
     let s = shared.clone();
     let key = id.clone();
@@ -329,6 +497,7 @@ mod tests {
             store: Store::open(&dir.path().join("s.db")).unwrap(),
             latest: RwLock::new(None),
             ready: AtomicBool::new(false),
+            saves: Default::default(),
             auth: Some(("grafana".into(), "s3cret".into())),
             alerting: Arc::new(
                 crate::alerts::Alerting::new(&Default::default()).expect("no sinks"),
@@ -373,6 +542,119 @@ mod tests {
             .0,
             404
         );
+        server.abort();
+    }
+
+    /// A request with a raw Authorization value (any scheme spelling).
+    async fn raw(port: u16, head: &str) -> (u16, String) {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        s.write_all(format!("{head}\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.unwrap();
+        let out = String::from_utf8_lossy(&out).into_owned();
+        let status = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+        (status, out)
+    }
+
+    fn shared(dir: &std::path::Path, auth: Option<(String, String)>) -> Arc<Shared> {
+        Arc::new(Shared {
+            metrics: Metrics::new(&[]),
+            store: Store::open(&dir.join("s.db")).unwrap(),
+            latest: RwLock::new(None),
+            ready: AtomicBool::new(false),
+            saves: Default::default(),
+            auth,
+            alerting: Arc::new(
+                crate::alerts::Alerting::new(&Default::default()).expect("no sinks"),
+            ),
+        })
+    }
+
+    async fn start(shared: Arc<Shared>) -> (u16, tokio::task::JoinHandle<std::io::Result<()>>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let limits = Limits {
+            max_connections: 8,
+            header_read_timeout: Duration::from_secs(1),
+        };
+        let server = serve(listener, None, limits, axum_server::Handle::new(), shared).unwrap();
+        (port, server)
+    }
+
+    /// The Basic scheme is accepted in any case (RFC 7235); every answer carries the headers of a
+    /// page that describes weaknesses; an error never echoes raw request bytes.
+    #[tokio::test]
+    async fn scheme_case_headers_and_no_echo() {
+        let dir = tempfile::tempdir().unwrap();
+        let (port, server) = start(shared(dir.path(), Some(("g".into(), "pw".into())))).await;
+        let b64 = base64::engine::general_purpose::STANDARD.encode("g:pw");
+        for scheme in ["Basic", "basic", "BASIC"] {
+            let (status, _) = raw(
+                port,
+                &format!("GET /metrics HTTP/1.1\r\nAuthorization: {scheme} {b64}"),
+            )
+            .await;
+            assert_eq!(status, 200, "{scheme}");
+        }
+        assert_eq!(
+            raw(
+                port,
+                &format!("GET /metrics HTTP/1.1\r\nAuthorization: Bearer {b64}")
+            )
+            .await
+            .0,
+            401
+        );
+        for path in ["/healthz", "/metrics"] {
+            let (_, text) = raw(port, &format!("GET {path} HTTP/1.1")).await;
+            let text = text.to_ascii_lowercase();
+            for h in [
+                "x-content-type-options: nosniff",
+                "cache-control: no-store",
+                "frame-ancestors 'none'",
+                "x-frame-options: deny",
+            ] {
+                assert!(text.contains(h), "{path}: {h}\n{text}");
+            }
+        }
+        let (status, text) = raw(
+            port,
+            &format!("GET /api/v1/accounts/%00%1b%0d%0aX-Injected:%20yes HTTP/1.1\r\nAuthorization: Basic {b64}"),
+        )
+        .await;
+        assert_eq!(status, 400, "{text}");
+        assert!(
+            !text.contains('\0') && !text.contains('\x1b') && !text.contains("X-Injected"),
+            "{text:?}"
+        );
+        server.abort();
+    }
+
+    /// A run that could not be saved makes /readyz answer 503 with the reason, until a save
+    /// succeeds.
+    #[tokio::test]
+    async fn readyz_reports_the_last_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = shared(dir.path(), None);
+        shared
+            .ready
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let (port, server) = start(shared.clone()).await;
+        assert_eq!(raw(port, "GET /readyz HTTP/1.1").await.0, 200);
+        shared.saves.set(Err("disk full".into()));
+        let (status, text) = raw(port, "GET /readyz HTTP/1.1").await;
+        assert_eq!(status, 503);
+        assert!(
+            text.contains("the last run could not be saved: disk full"),
+            "{text}"
+        );
+        shared.saves.set(Ok(chrono::Utc::now()));
+        assert_eq!(raw(port, "GET /readyz HTTP/1.1").await.0, 200);
         server.abort();
     }
 

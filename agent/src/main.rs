@@ -122,13 +122,43 @@ fn init_logging(format: LogFormat) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match format {
         LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+        LogFormat::Json => {
+            builder.json().init();
+            JSON_LOGS.store(true, std::sync::atomic::Ordering::Relaxed);
+            // A panic is a JSON event too, so that a log pipeline parsing JSON does not drop it.
+            std::panic::set_hook(Box::new(|info| {
+                let location = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                let message = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(panic = %message, %location, "panic");
+            }));
+        }
+    }
+}
+
+/// The log format of this process, for the errors printed outside tracing's events.
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Reports an error that ends the command: a line `maturity-agent: …` on stderr, or with
+/// `--log-format json` an error event like every other log line.
+fn fail(error: &dyn std::fmt::Display) {
+    if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+        tracing::error!(error = %error, "maturity-agent stopped");
+    } else {
+        eprintln!("maturity-agent: {error}");
     }
 }
 
 fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
     Config::load(path).map_err(|e| {
-        eprintln!("maturity-agent: {e}");
+        fail(&e);
         ExitCode::from(EXIT_CONFIG)
     })
 }
@@ -159,8 +189,11 @@ async fn main() -> ExitCode {
             match daemon::run(config).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("maturity-agent: {e}");
-                    ExitCode::FAILURE
+                    fail(&e);
+                    match e {
+                        daemon::StartError::Config(_) => ExitCode::from(EXIT_CONFIG),
+                        daemon::StartError::Other(_) => ExitCode::FAILURE,
+                    }
                 }
             }
         }
@@ -174,7 +207,7 @@ async fn main() -> ExitCode {
             let alerting = match maturity_agent::alerts::Alerting::new(&config.alerts) {
                 Ok(a) => a,
                 Err(e) => {
-                    eprintln!("maturity-agent: {e}");
+                    fail(&e);
                     return ExitCode::from(EXIT_CONFIG);
                 }
             };
@@ -188,11 +221,17 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-        Command::Validate { config } => match load(&config) {
+        Command::Validate { config: path } => match load(&path) {
+            // What `run` reads before it starts is read here too: a config `validate` accepts
+            // does not stop `run`.
             Ok(c) => {
+                if let Err(e) = daemon::prepare(&c).await {
+                    fail(&format!("invalid config {}: {e}", path.display()));
+                    return ExitCode::from(EXIT_CONFIG);
+                }
                 println!(
                     "{}: valid ({} accounts, {} regions)",
-                    config.display(),
+                    path.display(),
                     c.accounts.len(),
                     c.regions().len()
                 );
@@ -240,7 +279,7 @@ async fn main() -> ExitCode {
                 Ok(Some(saved)) => saved,
                 Ok(None) => run_audit(&config).await,
                 Err(e) => {
-                    eprintln!("maturity-agent: {e}");
+                    fail(&e);
                     return ExitCode::FAILURE;
                 }
             };
@@ -250,7 +289,7 @@ async fn main() -> ExitCode {
                     exit_code(&report)
                 }
                 Err(e) => {
-                    eprintln!("maturity-agent: {e}");
+                    fail(&e);
                     ExitCode::FAILURE
                 }
             }
@@ -277,7 +316,7 @@ async fn run_audit(config: &Config) -> maturity_checks::report::Report {
     let targets = match targets::resolve(config, &base, &rec).await {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("maturity-agent: {e}");
+            fail(&e);
             Vec::new()
         }
     };

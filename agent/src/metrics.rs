@@ -35,6 +35,12 @@ pub struct Metrics {
     pub alerts_sent: IntCounterVec,
     pub alert_queue: IntGaugeVec,
     pub alerts_active: IntGaugeVec,
+    /// Runs whose save to the state store failed (their regressions and alerts are not saved).
+    pub save_failures: IntCounter,
+    /// When a run was last saved, and when a save last failed: the latest attempt failed while the
+    /// second is the larger (the `MaturityStateNotSaved` rule).
+    pub last_save: Gauge,
+    pub last_save_failure: Gauge,
 }
 
 fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
@@ -53,6 +59,29 @@ fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCoun
     let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
     r.register(Box::new(c.clone())).expect("unique metric");
     c
+}
+
+/// Removes every series of `v` whose `account_id` is not in `keep`.
+fn retain_accounts<T: prometheus::core::MetricVecBuilder>(
+    v: &prometheus::core::MetricVec<T>,
+    keep: &std::collections::HashSet<&str>,
+) {
+    use prometheus::core::Collector;
+    for family in v.collect() {
+        for m in family.get_metric() {
+            let labels: std::collections::HashMap<&str, &str> = m
+                .get_label()
+                .iter()
+                .map(|l| (l.name(), l.value()))
+                .collect();
+            if labels
+                .get("account_id")
+                .is_some_and(|id| !keep.contains(id))
+            {
+                let _ = v.remove(&labels);
+            }
+        }
+    }
 }
 
 impl Metrics {
@@ -92,6 +121,21 @@ impl Metrics {
             alerts_sent: counter_vec(&r, "maturity_alerts_sent_total", "Alert notification deliveries by sink and result (ok, error: will retry, rejected: refused by the sink).", &["sink", "result"]),
             alert_queue: gauge_vec(&r, "maturity_alert_queue_depth", "Alert notifications waiting in the outbox for a sink.", &["sink"]),
             alerts_active: gauge_vec(&r, "maturity_alerts_active", "Active (unresolved) alerts of an account.", &["account_id"]),
+            save_failures: {
+                let c = IntCounter::new("maturity_state_save_failures_total", "Audit runs that could not be saved to the state store (their regressions and alerts are lost).").expect("valid");
+                r.register(Box::new(c.clone())).expect("unique");
+                c
+            },
+            last_save: {
+                let g = Gauge::new("maturity_state_last_save_timestamp_seconds", "When an audit run was last saved to the state store (0: not by this process).").expect("valid");
+                r.register(Box::new(g.clone())).expect("unique");
+                g
+            },
+            last_save_failure: {
+                let g = Gauge::new("maturity_state_last_save_failure_timestamp_seconds", "When saving an audit run last failed (0: never in this process).").expect("valid");
+                r.register(Box::new(g.clone())).expect("unique");
+                g
+            },
             registry: r,
         };
         let build = gauge_vec(
@@ -158,6 +202,18 @@ impl Metrics {
             v.reset();
         }
         self.score.reset();
+        // The series kept across runs end with their account: an account no longer audited (gone
+        // from the organization or the config) must not leave frozen series behind, or
+        // `MaturityAccountNotAudited` fires for it forever.
+        let audited: std::collections::HashSet<&str> = report
+            .accounts
+            .iter()
+            .map(|a| a.account_id.as_str())
+            .collect();
+        retain_accounts(&self.last_success, &audited);
+        retain_accounts(&self.duration, &audited);
+        retain_accounts(&self.regressions, &audited);
+        retain_accounts(&self.alerts_active, &audited);
         if let Some(o) = &report.organization {
             self.count_calls(&o.api_calls);
         }
@@ -447,5 +503,71 @@ mod tests {
         only_prod.accounts.truncate(1);
         m.update(&only_prod, &|_| None);
         assert!(!m.encode().contains("account_name=\"legacy\""));
+    }
+
+    /// An account that leaves the report (the organization or the config) leaves no series in
+    /// any metric family: every family that carries `account_id` is checked, so that a new
+    /// per-account family is covered too.
+    #[test]
+    fn every_series_of_a_removed_account_ends() {
+        let m = Metrics::new(CATALOG);
+        let report = fixture();
+        let prev = report.accounts[0].clone();
+        // Audited once (its last success is set), then down (its last levels kept).
+        let mut both = fixture();
+        both.accounts[1] = AccountReport {
+            account_id: "222222222222".into(),
+            account_name: "legacy".into(),
+            ..prev.clone()
+        };
+        m.update(&both, &|_| None);
+        m.update(&report, &|id| {
+            (id == "222222222222").then(|| AccountReport {
+                account_id: id.into(),
+                ..prev.clone()
+            })
+        });
+        m.regressions
+            .with_label_values(&["222222222222", "identity"])
+            .inc();
+        m.set_active_alerts(&report, &[]);
+        let families_with = |id: &str| -> std::collections::BTreeSet<String> {
+            m.registry
+                .gather()
+                .iter()
+                .filter(|f| {
+                    f.get_metric().iter().any(|x| {
+                        x.get_label()
+                            .iter()
+                            .any(|l| l.name() == "account_id" && l.value() == id)
+                    })
+                })
+                .map(|f| f.name().to_owned())
+                .collect()
+        };
+        let before = families_with("222222222222");
+        for family in [
+            "maturity_account_up",
+            "maturity_account_level",
+            "maturity_level",
+            "maturity_audit_last_success_timestamp_seconds",
+            "maturity_audit_duration_seconds",
+            "maturity_regressions_total",
+            "maturity_alerts_active",
+            "maturity_check_status",
+        ] {
+            assert!(before.contains(family), "{family} before: {before:?}");
+        }
+        let mut only_prod = fixture();
+        only_prod.accounts.truncate(1);
+        m.update(&only_prod, &|_| None);
+        assert_eq!(
+            families_with("222222222222"),
+            Default::default(),
+            "series of the removed account remain"
+        );
+        assert!(
+            families_with("111111111111").contains("maturity_audit_last_success_timestamp_seconds")
+        );
     }
 }

@@ -22,6 +22,17 @@ pub enum StateError {
     },
     #[error("state database: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("state database {path} has schema version {found}, newer than this agent's {known}: run the newer agent, or restore a backup made for this version")]
+    Newer {
+        path: String,
+        found: usize,
+        known: usize,
+    },
+    #[error("state database {path} cannot be written: {source}")]
+    NotWritable {
+        path: String,
+        source: rusqlite::Error,
+    },
     #[error("state database holds a report that cannot be read: {0}")]
     Corrupt(#[from] serde_json::Error),
     #[error("cannot create the state directory {path}: {source}")]
@@ -120,7 +131,63 @@ const MIGRATIONS: &[&str] = &[
         rejected_at TEXT
      );
      CREATE INDEX outbox_queue ON outbox(sink, destination, id);",
+    // 3: one row rewritten by the write probe (start, /readyz): a real committed write.
+    "CREATE TABLE write_probe (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        written_at TEXT NOT NULL
+     );",
 ];
+
+/// Checks, without changing anything, that `run` can use `path`: an existing database must be
+/// one this agent's schema knows and must take a write (tried in a transaction that is rolled
+/// back); a new one must be creatable (its nearest existing directory takes a file).
+pub fn check_usable(path: &Path) -> Result<(), String> {
+    let name = path.display();
+    if path.exists() {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(|e| format!("state database {name}: {e}"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| format!("state database {name}: {e}"))?;
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| format!("state database {name}: {e}"))?;
+        if version > MIGRATIONS.len() {
+            return Err(StateError::Newer {
+                path: name.to_string(),
+                found: version,
+                known: MIGRATIONS.len(),
+            }
+            .to_string());
+        }
+        conn.execute_batch(
+            "BEGIN IMMEDIATE; CREATE TABLE maturity_agent_write_check (x INTEGER); ROLLBACK;",
+        )
+        .map_err(|e| format!("state database {name} cannot be written: {e}"))?;
+        return Ok(());
+    }
+    let mut dir = path.parent();
+    while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        dir = d.parent();
+    }
+    let dir = dir
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(format!(
+            "state.path {name}: {} is not a directory",
+            dir.display()
+        ));
+    }
+    let probe = dir.join(format!(".maturity-agent-check-{}", std::process::id()));
+    std::fs::File::create_new(&probe)
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| {
+            format!(
+                "state.path {name}: cannot create files in {}: {e}",
+                dir.display()
+            )
+        })
+}
 
 /// One point of an account's history.
 #[derive(Debug, Clone, Serialize)]
@@ -136,6 +203,8 @@ pub struct HistoryPoint {
 /// them in `spawn_blocking`.
 pub struct Store {
     conn: Mutex<Connection>,
+    /// The database file, named in the errors that only SQLite describes.
+    path: String,
 }
 
 fn status_str(s: Status) -> &'static str {
@@ -162,18 +231,27 @@ impl Store {
                 source,
             })?;
         }
-        let conn = Connection::open(path).map_err(|source| StateError::Open {
+        let named = |source| StateError::Open {
             path: path.display().to_string(),
             source,
-        })?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        };
+        let conn = Connection::open(path).map_err(named)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(named)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(named)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(named)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(named)?;
         let store = Store {
             conn: Mutex::new(conn),
+            path: path.display().to_string(),
         };
-        store.migrate()?;
+        store.migrate().map_err(|e| match e {
+            StateError::Sql(source) => named(source),
+            e => e,
+        })?;
         Ok(store)
     }
 
@@ -181,9 +259,22 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The database file.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     fn migrate(&self) -> Result<(), StateError> {
         let mut conn = self.conn();
         let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        // A newer agent's schema may mean data this one would misread or drop: refuse it.
+        if version > MIGRATIONS.len() {
+            return Err(StateError::Newer {
+                path: self.path.clone(),
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
         let tx = conn.transaction()?;
         for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
             tx.execute_batch(step)?;
@@ -193,10 +284,20 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the database accepts writes (for /readyz).
-    pub fn writable(&self) -> bool {
-        let conn = self.conn();
-        conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").is_ok()
+    /// Commits a real write (one row rewritten), so that a read-only, immutable or full database
+    /// shows at start and in /readyz rather than at the next run's save.
+    pub fn write_probe(&self) -> Result<(), StateError> {
+        self.conn()
+            .execute(
+                "INSERT INTO write_probe (id, written_at) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET written_at = ?1",
+                [Utc::now().to_rfc3339()],
+            )
+            .map(|_| ())
+            .map_err(|source| StateError::NotWritable {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     /// Saves a run in one transaction: the run, each account's result, practice levels, verdicts, and
@@ -400,7 +501,11 @@ impl Store {
     /// Deletes runs that started before `now - days`, except the newest run and the newest audited
     /// run of every account (the baseline). Returns how many runs were deleted.
     pub fn prune(&self, days: u32, now: DateTime<Utc>) -> Result<usize, StateError> {
-        let cutoff = (now - ChronoDuration::days(i64::from(days))).to_rfc3339();
+        // Checked: a retention beyond chrono's range keeps everything rather than panicking.
+        let cutoff = ChronoDuration::try_days(i64::from(days))
+            .and_then(|d| now.checked_sub_signed(d))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+            .to_rfc3339();
         let conn = self.conn();
         let n = conn.execute(
             "DELETE FROM runs WHERE started_at < ?1
@@ -493,7 +598,7 @@ pub(crate) mod tests {
         let history = store.history("111111111111", 10).unwrap();
         assert_eq!(history.len(), 2);
         assert_eq!(history[1].practices["identity"], 1);
-        assert!(store.writable());
+        store.write_probe().unwrap();
         // Reopening migrates nothing and keeps everything.
         drop(store);
         let store = Store::open(&dir.path().join("sub/state.db")).unwrap();
@@ -525,5 +630,97 @@ pub(crate) mod tests {
             Status::Fail
         );
         assert_eq!(store.run_count().unwrap(), 2);
+    }
+
+    /// A database a newer agent migrated is refused, by `open` and by `check_usable`, naming the
+    /// file; so is a full one at save time and an immutable one in the write probe.
+    #[test]
+    fn newer_full_and_immutable_databases_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        drop(Store::open(&path).unwrap());
+        check_usable(&path).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let e = Store::open(&path).err().unwrap().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "state database {} has schema version 99, newer than this agent's {}",
+                path.display(),
+                MIGRATIONS.len()
+            )),
+            "{e}"
+        );
+        assert_eq!(check_usable(&path).unwrap_err(), e);
+
+        // "Disk full": SQLite's own page limit, on the store's connection.
+        let path = dir.path().join("full.db");
+        let store = Store::open(&path).unwrap();
+        let pages: i64 = store
+            .conn()
+            .pragma_query_value(None, "page_count", |r| r.get(0))
+            .unwrap();
+        store
+            .conn()
+            .pragma_update(None, "max_page_count", pages)
+            .unwrap();
+        let mut big = account("111111111111", Status::Fail, Utc::now());
+        big.accounts[0].checks[0].verdicts = (0..2000)
+            .map(|i| {
+                Verdict::new(
+                    &format!("arn:aws:s3:::bucket-{i}"),
+                    None,
+                    Status::Fail,
+                    "why",
+                )
+            })
+            .collect();
+        let e = store.save_run(&big).unwrap_err().to_string();
+        assert!(e.contains("full"), "{e}");
+        assert_eq!(store.run_count().unwrap(), 0, "nothing of the run is kept");
+    }
+
+    /// An immutable database file (root ignores mode bits; `chattr +i` stops root too) fails the
+    /// write probe with the file's name, and `check_usable` refuses it.
+    #[test]
+    fn immutable_database_fails_the_probe() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        drop(Store::open(&path).unwrap());
+        let chattr = |flag: &str| {
+            let out = std::process::Command::new("chattr")
+                .arg(flag)
+                .arg(&path)
+                .output()
+                .unwrap_or_else(|e| panic!("chattr is missing ({e}): apt-get install e2fsprogs"));
+            assert!(
+                out.status.success(),
+                "chattr {flag}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        chattr("+i");
+        let opened = Store::open(&path);
+        let usable = check_usable(&path);
+        chattr("-i");
+        match opened {
+            Ok(store) => {
+                let e = store.write_probe().unwrap_err().to_string();
+                assert!(
+                    e.starts_with(&format!(
+                        "state database {} cannot be written",
+                        path.display()
+                    )),
+                    "{e}"
+                );
+            }
+            Err(e) => assert!(e.to_string().contains(&path.display().to_string()), "{e}"),
+        }
+        let e = usable.unwrap_err();
+        assert!(
+            e.contains(&path.display().to_string()) && e.contains("cannot be written"),
+            "{e}"
+        );
     }
 }

@@ -93,6 +93,45 @@ pub fn rescore(report: &mut AccountReport) {
     report.unconfirmed = levels.is_some_and(|(l, c)| l != c);
 }
 
+/// Why an account whose role could be assumed is still not audited: no check that reads the
+/// account's own resources got a known status (every one is `unknown`), as behind a firewall that
+/// lets only STS through or under an SCP that denies the audit role. Such an account is `failed`
+/// for the run, like one whose role cannot be assumed, so that a permission outage is an outage
+/// (`maturity_account_up 0`, last audited levels kept) and never a level scored from nothing.
+/// Checks that read only organization-level facts (read with the agent's own credentials) do not
+/// count: they say nothing of the account's reads. `None` when at least one such check is known,
+/// or when no enabled check reads the account.
+pub fn unreadable(
+    results: &[CheckResult],
+    checks: &[&Check],
+    errors: &[FactError],
+) -> Option<String> {
+    let own: Vec<&CheckResult> = results
+        .iter()
+        .filter(|r| {
+            checks
+                .iter()
+                .find(|c| c.meta.id == r.id)
+                .is_some_and(|c| c.meta.needs.iter().any(|n| !n.is_organization()))
+        })
+        .collect();
+    if own.is_empty()
+        || own
+            .iter()
+            .any(|r| r.status != crate::model::Status::Unknown)
+    {
+        return None;
+    }
+    let first = errors
+        .first()
+        .map(|e| format!("; first error: {e}"))
+        .unwrap_or_default();
+    Some(format!(
+        "no check could read the account: all {} checks of its resources are unknown{first}",
+        own.len()
+    ))
+}
+
 /// Audits one account. Never fails: an account that cannot be audited is a report with status
 /// `failed` and the reason.
 ///
@@ -169,6 +208,15 @@ pub async fn audit_account(
             );
             report.status = AccountStatus::Audited;
             rescore(&mut report);
+            if let Some(why) = unreadable(&report.checks, &opts.checks, &recorder.errors()) {
+                report.status = AccountStatus::Failed;
+                report.error = Some(why);
+                report.checks.clear();
+                report.practices.clear();
+                report.level = None;
+                report.confirmed_level = None;
+                report.unconfirmed = false;
+            }
         }
     }
     if let Some(e) = &report.error {
@@ -273,4 +321,51 @@ async fn read_organization(
                 ),
             ))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::CATALOG;
+    use crate::facts::FactError;
+    use crate::snapshot::AccountSnapshot;
+
+    /// With every account-level fact denied, the account is not audited (whatever the
+    /// organization-level checks say); one known check of the account's own resources makes it
+    /// audited again.
+    #[test]
+    fn an_account_of_which_nothing_could_be_read_is_not_audited() {
+        let snap = AccountSnapshot::new("111111111111", &["us-east-1".to_owned()]);
+        let checks: Vec<&Check> = CATALOG.to_vec();
+        let mut results = evaluate(&snap, &checks, &Settings::default());
+        let denied = FactError::new(
+            "iam",
+            "GetAccountSummary",
+            None,
+            ErrorKind::AccessDenied,
+            "denied",
+        );
+        let own = |r: &CheckResult| {
+            CATALOG
+                .iter()
+                .find(|c| c.meta.id == r.id)
+                .is_some_and(|c| c.meta.needs.iter().any(|n| !n.is_organization()))
+        };
+        for r in results.iter_mut() {
+            r.status = if own(r) {
+                crate::model::Status::Unknown
+            } else {
+                crate::model::Status::Pass
+            };
+        }
+        let why = unreadable(&results, &checks, std::slice::from_ref(&denied)).expect("failed");
+        assert!(
+            why.starts_with("no check could read the account: all ")
+                && why.ends_with("first error: iam:GetAccountSummary access denied (denied)"),
+            "{why}"
+        );
+        let first_own = results.iter().position(own).unwrap();
+        results[first_own].status = crate::model::Status::NotApplicable;
+        assert_eq!(unreadable(&results, &checks, &[denied]), None);
+    }
 }

@@ -14,6 +14,7 @@
 //! | `MaturityAgentDown` | pending live (its `for` is 5 minutes): the agent is stopped at the end |
 //! | `MaturityAuditStale`, `MaturityAccountNotAudited` | need two hours without an audit: loaded, healthy and evaluated here; they fire in `promtool test rules` |
 //! | `MaturityAlertOutboxGrowing` | compares with 30 minutes ago: loaded, healthy and evaluated here; fires in `promtool test rules` |
+//! | `MaturityStateNotSaved` | needs a state store that stops taking writes: loaded, healthy and evaluated here; fires in `promtool test rules`; `hardening.rs` proves its two metrics move on a failed save |
 //!
 //! `promtool test rules deploy/prometheus/rules.test.yml` runs here too, and every rule must have a
 //! firing expectation there.

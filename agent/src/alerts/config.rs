@@ -123,23 +123,44 @@ fn is_url(s: &str) -> bool {
 
 impl AlertsConfig {
     /// Checks what the types cannot: each problem names the sink and the key.
-    pub fn validate(&self, at: &dyn Fn(std::ops::Range<usize>) -> String) -> Result<(), String> {
-        if self.audit_failing_after_runs == 0 {
-            return Err("alerts.audit_failing_after_runs must be at least 1".into());
-        }
-        if self.resend_interval_seconds == 0 {
-            return Err("alerts.resend_interval_seconds must be at least 1".into());
-        }
+    pub fn validate(
+        &self,
+        at: &dyn Fn(std::ops::Range<usize>) -> String,
+        w: &crate::config::Where,
+    ) -> Result<(), String> {
+        w.within(
+            &["alerts", "audit_failing_after_runs"],
+            self.audit_failing_after_runs,
+            1,
+            10_000,
+        )?;
+        // Alertmanager is told that an alert ends 4 intervals after each re-send: keep that far
+        // below its resolve_timeout and the arithmetic far from overflowing.
+        w.within(
+            &["alerts", "resend_interval_seconds"],
+            self.resend_interval_seconds,
+            1,
+            3_600,
+        )?;
         let (a, b) = (self.retry_initial_seconds, self.retry_max_seconds);
-        if a.is_nan() || b.is_nan() || a <= 0.0 || b < a {
-            return Err(
-                "alerts.retry_initial_seconds must be above 0 and retry_max_seconds at least that"
-                    .into(),
-            );
+        if !(0.1..=3_600.0).contains(&a) {
+            return Err(format!(
+                "{}alerts.retry_initial_seconds = {a:?} is out of range: 0.1 to 3600",
+                w.at(&["alerts", "retry_initial_seconds"])
+            ));
+        }
+        if !(a..=86_400.0).contains(&b) {
+            return Err(format!(
+                "{}alerts.retry_max_seconds = {b:?} is out of range: retry_initial_seconds ({a:?}) to 86400",
+                w.at(&["alerts", "retry_max_seconds"])
+            ));
         }
         if let Some(u) = &self.agent_url {
             if !is_url(u) {
-                return Err(format!("alerts.agent_url \"{u}\" is not an http(s) URL"));
+                return Err(format!(
+                    "{}alerts.agent_url \"{u}\" is not an http(s) URL",
+                    w.at(&["alerts", "agent_url"])
+                ));
             }
         }
         let mut names = std::collections::BTreeSet::new();
@@ -161,8 +182,11 @@ impl AlertsConfig {
                     "{here}: a second sink named \"{name}\"; give each sink a distinct name"
                 ));
             }
-            if s.timeout_seconds == 0 {
-                return Err(format!("{here}.timeout_seconds must be at least 1"));
+            if !(1..=300).contains(&s.timeout_seconds) {
+                return Err(format!(
+                    "{here}.timeout_seconds = {} is out of range: 1 to 300",
+                    s.timeout_seconds
+                ));
             }
             let not_for = |key: &str, set: bool| -> Result<(), String> {
                 if set {
@@ -307,7 +331,7 @@ mod tests {
         );
         assert_eq!(
             err("[alerts]\nretry_initial_seconds = 0\n"),
-            "alerts.retry_initial_seconds must be above 0 and retry_max_seconds at least that"
+            "line 5: alerts.retry_initial_seconds = 0.0 is out of range: 0.1 to 3600"
         );
     }
 

@@ -79,9 +79,14 @@ impl Alerting {
             .saturating_mul(2u32.saturating_pow(attempts.min(20)))
             .min(self.retry_max);
         let jittered = full.mul_f64(0.5 + fastrand::f64() * 0.5);
-        asked.map_or(jittered, |a| a.max(jittered))
+        // A sink's Retry-After is honoured up to a day: a larger one would only stall the outbox
+        // (and overflow the time arithmetic of the next attempt).
+        asked.map_or(jittered, |a| a.min(MAX_RETRY_AFTER).max(jittered))
     }
 }
+
+/// The longest Retry-After of a sink that is honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
 
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, crate::state::StateError> + Send + 'static,

@@ -166,7 +166,7 @@ impl Sink {
         };
         match request.send().await {
             Err(e) => Outcome::Retry {
-                error: e.without_url().to_string(),
+                error: cause(e),
                 after: None,
             },
             Ok(resp) => {
@@ -194,6 +194,34 @@ impl Sink {
             }
         }
     }
+}
+
+/// Why a request failed, without its URL (a Slack URL is a secret): the kind (timed out,
+/// connection failed, …) and the chain of causes, e.g. "connection failed: error sending request:
+/// client error (Connect): tcp connect error: Connection refused (os error 111)".
+pub fn cause(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "bad response"
+    } else {
+        "request failed"
+    };
+    let e = e.without_url();
+    let mut text = format!("{kind}: {e}");
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let part = s.to_string();
+        // hyper-util and reqwest repeat a cause's text in its parent's; keep each part once.
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
 }
 
 /// `sha256=<hex>` of the body under the key.
@@ -407,5 +435,21 @@ mod tests {
             b["regressions"][0]["resources"].as_array().unwrap().len(),
             2
         );
+    }
+
+    /// A delivery error says why (here: the connection was refused) and never the URL.
+    #[tokio::test]
+    async fn delivery_errors_name_the_cause_without_the_url() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/secret-token-path");
+        let e = reqwest::Client::new().get(&url).send().await.unwrap_err();
+        let text = cause(e);
+        assert!(text.starts_with("connection failed: "), "{text}");
+        assert!(text.contains("Connection refused"), "{text}");
+        assert!(!text.contains("secret-token-path"), "{text}");
     }
 }
