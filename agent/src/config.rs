@@ -46,6 +46,9 @@ pub struct Config {
     /// Regression alerts and their sinks.
     #[serde(default)]
     pub alerts: crate::alerts::config::AlertsConfig,
+    /// Event-driven re-checks from CloudTrail events on an SQS queue (`crate::events`).
+    #[serde(default)]
+    pub events: crate::events::config::EventsConfig,
     /// Teams of the DSOMM export, each owning accounts (`crate::export`).
     #[serde(default)]
     pub teams: Vec<Spanned<crate::export::TeamConfig>>,
@@ -712,6 +715,7 @@ impl Config {
             }
         }
         config.alerts.validate(&at, &w)?;
+        config.events.validate(&at)?;
         for d in &config.checks.disabled {
             if catalog::find(d.get_ref()).is_none() {
                 return Err(format!(

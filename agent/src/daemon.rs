@@ -516,6 +516,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     tracing::info!(cron = %config.schedule.cron.get_ref(), timezone = %tz, "scheduler started; first audit now");
     let _ = tx.send(()).await;
 
+    // Full audits and event-driven re-checks hold the gate in turn (`crate::events`).
+    let gate = Arc::new(tokio::sync::Mutex::new(()));
+    let events = crate::events::start(shared.clone(), config.clone(), base.clone(), gate.clone());
     let grace = Duration::from_secs(config.schedule.shutdown_grace_seconds);
     let (s, c, b) = (shared.clone(), config.clone(), base.clone());
     let skipped = shared.clone();
@@ -523,12 +526,22 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         rx,
         shutdown_signal(),
         grace,
-        move || run_once(s.clone(), c.clone(), b.clone()),
+        move || {
+            let (s, c, b, gate) = (s.clone(), c.clone(), b.clone(), gate.clone());
+            async move {
+                let _gate = gate.lock().await;
+                run_once(s, c, b).await
+            }
+        },
         move || skipped.metrics.skipped_runs.inc(),
     )
     .await;
     let _ = scheduler.shutdown().await;
-    // Undelivered notifications stay in the outbox for the next start.
+    // Undelivered notifications stay in the outbox for the next start; unsaved events stay in
+    // the queue.
+    for task in events {
+        task.abort();
+    }
     delivery.abort();
     resend.abort();
     handle.graceful_shutdown(Some(Duration::from_secs(5)));

@@ -4,8 +4,9 @@
 //!
 //! The document has one statement for the audit role of every audited account (`AuditReadOnly`); one
 //! for the organization-level facts when an enabled check needs them (`OrganizationFacts`); and,
-//! when `[organization] discover = true`, one for discovery (`OrganizationsDiscovery`). The last two
-//! belong to whoever makes the Organizations calls: the agent's own role, or `management_role_arn`. `deploy/cloudformation/`
+//! when `[organization] discover = true`, one for discovery (`OrganizationsDiscovery`); and, when
+//! `[events]` names a queue, the consumer's SQS calls on that queue (`EventsQueue`, the agent's
+//! own role). The two Organizations statements belong to whoever makes the Organizations calls: the agent's own role, or `management_role_arn`. `deploy/cloudformation/`
 //! embeds the audit statement of the default policy (every check enabled), and a test proves it.
 
 use crate::config::Config;
@@ -118,6 +119,9 @@ pub fn policy(config: Option<&Config>) -> Value {
     let discovery = config.map(discovery_actions).unwrap_or_default();
     if !discovery.is_empty() {
         statements.push(statement(DISCOVERY_SID, &discovery));
+    }
+    if let Some(queue) = config.and_then(crate::events::queue_statement) {
+        statements.push(queue);
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }

@@ -9,6 +9,8 @@
 //! - [`state`]: the SQLite store; [`metrics`]: the Prometheus series; [`http`]: the server.
 //! - [`output`]: the tables of the CLI; [`iam_policy`]: the least-privilege policy (`iam-policy`).
 //! - [`alerts`]: regressions, alerts, the durable outbox and the sinks (Alertmanager, webhook, Slack).
+//! - [`events`]: re-checks from CloudTrail events (EventBridge → SQS): the `[events]` section,
+//!   envelope verification, deduplication, debouncing.
 //! - [`exceptions`]: the `[[exceptions]]` section (accepted findings); [`export`]: `export dsomm`
 //!   and the `[[teams]]` section.
 #![forbid(unsafe_code)]
@@ -16,6 +18,7 @@
 pub mod alerts;
 pub mod config;
 pub mod daemon;
+pub mod events;
 pub mod exceptions;
 pub mod export;
 pub mod http;

@@ -83,6 +83,13 @@ enum Command {
         #[arg(long)]
         audit_role: bool,
     },
+    /// Print the EventBridge rules (JSON) that forward the CloudTrail events the enabled checks
+    /// react to; every check without --config. `deploy/regenerate` builds the events templates
+    /// from it.
+    EventPattern {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Export results for another tool.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -252,6 +259,18 @@ async fn main() -> ExitCode {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&policy).expect("policy serialises")
+            );
+            ExitCode::SUCCESS
+        }
+        Command::EventPattern { config } => {
+            let config = match config.as_deref().map(load).transpose() {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let document = maturity_agent::events::pattern_document(config.as_ref());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&document).expect("patterns serialise")
             );
             ExitCode::SUCCESS
         }

@@ -85,6 +85,11 @@ fn retain_accounts<T: prometheus::core::MetricVecBuilder>(
 }
 
 impl Metrics {
+    /// The registry, for series registered by optional components (`crate::events`).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// Registers every metric; `checks` fills `maturity_check_info`.
     pub fn new(checks: &[&Check]) -> Metrics {
         let r = Registry::new();
@@ -352,6 +357,7 @@ mod tests {
                 "why",
             )],
             carried_over: None,
+            rechecked: None,
         };
         let mut prod = AccountReport {
             account_id: "111111111111".into(),

@@ -136,7 +136,17 @@ const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY CHECK (id = 1),
         written_at TEXT NOT NULL
      );",
+    // 4: event-driven re-checks. A run is a full audit (`audit`) or a re-check of one account
+    // (`recheck`, `crate::events`).
+    "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'audit';",
 ];
+
+/// Marks a run saved by [`Store::save_run_with`] as a re-check (in the same transaction).
+pub fn mark_recheck(tx: &rusqlite::Transaction, run_id: i64) -> Result<(), StateError> {
+    tx.execute("UPDATE runs SET kind = 'recheck' WHERE id = ?1", [run_id])?;
+    Ok(())
+}
+
 
 /// Checks, without changing anything, that `run` can use `path`: an existing database must be
 /// one this agent's schema knows and must take a write (tried in a transaction that is rolled
@@ -436,12 +446,13 @@ impl Store {
         Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
     }
 
-    /// The newest run as a report, rebuilt from its accounts.
+    /// The newest full audit as a report, rebuilt from its accounts, each account replaced by its
+    /// newer re-check when there is one.
     pub fn latest_report(&self) -> Result<Option<Report>, StateError> {
         let conn = self.conn();
         let run: Option<(i64, String, f64, String)> = conn
             .query_row(
-                "SELECT id, started_at, duration_seconds, agent_version FROM runs ORDER BY id DESC LIMIT 1",
+                "SELECT id, started_at, duration_seconds, agent_version FROM runs WHERE kind = 'audit' ORDER BY id DESC LIMIT 1",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
@@ -449,8 +460,12 @@ impl Store {
         let Some((run_id, started_at, duration_seconds, agent_version)) = run else {
             return Ok(None);
         };
-        let mut stmt = conn
-            .prepare_cached("SELECT report FROM account_runs WHERE run_id = ?1 ORDER BY rowid")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT COALESCE(
+                (SELECT n.report FROM account_runs n WHERE n.account_id = a.account_id AND n.run_id > a.run_id ORDER BY n.run_id DESC LIMIT 1),
+                a.report)
+             FROM account_runs a WHERE a.run_id = ?1 ORDER BY a.rowid",
+        )?;
         let accounts = stmt
             .query_map([run_id], |r| r.get::<_, String>(0))?
             .map(|j| Ok(serde_json::from_str(&j?)?))
@@ -498,8 +513,8 @@ impl Store {
         Ok(points)
     }
 
-    /// Deletes runs that started before `now - days`, except the newest run and the newest audited
-    /// run of every account (the baseline). Returns how many runs were deleted.
+    /// Deletes runs that started before `now - days`, except the newest run, the newest full audit
+    /// and the newest audited run of every account (the baseline). Returns how many runs were deleted.
     pub fn prune(&self, days: u32, now: DateTime<Utc>) -> Result<usize, StateError> {
         // Checked: a retention beyond chrono's range keeps everything rather than panicking.
         let cutoff = ChronoDuration::try_days(i64::from(days))
@@ -510,6 +525,7 @@ impl Store {
         let n = conn.execute(
             "DELETE FROM runs WHERE started_at < ?1
                AND id <> (SELECT MAX(id) FROM runs)
+               AND id IS NOT (SELECT MAX(id) FROM runs WHERE kind = 'audit')
                AND id NOT IN (SELECT MAX(run_id) FROM account_runs WHERE status = 'audited' GROUP BY account_id)",
             [&cutoff],
         )?;
@@ -557,6 +573,7 @@ pub(crate) mod tests {
                 remediation: "r".into(),
                 verdicts: vec![Verdict::new("arn:aws:iam::1:root", None, status, "why")],
                 carried_over: None,
+                rechecked: None,
             }],
             errors: vec![],
             api_calls: vec![],

@@ -106,7 +106,7 @@ pub async fn resolve(
 }
 
 /// The ARN partition of the configured regions (`aws`, `aws-cn`, `aws-us-gov`).
-fn partition_of(config: &Config) -> &'static str {
+pub(crate) fn partition_of(config: &Config) -> &'static str {
     let first = config.home_region();
     if first.starts_with("cn-") {
         "aws-cn"

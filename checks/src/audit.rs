@@ -69,6 +69,7 @@ pub fn evaluate(
                 remediation: c.meta.remediation.to_owned(),
                 verdicts,
                 carried_over: None,
+                rechecked: None,
             }
         })
         .collect()
@@ -279,7 +280,8 @@ pub async fn audit_all(
 
 /// Reads the organization-level facts once for the run, through the organization role when one is
 /// configured, within the per-account time limit. `audited` are the accounts whose tags are read.
-async fn read_organization(
+/// Public for the event-driven re-checks of the organization-level checks.
+pub async fn read_organization(
     base: &SdkConfig,
     opts: &Options,
     rec: &CallRecorder,

@@ -210,6 +210,7 @@ mod tests {
             remediation: "r".into(),
             verdicts,
             carried_over: None,
+            rechecked: None,
         }
     }
 

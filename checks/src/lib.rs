@@ -15,6 +15,10 @@
 //! - [`dsomm_export`]: the DSOMM app's team progress and evidence files from reports.
 //! - [`scoring`]: the DSOMM level and score per practice and per account.
 //! - [`audit`]: one account end to end (collect → evaluate → score) into a [`report::AccountReport`].
+//! - [`recheck`]: a targeted re-check of one account's affected checks after an event, merged into
+//!   its last report.
+//! - [`triggers`]: the CloudTrail events that can change each need's facts, and the EventBridge
+//!   patterns of the deploy kit generated from them.
 //!
 //! Invariants: checks never do I/O; an API error is never a `pass` or a `fail`, only `unknown` with
 //! the call and the error named; nothing here knows about HTTP serving, Prometheus or the CLI.
@@ -32,7 +36,9 @@ pub mod filter_pattern;
 pub mod facts;
 pub mod model;
 pub mod policy;
+pub mod recheck;
 pub mod report;
 pub mod scoring;
 pub mod settings;
 pub mod snapshot;
+pub mod triggers;

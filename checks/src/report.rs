@@ -78,6 +78,22 @@ pub struct CheckResult {
     /// status instead (within the configured staleness window).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carried_over: Option<CarriedOver>,
+    /// Set when these verdicts come from an event-driven re-check rather than the run's full audit
+    /// (`crate::recheck`); absent for a full audit's verdicts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rechecked: Option<Rechecked>,
+}
+
+/// Which re-check a check's verdicts come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rechecked {
+    /// When the facts were re-read.
+    pub at: DateTime<Utc>,
+    /// The region re-read; `None` when the check was re-read in every audited region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The CloudTrail events that led to it, as `eventSource eventName`.
+    pub events: Vec<String>,
 }
 
 /// A previous known status used for scoring in place of an `unknown` one.

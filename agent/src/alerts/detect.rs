@@ -603,6 +603,7 @@ mod tests {
             remediation: format!("fix {id}"),
             verdicts,
             carried_over: None,
+            rechecked: None,
         }
     }
 
