@@ -32,7 +32,7 @@ not_applicable.
 
 **Edge cases**: lists and booleans (`[\"false\"]`, `false`), keys in any case. A Deny narrowed by \
 another condition (`aws:SourceVpce`, `aws:SourceIp`), by `NotPrincipal`, `NotAction`, \
-`NotResource`, a principal list, a subset of actions or objects, leaves some plain-HTTP request \
+`NotResource`, named principals, a subset of actions or objects, leaves some plain-HTTP request \
 allowed and does not count; the failure names the closest statement's gap. A Deny on \
 `s3:TlsVersion` alone does not refuse plain HTTP (the key is absent there).
 

@@ -39,7 +39,7 @@ read: an empty web ACL passes (a known gap; judging rules needs `GetWebACL`). AP
 and Cognito endpoints are not judged.
 
 **Differs from Prowler / Security Hub**: Prowler's `elbv2_waf_acl_attached` and \
-`cloudfront_distributions_using_waf` and Security Hub CloudFront.6 accept WAF Classic; ours fails \
+`cloudfront_distributions_using_waf` and Security Hub ELB.16 and CloudFront.6 accept WAF Classic; ours fails \
 it, because WAF Classic reached end of support and cannot run the managed rule groups the \
 remediation names. Disabled distributions are skipped.",
         module: module_path!(),
