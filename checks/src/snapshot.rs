@@ -665,6 +665,16 @@ impl PublicAccessBlock {
             && self.block_public_policy
             && self.restrict_public_buckets
     }
+    /// The settings in force where two blocks apply (S3 applies the most restrictive combination
+    /// of the account's and the bucket's): each setting on when either has it on.
+    pub fn union(&self, other: &PublicAccessBlock) -> PublicAccessBlock {
+        PublicAccessBlock {
+            block_public_acls: self.block_public_acls || other.block_public_acls,
+            ignore_public_acls: self.ignore_public_acls || other.ignore_public_acls,
+            block_public_policy: self.block_public_policy || other.block_public_policy,
+            restrict_public_buckets: self.restrict_public_buckets || other.restrict_public_buckets,
+        }
+    }
     /// The names of the settings that are off, for a reason.
     pub fn missing(&self) -> Vec<&'static str> {
         let mut m = Vec::new();
@@ -1019,6 +1029,8 @@ pub struct Distribution {
     pub id: String,
     pub arn: String,
     pub domain_name: String,
+    /// `Enabled`: a disabled distribution serves no viewer.
+    pub enabled: bool,
     /// The viewer protocol policy of the default and of every other cache behavior, with its path
     /// pattern (`*` for the default behavior).
     pub viewer_protocol_policies: Vec<(String, String)>,
@@ -1069,8 +1081,23 @@ pub struct Vpc {
     pub id: String,
     pub arn: String,
     pub is_default: bool,
-    /// Flow logs attached to the VPC: (id, status such as `ACTIVE`).
-    pub flow_logs: Vec<(String, String)>,
+    /// Flow logs whose resource is the VPC itself (not its subnets or interfaces).
+    pub flow_logs: Vec<FlowLog>,
+}
+
+/// One flow log, as `DescribeFlowLogs` describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlowLog {
+    pub id: String,
+    /// `FlowLogStatus`: `ACTIVE` for every flow log that exists.
+    pub status: String,
+    /// `TrafficType`: `ALL`, `ACCEPT` or `REJECT`.
+    pub traffic_type: String,
+    /// `DeliverLogsStatus`: `SUCCESS` or `FAILED` (the destination refuses the records); `None`
+    /// when the answer omits it.
+    pub deliver_status: Option<String>,
+    /// `DeliverLogsErrorMessage`, when delivery failed.
+    pub deliver_error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -1093,17 +1120,29 @@ pub struct KmsKey {
     pub manager: Fact<String>,
     pub spec: Fact<String>,
     pub state: Fact<String>,
-    /// `GetKeyRotationStatus`; read only for enabled customer-managed symmetric keys.
+    /// `Origin`: `AWS_KMS` (key material made by KMS), `EXTERNAL` (imported), `AWS_CLOUDHSM` or
+    /// `EXTERNAL_KEY_STORE` (custom key stores).
+    pub origin: Fact<String>,
+    /// Whether the key is the replica of a multi-Region key (`MultiRegionKeyType` `REPLICA`).
+    pub replica: Fact<bool>,
+    /// `GetKeyRotationStatus`; read only for the keys [`KmsKey::rotatable`] accepts.
     pub rotation_enabled: Fact<bool>,
 }
 
 impl KmsKey {
-    /// Whether the key is an enabled customer-managed symmetric encryption key (the only kind AWS
-    /// can rotate automatically); `Err` when its description could not be read.
+    /// Whether the owner can turn on automatic rotation of this key: an enabled customer-managed
+    /// symmetric encryption key whose material KMS made, and not a multi-Region replica (whose
+    /// rotation is set on its primary). KMS cannot rotate imported material or keys in a custom
+    /// key store. `Err` when the key's description could not be read.
     pub fn rotatable(&self) -> Result<bool, &FactError> {
         Ok(self.manager.as_ref()? == "CUSTOMER"
             && self.spec.as_ref()? == "SYMMETRIC_DEFAULT"
-            && self.state.as_ref()? == "Enabled")
+            && self.state.as_ref()? == "Enabled"
+            && !matches!(
+                self.origin.as_ref()?.as_str(),
+                "EXTERNAL" | "AWS_CLOUDHSM" | "EXTERNAL_KEY_STORE"
+            )
+            && !*self.replica.as_ref()?)
     }
 }
 
@@ -1113,6 +1152,12 @@ pub struct Secret {
     pub arn: String,
     pub rotation_enabled: bool,
     pub last_rotated: Option<DateTime<Utc>>,
+    /// `OwningService` of a managed secret (`rds`, `events`, …): that service controls its
+    /// rotation.
+    pub owning_service: Option<String>,
+    /// `PrimaryRegion`: the region of the primary secret. A secret listed in another region is a
+    /// replica, whose rotation is set on the primary.
+    pub primary_region: Option<String>,
 }
 
 /// A CloudWatch Logs metric filter: which log group it reads, its pattern, and the metrics it feeds.

@@ -24,7 +24,19 @@ pub const CHECK: Check = Check {
                       retention) and assign resources to it with a resource selection by tag or \
                       ARN (aws backup create-backup-plan, aws backup create-backup-selection).",
         needs: &[Need::BackupPlans],
-        notes: "",
+        notes: "**Judges** `ListBackupPlans` per audited region, `GetBackupPlan` (rules) and \
+`ListBackupSelections` per plan: pass when one plan has at least one rule and one resource \
+selection; fail naming each incomplete plan, or 'no backup plan'. Never not_applicable. A region \
+or plan that cannot be read makes the verdict unknown only when no other plan qualifies.
+
+**Edge cases**: a plan without a selection backs up nothing, a selection without a rule never \
+runs: neither qualifies. Deleted plans are not listed. Plans created by an Organizations backup \
+policy are listed in the member account and count. Whether a selection's tags or ARNs match any \
+resource is not judged (a known gap: it needs the protected resources list).
+
+**Differs from Prowler / Security Hub**: Prowler's `backup_plans_exist` passes any plan, even one \
+without rules or selections; ours requires both. Security Hub has per-resource controls \
+(e.g. EC2.28, DynamoDB.4) rather than an account-level one.",
         module: module_path!(),
     },
     evaluate,

@@ -19,7 +19,16 @@ pub const CHECK: Check = Check {
                       an e-mail address or SNS topic (aws budgets create-budget \
                       --notifications-with-subscribers ...).",
         needs: &[Need::Budgets],
-        notes: "",
+        notes: "**Judges** `DescribeBudgets` (global) and `DescribeNotificationsForBudget` per budget: pass \
+when a `COST` budget has at least one notification (AWS requires a subscriber on each); fail \
+naming 'no cost budget' or 'no notification'; a cost budget whose notifications cannot be read \
+makes it unknown when no other qualifies. Never not_applicable.
+
+**Edge cases**: usage, RI and Savings Plans budgets do not count: they do not watch spend. A \
+budget in the management account filtering on this account does not count either: the check \
+reads the audited account, and a member can create its own budget.
+
+**Differs from Prowler / Security Hub**: neither has an equivalent control.",
         module: module_path!(),
     },
     evaluate,

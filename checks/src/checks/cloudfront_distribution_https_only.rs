@@ -1,8 +1,10 @@
-//! Every CloudFront distribution serves viewers over HTTPS only (every cache behavior redirects to
-//! HTTPS or refuses HTTP) with a minimum protocol of `TLSv1.2_2021` or later.
+//! Every enabled CloudFront distribution serves viewers over HTTPS only (every cache behavior
+//! redirects to HTTPS or refuses HTTP) with a security policy that refuses TLS below 1.2
+//! (`TLSv1.2_*` or `TLSv1.3_*`).
 //!
 //! A distribution on the default `*.cloudfront.net` certificate cannot choose its minimum protocol
-//! (CloudFront accepts TLS 1.0 there), so it fails the TLS half. CloudFront is global: read once.
+//! (CloudFront accepts TLS 1.0 there), so it fails the TLS half. A disabled distribution serves no
+//! viewer: not_applicable. CloudFront is global: read once.
 
 use crate::catalog::{Check, CheckMeta};
 use crate::dsomm;
@@ -21,19 +23,35 @@ pub const CHECK: Check = Check {
                       https-only, and serve a custom ACM certificate with the security policy \
                       TLSv1.2_2021 (or newer).",
         needs: &[Need::CloudFrontDistributions],
-        notes: "",
+        notes: "**Judges** `ListDistributions` (global): each cache behavior's \
+`ViewerProtocolPolicy` (`allow-all` fails; `redirect-to-https`, `https-only` pass) and the \
+`ViewerCertificate` (`CloudFrontDefaultCertificate`, `MinimumProtocolVersion`). Pass when no \
+behavior allows HTTP and the security policy is `TLSv1.2_*` or `TLSv1.3_*`; fail naming each \
+problem; a disabled distribution is not_applicable; none is not_applicable.
+
+**Edge cases**: CloudFront names its security policies by their lowest protocol, so \
+`TLSv1.2_2018` passes (TLS 1.2 only, older ciphers) and future `TLSv1.3_*` policies pass without a \
+code change; `SSLv3`, `TLSv1`, `TLSv1_2016`, `TLSv1.1_2016` fail. The default `*.cloudfront.net` \
+certificate always negotiates from TLS 1.0 and fails; the fix is a custom domain with an ACM \
+certificate. Origin-side protocols are not judged here.
+
+**Differs from Prowler / Security Hub**: agrees with Prowler's `cloudfront_distributions_https_enabled` \
+and Security Hub CloudFront.3 on viewer protocol policies, and adds the minimum TLS version, which \
+neither judges for viewers. Prowler's `cloudfront_distributions_using_deprecated_ssl_protocols` and \
+Security Hub CloudFront.9/.10 (origin protocols) are not covered. Disabled distributions are \
+skipped; Prowler and Security Hub judge them.",
         module: module_path!(),
     },
     evaluate,
 };
 
-/// Minimum protocol versions that refuse everything below TLS 1.2 with modern ciphers.
-const MODERN: &[&str] = &[
-    "TLSv1.2_2019",
-    "TLSv1.2_2021",
-    "TLSv1.2_2025",
-    "TLSv1.3_2025",
-];
+/// Whether a viewer security policy (`TLSv1.2_2021`, `TLSv1.3_2025`, `TLSv1_2016`, `SSLv3`, …)
+/// refuses every protocol below TLS 1.2: the policies are named by their lowest protocol.
+fn refuses_below_tls12(policy: &str) -> bool {
+    ["TLSv1.2_", "TLSv1.3_"]
+        .iter()
+        .any(|p| policy.starts_with(p))
+}
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
     let distributions = match &snap.cloudfront {
@@ -43,6 +61,16 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
     let verdicts = distributions
         .iter()
         .map(|d| {
+            if !d.enabled {
+                return Verdict::not_applicable(
+                    &d.arn,
+                    None,
+                    format!(
+                        "Distribution {} ({}) is disabled and serves no viewer.",
+                        d.id, d.domain_name
+                    ),
+                );
+            }
             let mut problems: Vec<String> = d
                 .viewer_protocol_policies
                 .iter()
@@ -53,8 +81,10 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
                 _ if d.default_certificate => {
                     problems.push("the default CloudFront certificate accepts TLS 1.0".to_owned())
                 }
-                Some(v) if MODERN.contains(&v) => {}
-                Some(v) => problems.push(format!("minimum protocol {v} is below TLSv1.2_2021")),
+                Some(v) if refuses_below_tls12(v) => {}
+                Some(v) => problems.push(format!(
+                    "security policy {v} accepts protocols below TLS 1.2"
+                )),
                 None => problems.push("no minimum protocol is set".to_owned()),
             }
             if problems.is_empty() {
@@ -101,6 +131,7 @@ mod tests {
                 .iter()
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect(),
+            enabled: true,
             minimum_protocol_version: min.map(str::to_owned),
             default_certificate: default_cert,
             web_acl_id: None,
@@ -140,12 +171,47 @@ mod tests {
         assert_eq!(v[0].status, Status::Fail);
         assert_eq!(
             v[0].reason,
-            "Distribution E1 (d1.cloudfront.net) does not enforce modern HTTPS: behavior /img/* allows HTTP; minimum protocol TLSv1 is below TLSv1.2_2021."
+            "Distribution E1 (d1.cloudfront.net) does not enforce modern HTTPS: behavior /img/* allows HTTP; security policy TLSv1 accepts protocols below TLS 1.2."
         );
         let v = run(Ok(vec![dist(&[("*", "https-only")], Some("TLSv1"), true)]));
         assert_eq!(
             v[0].reason,
             "Distribution E1 (d1.cloudfront.net) does not enforce modern HTTPS: the default CloudFront certificate accepts TLS 1.0."
+        );
+    }
+
+    /// Every policy named after TLS 1.2 or 1.3 refuses older protocols, including the 2018 one
+    /// and policies newer than this code; the 2016 and SSLv3 policies do not.
+    #[test]
+    fn security_policies_by_lowest_protocol() {
+        for p in [
+            "TLSv1.2_2018",
+            "TLSv1.2_2019",
+            "TLSv1.2_2021",
+            "TLSv1.2_2025",
+            "TLSv1.3_2025",
+        ] {
+            let v = run(Ok(vec![dist(&[("*", "https-only")], Some(p), false)]));
+            assert_eq!(v[0].status, Status::Pass, "{p}");
+        }
+        for p in ["SSLv3", "TLSv1", "TLSv1_2016", "TLSv1.1_2016"] {
+            let v = run(Ok(vec![dist(&[("*", "https-only")], Some(p), false)]));
+            assert_eq!(v[0].status, Status::Fail, "{p}");
+        }
+    }
+
+    /// A disabled distribution answers no viewer, whatever its settings.
+    #[test]
+    fn not_applicable_when_disabled() {
+        let d = Distribution {
+            enabled: false,
+            ..dist(&[("*", "allow-all")], Some("TLSv1"), true)
+        };
+        let v = run(Ok(vec![d]));
+        assert_eq!(v[0].status, Status::NotApplicable);
+        assert_eq!(
+            v[0].reason,
+            "Distribution E1 (d1.cloudfront.net) is disabled and serves no viewer."
         );
     }
 

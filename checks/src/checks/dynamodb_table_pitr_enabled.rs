@@ -16,7 +16,17 @@ pub const CHECK: Check = Check {
         remediation: "Enable point-in-time recovery (aws dynamodb update-continuous-backups \
                       --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true).",
         needs: &[Need::DynamoDbTables],
-        notes: "",
+        notes:
+            "**Judges** `ListTables` per audited region and `DescribeContinuousBackups` per table: \
+`PointInTimeRecoveryStatus` `ENABLED` passes, anything else fails; an unreadable table is \
+unknown; a region whose listing fails is unknown; no table is not_applicable.
+
+**Edge cases**: each replica of a global table is a table of its region and is judged there. A \
+table being created or deleted answers an error and is unknown, never a failure. AWS Backup \
+coverage of the table is not a substitute: PITR restores to the second, backups to the schedule.
+
+**Differs from Prowler / Security Hub**: agrees with Prowler's `dynamodb_tables_pitr_enabled` and \
+Security Hub DynamoDB.2.",
         module: module_path!(),
     },
     evaluate,

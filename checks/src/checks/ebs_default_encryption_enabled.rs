@@ -19,7 +19,16 @@ pub const CHECK: Check = Check {
         remediation: "Enable EBS encryption by default in each region (aws ec2 \
                       enable-ebs-encryption-by-default --region REGION).",
         needs: &[Need::Ec2EbsDefaultEncryption],
-        notes: "",
+        notes: "**Judges** `GetEbsEncryptionByDefault` in each audited region: true passes, false fails, an \
+error is unknown for the region. Never not_applicable.
+
+**Edge cases**: the setting is regional and affects only new volumes and snapshot copies; \
+existing unencrypted volumes are not judged. Regions without volumes are judged too: the setting \
+costs nothing and protects the first volume.
+
+**Differs from Prowler / Security Hub**: agrees with Security Hub EC2.7. Prowler's \
+`ec2_ebs_default_encryption` skips regions without volumes unless told to scan unused services; \
+ours judges every audited region, since a volume created tomorrow would be unencrypted.",
         module: module_path!(),
     },
     evaluate,

@@ -19,7 +19,17 @@ pub const CHECK: Check = Check {
         remediation: "Remove every inbound and outbound rule from each VPC's default security \
                       group and attach purpose-built groups to workloads instead.",
         needs: &[Need::Ec2SecurityGroups],
-        notes: "",
+        notes: "**Judges** `DescribeSecurityGroups` per audited region, the groups named `default` (one \
+per VPC): pass with no inbound and no outbound rule, fail with the count of each. A region whose \
+listing fails is unknown; no default group is not_applicable.
+
+**Edge cases**: every rule counts, including the self-referencing inbound rule and the \
+allow-all outbound rule AWS creates, and rules to prefix lists or groups. The default group \
+cannot be deleted, but its rules can: the remediation always applies. Default groups of unused \
+or default VPCs are judged (a resource launched without a group lands there).
+
+**Differs from Prowler / Security Hub**: agrees with Prowler's \
+`ec2_securitygroup_default_restrict_traffic` and Security Hub EC2.2.",
         module: module_path!(),
     },
     evaluate,

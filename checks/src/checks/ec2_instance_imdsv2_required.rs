@@ -20,7 +20,19 @@ pub const CHECK: Check = Check {
                       --http-tokens required) and make it the account default \
                       (aws ec2 modify-instance-metadata-defaults --http-tokens required).",
         needs: &[Need::Ec2Instances],
-        notes: "",
+        notes: "**Judges** `DescribeInstances` per audited region, each instance's `MetadataOptions`: pass \
+when `HttpEndpoint` is `disabled` or `HttpTokens` is `required`; fail otherwise (a missing \
+`HttpTokens` counts as `optional`). Terminated and shutting-down instances are skipped; a region \
+whose listing fails is unknown; no instance is not_applicable.
+
+**Edge cases**: stopped instances are judged: `modify-instance-metadata-options` works on them \
+and they can start again with IMDSv1. Instances launched by Auto Scaling or EKS node groups are \
+fixed through their launch template; the finding names the instance. The account-level default \
+(`GetInstanceMetadataDefaults`) is not judged: it only affects new launches.
+
+**Differs from Prowler / Security Hub**: agrees with Prowler's `ec2_instance_imdsv2_enabled` and \
+Security Hub EC2.8; Prowler skips only terminated instances, ours also shutting-down ones, which \
+cannot be changed any more.",
         module: module_path!(),
     },
     evaluate,

@@ -20,7 +20,19 @@ pub const CHECK: Check = Check {
             "Remove ingress rules from 0.0.0.0/0 and ::/0 to administration ports; reach hosts \
                       through SSM Session Manager or a VPN and allow only its CIDR.",
         needs: &[Need::Ec2SecurityGroups],
-        notes: "",
+        notes: "**Judges** `DescribeSecurityGroups` per audited region, every group's inbound rules: fail \
+when a rule from `0.0.0.0/0` or `::/0` opens one of `admin_ports` (default 22, 3389) over TCP, \
+through a port range or all protocols (`-1`); pass otherwise. A region whose listing fails is \
+unknown; no group is not_applicable.
+
+**Edge cases**: every group is judged, attached or not: an unused open group is one attachment \
+away from exposure. Ranges (`0-65535`) and protocol `6` count as TCP. Only the two world CIDRs are \
+matched: a split such as `0.0.0.0/1` + `128.0.0.0/1`, or a prefix list containing `0.0.0.0/0`, \
+passes (a known gap). UDP 3389 is not judged.
+
+**Differs from Prowler / Security Hub**: agrees with Prowler's \
+`ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22` / `_3389` and Security Hub EC2.13 \
+/ EC2.14 on the world CIDRs; the port list is configurable.",
         module: module_path!(),
     },
     evaluate,

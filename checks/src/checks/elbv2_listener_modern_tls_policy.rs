@@ -23,7 +23,20 @@ pub const CHECK: Check = Check {
             "Set the listener's security policy to ELBSecurityPolicy-TLS13-1-2-2021-06 (or \
                       another TLS 1.2+ policy) with aws elbv2 modify-listener --ssl-policy.",
         needs: &[Need::Elbv2Listeners],
-        notes: "",
+        notes: "**Judges** `DescribeLoadBalancers` and `DescribeListeners` per audited region, the HTTPS \
+and TLS listeners of internet-facing load balancers: `SslPolicy` containing `TLS-1-2`, \
+`FS-1-2`, `TLS13-1-2` or `TLS13-1-3` passes; any other predefined policy fails; a listener \
+without a policy is unknown; none is not_applicable.
+
+**Edge cases**: AWS names its policies by their lowest protocol, so `ELBSecurityPolicy-2016-08` \
+(the default), `TLS13-1-0`, `TLS13-1-1`, `FS-1-1` and `TLS-1-1` fail, and FIPS and post-quantum \
+TLS 1.2+ variants pass. ALB and NLB listeners take predefined policies only. Internal load \
+balancers are out of scope (edge encryption); plain HTTP listeners are judged by \
+`elbv2_listener_tls_only`.
+
+**Differs from Prowler / Security Hub**: Prowler's `elbv2_insecure_ssl_ciphers` and Security Hub \
+ELB.17 judge every load balancer, internal ones included; ours judges the internet-facing edge, \
+where a downgrade is reachable by anyone.",
         module: module_path!(),
     },
     evaluate,

@@ -2,7 +2,8 @@
 //!
 //! Encryption between the load balancer and the service is the internal half of encryption in
 //! transit. Lambda targets are invoked through the AWS API (always TLS) and have no protocol: they
-//! are not applicable; so are UDP and GENEVE groups, which have no TLS variant.
+//! are not applicable; so are UDP, TCP_UDP and GENEVE groups, which have no TLS variant, and groups
+//! whose target is an application load balancer (TCP only, the ALB encrypts or not).
 
 use crate::catalog::{Check, CheckMeta};
 use crate::dsomm;
@@ -21,7 +22,20 @@ pub const CHECK: Check = Check {
                       balancer does not validate it) and recreate the target group with protocol HTTPS \
                       or TLS.",
         needs: &[Need::Elbv2TargetGroups],
-        notes: "",
+        notes: "**Judges** `DescribeTargetGroups` per audited region, each group's `Protocol` and \
+`TargetType`: HTTPS and TLS pass; HTTP and TCP fail; UDP, TCP_UDP, GENEVE, Lambda targets (no \
+protocol) and `alb` targets are not_applicable. A region whose listing fails is unknown.
+
+**Edge cases**: TCP_UDP and UDP have no TLS form, and a group whose targets are an ALB must be \
+TCP: no remediation exists there. Groups not attached to any load balancer are judged (attaching \
+one is all it takes). Known gap: a TCP group behind a TCP listener passes the client's own TLS \
+through unchanged and fails here although the bytes are encrypted end to end; telling it from \
+plain TCP needs the listener that forwards to the group (its `ForwardConfig` target groups), \
+which the ELBv2 collector does not read yet. Targets need no trusted certificate: the load \
+balancer does not validate it.
+
+**Differs from Prowler / Security Hub**: neither has an equivalent control (Prowler's ELBv2 checks \
+and Security Hub ELB.x judge listeners, not the hop to the targets).",
         module: module_path!(),
     },
     evaluate,
@@ -40,10 +54,26 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
                     Some(region),
                     format!("{what} reaches its targets over {p}."),
                 ),
-                Some(p @ ("HTTP" | "TCP" | "TCP_UDP")) => Verdict::fail(
+                // A network load balancer forwarding to an application load balancer must use
+                // TCP; the ALB's own listeners decide the encryption.
+                Some(_) if tg.target_type == "alb" => Verdict::not_applicable(
                     &tg.arn,
                     Some(region),
-                    format!("{what} sends traffic to its targets unencrypted over {p}."),
+                    format!(
+                        "{what} forwards to an application load balancer, whose listeners decide encryption."
+                    ),
+                ),
+                Some("HTTP") => Verdict::fail(
+                    &tg.arn,
+                    Some(region),
+                    format!("{what} sends traffic to its targets unencrypted over HTTP."),
+                ),
+                Some("TCP") => Verdict::fail(
+                    &tg.arn,
+                    Some(region),
+                    format!(
+                        "{what} uses TCP, so the load balancer does not encrypt traffic to its targets."
+                    ),
                 ),
                 Some(p) => Verdict::not_applicable(
                     &tg.arn,
@@ -111,6 +141,35 @@ mod tests {
         assert_eq!(
             v[0].reason,
             "Target group web sends traffic to its targets unencrypted over HTTP."
+        );
+    }
+
+    /// TCP is judged (the load balancer adds no encryption); TCP_UDP and UDP cannot be TLS, and an
+    /// ALB target must be TCP: those are not the owner's to change.
+    #[test]
+    fn protocols_without_a_tls_variant_are_not_applicable() {
+        let v = run(Ok(vec![tg("nlb", Some("TCP"))]));
+        assert_eq!(v[0].status, Status::Fail);
+        assert_eq!(
+            v[0].reason,
+            "Target group nlb uses TCP, so the load balancer does not encrypt traffic to its targets."
+        );
+        for p in ["TCP_UDP", "UDP", "GENEVE"] {
+            assert_eq!(
+                run(Ok(vec![tg("dns", Some(p))]))[0].status,
+                Status::NotApplicable,
+                "{p}"
+            );
+        }
+        let alb = TargetGroup {
+            target_type: "alb".into(),
+            ..tg("to-alb", Some("TCP"))
+        };
+        let v = run(Ok(vec![alb]));
+        assert_eq!(v[0].status, Status::NotApplicable);
+        assert_eq!(
+            v[0].reason,
+            "Target group to-alb forwards to an application load balancer, whose listeners decide encryption."
         );
     }
 

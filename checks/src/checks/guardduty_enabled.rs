@@ -19,7 +19,18 @@ pub const CHECK: Check = Check {
             "Enable GuardDuty in every region, preferably for the whole organization from a \
                       delegated administrator account (aws guardduty create-detector --enable).",
         needs: &[Need::GuardDutyDetectors],
-        notes: "",
+        notes:
+            "**Judges** `ListDetectors` and `GetDetector` in each audited region: a detector with \
+`Status` `ENABLED` passes; a disabled detector or none fails; an unreadable detector or region is \
+unknown (unless another detector is enabled). Never not_applicable.
+
+**Edge cases**: a member account of a GuardDuty administrator has its own detector, listed and \
+judged the same way. A detector suspended by the administrator reports `DISABLED` and fails, \
+which is true. Protection plans (S3, EKS, Malware) are not judged.
+
+**Differs from Prowler / Security Hub**: agrees with Prowler's `guardduty_is_enabled` and Security \
+Hub GuardDuty.1; Prowler can skip regions without resources, ours judges every audited region, \
+because an attacker picks the region nobody watches.",
         module: module_path!(),
     },
     evaluate,

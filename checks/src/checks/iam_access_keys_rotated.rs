@@ -21,7 +21,18 @@ pub const CHECK: Check = Check {
                       old one (aws iam update-access-key --status Inactive); better, replace user keys \
                       with roles (instance profiles, IRSA, OIDC federation).",
         needs: &[Need::IamCredentialReport],
-        notes: "",
+        notes: "**Judges** the credential report: each active access key of an IAM user \
+(`access_key_N_active`) by `access_key_N_last_rotated` against `access_key_max_age_days` \
+(default 90) at collection time: within passes, older fails; an active key without a date is \
+unknown; no active key is not_applicable; an unreadable report is unknown.
+
+**Edge cases**: inactive keys cannot sign requests and are not judged (deleting them is \
+`iam_credentials_unused_disabled`'s concern). The root user's keys are judged by \
+`iam_root_access_keys_absent`. The report can be up to four hours old: a key rotated since shows \
+its old age until IAM regenerates it.
+
+**Differs from Prowler / Security Hub**: agrees with Prowler's `iam_rotate_access_key_90_days` and \
+Security Hub IAM.3; the age is configurable.",
         module: module_path!(),
     },
     evaluate,

@@ -17,7 +17,16 @@ pub const CHECK: Check = Check {
         remediation: "Assign an MFA device to each IAM user with a console password, or remove the password \
                       (aws iam delete-login-profile) and move people to IAM Identity Center with MFA enforced.",
         needs: &[Need::IamCredentialReport],
-        notes: "",
+        notes: "**Judges** the credential report: each IAM user with `password_enabled` true passes when \
+`mfa_active` is true and fails otherwise; no user with a password is not_applicable; an \
+unreadable report is unknown.
+
+**Edge cases**: `mfa_active` counts virtual, hardware and FIDO devices alike. A user without a \
+console password cannot sign in to the console and is not judged here. The root user is judged \
+by `iam_root_mfa_enabled`. The report can be up to four hours old.
+
+**Differs from Prowler / Security Hub**: agrees with Prowler's \
+`iam_user_mfa_enabled_console_access` and Security Hub IAM.5.",
         module: module_path!(),
     },
     evaluate,

@@ -22,7 +22,22 @@ pub const CHECK: Check = Check {
                       --minimum-password-length 14 and --password-reuse-prevention 24, or the values \
                       configured in [checks.settings].",
         needs: &[Need::IamPasswordPolicy],
-        notes: "",
+        notes: "**Judges** `GetAccountPasswordPolicy`: `MinimumPasswordLength` against \
+`password_min_length` (default 14) and `PasswordReusePrevention` against \
+`password_reuse_prevention` (default 24). Pass when both are met; fail naming each shortfall; \
+no policy (`NoSuchEntity`) fails, since IAM then allows 8 characters and reuse. Never \
+not_applicable; an unreadable policy is unknown.
+
+**Edge cases**: settings above IAM's limits (128 characters, 24 passwords) are capped at those \
+limits, so the check never asks for what IAM refuses. Composition rules (symbols, digits, case) \
+and expiry are not required, following NIST SP 800-63B and CIS AWS 3.0. The policy is judged even \
+without console users: it applies to every password set later. IAM Identity Center users are \
+outside this policy.
+
+**Differs from Prowler / Security Hub**: agrees with Prowler's \
+`iam_password_policy_minimum_length_14` and `iam_password_policy_reuse_24` (CIS 1.8, 1.9); \
+Security Hub IAM.7 also requires composition rules and 90-day expiry, which NIST advises against \
+and we do not require.",
         module: module_path!(),
     },
     evaluate,
@@ -45,14 +60,16 @@ fn evaluate(snap: &AccountSnapshot, settings: &Settings) -> Vec<Verdict> {
         Ok(Some(p)) => p,
     };
     let mut weak = Vec::new();
-    let min = i32::from(settings.password_min_length);
+    // IAM accepts at most 128 characters and 24 remembered passwords: a stricter setting could
+    // never be met, so the check asks for IAM's maximum instead.
+    let min = i32::from(settings.password_min_length).min(128);
     if policy.minimum_length < min {
         weak.push(format!(
             "minimum length {} is below {min}",
             policy.minimum_length
         ));
     }
-    let reuse = i32::from(settings.password_reuse_prevention);
+    let reuse = i32::from(settings.password_reuse_prevention).min(24);
     match policy.reuse_prevention {
         None => weak.push("password reuse is not prevented".to_owned()),
         Some(n) if n < reuse => weak.push(format!(
@@ -103,6 +120,23 @@ mod tests {
             reuse_prevention: reuse,
             ..Default::default()
         }
+    }
+
+    /// A setting stricter than IAM allows is capped at IAM's limit, which a policy can meet.
+    #[test]
+    fn settings_beyond_iam_limits_are_capped() {
+        let mut s = snapshot();
+        s.iam.password_policy = Ok(Some(PasswordPolicy {
+            minimum_length: 128,
+            reuse_prevention: Some(24),
+            ..Default::default()
+        }));
+        let settings = Settings {
+            password_min_length: 200,
+            password_reuse_prevention: 50,
+            ..Settings::default()
+        };
+        assert_eq!(evaluate(&s, &settings)[0].status, Status::Pass);
     }
 
     #[test]

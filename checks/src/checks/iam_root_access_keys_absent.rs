@@ -18,7 +18,16 @@ pub const CHECK: Check = Check {
             "Sign in as the root user, delete its access keys under Security credentials, and give \
                       automation an IAM role instead.",
         needs: &[Need::IamAccountSummary],
-        notes: "",
+        notes: "**Judges** `GetAccountSummary` `AccountAccessKeysPresent`: 0 passes, 1 fails; an \
+unreadable summary is unknown. Never not_applicable.
+
+**Edge cases**: the counter includes inactive root keys: an inactive key is one console click \
+from use by whoever holds the root password, and deleting it is the remediation. A member \
+account whose root credentials were removed by centralized root access has no keys and passes.
+
+**Differs from Prowler / Security Hub**: agrees with Security Hub IAM.4 (which reads the same \
+counter); Prowler's `iam_no_root_access_key` reads the credential report and passes inactive \
+root keys.",
         module: module_path!(),
     },
     evaluate,

@@ -26,7 +26,18 @@ pub const CHECK: Check = Check {
                       Key=environment,Value=production); the key and the known values are the \
                       environment settings of [checks.settings].",
         needs: &[Need::OrganizationAccounts],
-        notes: "",
+        notes: "**Judges** the audited account's AWS Organizations tags (`ListTagsForResource`, read once \
+per run): every tag whose key is `environment_tag_key` (any case), values split on `, ; / | + &` \
+and spaces. Pass with exactly one value from `production_environments`, \
+`non_production_environments` or `security_environments`; fail with none, an unknown value or \
+several; unknown when Organizations or the tags cannot be read or do not list the account.
+
+**Edge cases**: `prod,dev` names two environments and fails; one value under two keys that \
+differ only in case counts once. The management account is judged \
+like any other: it should host no workload, and naming it needs a value in one of the lists.
+
+**Differs from Prowler / Security Hub**: neither has an equivalent control; AWS's multi-account \
+guidance (separate accounts per environment) is what it proves.",
         module: module_path!(),
     },
     evaluate,

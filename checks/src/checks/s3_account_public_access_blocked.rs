@@ -20,7 +20,20 @@ pub const CHECK: Check = Check {
                       --account-id ACCOUNT --public-access-block-configuration \
                       BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true).",
         needs: &[Need::S3AccountPublicAccessBlock],
-        notes: "",
+        notes: "**Judges** S3 Control `GetPublicAccessBlock` for the account: pass when BlockPublicAcls, \
+IgnorePublicAcls, BlockPublicPolicy and RestrictPublicBuckets are all true; fail naming those \
+off; no configuration (`NoSuchPublicAccessBlockConfiguration`) fails. Never not_applicable (every \
+account has the setting or not); an unreadable block is unknown.
+
+**Edge cases**: the account block covers every bucket present and future, in every region; a \
+missing field counts as off. It does not cover access points' own policies in other accounts, \
+and S3 Express directory buckets have their own rules.
+
+**Differs from Prowler / Security Hub**: agrees with Security Hub S3.1 (all four settings). \
+Prowler's `s3_account_level_public_access_blocks` requires only IgnorePublicAcls and \
+RestrictPublicBuckets (which neutralise what exists); ours also requires the two Block* settings, \
+without which a new public grant is accepted and only neutralised by the others, a state one \
+setting change from exposure.",
         module: module_path!(),
     },
     evaluate,

@@ -16,7 +16,19 @@ pub const CHECK: Check = Check {
         remediation: "Set a default encryption configuration on the bucket (aws s3api \
                       put-bucket-encryption), with SSE-KMS and a customer-managed key for sensitive data.",
         needs: &[Need::S3Buckets, Need::S3BucketEncryption],
-        notes: "",
+        notes: "**Judges** `ListBuckets` and `GetBucketEncryption` per bucket: pass with any default \
+encryption rule (`AES256`, `aws:kms`, `aws:kms:dsse`, naming the key), fail when S3 answers \
+`ServerSideEncryptionConfigurationNotFoundError`; an unreadable bucket is unknown; no bucket is \
+not_applicable.
+
+**Edge cases**: since January 2023 S3 encrypts every new object with SSE-S3 and \
+`GetBucketEncryption` always answers a rule on AWS, so a failure now comes only from endpoints \
+without that default; the check still proves the setting per bucket. Only the first rule is read \
+(S3 allows one). Whether a KMS key is customer-managed is not judged.
+
+**Differs from Prowler / Security Hub**: agrees with Prowler's `s3_bucket_default_encryption`; \
+Security Hub retired S3.4 for the same reason (the default is always on). Requiring SSE-KMS \
+(Security Hub S3.17 for some resources) is left to a stricter check.",
         module: module_path!(),
     },
     evaluate,

@@ -18,7 +18,16 @@ pub const CHECK: Check = Check {
             "Enable versioning (aws s3api put-bucket-versioning --versioning-configuration \
                       Status=Enabled) and add a lifecycle rule that expires noncurrent versions.",
         needs: &[Need::S3Buckets, Need::S3BucketVersioning],
-        notes: "",
+        notes: "**Judges** `ListBuckets` and `GetBucketVersioning` per bucket: `Status` `Enabled` passes; \
+`Suspended` fails; no status (never enabled) fails; an unreadable bucket is unknown; no bucket is \
+not_applicable.
+
+**Edge cases**: a suspended bucket keeps its old versions but makes none for new writes, so it \
+fails. MFA Delete is not required (it can only be set by the root user). Object Lock buckets \
+always have versioning enabled and pass. Lifecycle expiry of noncurrent versions is not judged.
+
+**Differs from Prowler / Security Hub**: agrees with Prowler's `s3_bucket_object_versioning` and \
+Security Hub S3.14.",
         module: module_path!(),
     },
     evaluate,

@@ -1,4 +1,8 @@
 //! Every Secrets Manager secret has automatic rotation enabled.
+//!
+//! Replicas follow their primary's rotation and managed secrets (`OwningService`) are rotated by
+//! the service that owns them: neither can be given a rotation of its own, so they are
+//! not_applicable unless they rotate.
 
 use crate::catalog::{Check, CheckMeta};
 use crate::dsomm;
@@ -17,7 +21,22 @@ pub const CHECK: Check = Check {
             "Configure a rotation Lambda and schedule for every secret (aws secretsmanager \
                       rotate-secret --secret-id SECRET --rotation-rules ...).",
         needs: &[Need::SecretsManagerSecrets],
-        notes: "",
+        notes:
+            "**Judges** `ListSecrets` per audited region (secrets scheduled for deletion are not \
+listed): `RotationEnabled` true passes, false fails. A region whose listing fails is unknown; no \
+secret is not_applicable.
+
+**Edge cases**: a replica (`PrimaryRegion` is another region) cannot be rotated on its own (AWS \
+rotates the primary and propagates the value), so a non-rotating replica is not_applicable and its \
+primary is judged where it lives. A managed secret (`OwningService` such as `rds` or `events`) is \
+rotated, or not, by its service: not_applicable when it does not rotate. Rotation that is enabled \
+but failing is not detected (see below).
+
+**Differs from Prowler / Security Hub**: agrees with Prowler's \
+`secretsmanager_automatic_rotation_enabled` and Security Hub SecretsManager.1 on primaries; both \
+fail replicas and managed secrets, whose remediation is not the owner's. Security Hub \
+SecretsManager.2 (rotation succeeded) and .4 (rotated within N days) are not judged: that needs \
+the rotation schedule and is left to a separate check.",
         module: module_path!(),
     },
     evaluate,
@@ -29,11 +48,29 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
         "secrets",
         |r| &r.secrets,
         |region, s| {
-            vec![if s.rotation_enabled {
+            let verdict = if s.rotation_enabled {
                 Verdict::pass(
                     &s.arn,
                     Some(region),
                     format!("Secret {} rotates automatically.", s.name),
+                )
+            } else if let Some(primary) = s.primary_region.as_deref().filter(|p| *p != region) {
+                Verdict::not_applicable(
+                    &s.arn,
+                    Some(region),
+                    format!(
+                        "Secret {} is a replica of the secret in {primary}, whose rotation it follows.",
+                        s.name
+                    ),
+                )
+            } else if let Some(service) = s.owning_service.as_deref() {
+                Verdict::not_applicable(
+                    &s.arn,
+                    Some(region),
+                    format!(
+                        "Secret {} is managed by {service}, which controls its rotation.",
+                        s.name
+                    ),
                 )
             } else {
                 Verdict::fail(
@@ -41,7 +78,8 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
                     Some(region),
                     format!("Secret {} does not rotate automatically.", s.name),
                 )
-            }]
+            };
+            vec![verdict]
         },
     );
     super::or_not_applicable(snap, verdicts, "secrets in the audited regions")
@@ -60,7 +98,40 @@ mod tests {
             arn: format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:db-AbCdEf"),
             rotation_enabled: rotation,
             last_rotated: None,
+            owning_service: None,
+            primary_region: Some(REGION.into()),
         }
+    }
+
+    /// A replica follows its primary's rotation, and a managed secret its service's: not the
+    /// owner's to fix here. A secret whose primary region is this one is judged.
+    #[test]
+    fn replicas_and_managed_secrets_are_not_applicable() {
+        let replica = Secret {
+            primary_region: Some("us-east-1".into()),
+            ..secret(false)
+        };
+        let v = run(Ok(vec![replica]));
+        assert_eq!(v[0].status, Status::NotApplicable);
+        assert_eq!(
+            v[0].reason,
+            "Secret db is a replica of the secret in us-east-1, whose rotation it follows."
+        );
+        let managed = Secret {
+            name: "events!connection/api/1234".into(),
+            owning_service: Some("events".into()),
+            ..secret(false)
+        };
+        let v = run(Ok(vec![managed]));
+        assert_eq!(
+            v[0].reason,
+            "Secret events!connection/api/1234 is managed by events, which controls its rotation."
+        );
+        let unreplicated = Secret {
+            primary_region: None,
+            ..secret(false)
+        };
+        assert_eq!(run(Ok(vec![unreplicated]))[0].status, Status::Fail);
     }
 
     fn run(s: crate::facts::Fact<Vec<Secret>>) -> Vec<Verdict> {

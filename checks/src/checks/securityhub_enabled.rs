@@ -20,7 +20,18 @@ pub const CHECK: Check = Check {
                       Practices standard (aws securityhub enable-security-hub \
                       --enable-default-standards), preferably from a delegated administrator.",
         needs: &[Need::SecurityHub],
-        notes: "",
+        notes: "**Judges** `DescribeHub` and `GetEnabledStandards` in each audited region: pass when the hub \
+exists with at least one standard `READY` or `PENDING`; fail when Security Hub is not enabled \
+(`InvalidAccessException`) or no standard is; unreadable standards are unknown. Never \
+not_applicable.
+
+**Edge cases**: standards enabled by a delegated administrator through central configuration \
+appear in the member's `GetEnabledStandards` and count. `INCOMPLETE`, `FAILED` and `DELETING` \
+subscriptions do not count: they run no or only some controls.
+
+**Differs from Prowler / Security Hub**: Prowler's `securityhub_enabled` also passes a hub with \
+only product integrations and no standard; ours fails it, because integrations test no \
+configuration, which is the DSOMM activity this check proves.",
         module: module_path!(),
     },
     evaluate,

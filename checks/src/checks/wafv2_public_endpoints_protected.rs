@@ -1,5 +1,5 @@
-//! Every internet-facing application load balancer and every CloudFront distribution has a WAFv2
-//! web ACL associated.
+//! Every internet-facing application load balancer and every enabled CloudFront distribution has a
+//! WAFv2 web ACL associated.
 //!
 //! Load balancers are asked one by one (`GetWebACLForResource`); a distribution names its web ACL
 //! itself. A distribution protected only by a WAF Classic web ACL fails: WAF Classic is retired
@@ -25,7 +25,23 @@ pub const CHECK: Check = Check {
                       REGIONAL scope) and every CloudFront distribution (WebACLId; CLOUDFRONT \
                       scope in us-east-1).",
         needs: &[Need::Wafv2LoadBalancerAcls, Need::CloudFrontDistributions],
-        notes: "",
+        notes: "**Judges** per audited region every internet-facing application load balancer \
+(`DescribeLoadBalancers` Scheme, Type) with `GetWebACLForResource` (a WebACL passes; none or \
+`WAFNonexistentItemException` fails), and every CloudFront distribution's `WebACLId` (a WAFv2 ARN \
+passes; empty fails; a WAF Classic id fails). A load balancer or region whose association cannot \
+be read is unknown; a disabled distribution and an account without such endpoints are \
+not_applicable.
+
+**Edge cases**: internal load balancers are not reachable from the internet and network load \
+balancers cannot carry a web ACL: out of scope. A WAF Classic regional ACL on an ALB is invisible \
+to `GetWebACLForResource` and fails as 'no WAFv2 web ACL', which is true. The ACL's rules are not \
+read: an empty web ACL passes (a known gap; judging rules needs `GetWebACL`). API Gateway, AppSync \
+and Cognito endpoints are not judged.
+
+**Differs from Prowler / Security Hub**: Prowler's `elbv2_waf_acl_attached` and \
+`cloudfront_distributions_using_waf` and Security Hub ELB.16 and CloudFront.6 accept WAF Classic; ours fails \
+it, because WAF Classic reached end of support and cannot run the managed rule groups the \
+remediation names. Disabled distributions are skipped.",
         module: module_path!(),
     },
     evaluate,
@@ -39,6 +55,13 @@ fn acl_name(arn: &str) -> &str {
 
 fn distribution(d: &Distribution) -> Verdict {
     let label = format!("Distribution {} ({})", d.id, d.domain_name);
+    if !d.enabled {
+        return Verdict::not_applicable(
+            &d.arn,
+            None,
+            format!("{label} is disabled and serves no viewer."),
+        );
+    }
     match d.web_acl_id.as_deref() {
         Some(acl) if acl.starts_with("arn:") && acl.contains(":wafv2:") => Verdict::pass(
             &d.arn,
@@ -118,6 +141,7 @@ mod tests {
             id: "E1".into(),
             arn: format!("arn:aws:cloudfront::{ACCOUNT}:distribution/E1"),
             domain_name: "d1.cloudfront.net".into(),
+            enabled: true,
             viewer_protocol_policies: vec![],
             minimum_protocol_version: None,
             default_certificate: true,
@@ -186,6 +210,21 @@ mod tests {
         assert_eq!(
             v[1].reason,
             "Distribution E1 (d1.cloudfront.net) is protected only by WAF Classic web ACL 473e64fd-f30b-4765-81a0-62ad96dd167a; WAF Classic is retired."
+        );
+    }
+
+    /// A disabled distribution serves nothing an attacker could reach.
+    #[test]
+    fn disabled_distribution_is_not_applicable() {
+        let d = Distribution {
+            enabled: false,
+            ..dist(None)
+        };
+        let v = run(None, Ok(vec![d]));
+        assert_eq!(v[0].status, Status::NotApplicable);
+        assert_eq!(
+            v[0].reason,
+            "Distribution E1 (d1.cloudfront.net) is disabled and serves no viewer."
         );
     }
 

@@ -46,6 +46,7 @@ pub(super) async fn collect(
                     id: d.id().to_owned(),
                     arn: d.arn().to_owned(),
                     domain_name: d.domain_name().to_owned(),
+                    enabled: d.enabled(),
                     viewer_protocol_policies: policies,
                     minimum_protocol_version: cert
                         .and_then(|v| v.minimum_protocol_version())

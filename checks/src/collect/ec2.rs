@@ -3,7 +3,7 @@
 
 use super::{call, pages, wants, Collector};
 use crate::facts::Fact;
-use crate::snapshot::{Instance, Need, Permission, SecurityGroup, Vpc};
+use crate::snapshot::{FlowLog, Instance, Need, Permission, SecurityGroup, Vpc};
 use aws_sdk_ec2::types::IpPermission;
 use std::collections::BTreeSet;
 
@@ -110,11 +110,15 @@ pub(super) async fn vpcs(
                 flow_logs: logs
                     .iter()
                     .filter(|l| l.resource_id() == Some(id.as_str()))
-                    .map(|l| {
-                        (
-                            l.flow_log_id().unwrap_or_default().to_owned(),
-                            l.flow_log_status().unwrap_or_default().to_owned(),
-                        )
+                    .map(|l| FlowLog {
+                        id: l.flow_log_id().unwrap_or_default().to_owned(),
+                        status: l.flow_log_status().unwrap_or_default().to_owned(),
+                        traffic_type: l
+                            .traffic_type()
+                            .map(|t| t.as_str().to_owned())
+                            .unwrap_or_default(),
+                        deliver_status: l.deliver_logs_status().map(str::to_owned),
+                        deliver_error: l.deliver_logs_error_message().map(str::to_owned),
                     })
                     .collect(),
                 id,

@@ -1,5 +1,6 @@
-//! KMS: the keys of one region, each key's description (`DescribeKey`: manager, spec, state) and,
-//! for enabled customer-managed symmetric keys only, its rotation status. Per-key calls are bounded
+//! KMS: the keys of one region, each key's description (`DescribeKey`: manager, spec, state,
+//! origin, multi-Region type) and, for the keys whose rotation the owner controls
+//! ([`KmsKey::rotatable`]) only, its rotation status. Per-key calls are bounded
 //! by `PER_RESOURCE_CONCURRENCY`; AWS-managed keys cost one `DescribeKey` and nothing more.
 
 use super::{call, pages, wants, Collector, PER_RESOURCE_CONCURRENCY};
@@ -62,6 +63,13 @@ async fn keys(c: &Collector<'_>, client: &aws_sdk_kms::Client, region: &str) -> 
                 manager: field(|m| m.key_manager().map(|v| v.as_str().to_owned())),
                 spec: field(|m| m.key_spec().map(|v| v.as_str().to_owned())),
                 state: field(|m| m.key_state().map(|v| v.as_str().to_owned())),
+                origin: field(|m| m.origin().map(|v| v.as_str().to_owned())),
+                replica: field(|m| {
+                    m.multi_region_configuration()
+                        .and_then(|c| c.multi_region_key_type())
+                        .map(|t| t.as_str().to_owned())
+                })
+                .map(|t| t == "REPLICA"),
                 rotation_enabled: Err(FactError::not_collected("kms", "GetKeyRotationStatus")),
                 id,
                 arn,

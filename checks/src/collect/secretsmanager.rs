@@ -33,6 +33,8 @@ pub(super) async fn collect(
                 last_rotated: s
                     .last_rotated_date()
                     .and_then(|d| chrono::DateTime::from_timestamp(d.secs(), 0)),
+                owning_service: s.owning_service().map(str::to_owned),
+                primary_region: s.primary_region().map(str::to_owned),
             })
             .collect()
     }))
