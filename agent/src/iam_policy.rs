@@ -184,7 +184,11 @@ mod tests {
                 }
             }
         }
-        assert!(organization.iter().all(|a| a.starts_with("organizations:")));
+        // The organization's facts: Organizations, and IAM's organization features (centralized
+        // root access), read with the organization's credentials.
+        assert!(organization
+            .iter()
+            .all(|a| a.starts_with("organizations:") || a == "iam:ListOrganizationsFeatures"));
         assert!(actions.iter().any(|a| a == "ec2:DescribeRegions"));
         assert!(actions.iter().any(|a| a == "sts:GetCallerIdentity"));
         // Generating the credential report is the one call that is not a List/Get/Describe/View:
@@ -229,13 +233,13 @@ disabled = ["guardduty_enabled", "s3_bucket_versioning_enabled"]
             2
         );
         let no_org = Config::parse(
-            "[[accounts]]\nid = \"111111111111\"\nname = \"prod\"\n[checks]\ndisabled = [\"organizations_environments_separated\", \"organizations_security_account_delegated\"]\n",
+            "[[accounts]]\nid = \"111111111111\"\nname = \"prod\"\n[checks]\ndisabled = [\"organizations_environments_separated\", \"organizations_security_account_delegated\", \"iam_root_mfa_enabled\"]\n",
         )
         .unwrap();
         assert_eq!(
             policy(Some(&no_org))["Statement"].as_array().unwrap().len(),
             1,
-            "no organization statement without the environments checks"
+            "no organization statement without the checks that read the organization"
         );
     }
 

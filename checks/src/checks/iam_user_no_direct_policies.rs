@@ -202,7 +202,9 @@ mod tests {
             arn: format!("arn:aws:iam::{ACCOUNT}:policy/{name}"),
             customer_managed: true,
             attachment_count: 1,
+            permissions_boundary_usage_count: 0,
             default_document: document.map(str::to_owned),
+            document_error: None,
         }
     }
 
