@@ -565,6 +565,37 @@ pub async fn security_group(
 
 /// An internet-facing ALB with one HTTP listener that redirects to HTTPS or forwards in plain HTTP.
 /// Returns the load balancer's ARN.
+/// An internet-facing Classic Load Balancer: an HTTPS listener (with a server certificate) when
+/// `tls`, a plaintext HTTP listener otherwise.
+async fn classic_load_balancer(cfg: &SdkConfig, name: &str, tls: bool) -> SeedResult<()> {
+    use aws_sdk_elasticloadbalancing::types::Listener;
+    let listener = if tls {
+        let cert = server_certificate(cfg, &format!("{name}.example.com")).await?;
+        Listener::builder()
+            .protocol("HTTPS")
+            .load_balancer_port(443)
+            .instance_protocol("HTTP")
+            .instance_port(8080)
+            .ssl_certificate_id(cert)
+            .build()?
+    } else {
+        Listener::builder()
+            .protocol("HTTP")
+            .load_balancer_port(80)
+            .instance_protocol("HTTP")
+            .instance_port(8080)
+            .build()?
+    };
+    aws_sdk_elasticloadbalancing::Client::new(cfg)
+        .create_load_balancer()
+        .load_balancer_name(name)
+        .listeners(listener)
+        .availability_zones(format!("{}a", cfg.region().map(|r| r.as_ref()).unwrap_or("us-east-1")))
+        .send()
+        .await?;
+    Ok(())
+}
+
 async fn load_balancer(cfg: &SdkConfig, name: &str, redirect: bool) -> SeedResult<String> {
     use aws_sdk_elasticloadbalancingv2::types::*;
     let ec2 = aws_sdk_ec2::Client::new(cfg);
@@ -780,7 +811,7 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
         flow_logs(cfg, region, &trail_bucket).await?;
     }
     budget(cfg, id).await?;
-    root_usage_metric_filter(cfg).await?;
+    root_usage_metric_filter(cfg, "organization-audit").await?;
     root_usage_alarm(cfg, true).await?;
     threat_detection(cfg).await?;
     let plan = backup_plan(cfg).await?;
@@ -857,6 +888,7 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     bucket(cfg, "us-east-1", &uploads, false, None).await?;
     versioning(cfg, "us-east-1", &uploads, "Enabled").await?;
     versioning(cfg, "us-east-1", &uploads, "Suspended").await?;
+    classic_load_balancer(cfg, "legacy-classic", false).await?;
     let lb = load_balancer(cfg, "legacy-web", false).await?;
     https_listener(cfg, &lb, "legacy-web", "ELBSecurityPolicy-2016-08").await?;
     table(cfg, "legacy-sessions", false).await?;
@@ -907,7 +939,7 @@ async fn sandbox(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
         .enable_default_standards(false)
         .send()
         .await?;
-    root_usage_metric_filter(cfg).await?;
+    root_usage_metric_filter(cfg, "sandbox-trail").await?;
     root_usage_alarm(cfg, false).await?;
     backup_plan(cfg).await?;
     let s3_all = policy(&iam, "sandbox-s3", S3_EVERYTHING_POLICY).await?;
@@ -1025,12 +1057,32 @@ async fn flow_logs(cfg: &SdkConfig, region: &str, bucket_name: &str) -> SeedResu
     Ok(())
 }
 
-/// The CIS root-usage metric filter on the log group of CloudTrail events.
-async fn root_usage_metric_filter(cfg: &SdkConfig) -> SeedResult<()> {
+/// The CIS root-usage metric filter on the log group that `trail` delivers its events to.
+async fn root_usage_metric_filter(cfg: &SdkConfig, trail: &str) -> SeedResult<()> {
     use aws_sdk_cloudwatchlogs::types::MetricTransformation;
     let logs = aws_sdk_cloudwatchlogs::Client::new(cfg);
     logs.create_log_group()
         .log_group_name("cloudtrail")
+        .send()
+        .await?;
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix("cloudtrail")
+        .send()
+        .await?;
+    let group_arn = groups
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some("cloudtrail"))
+        .and_then(|g| g.arn())
+        .ok_or("log group cloudtrail has no ARN")?
+        .to_owned();
+    let account = group_arn.split(':').nth(4).unwrap_or_default().to_owned();
+    aws_sdk_cloudtrail::Client::new(cfg)
+        .update_trail()
+        .name(trail)
+        .cloud_watch_logs_log_group_arn(&group_arn)
+        .cloud_watch_logs_role_arn(format!("arn:aws:iam::{account}:role/cloudtrail-to-logs"))
         .send()
         .await?;
     logs.put_metric_filter()
