@@ -79,6 +79,7 @@ pub fn serve(
     let app = router(shared).into_make_service();
     let permits = Limited {
         permits: Arc::new(tokio::sync::Semaphore::new(limits.max_connections)),
+        first_byte: limits.header_read_timeout,
     };
     let mut server = axum_server::from_tcp(listener)?.http1_only().handle(handle);
     server
@@ -107,30 +108,48 @@ pub fn serve(
 
 /// An acceptor that takes one of a fixed number of permits per connection (before any TLS
 /// handshake) and closes the connection when none is left; the permit is released when the
-/// connection ends.
+/// connection ends. A connection that sends nothing within `first_byte` is closed: hyper's
+/// header-read timer starts only with the first byte, so a silent socket would hold its permit
+/// for ever.
 #[derive(Clone)]
 struct Limited {
     permits: Arc<tokio::sync::Semaphore>,
+    first_byte: std::time::Duration,
 }
+
+type Accepted<S> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = std::io::Result<(Counted, S)>> + Send + 'static>,
+>;
 
 impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for Limited {
     type Stream = Counted;
     type Service = S;
-    type Future = std::future::Ready<std::io::Result<(Counted, S)>>;
+    type Future = Accepted<S>;
 
     fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
-        std::future::ready(match self.permits.clone().try_acquire_owned() {
-            Ok(permit) => Ok((
-                Counted {
-                    stream,
-                    _permit: permit,
-                },
-                service,
-            )),
-            Err(_) => {
+        let permit = self.permits.clone().try_acquire_owned();
+        let first_byte = self.first_byte;
+        Box::pin(async move {
+            let Ok(permit) = permit else {
                 // Debug only: a flood of connections must not become a flood of log lines.
                 tracing::debug!("connection closed: server.max_connections connections are open");
-                Err(std::io::Error::other("too many connections"))
+                return Err(std::io::Error::other("too many connections"));
+            };
+            let mut probe = [0u8; 1];
+            match tokio::time::timeout(first_byte, stream.peek(&mut probe)).await {
+                Ok(Ok(n)) if n > 0 => Ok((
+                    Counted {
+                        stream,
+                        _permit: permit,
+                    },
+                    service,
+                )),
+                Ok(Ok(_)) => Err(std::io::Error::other("connection closed before a request")),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "no request within server.header_read_timeout_seconds",
+                )),
             }
         })
     }

@@ -147,7 +147,6 @@ pub fn mark_recheck(tx: &rusqlite::Transaction, run_id: i64) -> Result<(), State
     Ok(())
 }
 
-
 /// Checks, without changing anything, that `run` can use `path`: an existing database must be
 /// one this agent's schema knows and must take a write (tried in a transaction that is rolled
 /// back); a new one must be creatable (its nearest existing directory takes a file).

@@ -225,7 +225,9 @@ impl Parser {
                 Some(Tok::Word(v)) if v.eq_ignore_ascii_case("NULL") => Ok(Op::IsNull),
                 Some(Tok::Word(v)) if v.eq_ignore_ascii_case("TRUE") => Ok(Op::IsBool(true)),
                 Some(Tok::Word(v)) if v.eq_ignore_ascii_case("FALSE") => Ok(Op::IsBool(false)),
-                other => Err(format!("expected NULL, TRUE or FALSE after IS, found {other:?}")),
+                other => Err(format!(
+                    "expected NULL, TRUE or FALSE after IS, found {other:?}"
+                )),
             },
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("NOT") => match self.next() {
                 Some(Tok::Word(v)) if v.eq_ignore_ascii_case("EXISTS") => Ok(Op::NotExists),
@@ -335,7 +337,9 @@ mod tests {
         assert!(m("{ $.x IS NULL }"));
         assert!(m("{ $.missing NOT EXISTS }"));
         assert!(m("{ $.a[0].b = c }"));
-        assert!(m(r#"{ $.eventName = "StopLogging" || $.eventName = "DeleteTrail" }"#));
+        assert!(m(
+            r#"{ $.eventName = "StopLogging" || $.eventName = "DeleteTrail" }"#
+        ));
         assert!(!m(r#"{ $.missing != "x" }"#));
     }
 

@@ -70,9 +70,11 @@ pub fn is_region_local(check: &Check) -> bool {
     let verdicts = (check.evaluate)(&snap, &Default::default());
     // Region-local: every verdict belongs to one audited region, and each region has its own.
     !verdicts.is_empty()
-        && verdicts
-            .iter()
-            .all(|v| v.region.as_deref().is_some_and(|r| regions.iter().any(|x| x == r)))
+        && verdicts.iter().all(|v| {
+            v.region
+                .as_deref()
+                .is_some_and(|r| regions.iter().any(|x| x == r))
+        })
         && regions
             .iter()
             .all(|r| verdicts.iter().any(|v| v.region.as_deref() == Some(r)))

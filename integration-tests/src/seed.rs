@@ -590,7 +590,10 @@ async fn classic_load_balancer(cfg: &SdkConfig, name: &str, tls: bool) -> SeedRe
         .create_load_balancer()
         .load_balancer_name(name)
         .listeners(listener)
-        .availability_zones(format!("{}a", cfg.region().map(|r| r.as_ref()).unwrap_or("us-east-1")))
+        .availability_zones(format!(
+            "{}a",
+            cfg.region().map(|r| r.as_ref()).unwrap_or("us-east-1")
+        ))
         .send()
         .await?;
     Ok(())

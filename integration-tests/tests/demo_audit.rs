@@ -441,7 +441,9 @@ async fn demo_organization_reaches_its_designed_levels() {
         assert!(
             root.status == Status::Fail
                 || (root.status == Status::Unknown
-                    && root.verdicts[0].reason.contains("ListOrganizationsFeatures")),
+                    && root.verdicts[0]
+                        .reason
+                        .contains("ListOrganizationsFeatures")),
             "{}: {:?}",
             demo.name,
             root.verdicts

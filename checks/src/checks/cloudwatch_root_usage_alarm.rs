@@ -220,7 +220,8 @@ mod tests {
             log_file_validation: true,
             is_logging: Ok(logging),
             management_events: Ok(ManagementEvents::all()),
-            log_group_arn: group.map(|g| format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{g}:*")),
+            log_group_arn: group
+                .map(|g| format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{g}:*")),
         }
     }
 
@@ -274,7 +275,10 @@ mod tests {
             "{ $.userIdentity.type = \"Root\" && $.eventName = \"ConsoleLogin\" }",
             "Root",
         ] {
-            let v = run(Ok(vec![filter(broad_or_narrow)]), Ok(vec![alarm(&["arn:aws:sns:t"])]));
+            let v = run(
+                Ok(vec![filter(broad_or_narrow)]),
+                Ok(vec![alarm(&["arn:aws:sns:t"])]),
+            );
             assert_eq!(v[0].status, Status::Fail, "{broad_or_narrow}");
         }
     }
@@ -288,7 +292,11 @@ mod tests {
             v[0].reason,
             "Account 111122223333 has no alarm on root usage: its root-usage metric filter is not on the log group of a logging multi-region trail."
         );
-        let v = run_with(vec![trail(Some("trail"), false)], Ok(vec![filter(CIS)]), a());
+        let v = run_with(
+            vec![trail(Some("trail"), false)],
+            Ok(vec![filter(CIS)]),
+            a(),
+        );
         assert_eq!(v[0].status, Status::Fail);
         let v = run_with(vec![trail(None, true)], Ok(vec![]), a());
         assert_eq!(

@@ -220,9 +220,21 @@ mod tests {
     #[test]
     fn effective_grants_decide() {
         let mut d = details(vec![
-            user("dave", &[], &[], Some(r#"{"Statement":{"Effect":"Allow","NotAction":"aws-portal:*","Resource":"*"}}"#)),
+            user(
+                "dave",
+                &[],
+                &[],
+                Some(
+                    r#"{"Statement":{"Effect":"Allow","NotAction":"aws-portal:*","Resource":"*"}}"#,
+                ),
+            ),
             user("erin", &[], &[], Some(ADMIN)),
-            user("frank", &[&format!("arn:aws:iam::{ACCOUNT}:policy/missing")], &[], None),
+            user(
+                "frank",
+                &[&format!("arn:aws:iam::{ACCOUNT}:policy/missing")],
+                &[],
+                None,
+            ),
         ]);
         d.users[1].permissions_boundary = Some(format!("arn:aws:iam::{ACCOUNT}:policy/cap"));
         d.policies.push(ManagedPolicy {
@@ -234,10 +246,18 @@ mod tests {
             default_document: Some(r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}"#.into()),
             document_error: None,
         });
-        let v = run(Ok(d), vec![row("dave", false), row("erin", false), row("frank", false)]);
+        let v = run(
+            Ok(d),
+            vec![row("dave", false), row("erin", false), row("frank", false)],
+        );
         assert_eq!(v.len(), 2, "{v:#?}");
         assert_eq!(v[0].status, Status::Fail);
-        assert!(v[0].reason.contains("iam:AttachUserPolicy on every resource"), "{}", v[0].reason);
+        assert!(
+            v[0].reason
+                .contains("iam:AttachUserPolicy on every resource"),
+            "{}",
+            v[0].reason
+        );
         assert_eq!(v[1].status, Status::Unknown);
         assert_eq!(v[1].reason, "Cannot judge whether user frank is an administrator: policy missing (IAM did not return it) could not be read.");
     }

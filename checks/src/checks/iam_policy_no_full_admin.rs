@@ -168,19 +168,45 @@ mod tests {
         only_boundary.permissions_boundary_usage_count = 3;
         let v = run(Ok(AuthorizationDetails {
             policies: vec![
-                policy("billing-less", Some(r#"{"Statement":{"Effect":"Allow","NotAction":"aws-portal:*","Resource":"*"}}"#), true),
-                policy("self-grant", Some(r#"{"Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:PutRolePolicy"],"Resource":"*"}]}"#), true),
+                policy(
+                    "billing-less",
+                    Some(
+                        r#"{"Statement":{"Effect":"Allow","NotAction":"aws-portal:*","Resource":"*"}}"#,
+                    ),
+                    true,
+                ),
+                policy(
+                    "self-grant",
+                    Some(
+                        r#"{"Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:PutRolePolicy"],"Resource":"*"}]}"#,
+                    ),
+                    true,
+                ),
                 policy("minus-iam", Some(boundary), true),
                 only_boundary,
-                policy("power", Some(r#"{"Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"}]}"#), true),
+                policy(
+                    "power",
+                    Some(
+                        r#"{"Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"}]}"#,
+                    ),
+                    true,
+                ),
             ],
             ..Default::default()
         }));
         let s: Vec<(Status, &str)> = v.iter().map(|v| (v.status, v.reason.as_str())).collect();
         assert_eq!(s[0].0, Status::Fail, "{}", s[0].1);
-        assert!(s[0].1.contains("iam:AttachUserPolicy on every resource"), "{}", s[0].1);
+        assert!(
+            s[0].1.contains("iam:AttachUserPolicy on every resource"),
+            "{}",
+            s[0].1
+        );
         assert_eq!(s[1].0, Status::Fail);
-        assert!(s[1].1.contains("iam:PutRolePolicy on every resource"), "{}", s[1].1);
+        assert!(
+            s[1].1.contains("iam:PutRolePolicy on every resource"),
+            "{}",
+            s[1].1
+        );
         assert_eq!(s[2].0, Status::Pass, "{}", s[2].1);
         assert_eq!(s[3], (Status::Pass, "Customer-managed policy cap is attached to no one and only used as the permissions boundary of 3 principal(s): a boundary grants nothing, it caps what their own policies grant."));
         assert_eq!(s[4].0, Status::Pass, "{}", s[4].1);

@@ -141,13 +141,25 @@ mod tests {
     fn not_action_and_spelled_out_services_fail() {
         let v = run(Ok(AuthorizationDetails {
             policies: vec![
-                policy("power", r#"{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}"#, true),
-                policy("ec2-minus", r#"{"Statement":[{"Effect":"Allow","Action":["ec2:*","s3:*"],"Resource":"*"},{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#, true),
+                policy(
+                    "power",
+                    r#"{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}"#,
+                    true,
+                ),
+                policy(
+                    "ec2-minus",
+                    r#"{"Statement":[{"Effect":"Allow","Action":["ec2:*","s3:*"],"Resource":"*"},{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+                    true,
+                ),
             ],
             ..Default::default()
         }));
         assert_eq!(v[0].status, Status::Fail);
-        assert!(v[0].reason.contains("every service but iam"), "{}", v[0].reason);
+        assert!(
+            v[0].reason.contains("every service but iam"),
+            "{}",
+            v[0].reason
+        );
         assert_eq!(
             v[1].reason,
             "Customer-managed policy ec2-minus allows every action of ec2 on every resource."

@@ -61,7 +61,10 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
                 return Verdict::unknown(
                     &role.arn,
                     None,
-                    format!("Cannot judge role {}: IAM returned no trust policy.", role.name),
+                    format!(
+                        "Cannot judge role {}: IAM returned no trust policy.",
+                        role.name
+                    ),
                 );
             };
             match PolicyDocument::parse(text) {
@@ -181,8 +184,18 @@ mod tests {
             )
         };
         let v = run(roles(vec![
-            role("ci-open", Some(&gh(r#"{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}"#))),
-            role("ci", Some(&gh(r#"{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/deploy:ref:refs/heads/main"}}"#))),
+            role(
+                "ci-open",
+                Some(&gh(
+                    r#"{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}"#,
+                )),
+            ),
+            role(
+                "ci",
+                Some(&gh(
+                    r#"{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/deploy:ref:refs/heads/main"}}"#,
+                )),
+            ),
         ]));
         assert_eq!(v[0].status, Status::Fail);
         assert!(v[0].reason.contains("statement \"GitHub\" trusts web identities of token.actions.githubusercontent.com without binding the token's subject (sub)"), "{}", v[0].reason);

@@ -122,7 +122,10 @@ mod tests {
         assert!(v.reason.contains("manages root credentials centrally"));
         assert_eq!(run_in_org(Ok(false), ACCOUNT).status, Status::Fail);
         assert_eq!(run_in_org(Ok(true), MANAGEMENT).status, Status::Fail);
-        let v = run_in_org(Err(denied("iam", "ListOrganizationsFeatures", None)), ACCOUNT);
+        let v = run_in_org(
+            Err(denied("iam", "ListOrganizationsFeatures", None)),
+            ACCOUNT,
+        );
         assert_eq!(v.status, Status::Unknown);
         let mut s = snapshot();
         s.iam.account_summary = Ok(AccountSummary {

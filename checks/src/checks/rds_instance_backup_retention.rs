@@ -51,23 +51,44 @@ fn judge(kind: &str, id: &str, arn: &str, region: &str, days: i32, min: i32) -> 
         Verdict::fail(
             arn,
             Some(region),
-            format!("{kind} {id} keeps automated backups for {days} days; at least {min} are required."),
+            format!(
+                "{kind} {id} keeps automated backups for {days} days; at least {min} are required."
+            ),
         )
     }
 }
 
 fn evaluate(snap: &AccountSnapshot, settings: &Settings) -> Vec<Verdict> {
     let min = i32::from(settings.rds_min_backup_retention_days);
-    let mut verdicts = super::per_region(snap, "DB clusters", |r| &r.db_clusters, |region, c| {
-        vec![judge("DB cluster", &c.id, &c.arn, region, c.backup_retention_days, min)]
-    });
+    let mut verdicts = super::per_region(
+        snap,
+        "DB clusters",
+        |r| &r.db_clusters,
+        |region, c| {
+            vec![judge(
+                "DB cluster",
+                &c.id,
+                &c.arn,
+                region,
+                c.backup_retention_days,
+                min,
+            )]
+        },
+    );
     verdicts.extend(super::per_region(
         snap,
         "RDS instances",
         |r| &r.db_instances,
         |region, db| match db.backups_judged_elsewhere() {
             Some(_) => vec![],
-            None => vec![judge("DB instance", &db.id, &db.arn, region, db.backup_retention_days, min)],
+            None => vec![judge(
+                "DB instance",
+                &db.id,
+                &db.arn,
+                region,
+                db.backup_retention_days,
+                min,
+            )],
         },
     ));
     super::or_not_applicable(
@@ -155,12 +176,18 @@ mod tests {
         }]);
         let v = evaluate(&s, &Settings::default());
         assert_eq!(v.len(), 2, "{v:#?}");
-        assert_eq!(v[0].resource, "arn:aws:rds:eu-west-1:111122223333:cluster:orders");
+        assert_eq!(
+            v[0].resource,
+            "arn:aws:rds:eu-west-1:111122223333:cluster:orders"
+        );
         assert_eq!(
             v[0].reason,
             "DB cluster orders keeps automated backups for 1 days; at least 7 are required."
         );
-        assert_eq!(v[1].reason, "DB instance my-replica has automated backups disabled.");
+        assert_eq!(
+            v[1].reason,
+            "DB instance my-replica has automated backups disabled."
+        );
     }
 
     #[test]

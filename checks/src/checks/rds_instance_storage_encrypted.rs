@@ -32,7 +32,11 @@ them it reports an unencrypted Aurora cluster once, on the cluster, rather than 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
     let judge = |kind: &str, id: &str, arn: &str, region: &str, encrypted: bool| {
         if encrypted {
-            Verdict::pass(arn, Some(region), format!("{kind} {id} encrypts its storage."))
+            Verdict::pass(
+                arn,
+                Some(region),
+                format!("{kind} {id} encrypts its storage."),
+            )
         } else {
             Verdict::fail(
                 arn,
@@ -41,9 +45,20 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
             )
         }
     };
-    let mut verdicts = super::per_region(snap, "DB clusters", |r| &r.db_clusters, |region, c| {
-        vec![judge("DB cluster", &c.id, &c.arn, region, c.storage_encrypted)]
-    });
+    let mut verdicts = super::per_region(
+        snap,
+        "DB clusters",
+        |r| &r.db_clusters,
+        |region, c| {
+            vec![judge(
+                "DB cluster",
+                &c.id,
+                &c.arn,
+                region,
+                c.storage_encrypted,
+            )]
+        },
+    );
     verdicts.extend(super::per_region(
         snap,
         "DB instances",
@@ -51,7 +66,13 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
         // A cluster member's storage is the cluster's, judged once on the cluster.
         |region, db| match db.cluster_id {
             Some(_) => vec![],
-            None => vec![judge("DB instance", &db.id, &db.arn, region, db.storage_encrypted)],
+            None => vec![judge(
+                "DB instance",
+                &db.id,
+                &db.arn,
+                region,
+                db.storage_encrypted,
+            )],
         },
     ));
     super::or_not_applicable(

@@ -141,7 +141,9 @@ fn management_events(out: &GetEventSelectorsOutput) -> ManagementEvents {
         let fields = s.field_selectors();
         let field = |name: &str| fields.iter().find(|f| f.field().eq_ignore_ascii_case(name));
         let management = field("eventCategory").is_some_and(|f| {
-            f.equals().iter().any(|v| v.eq_ignore_ascii_case("Management"))
+            f.equals()
+                .iter()
+                .any(|v| v.eq_ignore_ascii_case("Management"))
         });
         if !management {
             continue;

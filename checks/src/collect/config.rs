@@ -57,9 +57,7 @@ async fn recorders(
                 last_status: status
                     .and_then(|s| s.last_status())
                     .map(|s| s.as_str().to_owned()),
-                last_error: status
-                    .and_then(|s| s.last_error_code())
-                    .map(str::to_owned),
+                last_error: status.and_then(|s| s.last_error_code()).map(str::to_owned),
                 name,
             }
         })

@@ -83,7 +83,10 @@ impl Catalog {
             };
             if services.last().is_none_or(|s| s.prefix != prefix) {
                 if services.iter().any(|s| s.prefix == prefix) {
-                    return Err(format!("line {}: service {prefix} is not contiguous", n + 1));
+                    return Err(format!(
+                        "line {}: service {prefix} is not contiguous",
+                        n + 1
+                    ));
                 }
                 services.push(Service {
                     prefix: prefix.to_owned(),

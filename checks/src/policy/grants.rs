@@ -265,12 +265,16 @@ impl Grants {
     /// Whether the principal holds `action` on every resource (false for an action the catalog
     /// does not know).
     pub fn holds_in_full(&self, action: &str) -> bool {
-        catalog().index(action).is_some_and(|i| self.full.contains(i))
+        catalog()
+            .index(action)
+            .is_some_and(|i| self.full.contains(i))
     }
 
     /// Whether the principal may perform `action` on some resource.
     pub fn can(&self, action: &str) -> bool {
-        catalog().index(action).is_some_and(|i| self.any.contains(i))
+        catalog()
+            .index(action)
+            .is_some_and(|i| self.any.contains(i))
     }
 
     /// Why the principal is an administrator, if it is: it holds every action on every
@@ -388,11 +392,9 @@ mod tests {
             .administrator(PrincipalKind::User)
             .unwrap()
             .contains("iam:AttachUserPolicy"));
-        let power = grants(&[
-            r#"{"Version":"2012-10-17","Statement":[
+        let power = grants(&[r#"{"Version":"2012-10-17","Statement":[
                 {"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"},
-                {"Effect":"Allow","Action":["iam:CreateServiceLinkedRole","iam:DeleteServiceLinkedRole","iam:ListRoles","organizations:DescribeOrganization","account:ListRegions","account:GetAccountInformation"],"Resource":"*"}]}"#,
-        ]);
+                {"Effect":"Allow","Action":["iam:CreateServiceLinkedRole","iam:DeleteServiceLinkedRole","iam:ListRoles","organizations:DescribeOrganization","account:ListRegions","account:GetAccountInformation"],"Resource":"*"}]}"#]);
         assert_eq!(power.administrator(PrincipalKind::User), None);
         let services = power.services_in_full();
         assert!(services.contains(&"ec2") && services.contains(&"s3"));
@@ -428,18 +430,32 @@ mod tests {
     fn resource_coverage() {
         assert!(covers_service("arn:aws:s3:::*", "s3", ACCOUNT));
         assert!(covers_service("arn:aws-us-gov:s3:::*", "s3", ACCOUNT));
-        assert!(covers_service("arn:aws:iam::111122223333:*", "iam", ACCOUNT));
-        assert!(!covers_service("arn:aws:iam::999999999999:*", "iam", ACCOUNT));
+        assert!(covers_service(
+            "arn:aws:iam::111122223333:*",
+            "iam",
+            ACCOUNT
+        ));
+        assert!(!covers_service(
+            "arn:aws:iam::999999999999:*",
+            "iam",
+            ACCOUNT
+        ));
         assert!(!covers_service("arn:aws:iam::*:role/*", "iam", ACCOUNT));
         assert!(!covers_service("arn:aws:ec2:eu-west-1:*:*", "ec2", ACCOUNT));
         assert!(covers_service("arn:aws:ec2:*:*:*", "ec2", ACCOUNT));
         assert!(!covers_service("arn:aws:s3:::*", "ec2", ACCOUNT));
-        let s3 = grants(&[r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::*"}]}"#]);
+        let s3 = grants(&[
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::*"}]}"#,
+        ]);
         assert_eq!(s3.services_in_full(), ["s3"]);
-        let bucket = grants(&[r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::logs/*"}]}"#]);
+        let bucket = grants(&[
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::logs/*"}]}"#,
+        ]);
         assert!(bucket.services_in_full().is_empty() && bucket.can("s3:PutObject"));
         // Allow with NotResource of another service's ARNs is full for this one.
-        let nr = grants(&[r#"{"Statement":[{"Effect":"Allow","Action":"ec2:*","NotResource":"arn:aws:s3:::x"}]}"#]);
+        let nr = grants(&[
+            r#"{"Statement":[{"Effect":"Allow","Action":"ec2:*","NotResource":"arn:aws:s3:::x"}]}"#,
+        ]);
         assert_eq!(nr.services_in_full(), ["ec2"]);
     }
 
@@ -456,15 +472,20 @@ mod tests {
         assert_eq!(g.administrator(PrincipalKind::Role), None);
         assert!(g.holds_in_full("ec2:RunInstances") && !g.can("iam:PassRole"));
         // Nothing but the boundary: nothing held.
-        let none = Grants::from_documents(std::iter::empty::<&DocumentGrants>()).capped_by(&boundary);
+        let none =
+            Grants::from_documents(std::iter::empty::<&DocumentGrants>()).capped_by(&boundary);
         assert!(none.any.is_empty());
         // A boundary that lets iam:* through but the principal holds only AttachRolePolicy:
         // it cannot exceed the boundary unless it can also lift it.
         let open = doc(r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#);
-        let attach = doc(r#"{"Statement":[{"Effect":"Allow","Action":"iam:AttachRolePolicy","Resource":"*"}]}"#);
+        let attach = doc(
+            r#"{"Statement":[{"Effect":"Allow","Action":"iam:AttachRolePolicy","Resource":"*"}]}"#,
+        );
         let g = Grants::from_documents([&attach]).capped_by(&open);
         assert_eq!(g.administrator(PrincipalKind::Role), None);
-        let lift = doc(r#"{"Statement":[{"Effect":"Allow","Action":["iam:AttachRolePolicy","iam:DeleteRolePermissionsBoundary"],"Resource":"*"}]}"#);
+        let lift = doc(
+            r#"{"Statement":[{"Effect":"Allow","Action":["iam:AttachRolePolicy","iam:DeleteRolePermissionsBoundary"],"Resource":"*"}]}"#,
+        );
         assert!(Grants::from_documents([&lift])
             .capped_by(&open)
             .administrator(PrincipalKind::Role)
@@ -474,7 +495,9 @@ mod tests {
     /// One-call self-grants depend on who holds them.
     #[test]
     fn self_grants_by_kind() {
-        let g = grants(&[r#"{"Statement":[{"Effect":"Allow","Action":"iam:PutRolePolicy","Resource":"*"}]}"#]);
+        let g = grants(&[
+            r#"{"Statement":[{"Effect":"Allow","Action":"iam:PutRolePolicy","Resource":"*"}]}"#,
+        ]);
         assert!(g.administrator(PrincipalKind::Role).is_some());
         assert!(g.administrator(PrincipalKind::User).is_none());
         assert!(g.administrator(PrincipalKind::AnyHolder).is_some());
@@ -483,7 +506,11 @@ mod tests {
     #[test]
     fn service_lists_read_well() {
         assert_eq!(describe_services(&["iam", "kms"], 8), "iam, kms");
-        let all: Vec<&str> = catalog().services.iter().map(|s| s.prefix.as_str()).collect();
+        let all: Vec<&str> = catalog()
+            .services
+            .iter()
+            .map(|s| s.prefix.as_str())
+            .collect();
         assert!(describe_services(&all, 8).starts_with("every service"));
         let but: Vec<&str> = all.iter().copied().filter(|p| *p != "iam").collect();
         assert!(describe_services(&but, 8).ends_with("every service but iam"));

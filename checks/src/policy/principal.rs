@@ -234,7 +234,8 @@ mod tests {
     use crate::snapshot::ManagedPolicy;
 
     const ACCOUNT: &str = "111122223333";
-    const ADMIN: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    const ADMIN: &str =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
     fn managed(arn: &str, doc: Option<&str>) -> ManagedPolicy {
         ManagedPolicy {
@@ -250,7 +251,9 @@ mod tests {
 
     #[test]
     fn aws_managed_in_every_partition() {
-        assert!(is_aws_managed("arn:aws:iam::aws:policy/AdministratorAccess"));
+        assert!(is_aws_managed(
+            "arn:aws:iam::aws:policy/AdministratorAccess"
+        ));
         assert!(is_aws_managed(
             "arn:aws-us-gov:iam::aws:policy/AdministratorAccess"
         ));
@@ -292,7 +295,9 @@ mod tests {
                 managed(gov, Some(ADMIN)),
                 managed(
                     boundary,
-                    Some(r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":["iam:*","organizations:*"],"Resource":"*"}]}"#),
+                    Some(
+                        r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":["iam:*","organizations:*"],"Resource":"*"}]}"#,
+                    ),
                 ),
             ],
         };
@@ -327,7 +332,8 @@ mod tests {
         let index = PolicyIndex::new(&details, ACCOUNT);
         let r = index.role(&details.roles[0]);
         assert_eq!(r.unreadable.len(), 2, "{:?}", r.unreadable);
-        assert!(r.unreadable[0].starts_with("AWS-managed policy ReadOnlyAccess (IAM did not return it)"));
+        assert!(r.unreadable[0]
+            .starts_with("AWS-managed policy ReadOnlyAccess (IAM did not return it)"));
         assert!(r.unreadable[1].starts_with("inline policy bad (its document is not valid JSON"));
     }
 }

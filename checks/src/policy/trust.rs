@@ -79,13 +79,17 @@ fn literal_prefix(v: &str) -> &str {
 fn pins(key: &str, v: &str) -> bool {
     let wild = v.contains(['*', '?']);
     match key {
-        "aws:principalaccount" | "aws:sourceaccount" | "aws:sourceowner" | "aws:resourceaccount" => {
-            is_account_id(v)
-        }
+        "aws:principalaccount"
+        | "aws:sourceaccount"
+        | "aws:sourceowner"
+        | "aws:resourceaccount" => is_account_id(v),
         "aws:principalarn" | "aws:sourcearn" => arn_with_account(v),
         "aws:principalorgid" | "aws:sourceorgid" => !wild && v.starts_with("o-"),
         "aws:principalorgpaths" | "aws:sourceorgpaths" => {
-            literal_prefix(v).split('/').next().is_some_and(|o| o.starts_with("o-") && o.len() > 2)
+            literal_prefix(v)
+                .split('/')
+                .next()
+                .is_some_and(|o| o.starts_with("o-") && o.len() > 2)
                 && literal_prefix(v).contains('/')
         }
         "aws:sourcevpc" => !wild && v.starts_with("vpc-"),
@@ -219,7 +223,11 @@ fn opening(s: &Statement) -> Option<String> {
         };
         return Some(format!("lets {who} assume the role: {has}"));
     }
-    let federated = s.principal.get("Federated").map(strings).unwrap_or_default();
+    let federated = s
+        .principal
+        .get("Federated")
+        .map(strings)
+        .unwrap_or_default();
     for f in federated {
         match oidc_provider(f) {
             None => {
@@ -283,7 +291,8 @@ mod tests {
             .collect()
     }
 
-    const GITHUB: &str = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
+    const GITHUB: &str =
+        "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
 
     fn github(condition: &str) -> String {
         format!(
@@ -392,7 +401,10 @@ mod tests {
                 r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::111122223333:saml-provider/Okta"}},"Action":"sts:AssumeRoleWithSAML","Condition":{cond}}}]}}"#
             )
         };
-        assert!(open(&saml(r#"{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}"#)).is_empty());
+        assert!(open(&saml(
+            r#"{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}"#
+        ))
+        .is_empty());
         assert_eq!(open(&saml("{}")).len(), 1);
     }
 }
