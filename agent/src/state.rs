@@ -685,7 +685,7 @@ pub(crate) mod tests {
         big.accounts[0].checks[0].verdicts = (0..2000)
             .map(|i| {
                 Verdict::new(
-                    &format!("arn:aws:s3:::bucket-{i}"),
+                    format!("arn:aws:s3:::bucket-{i}"),
                     None,
                     Status::Fail,
                     "why",

@@ -426,7 +426,7 @@ fn a_state_store_that_cannot_be_written_shows_and_stops_the_start() {
 
     let p = path.to_str().unwrap();
     {
-        let _frozen = Immutable::set(&[db.clone()]);
+        let _frozen = Immutable::set(std::slice::from_ref(&db));
         for args in [["run", "--config", p], ["validate", "--config", p]] {
             let out = run_bounded(&args, &[], 30);
             let err = String::from_utf8_lossy(&out.stderr);
