@@ -97,6 +97,61 @@ pub(crate) fn per_region_value<T>(
     verdicts
 }
 
+/// A DB cluster or a DB instance, as the RDS checks judge it.
+pub(crate) struct Database<'a> {
+    /// "DB cluster" or "DB instance", for reasons.
+    pub kind: &'static str,
+    pub id: &'a str,
+    pub arn: &'a str,
+    pub backup_retention_days: i32,
+    pub storage_encrypted: bool,
+}
+
+/// Judges every DB cluster, then every DB instance that `own` keeps (cluster members are judged
+/// on their cluster): `judge(database, region)` per database; a region whose listing failed is
+/// `unknown` for "DB clusters of REGION" or "`instances` of REGION".
+pub(crate) fn per_database(
+    snap: &AccountSnapshot,
+    instances: &str,
+    own: impl Fn(&crate::snapshot::DbInstance) -> bool,
+    judge: impl Fn(&Database, &str) -> Verdict,
+) -> Vec<Verdict> {
+    let mut verdicts = per_region(
+        snap,
+        "DB clusters",
+        |r| &r.db_clusters,
+        |region, c| {
+            let db = Database {
+                kind: "DB cluster",
+                id: &c.id,
+                arn: &c.arn,
+                backup_retention_days: c.backup_retention_days,
+                storage_encrypted: c.storage_encrypted,
+            };
+            vec![judge(&db, region)]
+        },
+    );
+    verdicts.extend(per_region(
+        snap,
+        instances,
+        |r| &r.db_instances,
+        |region, i| {
+            if !own(i) {
+                return vec![];
+            }
+            let db = Database {
+                kind: "DB instance",
+                id: &i.id,
+                arn: &i.arn,
+                backup_retention_days: i.backup_retention_days,
+                storage_encrypted: i.storage_encrypted,
+            };
+            vec![judge(&db, region)]
+        },
+    ));
+    verdicts
+}
+
 /// The account in one region, as the resource of a region-level verdict.
 pub(crate) fn account_in(snap: &AccountSnapshot, region: &str) -> String {
     format!("account {} in {region}", snap.account_id)

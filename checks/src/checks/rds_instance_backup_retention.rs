@@ -34,63 +34,35 @@ it, with the remediation AWS accepts.",
     evaluate,
 };
 
-fn judge(kind: &str, id: &str, arn: &str, region: &str, days: i32, min: i32) -> Verdict {
-    if days >= min {
-        Verdict::pass(
-            arn,
-            Some(region),
-            format!("{kind} {id} keeps automated backups for {days} days."),
-        )
-    } else if days == 0 {
-        Verdict::fail(
-            arn,
-            Some(region),
-            format!("{kind} {id} has automated backups disabled."),
-        )
-    } else {
-        Verdict::fail(
-            arn,
-            Some(region),
-            format!(
-                "{kind} {id} keeps automated backups for {days} days; at least {min} are required."
-            ),
-        )
-    }
-}
-
 fn evaluate(snap: &AccountSnapshot, settings: &Settings) -> Vec<Verdict> {
     let min = i32::from(settings.rds_min_backup_retention_days);
-    let mut verdicts = super::per_region(
-        snap,
-        "DB clusters",
-        |r| &r.db_clusters,
-        |region, c| {
-            vec![judge(
-                "DB cluster",
-                &c.id,
-                &c.arn,
-                region,
-                c.backup_retention_days,
-                min,
-            )]
-        },
-    );
-    verdicts.extend(super::per_region(
+    let verdicts = super::per_database(
         snap,
         "RDS instances",
-        |r| &r.db_instances,
-        |region, db| match db.backups_judged_elsewhere() {
-            Some(_) => vec![],
-            None => vec![judge(
-                "DB instance",
-                &db.id,
-                &db.arn,
-                region,
-                db.backup_retention_days,
-                min,
-            )],
+        |i| i.backups_judged_elsewhere().is_none(),
+        |db, region| {
+            let (kind, id, days) = (db.kind, db.id, db.backup_retention_days);
+            if days >= min {
+                Verdict::pass(
+                    db.arn,
+                    Some(region),
+                    format!("{kind} {id} keeps automated backups for {days} days."),
+                )
+            } else if days == 0 {
+                Verdict::fail(
+                    db.arn,
+                    Some(region),
+                    format!("{kind} {id} has automated backups disabled."),
+                )
+            } else {
+                Verdict::fail(
+                    db.arn,
+                    Some(region),
+                    format!("{kind} {id} keeps automated backups for {days} days; at least {min} are required."),
+                )
+            }
         },
-    ));
+    );
     super::or_not_applicable(
         snap,
         verdicts,

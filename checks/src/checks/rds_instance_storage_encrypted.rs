@@ -30,51 +30,28 @@ them it reports an unencrypted Aurora cluster once, on the cluster, rather than 
 };
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    let judge = |kind: &str, id: &str, arn: &str, region: &str, encrypted: bool| {
-        if encrypted {
-            Verdict::pass(
-                arn,
-                Some(region),
-                format!("{kind} {id} encrypts its storage."),
-            )
-        } else {
-            Verdict::fail(
-                arn,
-                Some(region),
-                format!("{kind} {id} stores its data unencrypted."),
-            )
-        }
-    };
-    let mut verdicts = super::per_region(
-        snap,
-        "DB clusters",
-        |r| &r.db_clusters,
-        |region, c| {
-            vec![judge(
-                "DB cluster",
-                &c.id,
-                &c.arn,
-                region,
-                c.storage_encrypted,
-            )]
-        },
-    );
-    verdicts.extend(super::per_region(
+    // A cluster member's storage is the cluster's, judged once on the cluster.
+    let verdicts = super::per_database(
         snap,
         "DB instances",
-        |r| &r.db_instances,
-        // A cluster member's storage is the cluster's, judged once on the cluster.
-        |region, db| match db.cluster_id {
-            Some(_) => vec![],
-            None => vec![judge(
-                "DB instance",
-                &db.id,
-                &db.arn,
-                region,
-                db.storage_encrypted,
-            )],
+        |i| i.cluster_id.is_none(),
+        |db, region| {
+            let (kind, id) = (db.kind, db.id);
+            if db.storage_encrypted {
+                Verdict::pass(
+                    db.arn,
+                    Some(region),
+                    format!("{kind} {id} encrypts its storage."),
+                )
+            } else {
+                Verdict::fail(
+                    db.arn,
+                    Some(region),
+                    format!("{kind} {id} stores its data unencrypted."),
+                )
+            }
         },
-    ));
+    );
     super::or_not_applicable(
         snap,
         verdicts,
