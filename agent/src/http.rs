@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine;
 use maturity_checks::model::{Practice, Status};
-use maturity_checks::report::{AccountStatus, Report};
+use maturity_checks::report::{AccountReport, AccountStatus, Report};
 use std::fmt::Write;
 use std::sync::Arc;
 use std::time::Duration;
@@ -392,10 +392,20 @@ pub fn render(report: Option<&Report>) -> String {
         let anchor = format!("#account-{}", esc(&a.account_id));
         let _ = write!(
             h,
-            "<tr><th><a href=\"{anchor}\">{}</a><br><small>{}</small></th>",
+            "<tr><th><a href=\"{anchor}\">{}</a><br><small>{}</small>",
             esc(&a.account_name),
             esc(&a.account_id)
         );
+        let escalating = escalations(a).count();
+        if escalating > 0 {
+            let _ = write!(
+                h,
+                "<br><small><a href=\"#escalation-{}\">{escalating} escalating principal{}</a></small>",
+                esc(&a.account_id),
+                if escalating == 1 { "" } else { "s" }
+            );
+        }
+        h.push_str("</th>");
         if a.status == AccountStatus::Failed {
             let _ = write!(
                 h,
@@ -470,9 +480,50 @@ pub fn render(report: Option<&Report>) -> String {
             }
             h.push_str("</ul>");
         }
+        render_escalations(&mut h, a);
     }
     h.push_str("</body></html>");
     h
+}
+
+/// The failing verdicts of an account's privilege-escalation check that carry paths.
+fn escalations(a: &AccountReport) -> impl Iterator<Item = &maturity_checks::model::Verdict> {
+    a.checks
+        .iter()
+        .filter(|c| c.id == "iam_no_privilege_escalation")
+        .flat_map(|c| &c.verdicts)
+        .filter(|v| v.status == Status::Fail && !v.paths.is_empty())
+}
+
+/// Each escalating principal's paths, step by step.
+fn render_escalations(h: &mut String, a: &AccountReport) {
+    if escalations(a).next().is_none() {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<h3 id=\"escalation-{}\">Privilege-escalation paths</h3><ul>",
+        esc(&a.account_id)
+    );
+    for v in escalations(a) {
+        let _ = write!(h, "<li>{}<ol>", esc(&v.resource));
+        for p in &v.paths {
+            h.push_str("<li>");
+            for s in &p.steps {
+                let _ = write!(
+                    h,
+                    "{} calls {} on {} and so {}; ",
+                    esc(&maturity_checks::policy::escalation::arn_label(&s.actor)),
+                    esc(&s.actions.join(", ")),
+                    esc(&maturity_checks::policy::escalation::arn_label(&s.target)),
+                    esc(&s.gains)
+                );
+            }
+            let _ = write!(h, "reaching {}</li>", esc(&p.reaches));
+        }
+        h.push_str("</ol></li>");
+    }
+    h.push_str("</ul>");
 }
 
 #[cfg(test)]
@@ -688,5 +739,33 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("id=\"heatmap\""));
         assert!(render(None).contains("No audit has finished yet."));
+    }
+
+    /// An account with an escalating principal links from the heatmap to its paths, which are
+    /// listed step by step (escaped).
+    #[test]
+    fn page_links_escalation_paths() {
+        use maturity_checks::model::{EscalationPath, EscalationStep};
+        let mut report =
+            crate::state::tests::account("111111111111", Status::Fail, chrono::Utc::now());
+        let check = &mut report.accounts[0].checks[0];
+        check.id = "iam_no_privilege_escalation".into();
+        check.verdicts[0].resource = "arn:aws:iam::111111111111:role/ci<x>".into();
+        check.verdicts[0].paths = vec![EscalationPath {
+            steps: vec![EscalationStep {
+                actor: "arn:aws:iam::111111111111:role/ci<x>".into(),
+                primitive: "pass-role-lambda-invoke".into(),
+                actions: vec!["iam:PassRole".into(), "lambda:CreateFunction".into()],
+                target: "arn:aws:iam::111111111111:role/admin".into(),
+                gains: "acts as role admin".into(),
+            }],
+            reaches: "administrator access".into(),
+        }];
+        let html = render(Some(&report));
+        assert!(html.contains("<a href=\"#escalation-111111111111\">1 escalating principal</a>"), "{html}");
+        assert!(html.contains("<h3 id=\"escalation-111111111111\">"));
+        assert!(html.contains("role ci&lt;x&gt; calls iam:PassRole, lambda:CreateFunction on role admin and so acts as role admin; reaching administrator access"), "{html}");
+        report.accounts[0].checks[0].verdicts[0].paths.clear();
+        assert!(!render(Some(&report)).contains("escalation-"));
     }
 }

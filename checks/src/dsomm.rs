@@ -52,6 +52,11 @@ pub const BASELINE_HARDENING: Activity = Activity {
     name: "Baseline Hardening of the environment",
     level: 2,
 };
+pub const HARDENING_OF_THE_ENVIRONMENT: Activity = Activity {
+    uuid: "dcf9601b-b4f2-4e25-9143-e39af75f7c33",
+    name: "Hardening of the Environment",
+    level: 4,
+};
 pub const ISOLATED_NETWORKS: Activity = Activity {
     uuid: "4ce24abd-8ba6-494c-828d-4d193e28e4a1",
     name: "Isolated networks for virtual environments",

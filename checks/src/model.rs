@@ -137,6 +137,54 @@ pub struct Verdict {
     /// The exception of the config that accepted this failure, or that would have and expired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<Box<crate::exceptions::ExceptionNote>>,
+    /// The privilege-escalation paths behind a failure, shortest and strongest first
+    /// (`iam_no_privilege_escalation`); empty for every other verdict.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<EscalationPath>,
+}
+
+/// How a principal raises its privileges, step by step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationPath {
+    pub steps: Vec<EscalationStep>,
+    /// What the last step gives: "every action on every resource", "every action of s3, dynamodb".
+    pub reaches: String,
+}
+
+/// One step of a path: `actor` calls `actions` on `target` and so acts with `gains`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationStep {
+    /// The ARN of the principal that takes the step.
+    pub actor: String,
+    /// The primitive's id in `checks/data/privesc.tsv`.
+    pub primitive: String,
+    /// The actions it calls, the one on `target` first.
+    pub actions: Vec<String>,
+    /// The ARN the first action is called on (a role passed, a user, a policy, a group).
+    pub target: String,
+    /// What the actor holds after the step, in words.
+    pub gains: String,
+}
+
+impl EscalationPath {
+    /// The path as a person reads it: "role ci-deploy → iam:PassRole on role admin +
+    /// lambda:CreateFunction, lambda:InvokeFunction → every action on every resource".
+    pub fn describe(&self, start: &str) -> String {
+        let mut out = start.to_owned();
+        for s in &self.steps {
+            out.push_str(" → ");
+            out.push_str(&s.actions[0]);
+            out.push_str(" on ");
+            out.push_str(&crate::policy::escalation::arn_label(&s.target));
+            if s.actions.len() > 1 {
+                out.push_str(" + ");
+                out.push_str(&s.actions[1..].join(", "));
+            }
+            out.push_str(" → ");
+            out.push_str(&s.gains);
+        }
+        out
+    }
 }
 
 impl Verdict {
@@ -152,6 +200,7 @@ impl Verdict {
             status,
             reason: reason.into(),
             exception: None,
+            paths: Vec::new(),
         }
     }
     pub fn pass(

@@ -37,6 +37,12 @@ pub struct Settings {
     /// GuardDuty and Security Hub for the organization (`organizations_security_account_delegated`).
     /// Default `["security"]`.
     pub security_environments: Vec<String>,
+    /// Days after which a role nobody assumed fails (`iam_role_unused`). Default 90.
+    pub unused_role_days: u32,
+    /// AWS account ids that roles may trust when the account belongs to no organization
+    /// (`iam_role_trust_no_foreign_accounts`; inside an organization its accounts are the trusted
+    /// ones). Default empty.
+    pub trusted_account_ids: Vec<String>,
 }
 
 impl Default for Settings {
@@ -59,6 +65,8 @@ impl Default for Settings {
                 "sandbox",
             ]),
             security_environments: strings(&["security"]),
+            unused_role_days: 90,
+            trusted_account_ids: Vec::new(),
         }
     }
 }

@@ -565,6 +565,13 @@ pub struct IamRole {
     pub inline_policies: Vec<InlinePolicy>,
     /// The ARN of the managed policy that is the role's permissions boundary.
     pub permissions_boundary: Option<String>,
+    /// The role is in at least one instance profile (EC2 can run with it).
+    pub in_instance_profile: bool,
+    /// When the role was created.
+    pub created: Option<DateTime<Utc>>,
+    /// When the role was last assumed (`RoleLastUsed`; IAM tracks the last 400 days); `None` when
+    /// IAM has no record of a use in that window.
+    pub last_used: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -582,6 +589,9 @@ pub struct ManagedPolicy {
     pub attachment_count: i32,
     /// On how many users and roles the policy is the permissions boundary.
     pub permissions_boundary_usage_count: i32,
+    /// The documents of the versions other than the default (a customer-managed policy keeps up
+    /// to five), which `iam:SetDefaultPolicyVersion` can make the default.
+    pub other_versions: Vec<String>,
     /// The default version's document; `None` if the listing did not include it.
     pub default_document: Option<String>,
     /// Why the document could not be read (an AWS-managed policy whose `GetPolicy` or

@@ -157,6 +157,7 @@ mod tests {
                 permissions_boundary_usage_count: 0,
                 default_document: Some(ADMIN.into()),
                 document_error: None,
+                other_versions: Vec::new(),
             }],
         }
     }
@@ -245,6 +246,7 @@ mod tests {
             permissions_boundary_usage_count: 1,
             default_document: Some(r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}"#.into()),
             document_error: None,
+            other_versions: Vec::new(),
         });
         let v = run(
             Ok(d),

@@ -89,6 +89,7 @@ mod tests {
             permissions_boundary_usage_count: 0,
             default_document: doc.map(str::to_owned),
             document_error: None,
+            other_versions: Vec::new(),
         }
     }
 

@@ -78,6 +78,7 @@ mod tests {
             permissions_boundary_usage_count: 0,
             default_document: Some(doc.into()),
             document_error: None,
+            other_versions: Vec::new(),
         }
     }
 

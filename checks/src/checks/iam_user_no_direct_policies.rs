@@ -205,6 +205,7 @@ mod tests {
             permissions_boundary_usage_count: 0,
             default_document: document.map(str::to_owned),
             document_error: None,
+            other_versions: Vec::new(),
         }
     }
 

@@ -183,6 +183,11 @@ fn flag(s: &str) -> bool {
     s.eq_ignore_ascii_case("true")
 }
 
+/// An SDK timestamp as a UTC time.
+fn utc(t: &aws_sdk_iam::primitives::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
 fn date(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .ok()
@@ -314,6 +319,12 @@ async fn authorization(
                     .permissions_boundary()
                     .and_then(|b| b.permissions_boundary_arn())
                     .map(str::to_owned),
+                in_instance_profile: !r.instance_profile_list().is_empty(),
+                created: r.create_date().and_then(utc),
+                last_used: r
+                    .role_last_used()
+                    .and_then(|u| u.last_used_date())
+                    .and_then(utc),
             });
         }
         for p in page.policies() {
@@ -329,8 +340,15 @@ async fn authorization(
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or_default())
                 .to_owned();
+            let other_versions = p
+                .policy_version_list()
+                .iter()
+                .filter(|v| !(v.is_default_version() || v.version_id() == p.default_version_id()))
+                .filter_map(|v| v.document().map(str::to_owned))
+                .collect();
             d.policies.push(ManagedPolicy {
                 name,
+                other_versions,
                 customer_managed: !is_aws_managed(&arn),
                 arn,
                 attachment_count: p.attachment_count().unwrap_or(0),
@@ -416,6 +434,7 @@ async fn aws_managed_policy(
             .and_then(|v| v.document())
             .map(str::to_owned),
         document_error: None,
+        other_versions: Vec::new(),
     })
 }
 

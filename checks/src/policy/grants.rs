@@ -27,6 +27,8 @@ use super::document::{PolicyDocument, Statement};
 /// What one document allows and denies, per catalog action.
 #[derive(Debug, Clone)]
 pub struct DocumentGrants {
+    /// The document itself, for questions about named resources ([`super::resource`]).
+    pub(crate) doc: std::sync::Arc<PolicyDocument>,
     allow_full: ActionSet,
     allow_any: ActionSet,
     deny_everywhere: ActionSet,
@@ -111,6 +113,7 @@ impl DocumentGrants {
     pub fn of(doc: &PolicyDocument, account: &str) -> DocumentGrants {
         let c = catalog();
         let mut g = DocumentGrants {
+            doc: std::sync::Arc::new(doc.clone()),
             allow_full: ActionSet::empty(c),
             allow_any: ActionSet::empty(c),
             deny_everywhere: ActionSet::empty(c),

@@ -6,11 +6,15 @@
 //!   on every resource, the services held in full, a given action, administrator access.
 //! - [`principal`]: those grants for the account's users (with their groups), groups and roles.
 //! - [`trust`]: who outside the organization can assume a role.
+//! - [`resource`]: one action on one named resource, with the request's context keys.
+//! - [`escalation`]: privilege-escalation paths between the account's principals.
 
 pub mod actions;
 pub mod document;
+pub mod escalation;
 pub mod grants;
 pub mod principal;
+pub mod resource;
 pub mod trust;
 
 pub use document::{PolicyDocument, PolicyError, Statement};

@@ -42,6 +42,8 @@ pub struct Source {
     /// How it reaches the principal: "AWS-managed policy AdministratorAccess", "policy ci",
     /// "inline policy deploy", "policy ops of group admins".
     pub label: String,
+    /// The managed policy's ARN; `None` for an inline policy.
+    pub arn: Option<String>,
     pub grants: DocumentGrants,
 }
 
@@ -52,8 +54,10 @@ pub struct Effective {
     pub sources: Vec<Source>,
     /// The boundary's label, when one caps the grants.
     pub boundary: Option<String>,
-    /// The boundary's own grants (to tell which single document makes an administrator).
-    boundary_grants: Option<DocumentGrants>,
+    /// The boundary's ARN and own grants (to tell which single document makes an administrator,
+    /// and to ask about named resources).
+    pub boundary_arn: Option<String>,
+    pub(crate) boundary_grants: Option<DocumentGrants>,
     /// Documents that reach the principal but could not be read, with the reason.
     pub unreadable: Vec<String>,
 }
@@ -143,6 +147,7 @@ impl<'a> PolicyIndex<'a> {
             match self.managed(arn) {
                 Ok(g) => e.sources.push(Source {
                     label,
+                    arn: Some(arn.clone()),
                     grants: g.clone(),
                 }),
                 Err(why) => e.unreadable.push(format!("{label} ({why})")),
@@ -156,6 +161,7 @@ impl<'a> PolicyIndex<'a> {
             match PolicyDocument::parse(&p.document) {
                 Ok(d) => e.sources.push(Source {
                     label,
+                    arn: None,
                     grants: DocumentGrants::of(&d, self.account),
                 }),
                 Err(why) => e.unreadable.push(format!("{label} (its document {why})")),
@@ -171,6 +177,7 @@ impl<'a> PolicyIndex<'a> {
                 Ok(b) => {
                     e.grants = e.grants.clone().capped_by(b);
                     e.boundary_grants = Some(b.clone());
+                    e.boundary_arn = Some(arn.to_owned());
                     e.boundary = Some(label);
                 }
                 Err(why) => e
@@ -186,6 +193,7 @@ impl<'a> PolicyIndex<'a> {
             grants: Grants::from_documents(std::iter::empty::<&DocumentGrants>()),
             sources: Vec::new(),
             boundary: None,
+            boundary_arn: None,
             boundary_grants: None,
             unreadable: Vec::new(),
         }
@@ -246,6 +254,7 @@ mod tests {
             permissions_boundary_usage_count: 0,
             default_document: doc.map(str::to_owned),
             document_error: None,
+            other_versions: Vec::new(),
         }
     }
 
