@@ -762,7 +762,10 @@ mod tests {
             reaches: "administrator access".into(),
         }];
         let html = render(Some(&report));
-        assert!(html.contains("<a href=\"#escalation-111111111111\">1 escalating principal</a>"), "{html}");
+        assert!(
+            html.contains("<a href=\"#escalation-111111111111\">1 escalating principal</a>"),
+            "{html}"
+        );
         assert!(html.contains("<h3 id=\"escalation-111111111111\">"));
         assert!(html.contains("role ci&lt;x&gt; calls iam:PassRole, lambda:CreateFunction on role admin and so acts as role admin; reaching administrator access"), "{html}");
         report.accounts[0].checks[0].verdicts[0].paths.clear();

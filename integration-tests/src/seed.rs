@@ -107,7 +107,8 @@ impl DemoAccount {
             Profile::Production => (
                 vec![
                     ("identity", 5),
-                    ("least_privilege", 3),
+                    // No escalation path, no foreign trust, no unused role: level 5.
+                    ("least_privilege", 5),
                     ("edge_encryption", 3),
                     ("backups", 2),
                     ("logging", 2),
@@ -379,6 +380,47 @@ pub async fn role_with_policy(
 pub const ADMIN_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Everything","Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 const DEPLOY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:UpdateService","ecs:DescribeServices"],"Resource":"*"}]}"#;
 const READ_BUCKET_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::assets/*"}]}"#;
+
+/// A CI role that may pass the app role to ECS tasks only, and run tasks.
+const SCOPED_PASS_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::*:role/app","Condition":{"StringEquals":{"iam:PassedToService":"ecs-tasks.amazonaws.com"}}},{"Effect":"Allow","Action":["ecs:RegisterTaskDefinition","ecs:RunTask"],"Resource":"*"}]}"#;
+/// A CI role that may pass every role and create and invoke Lambda functions.
+const PASS_ANY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:PassRole","lambda:CreateFunction","lambda:InvokeFunction"],"Resource":"*"}]}"#;
+/// An AWS account outside the demo organization.
+pub const FOREIGN_ACCOUNT: &str = "999988887777";
+
+/// Creates role `name` that `service` may assume, with an inline `policy` and an attached
+/// managed policy when given.
+async fn service_role(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    service: &str,
+    policy: Option<&str>,
+    attached: Option<&str>,
+) -> SeedResult<()> {
+    iam.create_role()
+        .role_name(name)
+        .assume_role_policy_document(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#
+        ))
+        .send()
+        .await?;
+    if let Some(doc) = policy {
+        iam.put_role_policy()
+            .role_name(name)
+            .policy_name(name)
+            .policy_document(doc)
+            .send()
+            .await?;
+    }
+    if let Some(arn) = attached {
+        iam.attach_role_policy()
+            .role_name(name)
+            .policy_arn(arn)
+            .send()
+            .await?;
+    }
+    Ok(())
+}
 
 /// Creates a user with a console password, and with an MFA device when `mfa`.
 pub async fn console_user(iam: &aws_sdk_iam::Client, name: &str, mfa: bool) -> SeedResult<()> {
@@ -771,6 +813,15 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
         .policy_document(READ_BUCKET_POLICY)
         .send()
         .await?;
+    // A CI role that may pass only the app role, to ECS: no path to more than it holds.
+    service_role(
+        &iam,
+        "deployer-ci",
+        "codebuild.amazonaws.com",
+        Some(SCOPED_PASS_POLICY),
+        None,
+    )
+    .await?;
 
     let trail_bucket = format!("prod-{id}-cloudtrail");
     bucket(cfg, "us-east-1", &trail_bucket, true, ALL_BLOCKED).await?;
@@ -899,6 +950,31 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     secret(cfg, "legacy/db-password", false).await?;
     unrotated_key(cfg, "legacy uploads").await?;
     public_role(cfg, "legacy-cross-account").await?;
+    // A CI role that may pass any role to Lambda, and a Lambda role with AdministratorAccess: an
+    // escalation path; a role trusting an account outside the organization.
+    service_role(
+        &iam,
+        "ci-deploy",
+        "codebuild.amazonaws.com",
+        Some(PASS_ANY_POLICY),
+        None,
+    )
+    .await?;
+    service_role(
+        &iam,
+        "lambda-admin",
+        "lambda.amazonaws.com",
+        Some(ADMIN_POLICY),
+        None,
+    )
+    .await?;
+    iam.create_role()
+        .role_name("vendor-audit")
+        .assume_role_policy_document(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{FOREIGN_ACCOUNT}:root"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"vendor"}}}}}}]}}"#
+        ))
+        .send()
+        .await?;
     http_distribution(cfg, &format!("legacy-{id}-assets")).await?;
     database(cfg, "legacy-db", 1, false).await?;
     // A budget, and AWS Config in the first region only.

@@ -252,6 +252,31 @@ async fn demo_organization_reaches_its_designed_levels() {
     );
 
     let legacy = report.account(&org.account(Profile::Legacy).id).unwrap();
+    // The escalation path of legacy's CI role, step by step, read from moto's IAM.
+    let escalation = check(legacy, "iam_no_privilege_escalation");
+    let ci = escalation
+        .verdicts
+        .iter()
+        .find(|v| v.resource.ends_with(":role/ci-deploy"))
+        .expect("ci-deploy is judged");
+    assert_eq!(
+        ci.reason,
+        "role ci-deploy can raise its privileges: role ci-deploy → iam:PassRole on role lambda-admin + lambda:CreateFunction, lambda:InvokeFunction → acts as role lambda-admin, reaching administrator access (inline policy lambda-admin grants every action on every resource)."
+    );
+    assert_eq!(ci.paths[0].steps[0].primitive, "pass-role-lambda-invoke");
+    let vendor = check(legacy, "iam_role_trust_no_foreign_accounts")
+        .verdicts
+        .iter()
+        .find(|v| v.resource.ends_with(":role/vendor-audit"))
+        .map(|v| v.reason.clone())
+        .unwrap_or_default();
+    assert!(
+        vendor.starts_with(&format!(
+            "Role vendor-audit trusts account {} outside organization o-",
+            seed::FOREIGN_ACCOUNT
+        )),
+        "{vendor}"
+    );
     assert_eq!(
         check(legacy, "organizations_environments_separated").verdicts[0].reason,
         format!(
@@ -544,6 +569,26 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((S, "arn:aws:iam::{id}:policy/sandbox-s3")),
         ),
         (
+            "iam_passrole_restricted",
+            Some((P, "arn:aws:iam::{id}:role/deployer-ci")),
+            Some((L, "arn:aws:iam::{id}:role/ci-deploy")),
+        ),
+        (
+            "iam_role_trust_no_foreign_accounts",
+            Some((P, "arn:aws:iam::{id}:role/app")),
+            Some((L, "arn:aws:iam::{id}:role/vendor-audit")),
+        ),
+        (
+            "iam_no_privilege_escalation",
+            Some((P, "arn:aws:iam::{id}:role/deployer-ci")),
+            Some((L, "arn:aws:iam::{id}:role/ci-deploy")),
+        ),
+        (
+            "iam_role_unused",
+            Some((P, "arn:aws:iam::{id}:role/app")),
+            None,
+        ),
+        (
             "elbv2_listener_tls_only",
             Some((
                 P,
@@ -769,6 +814,7 @@ const MOTO_CANNOT: &[(&str, &str, &str)] = &[
     ("iam_root_access_keys_absent", "fail", "moto reports AccountAccessKeysPresent 0, and no API creates root access keys"),
     ("iam_access_keys_rotated", "fail", "a key is as old as the emulator run: no API backdates it"),
     ("iam_credentials_unused_disabled", "fail", "credentials are as old as the emulator run: no API backdates them"),
+    ("iam_role_unused", "fail", "roles are as old as the emulator run: no API backdates a role's creation or last use"),
     ("elb_listener_tls_only", "pass", "a Classic Load Balancer seeded in production lowered production's network level in moto 5.2.5 (not investigated yet); the pass is proven by the unit tests"),
     ("cloudfront_distribution_https_only", "pass", "moto reports CloudFrontDefaultCertificate true for every distribution"),
     ("organizations_security_account_delegated", "fail", "covered by its own organization, see security_services_delegated_to_a_workload_account_fail"),
