@@ -93,6 +93,8 @@ pub static CATALOG: &[&Check] = &[
     &checks::guardduty_enabled::CHECK,
     &checks::ec2_security_group_no_world_admin_ports::CHECK,
     &checks::ec2_default_security_group_closed::CHECK,
+    &checks::ec2_security_group_no_world_high_risk_ports::CHECK,
+    &checks::rds_instance_not_publicly_accessible::CHECK,
     &checks::ec2_security_group_egress_restricted::CHECK,
     &checks::wafv2_public_endpoints_protected::CHECK,
     &checks::ec2_instance_imdsv2_required::CHECK,

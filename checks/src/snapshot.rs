@@ -968,7 +968,7 @@ pub struct ListenerRule {
     pub actions: Vec<ListenerAction>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DbInstance {
     pub id: String,
     pub arn: String,
@@ -979,6 +979,12 @@ pub struct DbInstance {
     pub cluster_id: Option<String>,
     /// The source instance when this is a read replica.
     pub replica_source: Option<String>,
+    /// `PubliclyAccessible`: the endpoint resolves to a public address.
+    pub publicly_accessible: bool,
+    /// The endpoint's port, when it has one yet.
+    pub port: Option<i32>,
+    /// The ids of its VPC security groups (`VpcSecurityGroups`, active or adding).
+    pub security_groups: Vec<String>,
 }
 
 impl DbInstance {

@@ -45,6 +45,17 @@ pub(super) async fn collect(
                 replica_source: d
                     .read_replica_source_db_instance_identifier()
                     .map(str::to_owned),
+                publicly_accessible: d.publicly_accessible().unwrap_or(false),
+                port: d
+                    .endpoint()
+                    .and_then(|e| e.port())
+                    .or(d.db_instance_port().filter(|p| *p > 0)),
+                security_groups: d
+                    .vpc_security_groups()
+                    .iter()
+                    .filter(|g| g.status() != Some("removing") && g.status() != Some("inactive"))
+                    .filter_map(|g| g.vpc_security_group_id().map(str::to_owned))
+                    .collect(),
             })
             .collect()
     });

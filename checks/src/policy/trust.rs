@@ -82,7 +82,8 @@ fn pins(key: &str, v: &str) -> bool {
         "aws:principalaccount"
         | "aws:sourceaccount"
         | "aws:sourceowner"
-        | "aws:resourceaccount" => is_account_id(v),
+        | "aws:resourceaccount"
+        | "kms:calleraccount" => is_account_id(v),
         "aws:principalarn" | "aws:sourcearn" => arn_with_account(v),
         "aws:principalorgid" | "aws:sourceorgid" => !wild && v.starts_with("o-"),
         "aws:principalorgpaths" | "aws:sourceorgpaths" => {
@@ -116,7 +117,7 @@ fn absent_for_strangers(key: &str) -> bool {
 }
 
 /// The condition that pins an `*` caller, if any: "aws:PrincipalOrgID".
-fn pinning_condition(s: &Statement) -> Option<String> {
+pub(crate) fn pinning_condition(s: &Statement) -> Option<String> {
     s.conditions().into_iter().find_map(|(op, key, values)| {
         let (_, if_exists) = positive(op)?;
         let k = key.to_ascii_lowercase();
