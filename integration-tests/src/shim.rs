@@ -11,6 +11,7 @@
 //! | `BatchEnableStandards`, `GetEnabledStandards` (Security Hub, restJson1) | missing | serves them for the hubs moto knows (`DescribeHub`); `EnableSecurityHub` is passed to moto and, unless `EnableDefaultStandards` is false, subscribes the default standards as AWS does |
 //! | Security Hub's delegated administrator in Organizations | `EnableOrganizationAdminAccount` registers none, and `RegisterDelegatedAdministrator` refuses `securityhub.amazonaws.com` | `EnableOrganizationAdminAccount` is passed to moto and recorded; `ListDelegatedAdministrators` and `ListDelegatedServicesForAccount` get moto's answer with that registration added |
 //! | `GetBucketVersioning` (S3, restXml) | answers `<GetBucketVersioningResponse>`, the SDK wants `<VersioningConfiguration>` | moto's answer, re-rooted |
+//! | `DescribeSnapshots` with `RestorableBy` `all` (EC2, query) | ignores `RestorableBy` (and `Owner`): lists every snapshot | asks moto for the snapshots and each one's `createVolumePermission`, and answers with moto's listing of those restorable by `all` |
 //!
 //! Requests are recognized as the SDK sends them: by the SigV4 credential scope's service, the
 //! method and path, `X-Amz-Target` (Organizations) and `smithy-protocol` (CloudWatch). State is kept
@@ -423,6 +424,18 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
                 && p.trim_matches('/').split('/').count() == 1 =>
         {
             bucket_versioning(s, c).await
+        }
+        ("ec2", "/")
+            if m == Method::POST && {
+                let form = form_pairs(&String::from_utf8_lossy(&c.body));
+                form.iter()
+                    .any(|(k, v)| k == "Action" && v == "DescribeSnapshots")
+                    && form
+                        .iter()
+                        .any(|(k, v)| k.starts_with("RestorableBy.") && v == "all")
+            } =>
+        {
+            public_snapshots(s, c).await
         }
         ("sts" | "iam", _) if m == Method::POST => {
             let up = s.forward(c).await?;
@@ -975,6 +988,78 @@ async fn bucket_versioning(s: &Shared, c: &Call) -> Result<Response, Reject> {
         }
     }
     Ok(r)
+}
+
+// ---- EC2 (query) ----
+
+/// `DescribeSnapshots` restricted to the snapshots everyone may restore: moto's listing, each
+/// snapshot's `createVolumePermission` read from moto, and moto's listing of the public ones.
+async fn public_snapshots(s: &Shared, c: &Call) -> Result<Response, Reject> {
+    let form = [(
+        "content-type",
+        "application/x-www-form-urlencoded; charset=utf-8",
+    )];
+    let version = form_pairs(&String::from_utf8_lossy(&c.body))
+        .into_iter()
+        .find(|(k, _)| k == "Version")
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| "2016-11-15".to_owned());
+    let all = s
+        .sibling(
+            c,
+            Method::POST,
+            "/",
+            &form,
+            &format!("Action=DescribeSnapshots&Version={version}"),
+        )
+        .await?;
+    if !all.ok() {
+        return Ok(all.into_response());
+    }
+    let text = String::from_utf8_lossy(&all.body).into_owned();
+    let mut public = Vec::new();
+    for chunk in text.split("<snapshotId>").skip(1) {
+        let Some(id) = chunk.split("</snapshotId>").next() else {
+            continue;
+        };
+        let attr = s
+            .sibling(
+                c,
+                Method::POST,
+                "/",
+                &form,
+                &format!("Action=DescribeSnapshotAttribute&Version={version}&Attribute=createVolumePermission&SnapshotId={id}"),
+            )
+            .await?;
+        if String::from_utf8_lossy(&attr.body).contains("<group>all</group>")
+            && !public.contains(&id.to_owned())
+        {
+            public.push(id.to_owned());
+        }
+    }
+    if public.is_empty() {
+        let xml = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeSnapshotsResponse xmlns=\"http://ec2.amazonaws.com/doc/{version}/\"><requestId>aws-shim</requestId><snapshotSet/></DescribeSnapshotsResponse>"
+        );
+        let mut r = (StatusCode::OK, xml).into_response();
+        r.headers_mut()
+            .insert("content-type", HeaderValue::from_static("text/xml"));
+        return Ok(r);
+    }
+    let ids: String = public
+        .iter()
+        .enumerate()
+        .map(|(i, id)| format!("&SnapshotId.{}={id}", i + 1))
+        .collect();
+    Ok(s.sibling(
+        c,
+        Method::POST,
+        "/",
+        &form,
+        &format!("Action=DescribeSnapshots&Version={version}{ids}"),
+    )
+    .await?
+    .into_response())
 }
 
 // ---- the server ----

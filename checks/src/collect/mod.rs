@@ -20,6 +20,7 @@ mod elbv2;
 mod guardduty;
 mod iam;
 mod kms;
+mod lambda;
 mod logs;
 pub mod organizations;
 mod rds;
@@ -28,6 +29,8 @@ mod s3control;
 mod secretsmanager;
 mod securityhub;
 pub mod session;
+mod sns;
+mod sqs;
 mod wafv2;
 
 use crate::facts::{CallRecorder, ErrorKind, Fact, FactError, Outcome};
@@ -118,6 +121,7 @@ impl Collector<'_> {
             (filters, alarms),
             detectors,
             hub,
+            (db_snapshots, ebs_snapshots, queues, topics, functions),
         ) = tokio::join!(
             async {
                 tokio::join!(
@@ -157,6 +161,15 @@ impl Collector<'_> {
             },
             guardduty::collect(self, region, needs),
             securityhub::collect(self, region, needs),
+            async {
+                tokio::join!(
+                    rds::snapshots(self, region, needs),
+                    ec2::ebs_snapshots(self, region, needs),
+                    sqs::collect(self, region, needs),
+                    sns::collect(self, region, needs),
+                    lambda::collect(self, region, needs),
+                )
+            },
         );
         fn set<T>(slot: &mut Fact<T>, value: Option<Fact<T>>) {
             if let Some(v) = value {
@@ -185,6 +198,11 @@ impl Collector<'_> {
         set(&mut f.alarms, alarms);
         set(&mut f.guardduty_detectors, detectors);
         set(&mut f.security_hub, hub);
+        set(&mut f.db_snapshots, db_snapshots);
+        set(&mut f.ebs_snapshots, ebs_snapshots);
+        set(&mut f.sqs_queues, queues);
+        set(&mut f.sns_topics, topics);
+        set(&mut f.lambda_functions, functions);
         f
     }
 }
