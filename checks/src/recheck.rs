@@ -359,6 +359,7 @@ mod tests {
             confirmed_level: None,
             unconfirmed: false,
             practices: vec![],
+            dimensions: vec![],
             checks,
             errors: vec![FactError::new(
                 "ec2",

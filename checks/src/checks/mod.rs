@@ -389,6 +389,80 @@ pub(crate) fn environments<'a>(
     Ok(out)
 }
 
+/// The verdict on a resource whose policy decides who may use it: `fail` naming the statements
+/// that let anyone use it ([`crate::policy::public`]), `pass` when none does or it has no policy,
+/// `unknown` when the policy could not be read or parsed. `what` names it: "SQS queue orders".
+pub(crate) fn judge_resource_policy(
+    what: &str,
+    arn: &str,
+    region: &str,
+    policy: &Fact<Option<String>>,
+) -> Verdict {
+    let text = match policy {
+        Err(e) => return unknown(arn, Some(region), e),
+        Ok(None) => {
+            return Verdict::pass(
+                arn,
+                Some(region),
+                format!("{what} has no resource policy: only its own account's principals can be granted it."),
+            )
+        }
+        Ok(Some(t)) => t,
+    };
+    let doc = match PolicyDocument::parse(text) {
+        Ok(d) => d,
+        Err(e) => {
+            return Verdict::unknown(
+                arn,
+                Some(region),
+                format!("Cannot judge {what}: its policy {e}."),
+            )
+        }
+    };
+    let public = crate::policy::public::public_statements(&doc);
+    if public.is_empty() {
+        Verdict::pass(
+            arn,
+            Some(region),
+            format!("{what}'s policy lets no one outside named accounts, organizations or sources use it."),
+        )
+    } else {
+        Verdict::fail(
+            arn,
+            Some(region),
+            format!(
+                "{what} is public: {}.",
+                crate::policy::public::describe(&public)
+            ),
+        )
+    }
+}
+
+/// Judges the policy-bearing resources of a regional list with [`judge_resource_policy`]; an
+/// account without any is not applicable.
+pub(crate) fn per_policy_resource(
+    snap: &AccountSnapshot,
+    kind: &str,
+    fact: impl Fn(&RegionFacts) -> &Fact<Vec<crate::snapshot::PolicyResource>>,
+) -> Vec<Verdict> {
+    let mut verdicts = per_region(snap, &format!("{kind}s"), fact, |region, r| {
+        vec![judge_resource_policy(
+            &format!("{kind} {}", r.name),
+            &r.arn,
+            region,
+            &r.policy,
+        )]
+    });
+    if verdicts.is_empty() {
+        verdicts.push(Verdict::not_applicable(
+            snap.account_resource(),
+            None,
+            format!("The account has no {kind} in the audited regions."),
+        ));
+    }
+    verdicts
+}
+
 #[cfg(test)]
 pub(crate) mod fixtures {
     use crate::facts::{ErrorKind, FactError};
@@ -478,78 +552,4 @@ pub(crate) mod fixtures {
             "AccessDenied: not authorized",
         )
     }
-}
-
-/// The verdict on a resource whose policy decides who may use it: `fail` naming the statements
-/// that let anyone use it ([`crate::policy::public`]), `pass` when none does or it has no policy,
-/// `unknown` when the policy could not be read or parsed. `what` names it: "SQS queue orders".
-pub(crate) fn judge_resource_policy(
-    what: &str,
-    arn: &str,
-    region: &str,
-    policy: &Fact<Option<String>>,
-) -> Verdict {
-    let text = match policy {
-        Err(e) => return unknown(arn, Some(region), e),
-        Ok(None) => {
-            return Verdict::pass(
-                arn,
-                Some(region),
-                format!("{what} has no resource policy: only its own account's principals can be granted it."),
-            )
-        }
-        Ok(Some(t)) => t,
-    };
-    let doc = match PolicyDocument::parse(text) {
-        Ok(d) => d,
-        Err(e) => {
-            return Verdict::unknown(
-                arn,
-                Some(region),
-                format!("Cannot judge {what}: its policy {e}."),
-            )
-        }
-    };
-    let public = crate::policy::public::public_statements(&doc);
-    if public.is_empty() {
-        Verdict::pass(
-            arn,
-            Some(region),
-            format!("{what}'s policy lets no one outside named accounts, organizations or sources use it."),
-        )
-    } else {
-        Verdict::fail(
-            arn,
-            Some(region),
-            format!(
-                "{what} is public: {}.",
-                crate::policy::public::describe(&public)
-            ),
-        )
-    }
-}
-
-/// Judges the policy-bearing resources of a regional list with [`judge_resource_policy`]; an
-/// account without any is not applicable.
-pub(crate) fn per_policy_resource(
-    snap: &AccountSnapshot,
-    kind: &str,
-    fact: impl Fn(&RegionFacts) -> &Fact<Vec<crate::snapshot::PolicyResource>>,
-) -> Vec<Verdict> {
-    let mut verdicts = per_region(snap, &format!("{kind}s"), fact, |region, r| {
-        vec![judge_resource_policy(
-            &format!("{kind} {}", r.name),
-            &r.arn,
-            region,
-            &r.policy,
-        )]
-    });
-    if verdicts.is_empty() {
-        verdicts.push(Verdict::not_applicable(
-            snap.account_resource(),
-            None,
-            format!("The account has no {kind} in the audited regions."),
-        ));
-    }
-    verdicts
 }
