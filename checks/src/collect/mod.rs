@@ -69,18 +69,17 @@ impl Collector<'_> {
     /// Reads every fact in `needs`, services and regions concurrently.
     pub async fn collect(&self, needs: &BTreeSet<Need>) -> AccountSnapshot {
         let mut snap = AccountSnapshot::new(self.account_id, self.regions);
-        let (iam, s3, account_pab, trails, distributions, budgets, regional) =
-            tokio::join!(
-                iam::collect(self, needs),
-                s3::collect(self, needs),
-                s3control::collect(self, needs),
-                cloudtrail::collect(self, needs),
-                cloudfront::collect(self, needs),
-                budgets::collect(self, needs),
-                futures::future::join_all(self.regions.iter().map(|region| async move {
-                    (region.clone(), self.region(region, needs).await)
-                })),
-            );
+        let (iam, s3, account_pab, trails, distributions, budgets, regional) = tokio::join!(
+            Box::pin(iam::collect(self, needs)),
+            Box::pin(s3::collect(self, needs)),
+            Box::pin(s3control::collect(self, needs)),
+            Box::pin(cloudtrail::collect(self, needs)),
+            Box::pin(cloudfront::collect(self, needs)),
+            Box::pin(budgets::collect(self, needs)),
+            futures::future::join_all(self.regions.iter().map(|region| async move {
+                (region.clone(), Box::pin(self.region(region, needs)).await)
+            })),
+        );
         snap.iam = iam;
         if let Some(b) = s3 {
             snap.s3.buckets = b;
@@ -122,16 +121,19 @@ impl Collector<'_> {
             detectors,
             hub,
             (db_snapshots, ebs_snapshots, queues, topics, functions),
-        ) = tokio::join!(
-            async {
+        ) = // Each service's future is boxed: held inline, the ~20 of them make one future whose
+            // moves overflowed a worker thread's 2 MiB stack in debug builds once nested under
+            // the event consumer's re-check.
+            tokio::join!(
+            Box::pin(async {
                 tokio::join!(
                     ec2::collect(self, region, needs),
                     ec2::vpcs(self, region, needs),
                     ec2::instances(self, region, needs),
                     ec2::ebs_encryption_by_default(self, region, needs),
                 )
-            },
-            async {
+            }),
+            Box::pin(async {
                 let (lbs, tgs) = tokio::join!(
                     elbv2::collect(self, region, needs),
                     elbv2::target_groups(self, region, needs)
@@ -144,24 +146,24 @@ impl Collector<'_> {
                     _ => None,
                 };
                 (lbs, acls, tgs)
-            },
-            elb::collect(self, region, needs),
-            rds::collect(self, region, needs),
-            accessanalyzer::collect(self, region, needs),
-            backup::collect(self, region, needs),
-            dynamodb::collect(self, region, needs),
-            config::collect(self, region, needs),
-            kms::collect(self, region, needs),
-            secretsmanager::collect(self, region, needs),
-            async {
+            }),
+            Box::pin(elb::collect(self, region, needs)),
+            Box::pin(rds::collect(self, region, needs)),
+            Box::pin(accessanalyzer::collect(self, region, needs)),
+            Box::pin(backup::collect(self, region, needs)),
+            Box::pin(dynamodb::collect(self, region, needs)),
+            Box::pin(config::collect(self, region, needs)),
+            Box::pin(kms::collect(self, region, needs)),
+            Box::pin(secretsmanager::collect(self, region, needs)),
+            Box::pin(async {
                 tokio::join!(
                     logs::collect(self, region, needs),
                     cloudwatch::collect(self, region, needs)
                 )
-            },
-            guardduty::collect(self, region, needs),
-            securityhub::collect(self, region, needs),
-            async {
+            }),
+            Box::pin(guardduty::collect(self, region, needs)),
+            Box::pin(securityhub::collect(self, region, needs)),
+            Box::pin(async {
                 tokio::join!(
                     rds::snapshots(self, region, needs),
                     ec2::ebs_snapshots(self, region, needs),
@@ -169,7 +171,7 @@ impl Collector<'_> {
                     sns::collect(self, region, needs),
                     lambda::collect(self, region, needs),
                 )
-            },
+            }),
         );
         fn set<T>(slot: &mut Fact<T>, value: Option<Fact<T>>) {
             if let Some(v) = value {
