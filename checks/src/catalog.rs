@@ -90,6 +90,7 @@ pub static CATALOG: &[&Check] = &[
     &checks::cloudtrail_log_file_validation::CHECK,
     &checks::cloudtrail_kms_encrypted::CHECK,
     &checks::vpc_flow_logs_enabled::CHECK,
+    &checks::cloudtrail_config_changes_recorded::CHECK,
     &checks::budgets_budget_with_notification::CHECK,
     &checks::cloudwatch_root_usage_alarm::CHECK,
     &checks::securityhub_enabled::CHECK,
