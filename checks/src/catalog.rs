@@ -173,6 +173,9 @@ mod tests {
             );
             assert!(!c.meta.needs.is_empty(), "{id}: declares no facts");
             assert!(c.meta.remediation.len() > 20, "{id}: remediation missing");
+            for part in ["**Judges**", "**Edge cases**"] {
+                assert!(c.meta.notes.contains(part), "{id}: notes lack {part}");
+            }
             assert!(!c.meta.title.is_empty(), "{id}: title missing");
         }
     }
