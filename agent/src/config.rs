@@ -162,18 +162,43 @@ impl Default for ServerConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StateConfig {
-    /// The SQLite database (a mounted volume in containers).
-    pub path: PathBuf,
+    /// The SQLite database file (a mounted volume in containers), when `url` is not set. Default
+    /// `/var/lib/maturity-agent/state.db`.
+    pub path: Option<PathBuf>,
+    /// A PostgreSQL database instead of SQLite, shared by every replica that names it:
+    /// `postgres://USER@HOST:PORT/DATABASE`, with `?sslmode=disable|prefer|require` (prefer when
+    /// absent: TLS when the server offers it; the certificate is always verified). Never the
+    /// password: it comes from `password_env` or `password_file`.
+    pub url: Option<String>,
+    /// The environment variable that holds the PostgreSQL password.
+    pub password_env: Option<String>,
+    /// The file whose first line is the PostgreSQL password.
+    pub password_file: Option<PathBuf>,
+    /// PEM certificates that verify the PostgreSQL server's (default: the Mozilla roots).
+    pub ca_file: Option<PathBuf>,
     /// Runs older than this many days are deleted (the latest run of each account is always kept).
     pub retention_days: u32,
     /// An `unknown` verdict is scored with the previous known verdict for this many hours, and says so.
     pub unknown_staleness_hours: u32,
 }
 
+impl StateConfig {
+    /// The SQLite file (the configured one or the default).
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("/var/lib/maturity-agent/state.db"))
+    }
+}
+
 impl Default for StateConfig {
     fn default() -> Self {
         StateConfig {
-            path: PathBuf::from("/var/lib/maturity-agent/state.db"),
+            path: None,
+            url: None,
+            password_env: None,
+            password_file: None,
+            ca_file: None,
             retention_days: 90,
             unknown_staleness_hours: 72,
         }
@@ -420,6 +445,41 @@ pub(crate) fn line_of(source: &str, offset: usize) -> usize {
 /// The longest account name accepted (AWS allows 50 characters; names from people get some room).
 pub const MAX_ACCOUNT_NAME: usize = 128;
 
+/// The `[state]` keys that go together: `path` or `url`, and a password source and CA file only
+/// with `url` (one password source at most). The URL's form is checked here, its password read by
+/// `state::Database::of`.
+fn check_state(s: &StateConfig, w: &Where) -> Result<(), String> {
+    let with_url = [
+        ("password_env", s.password_env.is_some()),
+        ("password_file", s.password_file.is_some()),
+        ("ca_file", s.ca_file.is_some()),
+    ];
+    let Some(url) = &s.url else {
+        return match with_url.iter().find(|(_, set)| *set) {
+            Some((key, _)) => Err(format!(
+                "{}state.{key} is set without state.url: it belongs to a PostgreSQL database",
+                w.at(&["state", key])
+            )),
+            None => Ok(()),
+        };
+    };
+    if s.path.is_some() {
+        return Err(format!(
+            "{}state: give path (SQLite) or url (PostgreSQL), not both",
+            w.at(&["state", "url"])
+        ));
+    }
+    if s.password_env.is_some() && s.password_file.is_some() {
+        return Err(format!(
+            "{}state: give one of password_env or password_file, not both",
+            w.at(&["state", "password_file"])
+        ));
+    }
+    crate::state::PgTarget::new(url, None, None)
+        .map(|_| ())
+        .map_err(|e| format!("{}state.url: {e}", w.at(&["state", "url"])))
+}
+
 /// Where keys are written in the config text, for errors about values serde accepted (bounds,
 /// pairings): the same file parsed again with spans.
 pub struct Where<'a> {
@@ -594,6 +654,7 @@ impl Config {
                 ));
             }
         }
+        check_state(&config.state, &w)?;
         if config.organization.discover && config.organization.role_name.trim().is_empty() {
             return Err(format!(
                 "{}organization.role_name is empty",

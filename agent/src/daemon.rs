@@ -1,4 +1,4 @@
-//! `maturity-agent run`: audits on a cron schedule, keeps state in SQLite, serves metrics and the API.
+//! `maturity-agent run`: audits on a cron schedule, keeps state (SQLite or PostgreSQL), serves metrics and the API.
 
 use crate::alerts::{self, detect, Alerting};
 use crate::config::Config;
@@ -135,7 +135,10 @@ pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config
             return;
         }
         Err(e) => {
-            save_failed(&shared, format!("the state reader failed: {e}"));
+            save_failed(
+                &shared,
+                format!("the state reader failed: {e} ({})", shared.store.name()),
+            );
             finish(&shared, Arc::new(report), &HashMap::new());
             return;
         }
@@ -204,7 +207,10 @@ pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config
             m.set_active_alerts(&report, &active);
         }
         Ok(Err(e)) => save_failed(&shared, e.to_string()),
-        Err(e) => save_failed(&shared, format!("the state writer failed: {e}")),
+        Err(e) => save_failed(
+            &shared,
+            format!("the state writer failed: {e} ({})", shared.store.name()),
+        ),
     }
     let previous: HashMap<String, AccountReport> = known
         .into_iter()
@@ -216,7 +222,6 @@ pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config
 /// A run that could not be saved shows: in the log, the metrics (and so the shipped rule) and
 /// /readyz, until a later save succeeds.
 fn save_failed(shared: &Shared, error: String) {
-    let error = format!("{error} (state database {})", shared.store.path());
     tracing::error!(%error, "the run could not be saved; the previous state is kept and its regressions will be found again by the next run that is saved");
     shared.metrics.save_failures.inc();
     shared
@@ -326,8 +331,8 @@ pub async fn prepare(config: &Config) -> Result<Prepared, String> {
         ),
         _ => None,
     };
-    let path = config.state.path.clone();
-    tokio::task::spawn_blocking(move || crate::state::check_usable(&path))
+    let database = crate::state::Database::of(&config.state)?;
+    tokio::task::spawn_blocking(move || crate::state::check_usable(&database))
         .await
         .map_err(|e| e.to_string())??;
     let listen = config.server.listen.get_ref();
@@ -382,11 +387,11 @@ async fn shutdown_signal() {
 pub async fn run(config: Config) -> Result<(), StartError> {
     let prepared = prepare(&config).await.map_err(StartError::Config)?;
     let config = Arc::new(config);
-    let path = config.state.path.clone();
+    let database = crate::state::Database::of(&config.state).map_err(StartError::Config)?;
     // A store that cannot be written (read-only, immutable, full) or that a newer agent migrated is
     // refused at start: every run would be lost.
     let store = tokio::task::spawn_blocking(move || {
-        let store = Store::open(&path)?;
+        let store = Store::connect(&database)?;
         store.write_probe()?;
         Ok::<_, crate::state::StateError>(store)
     })
@@ -407,7 +412,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     // Serve the last known state at once after a restart, before the first audit finishes.
     let s = shared.clone();
     let restored = tokio::task::spawn_blocking(move || {
-        let report = s.store.latest_report().map_err(|e| e.to_string())?;
+        let report = s.store.latest_report()?;
         let previous: HashMap<String, AccountReport> = report
             .iter()
             .flat_map(|r| r.accounts.iter())
@@ -420,11 +425,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
                     .map(|p| (a.account_id.clone(), p))
             })
             .collect();
-        Ok::<_, String>((report, previous))
+        Ok::<_, crate::state::StateError>((report, previous))
     })
     .await
     .map_err(|e| StartError::Other(e.to_string()))?
-    .map_err(|e| StartError::Other(format!("{e} (state database {})", shared.store.path())))?;
+    .map_err(|e| StartError::Other(e.to_string()))?;
     if let (Some(report), previous) = restored {
         tracing::info!(started_at = %report.started_at, "serving the last saved run until the first audit finishes");
         shared

@@ -15,6 +15,8 @@
 //! - [`alertmanager`]: a real Alertmanager on loopback; [`receiver`]: an HTTP receiver that records
 //!   webhook, Slack and Alertmanager notifications and verifies webhook signatures.
 //! - [`deploy`]: the deploy kit's dashboard queries, alert rules and YAML files as data.
+//! - [`postgres`]: a real PostgreSQL cluster in a temporary directory on loopback (as the
+//!   `postgres` user when the tests run as root), for the shared state backend.
 //! - [`prometheus`]: a real Prometheus on loopback with a config derived from the shipped one, and
 //!   a client for its query, rules and alerts API.
 #![forbid(unsafe_code)]
@@ -25,6 +27,7 @@ pub mod deploy;
 pub mod fault;
 pub mod http;
 pub mod moto;
+pub mod postgres;
 pub mod prometheus;
 pub mod receiver;
 pub mod seed;

@@ -235,7 +235,7 @@ fn shipped_configs_are_valid_and_match_the_manifests() {
             "{file}: listen"
         );
         assert!(
-            config.state.path.starts_with(mount("state")),
+            config.state.sqlite_path().starts_with(mount("state")),
             "{file}: state outside the volume"
         );
     }
