@@ -855,6 +855,66 @@ rds_min_backup_retention_days = 14
         assert!(!c.accounts.is_empty());
     }
 
+    /// The commented-out PostgreSQL keys of config.example.toml, uncommented in place of `path`,
+    /// are a valid `[state]` section.
+    #[test]
+    fn the_documented_postgres_state_is_valid() {
+        let example = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../config.example.toml"
+        ))
+        .unwrap();
+        let text = example
+            .replace("\npath = \"/var/lib/maturity-agent/state.db\"", "\n")
+            .replace("# url = ", "url = ")
+            .replace("# password_file = ", "password_file = ")
+            .replace("# ca_file = ", "ca_file = ");
+        let c = Config::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.state.url.as_deref(),
+            Some("postgres://maturity@db.internal:5432/maturity?sslmode=require")
+        );
+        assert!(c.state.password_file.is_some() && c.state.ca_file.is_some());
+    }
+
+    /// `[state]` takes a path or a URL; the PostgreSQL keys need the URL; the URL never holds the
+    /// password; each error names its line.
+    #[test]
+    fn state_section_errors_name_the_key() {
+        let base = "[[accounts]]\nid = \"111111111111\"\nname = \"p\"\n[state]\n";
+        let cases = [
+            (
+                "path = \"/x.db\"\nurl = \"postgres://u@h/d\"\n",
+                "line 6: state: give path (SQLite) or url (PostgreSQL), not both",
+            ),
+            (
+                "password_env = \"PW\"\n",
+                "line 5: state.password_env is set without state.url: it belongs to a PostgreSQL database",
+            ),
+            (
+                "url = \"postgres://u@h/d\"\npassword_env = \"PW\"\npassword_file = \"/pw\"\n",
+                "line 7: state: give one of password_env or password_file, not both",
+            ),
+            (
+                "url = \"postgres://u:hunter2@h/d\"\n",
+                "line 5: state.url: postgres://u@h/d holds a password: give it through a password variable or file instead",
+            ),
+            (
+                "url = \"mysql://h/d\"\n",
+                "line 5: state.url: mysql://h/d is not a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE)",
+            ),
+            (
+                "url = \"postgres://u@h/d?sslmode=allow\"\n",
+                "line 5: state.url: postgres://u@h/d?sslmode=allow: sslmode=allow is not one of disable, prefer, require (or verify-ca, verify-full: TLS always verifies the certificate and the host name)",
+            ),
+        ];
+        for (state, expected) in cases {
+            assert_eq!(err(&format!("{base}{state}")), expected, "{state}");
+        }
+        let c = Config::parse(&format!("{base}url = \"postgres://u@h/d\"\n")).unwrap();
+        assert_eq!(c.state.url.as_deref(), Some("postgres://u@h/d"));
+    }
+
     #[test]
     fn good_config_parses_with_defaults() {
         let c = Config::parse(GOOD).unwrap();

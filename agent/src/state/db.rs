@@ -159,7 +159,7 @@ pub trait Db {
 pub enum DbError {
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("{0}")]
+    #[error("{}", full_message(.0))]
     Postgres(#[from] postgres::Error),
     #[error("{0}")]
     Type(String),
@@ -176,6 +176,21 @@ pub enum DbError {
     },
     #[error("{0}")]
     Connect(String),
+}
+
+/// An error with its causes: the client's `Display` of a server error is only "db error", the
+/// server's message is its source.
+fn full_message(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 impl DbError {

@@ -146,7 +146,7 @@ impl PgTarget {
                 redact(url)
             ));
         }
-        let mut config: postgres::Config = url
+        let mut config: postgres::Config = sslmode_of(url)?
             .parse()
             .map_err(|e| format!("{} is not a PostgreSQL URL: {e}", redact(url)))?;
         if config.get_password().is_some() {
@@ -185,6 +185,37 @@ impl PgTarget {
         } else {
             Ok(self.config.connect(tls(self.ca_file.as_deref())?)?)
         }
+    }
+}
+
+/// The URL with libpq's `sslmode=verify-ca` and `verify-full` as `require`, which verifies the
+/// certificate and the host name too (the client never accepts an unverified certificate); another
+/// `sslmode` than disable, prefer or require is refused.
+fn sslmode_of(url: &str) -> Result<String, String> {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return Ok(url.to_owned());
+    };
+    let pairs: Vec<(String, String)> = u
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let Some((_, mode)) = pairs.iter().find(|(k, _)| k == "sslmode") else {
+        return Ok(url.to_owned());
+    };
+    match mode.as_str() {
+        "disable" | "prefer" | "require" => Ok(url.to_owned()),
+        "verify-ca" | "verify-full" => {
+            u.query_pairs_mut().clear().extend_pairs(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), if k == "sslmode" { "require" } else { v.as_str() })),
+            );
+            Ok(u.to_string())
+        }
+        other => Err(format!(
+            "{}: sslmode={other} is not one of disable, prefer, require (or verify-ca, verify-full: TLS always verifies the certificate and the host name)",
+            redact(url)
+        )),
     }
 }
 
@@ -420,6 +451,16 @@ impl Pg {
     }
 }
 
+impl Drop for Pg {
+    /// Closing the synchronous client blocks on its own runtime, which cannot start on a thread
+    /// that drives async tasks (the daemon drops its store there): it closes on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
+}
+
 /// The schema version, 0 for an empty database.
 fn version(client: &mut impl GenericClient) -> Result<usize, DbError> {
     let exists: bool = client
@@ -514,6 +555,12 @@ mod tests {
         let e = PgTarget::new("mysql://db/m", None, None).unwrap_err();
         assert!(e.contains("is not a PostgreSQL URL"), "{e}");
         let t = PgTarget::new("postgresql://u@db/m", Some("pw".into()), None).unwrap();
+        let full = PgTarget::new("postgres://u@db/m?sslmode=verify-full", None, None).unwrap();
+        assert!(matches!(
+            full.config.get_ssl_mode(),
+            postgres::config::SslMode::Require
+        ));
+        assert_eq!(full.name(), "postgres://u@db/m?sslmode=verify-full");
         assert_eq!(t.name(), "postgresql://u@db/m");
         assert_eq!(format!("{t:?}"), "postgresql://u@db/m");
     }
