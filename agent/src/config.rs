@@ -176,6 +176,10 @@ pub struct StateConfig {
     pub password_file: Option<PathBuf>,
     /// PEM certificates that verify the PostgreSQL server's (default: the Mozilla roots).
     pub ca_file: Option<PathBuf>,
+    /// With `url`: replicas on one database take turns through a lease of this many seconds; the
+    /// holder audits and delivers, the others stand by and take over within this time when it
+    /// stops renewing (a third of it).
+    pub lease_seconds: u64,
     /// Runs older than this many days are deleted (the latest run of each account is always kept).
     pub retention_days: u32,
     /// An `unknown` verdict is scored with the previous known verdict for this many hours, and says so.
@@ -199,6 +203,7 @@ impl Default for StateConfig {
             password_env: None,
             password_file: None,
             ca_file: None,
+            lease_seconds: 30,
             retention_days: 90,
             unknown_staleness_hours: 72,
         }
@@ -692,6 +697,12 @@ impl Config {
             config.state.retention_days,
             1,
             36_500,
+        )?;
+        w.within(
+            &["state", "lease_seconds"],
+            config.state.lease_seconds,
+            3,
+            3_600,
         )?;
         w.within(
             &["state", "unknown_staleness_hours"],

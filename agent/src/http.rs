@@ -518,6 +518,7 @@ mod tests {
             ready: AtomicBool::new(false),
             saves: Default::default(),
             auth: Some(("grafana".into(), "s3cret".into())),
+            replica: None,
             alerting: Arc::new(
                 crate::alerts::Alerting::new(&Default::default()).expect("no sinks"),
             ),
@@ -587,6 +588,7 @@ mod tests {
             ready: AtomicBool::new(false),
             saves: Default::default(),
             auth,
+            replica: None,
             alerting: Arc::new(
                 crate::alerts::Alerting::new(&Default::default()).expect("no sinks"),
             ),

@@ -301,3 +301,177 @@ async fn state_moves_from_sqlite_to_postgres_over_tls_and_keeps_the_baseline() {
         std::fs::read_to_string(dir.path().join("pg.log")).unwrap_or_default()
     );
 }
+
+/// Three replicas on one PostgreSQL state, one moto, a 2-second schedule, a lease of 3 seconds:
+/// one replica audits at a time (no two runs in one cycle, from the state's run records), the
+/// others serve the same levels; `kill -9` of the active one right after a control breaks → another
+/// takes over within the lease and audits, and the regression reaches the signed webhook exactly
+/// once (whichever replica detected or delivered it).
+#[tokio::test(flavor = "multi_thread")]
+async fn replicas_take_turns_and_alert_once_across_kill() {
+    const SECRET: &str = "hook-secret-for-tests";
+    let moto = Moto::start();
+    let org = seed::seed_demo(&moto.endpoint).await.expect("seed");
+    let prod = org.account(Profile::Production).clone();
+    let dir = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(None);
+    let db = pg.create_database();
+    let receiver = integration_tests::receiver::Receiver::start(SECRET).await;
+    let state = format!(
+        "url = \"{}\"\npassword_env = \"TEST_PG_PASSWORD\"\nlease_seconds = 3\n\n\
+         [alerts]\nretry_initial_seconds = 0.5\nretry_max_seconds = 2\n\n\
+         [[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}/hook\"\nsecret_env = \"TEST_HOOK_SECRET\"",
+        pg.url(&db, "sslmode=disable"),
+        receiver.url
+    );
+    let env = [
+        ("TEST_PG_PASSWORD", pg.password.as_str()),
+        ("TEST_HOOK_SECRET", SECRET),
+    ];
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let mut replicas: Vec<Option<Daemon>> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| {
+            let cfg = config(
+                dir.path(),
+                &format!("r{i}.toml"),
+                &moto.endpoint,
+                &prod,
+                *port,
+                &state,
+            );
+            Some(Daemon::spawn(
+                &cfg,
+                &dir.path().join(format!("r{i}.log")),
+                &env,
+            ))
+        })
+        .collect();
+    let first = replicas[0].as_ref().unwrap();
+    let active = first.wait_for(120, "one replica audits twice", || {
+        ports.iter().position(|p| runs(*p) >= 2.0)
+    });
+    let level = |port: u16| {
+        let text = get(port, "/metrics").map(|(_, b)| b).unwrap_or_default();
+        sample(
+            &text,
+            &format!(
+                "maturity_account_level{{account_id=\"{}\",account_name=\"{}\"}}",
+                prod.id, prod.name
+            ),
+        )
+    };
+    let expected = prod.expected_levels().1;
+    for (i, port) in ports.iter().enumerate() {
+        if i != active {
+            assert_eq!(
+                runs(*port),
+                0.0,
+                "replica {i} stands by while {active} is active"
+            );
+            first.wait_for(30, "standbys serve the saved levels", || {
+                (level(*port) == Some(f64::from(expected))).then_some(())
+            });
+        }
+    }
+
+    // A control breaks, and the active replica dies at once.
+    let mgmt = seed::management_config(&moto.endpoint).await;
+    let member = seed::member_config(&mgmt, &prod.id)
+        .await
+        .expect("member config");
+    let iam = aws_sdk_iam::Client::new(&member);
+    let serial = iam
+        .list_mfa_devices()
+        .user_name("alice")
+        .send()
+        .await
+        .unwrap()
+        .mfa_devices()[0]
+        .serial_number()
+        .to_owned();
+    iam.deactivate_mfa_device()
+        .user_name("alice")
+        .serial_number(&serial)
+        .send()
+        .await
+        .unwrap();
+    let mut dead = replicas[active].take().unwrap().into_child();
+    dead.kill().unwrap(); // SIGKILL
+    dead.wait().unwrap();
+    let killed_at = std::time::Instant::now();
+    let survivor = replicas.iter().flatten().next().unwrap();
+    let next = survivor.wait_for(60, "another replica takes over and audits", || {
+        ports
+            .iter()
+            .enumerate()
+            .position(|(i, p)| i != active && runs(*p) >= 1.0)
+    });
+    let took = killed_at.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(3 + 2 + 10),
+        "taken over and audited {took:?} after the kill (lease 3 s, schedule 2 s, audit)"
+    );
+    let mfa_firing = || {
+        receiver
+            .received("hook")
+            .into_iter()
+            .filter(|n| n.body["alert"]["labels"]["check"] == MFA && n.body["status"] == "firing")
+            .collect::<Vec<_>>()
+    };
+    survivor.wait_for(60, "the regression reaches the webhook", || {
+        (!mfa_firing().is_empty()).then_some(())
+    });
+    // A few more cycles: nothing is sent again.
+    let seen = runs(ports[next]);
+    survivor.wait_for(60, "three more audits", || {
+        (runs(ports[next]) >= seen + 3.0).then_some(())
+    });
+    let notices = mfa_firing();
+    assert_eq!(
+        notices.len(),
+        1,
+        "{:?}",
+        notices.iter().map(|n| &n.body).collect::<Vec<_>>()
+    );
+    assert_eq!(notices[0].signature_ok, Some(true));
+    // The labels are the account's and the check's only: the same whichever replica sends, so
+    // that Alertmanager would deduplicate re-sends.
+    let labels = notices[0].body["alert"]["labels"].as_object().unwrap();
+    let keys: Vec<&str> = labels.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "account_id",
+            "account_name",
+            "alertname",
+            "check",
+            "practice",
+            "severity"
+        ]
+    );
+    assert_eq!(labels["account_id"], prod.id.as_str());
+
+    // The state's run records: one run per cycle, never two replicas in one.
+    let starts = pg.psql(&db, "SELECT started_at FROM runs ORDER BY started_at");
+    let times: Vec<chrono::DateTime<chrono::Utc>> = starts
+        .lines()
+        .map(|l| chrono::DateTime::parse_from_rfc3339(l).unwrap().into())
+        .collect();
+    assert!(times.len() >= 5, "{starts}");
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= chrono::Duration::milliseconds(1000),
+            "two runs in one cycle: {pair:?}"
+        );
+    }
+    let accounts = pg.psql(
+        &db,
+        "SELECT COUNT(*) FROM account_runs GROUP BY run_id HAVING COUNT(*) <> 1",
+    );
+    assert!(
+        accounts.is_empty(),
+        "every run audits the account once: {accounts}"
+    );
+}

@@ -330,6 +330,86 @@ fn newer_schema_is_refused(backend: Backend) {
     assert_eq!(state::check_usable(&db).unwrap_err(), e);
 }
 
+/// A lease is held by one owner at a time, renewed without a new epoch, taken over (epoch + 1)
+/// only once expired or released; a write fenced with a lost epoch or on standby is refused and
+/// changes nothing, the holder's goes through.
+fn leases_fence_writes(backend: Backend) {
+    use maturity_agent::state::Fence;
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, &dir);
+    let (a, b) = (Store::connect(&db).unwrap(), Store::connect(&db).unwrap());
+    let now = Utc::now().timestamp_millis();
+    assert_eq!(a.acquire_lease("daemon", "a", now, 1000).unwrap(), Some(1));
+    assert_eq!(
+        b.acquire_lease("daemon", "b", now + 10, 1000).unwrap(),
+        None
+    );
+    assert_eq!(
+        a.acquire_lease("daemon", "a", now + 500, 1000).unwrap(),
+        Some(1),
+        "renewed"
+    );
+    assert_eq!(
+        b.acquire_lease("daemon", "b", now + 1200, 1000).unwrap(),
+        None,
+        "renewal counts"
+    );
+    assert_eq!(
+        b.acquire_lease("daemon", "b", now + 1501, 1000).unwrap(),
+        Some(2),
+        "expired"
+    );
+    assert_eq!(
+        a.acquire_lease("daemon", "a", now + 1600, 1000).unwrap(),
+        None
+    );
+
+    let held = |owner: &str, epoch| Fence::Held {
+        name: "daemon".into(),
+        owner: owner.into(),
+        epoch,
+    };
+    a.set_fence(held("a", 1));
+    let e = a
+        .save_run(&run("111111111111", Status::Pass, Utc::now()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(&format!(
+            "state database {}: lease daemon of epoch 1 was taken over",
+            db.name()
+        )),
+        "{e}"
+    );
+    a.set_fence(Fence::Standby);
+    let e = a
+        .save_run(&run("111111111111", Status::Pass, Utc::now()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("on standby"), "{e}");
+    assert_eq!(
+        a.run_count().unwrap(),
+        0,
+        "nothing of a refused write is kept"
+    );
+    b.set_fence(held("b", 2));
+    b.save_run(&run("111111111111", Status::Pass, Utc::now()))
+        .unwrap();
+    assert_eq!(a.run_count().unwrap(), 1);
+
+    b.release_lease("daemon", "b").unwrap();
+    assert_eq!(
+        a.acquire_lease("daemon", "a", now + 1700, 1000).unwrap(),
+        Some(3),
+        "released"
+    );
+    let e = b
+        .save_run(&run("111111111111", Status::Pass, Utc::now()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("taken over"), "{e}");
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -350,6 +430,7 @@ both!(
     regressions_alerts_and_outbox,
     rechecks_replace_their_account,
     newer_schema_is_refused,
+    leases_fence_writes,
 );
 
 /// `state copy` from SQLite to PostgreSQL keeps every run, level, verdict, known status, alert and

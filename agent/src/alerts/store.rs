@@ -169,7 +169,7 @@ impl Store {
         sinks: &[String],
         now_ms: i64,
     ) -> Result<Vec<(String, i64)>, StateError> {
-        self.read(|db| {
+        self.write(|db| {
             let mut parked = Vec::new();
             for (sink, n) in queued_per_sink(db)? {
                 if sinks.contains(&sink) {
@@ -190,12 +190,12 @@ impl Store {
     }
 
     pub fn outbox_delivered(&self, id: i64) -> Result<(), StateError> {
-        self.read(|db| db.execute("DELETE FROM outbox WHERE id = ?1", args![id]))?;
+        self.write(|db| db.execute("DELETE FROM outbox WHERE id = ?1", args![id]))?;
         Ok(())
     }
 
     pub fn outbox_retry(&self, id: i64, next_ms: i64, error: &str) -> Result<(), StateError> {
-        self.read(|db| {
+        self.write(|db| {
             db.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3 WHERE id = ?1",
                 args![id, next_ms, error],
@@ -212,7 +212,7 @@ impl Store {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StateError> {
-        self.read(|db| {
+        self.write(|db| {
             db.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, rejected_at = ?3 WHERE id = ?1",
                 args![id, error, now.to_rfc3339()],

@@ -176,6 +176,9 @@ pub enum DbError {
     },
     #[error("{0}")]
     Connect(String),
+    /// A write of a replica that no longer holds its lease (another took over): refused.
+    #[error("{0}")]
+    Fenced(String),
 }
 
 /// An error with its causes: the client's `Display` of a server error is only "db error", the

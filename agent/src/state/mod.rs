@@ -136,6 +136,23 @@ pub struct Store {
     engine: Mutex<Engine>,
     /// The database, named in every error.
     name: String,
+    /// The lease every write transaction must still hold, when replicas share the database.
+    fence: Mutex<Fence>,
+}
+
+/// What a write checks before it commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fence {
+    /// One agent alone on its database: nothing to check.
+    Off,
+    /// Writes commit only while `owner` holds the lease `name` at `epoch`.
+    Held {
+        name: String,
+        owner: String,
+        epoch: i64,
+    },
+    /// This replica is on standby: its writes are refused.
+    Standby,
 }
 
 fn status_str(s: Status) -> &'static str {
@@ -179,6 +196,7 @@ impl Store {
         Ok(Store {
             engine: Mutex::new(engine),
             name,
+            fence: Mutex::new(Fence::Off),
         })
     }
 
@@ -215,11 +233,18 @@ impl Store {
         .map_err(|e| self.named(e))
     }
 
-    /// Runs `f` in one transaction, committed when it returns `Ok`.
+    /// Runs `f` in one transaction, committed when it returns `Ok` and, when replicas share the
+    /// database, only while this replica still holds its lease at its epoch: the check locks the
+    /// lease's row until the commit, so a takeover waits for it or refuses it.
     pub fn write<T>(
         &self,
         f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>,
     ) -> Result<T, StateError> {
+        let fence = self.fence();
+        let f = |db: &mut dyn Db| {
+            check_fence(db, &fence)?;
+            f(db)
+        };
         match &mut *self.engine() {
             Engine::Sqlite(c) => (|| {
                 let tx = c.transaction()?;
@@ -230,6 +255,52 @@ impl Store {
             Engine::Postgres(p) => p.transaction(f),
         }
         .map_err(|e| self.named(e))
+    }
+
+    /// The lease writes must hold.
+    pub fn fence(&self) -> Fence {
+        self.fence.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn set_fence(&self, fence: Fence) {
+        *self.fence.lock().unwrap_or_else(|p| p.into_inner()) = fence;
+    }
+
+    /// Takes or renews the lease `name` for `owner` until `now_ms + ttl_ms`: renewed when `owner`
+    /// holds it, taken (its epoch one higher) when it is free or expired. Returns the epoch, or
+    /// `None` while another holder's lease runs.
+    pub fn acquire_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Option<i64>, StateError> {
+        self.read(|db| {
+            db.query_one(
+                "INSERT INTO leases (name, owner, epoch, expires_ms) VALUES (?1, ?2, 1, ?4)
+                 ON CONFLICT (name) DO UPDATE SET
+                    epoch = CASE WHEN leases.owner = excluded.owner THEN leases.epoch ELSE leases.epoch + 1 END,
+                    owner = excluded.owner,
+                    expires_ms = excluded.expires_ms
+                 WHERE leases.owner = excluded.owner OR leases.expires_ms < ?3
+                 RETURNING epoch",
+                args![name, owner, now_ms, now_ms.saturating_add(ttl_ms)],
+            )?
+            .map(|mut r| r.int(0))
+            .transpose()
+        })
+    }
+
+    /// Gives the lease up (a clean stop), so that another replica takes it without waiting.
+    pub fn release_lease(&self, name: &str, owner: &str) -> Result<(), StateError> {
+        self.read(|db| {
+            db.execute(
+                "UPDATE leases SET expires_ms = 0 WHERE name = ?1 AND owner = ?2",
+                args![name, owner],
+            )
+        })?;
+        Ok(())
     }
 
     /// The SQLite connection, for tests of SQLite's own limits.
@@ -395,6 +466,28 @@ impl Store {
                 .unwrap_or_default()
                 .int(0)
         })
+    }
+}
+
+fn check_fence(db: &mut dyn Db, fence: &Fence) -> Result<(), DbError> {
+    match fence {
+        Fence::Off => Ok(()),
+        Fence::Standby => Err(DbError::Fenced(
+            "this replica is on standby (another holds the lease): nothing is written".into(),
+        )),
+        Fence::Held { name, owner, epoch } => {
+            let held = db.execute(
+                "UPDATE leases SET owner = owner WHERE name = ?1 AND owner = ?2 AND epoch = ?3",
+                args![name, owner, *epoch],
+            )?;
+            if held == 1 {
+                Ok(())
+            } else {
+                Err(DbError::Fenced(format!(
+                    "lease {name} of epoch {epoch} was taken over by another replica: this write is refused"
+                )))
+            }
+        }
     }
 }
 

@@ -104,6 +104,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         written_at TEXT NOT NULL
      );",
     "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'audit';",
+    "CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        epoch BIGINT NOT NULL,
+        expires_ms BIGINT NOT NULL
+     );",
 ];
 
 /// The tables that hold an identity column, with it (their sequences follow copied rows).

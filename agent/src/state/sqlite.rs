@@ -104,6 +104,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // 4: event-driven re-checks. A run is a full audit (`audit`) or a re-check of one account
     // (`recheck`, `crate::events`).
     "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'audit';",
+    // 5: leases of replicas sharing a database (`Store::acquire_lease`): who holds one, until when,
+    // and its epoch, the fencing token every write of the holder checks. Unused by one agent on
+    // SQLite, kept so that both engines have the same schema versions.
+    "CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+     );",
 ];
 
 impl rusqlite::ToSql for Value {
