@@ -157,6 +157,9 @@ async fn mirror(shared: &Arc<Shared>) {
             m.update(&report, &|id| previous.get(id).cloned());
             m.last_start.set(report.started_at.timestamp() as f64);
             *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(report));
+            // What this replica failed to save while it was active is the active one's to redo:
+            // readiness follows the shared state (and the write probe of /readyz).
+            shared.saves.set(Ok(Utc::now()));
             shared.ready.store(true, Ordering::SeqCst);
         }
         Ok(Ok((None, _))) => {}
