@@ -114,6 +114,30 @@ fn config(
     path
 }
 
+/// Deactivates alice's MFA device in `account`: `iam_console_users_mfa_enabled` fails.
+async fn break_mfa(endpoint: &str, account: &str) {
+    let mgmt = seed::management_config(endpoint).await;
+    let member = seed::member_config(&mgmt, account)
+        .await
+        .expect("member config");
+    let iam = aws_sdk_iam::Client::new(&member);
+    let serial = iam
+        .list_mfa_devices()
+        .user_name("alice")
+        .send()
+        .await
+        .unwrap()
+        .mfa_devices()[0]
+        .serial_number()
+        .to_owned();
+    iam.deactivate_mfa_device()
+        .user_name("alice")
+        .serial_number(&serial)
+        .send()
+        .await
+        .unwrap();
+}
+
 fn runs(port: u16) -> f64 {
     let text = get(port, "/metrics").map(|(_, b)| b).unwrap_or_default();
     sample(&text, "maturity_audit_runs_total{result=\"success\"}").unwrap_or(0.0)
@@ -253,26 +277,7 @@ async fn state_moves_from_sqlite_to_postgres_over_tls_and_keeps_the_baseline() {
     );
 
     // A control broken across the move, then the agent on PostgreSQL.
-    let mgmt = seed::management_config(&moto.endpoint).await;
-    let member = seed::member_config(&mgmt, &prod.id)
-        .await
-        .expect("member config");
-    let iam = aws_sdk_iam::Client::new(&member);
-    let serial = iam
-        .list_mfa_devices()
-        .user_name("alice")
-        .send()
-        .await
-        .unwrap()
-        .mfa_devices()[0]
-        .serial_number()
-        .to_owned();
-    iam.deactivate_mfa_device()
-        .user_name("alice")
-        .serial_number(&serial)
-        .send()
-        .await
-        .unwrap();
+    break_mfa(&moto.endpoint, &prod.id).await;
     let mut daemon = Daemon::spawn(&cfg, &dir.path().join("pg.log"), &[]);
     daemon.wait_for(120, "an audit on PostgreSQL", || {
         (runs(pg_port) >= 1.0).then_some(())
@@ -377,26 +382,7 @@ async fn replicas_take_turns_and_alert_once_across_kill() {
     }
 
     // A control breaks, and the active replica dies at once.
-    let mgmt = seed::management_config(&moto.endpoint).await;
-    let member = seed::member_config(&mgmt, &prod.id)
-        .await
-        .expect("member config");
-    let iam = aws_sdk_iam::Client::new(&member);
-    let serial = iam
-        .list_mfa_devices()
-        .user_name("alice")
-        .send()
-        .await
-        .unwrap()
-        .mfa_devices()[0]
-        .serial_number()
-        .to_owned();
-    iam.deactivate_mfa_device()
-        .user_name("alice")
-        .serial_number(&serial)
-        .send()
-        .await
-        .unwrap();
+    break_mfa(&moto.endpoint, &prod.id).await;
     let mut dead = replicas[active].take().unwrap().into_child();
     dead.kill().unwrap(); // SIGKILL
     dead.wait().unwrap();

@@ -644,65 +644,6 @@ pub(crate) mod tests {
         }
     }
 
-    /// A saved run comes back as the latest report, with history and last known statuses; an unknown
-    /// status does not overwrite the last known one.
-    #[test]
-    fn saves_and_reads_back_runs() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("sub/state.db")).unwrap();
-        let t0 = Utc::now() - ChronoDuration::hours(2);
-        store
-            .save_run(&account("111111111111", Status::Pass, t0))
-            .unwrap();
-        store
-            .save_run(&account(
-                "111111111111",
-                Status::Unknown,
-                t0 + ChronoDuration::hours(1),
-            ))
-            .unwrap();
-        let latest = store.latest_report().unwrap().unwrap();
-        assert_eq!(latest.accounts[0].checks[0].status, Status::Unknown);
-        let known = store.last_known("111111111111").unwrap();
-        assert_eq!(known["iam_root_mfa_enabled"].0, Status::Pass);
-        assert_eq!(known["iam_root_mfa_enabled"].1.timestamp(), t0.timestamp());
-        let history = store.history("111111111111", 10).unwrap();
-        assert_eq!(history.len(), 2);
-        assert_eq!(history[1].practices["identity"], 1);
-        store.write_probe().unwrap();
-        // Reopening migrates nothing and keeps everything.
-        drop(store);
-        let store = Store::open(&dir.path().join("sub/state.db")).unwrap();
-        assert_eq!(store.run_count().unwrap(), 2);
-    }
-
-    /// Retention deletes old runs but keeps each account's newest audited run.
-    #[test]
-    fn prune_keeps_the_baseline() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("state.db")).unwrap();
-        let old = Utc::now() - ChronoDuration::days(100);
-        store
-            .save_run(&account("111111111111", Status::Pass, old))
-            .unwrap();
-        store
-            .save_run(&account(
-                "111111111111",
-                Status::Fail,
-                old + ChronoDuration::days(1),
-            ))
-            .unwrap();
-        store
-            .save_run(&account("222222222222", Status::Pass, Utc::now()))
-            .unwrap();
-        assert_eq!(store.prune(90, Utc::now()).unwrap(), 1);
-        assert_eq!(
-            store.last_audited("111111111111").unwrap().unwrap().checks[0].status,
-            Status::Fail
-        );
-        assert_eq!(store.run_count().unwrap(), 2);
-    }
-
     /// A database a newer agent migrated is refused, by `open` and by `check_usable`, naming the
     /// file; so is a full one at save time and an immutable one in the write probe.
     #[test]
