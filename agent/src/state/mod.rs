@@ -512,6 +512,40 @@ pub(crate) fn last_audited(
     .transpose()
 }
 
+/// Rows per statement of [`insert_rows`]: few round trips, statements of a bounded number of shapes
+/// (the PostgreSQL backend prepares each once), parameters well under both engines' limits.
+const ROWS_PER_INSERT: usize = 64;
+
+/// Inserts `rows` (all of one width) with multi-row `VALUES` lists of up to [`ROWS_PER_INSERT`]
+/// rows: `head` is `INSERT INTO t (columns)`, `tail` what follows the values (`ON CONFLICT …`).
+fn insert_rows(
+    db: &mut dyn Db,
+    head: &str,
+    tail: &str,
+    rows: Vec<Vec<Value>>,
+) -> Result<(), DbError> {
+    let Some(width) = rows.first().map(Vec::len) else {
+        return Ok(());
+    };
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Value> = rows.by_ref().take(ROWS_PER_INSERT).flatten().collect();
+        let n = chunk.len() / width;
+        let values: Vec<String> = (0..n)
+            .map(|r| {
+                let marks: Vec<String> =
+                    (1..=width).map(|c| format!("?{}", r * width + c)).collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        db.execute(
+            &format!("{head} VALUES {}{tail}", values.join(", ")),
+            &chunk,
+        )?;
+    }
+    Ok(())
+}
+
 /// The rows of one run: the run, each account's result, practice levels, verdicts, and the last
 /// known status of every check that had one. Returns the run's id.
 fn insert_run(db: &mut dyn Db, report: &Report) -> Result<i64, DbError> {
@@ -557,29 +591,35 @@ fn insert_run(db: &mut dyn Db, report: &Report) -> Result<i64, DbError> {
                 ],
             )?;
         }
-        for c in &a.checks {
-            for v in &c.verdicts {
-                db.execute(
-                    "INSERT INTO verdicts (run_id, account_id, check_id, resource, region, status, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    args![
-                        run_id,
-                        &a.account_id,
-                        &c.id,
-                        &v.resource,
-                        &v.region,
-                        status_str(v.status),
-                        &v.reason
-                    ],
-                )?;
-            }
-        }
+        let verdicts: Vec<Vec<Value>> = a
+            .checks
+            .iter()
+            .flat_map(|c| c.verdicts.iter().map(move |v| (c, v)))
+            .map(|(c, v)| {
+                args![
+                    run_id,
+                    &a.account_id,
+                    &c.id,
+                    &v.resource,
+                    &v.region,
+                    status_str(v.status),
+                    &v.reason
+                ]
+                .to_vec()
+            })
+            .collect();
+        insert_rows(
+            db,
+            "INSERT INTO verdicts (run_id, account_id, check_id, resource, region, status, reason)",
+            "",
+            verdicts,
+        )?;
+        let mut known = Vec::new();
         for c in &a.checks {
             let Some(k) = crate::alerts::detect::KnownCheck::of(c) else {
                 continue;
             };
-            db.execute(
-                "INSERT INTO last_known (account_id, check_id, status, observed_at, run_id, failing, unknown_scopes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (account_id, check_id) DO UPDATE SET status = ?3, observed_at = ?4, run_id = ?5, failing = ?6, unknown_scopes = ?7",
+            known.push(
                 args![
                     &a.account_id,
                     &c.id,
@@ -588,9 +628,17 @@ fn insert_run(db: &mut dyn Db, report: &Report) -> Result<i64, DbError> {
                     run_id,
                     serde_json::to_string(&k.failing)?,
                     serde_json::to_string(&k.unknown_scopes)?
-                ],
-            )?;
+                ]
+                .to_vec(),
+            );
         }
+        insert_rows(
+            db,
+            "INSERT INTO last_known (account_id, check_id, status, observed_at, run_id, failing, unknown_scopes)",
+            " ON CONFLICT (account_id, check_id) DO UPDATE SET status = excluded.status, observed_at = excluded.observed_at,
+               run_id = excluded.run_id, failing = excluded.failing, unknown_scopes = excluded.unknown_scopes",
+            known,
+        )?;
     }
     Ok(run_id)
 }

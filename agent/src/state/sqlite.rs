@@ -176,6 +176,8 @@ pub(crate) fn open(path: &Path) -> Result<Connection, DbError> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // The store's statements, with the shapes of the multi-row inserts, stay prepared.
+    conn.set_prepared_statement_cache_capacity(64);
     migrate(&mut conn)?;
     Ok(conn)
 }
