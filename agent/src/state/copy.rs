@@ -4,7 +4,7 @@
 //! baselines come along, so the first audit after a move compares with the last one before it and
 //! raises no false regression.
 
-use super::{args, Database, Db, DbError, Store, Value};
+use super::{args, Database, Db, DbError, Row, Store, Value};
 
 /// The tables copied run by run, with their columns (the run's id first, or the run's key).
 const PER_RUN: &[(&str, &str, &[&str])] = &[
@@ -124,24 +124,16 @@ impl std::fmt::Display for Copied {
     }
 }
 
-fn insert(
-    db: &mut dyn Db,
-    table: &str,
-    columns: &[&str],
-    rows: Vec<super::Row>,
-) -> Result<u64, DbError> {
-    let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-    let sql = format!(
-        "INSERT INTO {table} ({}) VALUES ({})",
-        columns.join(", "),
-        marks.join(", ")
-    );
-    let mut n = 0;
-    for row in rows {
-        let values: Vec<Value> = row.into_values();
-        db.execute(&sql, &values)?;
-        n += 1;
-    }
+/// Inserts rows read from the source as they are, in multi-row statements.
+fn insert(db: &mut dyn Db, table: &str, columns: &[&str], rows: Vec<Row>) -> Result<u64, DbError> {
+    let n = rows.len() as u64;
+    let head = format!("INSERT INTO {table} ({})", columns.join(", "));
+    super::insert_rows(
+        db,
+        &head,
+        "",
+        rows.into_iter().map(Row::into_values).collect(),
+    )?;
     Ok(n)
 }
 

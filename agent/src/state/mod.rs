@@ -518,7 +518,7 @@ const ROWS_PER_INSERT: usize = 64;
 
 /// Inserts `rows` (all of one width) with multi-row `VALUES` lists of up to [`ROWS_PER_INSERT`]
 /// rows: `head` is `INSERT INTO t (columns)`, `tail` what follows the values (`ON CONFLICT …`).
-fn insert_rows(
+pub(crate) fn insert_rows(
     db: &mut dyn Db,
     head: &str,
     tail: &str,
