@@ -14,6 +14,7 @@
 //! - [`http`]: a minimal HTTP/1.1 GET client for the daemon's endpoints.
 //! - [`alertmanager`]: a real Alertmanager on loopback; [`receiver`]: an HTTP receiver that records
 //!   webhook, Slack and Alertmanager notifications and verifies webhook signatures.
+//! - [`sample`]: reports made without an audit (the store's tests and benchmark).
 //! - [`deploy`]: the deploy kit's dashboard queries, alert rules and YAML files as data.
 //! - [`postgres`]: a real PostgreSQL cluster in a temporary directory on loopback (as the
 //!   `postgres` user when the tests run as root), for the shared state backend.
@@ -30,6 +31,7 @@ pub mod moto;
 pub mod postgres;
 pub mod prometheus;
 pub mod receiver;
+pub mod sample;
 pub mod seed;
 pub mod shim;
 

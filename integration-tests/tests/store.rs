@@ -4,10 +4,11 @@
 
 use chrono::{Duration, Utc};
 use integration_tests::postgres::Postgres;
+use integration_tests::sample;
 use maturity_agent::alerts::detect::{self, Rules};
 use maturity_agent::state::{self, Database, PgTarget, Store};
-use maturity_checks::model::{Practice, Severity, Status, Verdict};
-use maturity_checks::report::{AccountReport, AccountStatus, CheckResult, DsommRef, Report};
+use maturity_checks::model::{Severity, Status, Verdict};
+use maturity_checks::report::Report;
 use std::sync::OnceLock;
 
 #[derive(Clone, Copy)]
@@ -40,53 +41,14 @@ fn database(backend: Backend, dir: &tempfile::TempDir) -> Database {
     }
 }
 
-/// One account's run: one check with one verdict on `resource`.
+/// One account's run: the check iam_root_mfa_enabled (identity, level 1) with one verdict.
 fn run(id: &str, status: Status, at: chrono::DateTime<Utc>) -> Report {
-    let mut a = AccountReport {
-        account_id: id.into(),
-        account_name: format!("name-{id}"),
-        status: AccountStatus::Audited,
-        error: None,
-        regions: vec!["us-east-1".into()],
-        level: None,
-        confirmed_level: None,
-        unconfirmed: false,
-        practices: vec![],
-        checks: vec![CheckResult {
-            id: "iam_root_mfa_enabled".into(),
-            title: "t".into(),
-            practice: Practice::Identity,
-            level: 1,
-            severity: Severity::Critical,
-            dsomm_activity: DsommRef {
-                uuid: "u".into(),
-                name: "n".into(),
-                level: 1,
-            },
-            status,
-            remediation: "r".into(),
-            verdicts: vec![Verdict::new(
-                format!("arn:aws:iam::{id}:root"),
-                None,
-                status,
-                "why",
-            )],
-            carried_over: None,
-            rechecked: None,
-        }],
-        errors: vec![],
-        api_calls: vec![],
-        duration_seconds: 1.5,
-    };
-    maturity_checks::audit::rescore(&mut a);
-    Report {
-        schema_version: 1,
-        agent_version: "t".into(),
-        started_at: at,
-        duration_seconds: 1.5,
-        accounts: vec![a],
-        organization: None,
-    }
+    let verdict = Verdict::new(format!("arn:aws:iam::{id}:root"), None, status, "why");
+    let check = sample::check(sample::meta("iam_root_mfa_enabled"), status, vec![verdict]);
+    sample::report(
+        at,
+        vec![sample::audited(id, &format!("name-{id}"), vec![check])],
+    )
 }
 
 fn rules() -> Rules {
@@ -146,6 +108,10 @@ fn runs_history_and_retention(backend: Backend) {
     let latest = store.latest_report().unwrap().unwrap();
     assert_eq!(latest.accounts[0].checks[0].status, Status::Unknown);
     assert_eq!(latest.duration_seconds, 1.5);
+    assert_eq!(
+        latest.accounts[0].checks[0].title,
+        sample::meta("iam_root_mfa_enabled").title
+    );
     assert_eq!(
         latest.started_at.timestamp(),
         (t0 + Duration::hours(1)).timestamp()

@@ -9,10 +9,11 @@
 use chrono::{Duration, Utc};
 use clap::Parser;
 use integration_tests::postgres::Postgres;
+use integration_tests::sample;
 use maturity_agent::state::{Database, PgTarget, Store};
 use maturity_checks::catalog::CATALOG;
 use maturity_checks::model::{Status, Verdict};
-use maturity_checks::report::{AccountReport, AccountStatus, CheckResult, DsommRef, Report};
+use maturity_checks::report::AccountReport;
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -34,57 +35,25 @@ fn account(i: usize, run: usize, verdicts: usize) -> AccountReport {
         .iter()
         .enumerate()
         .map(|(c, check)| {
-            let m = &check.meta;
             let status = if (c + i + run) % 7 == 0 {
                 Status::Fail
             } else {
                 Status::Pass
             };
-            CheckResult {
-                id: m.id.into(),
-                title: m.title.into(),
-                practice: m.practice,
-                level: m.activity.level,
-                severity: m.severity,
-                dsomm_activity: DsommRef {
-                    uuid: m.activity.uuid.into(),
-                    name: m.activity.name.into(),
-                    level: m.activity.level,
-                },
-                status,
-                remediation: m.remediation.into(),
-                verdicts: (0..verdicts)
-                    .map(|v| {
-                        Verdict::new(
-                            format!("arn:aws:s3:::bucket-{id}-{v}"),
-                            Some("us-east-1"),
-                            status,
-                            "the bucket blocks public access at the bucket and account level",
-                        )
-                    })
-                    .collect(),
-                carried_over: None,
-                rechecked: None,
-            }
+            let verdicts = (0..verdicts)
+                .map(|v| {
+                    Verdict::new(
+                        format!("arn:aws:s3:::bucket-{id}-{v}"),
+                        Some("us-east-1"),
+                        status,
+                        "the bucket blocks public access at the bucket and account level",
+                    )
+                })
+                .collect();
+            sample::check(&check.meta, status, verdicts)
         })
         .collect();
-    let mut a = AccountReport {
-        account_id: id.clone(),
-        account_name: format!("account-{i}"),
-        status: AccountStatus::Audited,
-        error: None,
-        regions: vec!["us-east-1".into()],
-        level: None,
-        confirmed_level: None,
-        unconfirmed: false,
-        practices: vec![],
-        checks,
-        errors: vec![],
-        api_calls: vec![],
-        duration_seconds: 2.0,
-    };
-    maturity_checks::audit::rescore(&mut a);
-    a
+    sample::audited(&id, &format!("account-{i}"), checks)
 }
 
 /// (ms per account save, ms per account read, bytes per account run) of one backend.
@@ -94,16 +63,12 @@ fn measure(db: &Database, args: &Args, size: &dyn Fn() -> u64) -> (f64, f64, f64
     let (mut save, mut read) = (0.0, 0.0);
     let start = Utc::now() - Duration::hours(args.runs as i64);
     for run in 0..args.runs {
-        let report = Report {
-            schema_version: maturity_checks::report::SCHEMA_VERSION,
-            agent_version: "bench".into(),
-            started_at: start + Duration::hours(run as i64),
-            duration_seconds: 60.0,
-            accounts: (0..args.accounts)
+        let report = sample::report(
+            start + Duration::hours(run as i64),
+            (0..args.accounts)
                 .map(|i| account(i, run, args.verdicts))
                 .collect(),
-            organization: None,
-        };
+        );
         let t = Instant::now();
         for a in &report.accounts {
             store.last_known(&a.account_id).expect("last known");
