@@ -478,3 +478,19 @@ fn unreachable_postgres_is_named_without_password() {
     let e = state::check_usable(&db).unwrap_err();
     assert!(e.starts_with(&format!("state database {url}: ")), "{e}");
 }
+
+/// The agent's PostgreSQL sessions bound every statement (a hung one never holds the store) and
+/// name the agent.
+#[test]
+fn postgres_sessions_bound_their_statements() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&database(Backend::Postgres, &dir)).unwrap();
+    let setting = |name: &str| {
+        let sql = format!("SELECT current_setting('{name}')");
+        store
+            .read(|db| db.query_one(&sql, &[])?.unwrap_or_default().text(0))
+            .unwrap()
+    };
+    assert_eq!(setting("statement_timeout"), "1min");
+    assert_eq!(setting("application_name"), "maturity-agent");
+}

@@ -170,6 +170,13 @@ impl PgTarget {
         if config.get_application_name().is_none() {
             config.application_name("maturity-agent");
         }
+        // A statement never holds the store (and the runs waiting on it) indefinitely, and a
+        // connection whose server vanished without a word is found out within a minute, not hours.
+        if config.get_options().is_none() {
+            config.options("-c statement_timeout=60000");
+        }
+        config.keepalives_idle(Duration::from_secs(30));
+        config.tcp_user_timeout(Duration::from_secs(60));
         Ok(PgTarget {
             config,
             name: redact(url),
