@@ -198,6 +198,87 @@ def compose():
          "Prometheus/Alertmanager/Grafana/agent wiring)")
 
 
+def compose_replicas():
+    """docker-compose.replicas.yml over docker-compose.yml: a pinned postgres service, every agent
+    with the replicas config, the password as a compose secret mounted where the config reads it,
+    and the config's database the postgres service."""
+    d = DEPLOY / "compose"
+    base = yaml.safe_load((d / "docker-compose.yml").read_text())["services"]
+    over = yaml.safe_load((d / "docker-compose.replicas.yml").read_text())
+    services = over.get("services", {})
+    secrets = over.get("secrets", {})
+    check("postgres" in services, "replicas: no postgres service")
+    for name, sec in secrets.items():
+        check((d / sec.get("file", "?")).is_file(), f"replicas: secret {name} file {sec.get('file')} is missing")
+    agents = [n for n in services if n.startswith("agent")]
+    check(len(agents) >= 2, f"replicas: expected two agents or more, found {agents}")
+    host_ports = []
+    for name, s in services.items():
+        image = s.get("image") or base.get(name, {}).get("image", "")
+        check(re.fullmatch(r"[\w./-]+:[\w.-]+", image) and not image.endswith(":latest"),
+              f"replicas {name}: image {image!r} needs a pinned tag")
+        for dep in s.get("depends_on", []):
+            check(dep in services or dep in base, f"replicas {name}: depends on unknown service {dep}")
+        for p in s.get("ports", []):
+            check(str(p).startswith("127.0.0.1:"), f"replicas {name}: port {p} must bind 127.0.0.1")
+            host_ports.append(str(p).split(":")[1])
+        for sec in s.get("secrets", []):
+            check(sec in secrets, f"replicas {name}: secret {sec} is not declared")
+    for p in base.values():
+        host_ports += [str(x).split(":")[1] for x in p.get("ports", [])]
+    check(len(host_ports) == len(set(host_ports)), f"replicas: a host port is published twice: {sorted(host_ports)}")
+    for name in agents:
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in services[name].get("volumes", [])}
+        src = mounts.get("/etc/maturity-agent/config.toml")
+        check(src == "./agent-replicas.toml", f"replicas {name}: config mounted from {src}")
+        agent = tomllib.loads((d / "agent-replicas.toml").read_text())
+        state = agent.get("state", {})
+        url = state.get("url", "")
+        check(re.match(r"postgres://[\w-]+@postgres:5432/", url), f"replicas {name}: state.url {url!r} is not the postgres service")
+        check(state.get("password_file") == f"/run/secrets/{services[name]['secrets'][0]}",
+              f"replicas {name}: state.password_file {state.get('password_file')!r} is not its secret")
+        check("path" not in state, f"replicas {name}: state.path and state.url")
+    pg = services["postgres"]
+    check(pg.get("environment", {}).get("POSTGRES_PASSWORD_FILE") == "/run/secrets/state-password",
+          "replicas postgres: POSTGRES_PASSWORD_FILE is not the shared secret")
+    done(f"compose replicas: {len(agents)} agents on the postgres service (pinned images, secrets, "
+         "loopback ports, the shared config)")
+
+
+def kubernetes_replicas(rendered, outdir):
+    """The rendered replicas overlay: several replicas, no volume claim or state volume, the
+    Secret mounted where the config reads the password and the CA, the config's state in
+    PostgreSQL with TLS."""
+    docs = load_all(Path(rendered).read_text())
+    kinds = [d["kind"] for d in docs]
+    check("PersistentVolumeClaim" not in kinds, "replicas overlay: a PersistentVolumeClaim is left")
+    dep = next(d for d in docs if d["kind"] == "Deployment")
+    secret = next((d for d in docs if d["kind"] == "Secret"), None)
+    cm = next(d for d in docs if d["kind"] == "ConfigMap")
+    check(dep["spec"].get("replicas", 1) >= 2, "replicas overlay: replicas must be 2 or more")
+    pod = dep["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    check("state" not in volumes, "replicas overlay: the state volume is left")
+    check(secret is not None, "replicas overlay: no Secret")
+    mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0].get("volumeMounts", [])}
+    check("/var/lib/maturity-agent" not in mounts, "replicas overlay: the state mount is left")
+    config = tomllib.loads(cm["data"]["config.toml"])
+    state = config.get("state", {})
+    check(re.match(r"postgres(ql)?://[^:@/]+@", state.get("url", "")), f"replicas overlay: state.url {state.get('url')!r}")
+    check("sslmode=require" in state.get("url", "") or "verify-full" in state.get("url", ""), "replicas overlay: state.url without TLS")
+    for key in ["password_file", "ca_file"]:
+        path = Path(state.get(key, "/nonexistent/x"))
+        vol = volumes.get(mounts.get(str(path.parent), ""), {})
+        check(vol.get("secret", {}).get("secretName") == secret["metadata"]["name"],
+              f"replicas overlay: state.{key} {path} is not in the Secret's mount")
+        check(path.name in (secret.get("stringData") or secret.get("data") or {}),
+              f"replicas overlay: the Secret has no key {path.name} (state.{key})")
+    crds = {"ServiceMonitor", "PrometheusRule"}
+    (Path(outdir) / "replicas-core.yaml").write_text(yaml.safe_dump_all([d for d in docs if d["kind"] not in crds]))
+    done(f"kubernetes replicas overlay: {dep['spec']['replicas']} replicas, the state in PostgreSQL "
+         "with TLS, password and CA from the Secret, no volume claim")
+
+
 BUILTIN_VARS = {"__range", "__rate_interval", "__interval"}
 
 
@@ -262,6 +343,10 @@ if __name__ == "__main__":
         kubernetes(*args)
     elif cmd == "compose":
         compose()
+    elif cmd == "compose-replicas":
+        compose_replicas()
+    elif cmd == "kubernetes-replicas":
+        kubernetes_replicas(*args)
     elif cmd == "dashboard":
         dashboard(*args)
     else:

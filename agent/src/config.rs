@@ -162,18 +162,48 @@ impl Default for ServerConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StateConfig {
-    /// The SQLite database (a mounted volume in containers).
-    pub path: PathBuf,
+    /// The SQLite database file (a mounted volume in containers), when `url` is not set. Default
+    /// `/var/lib/maturity-agent/state.db`.
+    pub path: Option<PathBuf>,
+    /// A PostgreSQL database instead of SQLite, shared by every replica that names it:
+    /// `postgres://USER@HOST:PORT/DATABASE`, with `?sslmode=disable|prefer|require` (prefer when
+    /// absent: TLS when the server offers it; the certificate is always verified). Never the
+    /// password: it comes from `password_env` or `password_file`.
+    pub url: Option<String>,
+    /// The environment variable that holds the PostgreSQL password.
+    pub password_env: Option<String>,
+    /// The file whose first line is the PostgreSQL password.
+    pub password_file: Option<PathBuf>,
+    /// PEM certificates that verify the PostgreSQL server's (default: the Mozilla roots).
+    pub ca_file: Option<PathBuf>,
+    /// With `url`: replicas on one database take turns through a lease of this many seconds; the
+    /// holder audits and delivers, the others stand by and take over within this time when it
+    /// stops renewing (a third of it).
+    pub lease_seconds: u64,
     /// Runs older than this many days are deleted (the latest run of each account is always kept).
     pub retention_days: u32,
     /// An `unknown` verdict is scored with the previous known verdict for this many hours, and says so.
     pub unknown_staleness_hours: u32,
 }
 
+impl StateConfig {
+    /// The SQLite file (the configured one or the default).
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("/var/lib/maturity-agent/state.db"))
+    }
+}
+
 impl Default for StateConfig {
     fn default() -> Self {
         StateConfig {
-            path: PathBuf::from("/var/lib/maturity-agent/state.db"),
+            path: None,
+            url: None,
+            password_env: None,
+            password_file: None,
+            ca_file: None,
+            lease_seconds: 30,
             retention_days: 90,
             unknown_staleness_hours: 72,
         }
@@ -420,6 +450,41 @@ pub(crate) fn line_of(source: &str, offset: usize) -> usize {
 /// The longest account name accepted (AWS allows 50 characters; names from people get some room).
 pub const MAX_ACCOUNT_NAME: usize = 128;
 
+/// The `[state]` keys that go together: `path` or `url`, and a password source and CA file only
+/// with `url` (one password source at most). The URL's form is checked here, its password read by
+/// `state::Database::of`.
+fn check_state(s: &StateConfig, w: &Where) -> Result<(), String> {
+    let with_url = [
+        ("password_env", s.password_env.is_some()),
+        ("password_file", s.password_file.is_some()),
+        ("ca_file", s.ca_file.is_some()),
+    ];
+    let Some(url) = &s.url else {
+        return match with_url.iter().find(|(_, set)| *set) {
+            Some((key, _)) => Err(format!(
+                "{}state.{key} is set without state.url: it belongs to a PostgreSQL database",
+                w.at(&["state", key])
+            )),
+            None => Ok(()),
+        };
+    };
+    if s.path.is_some() {
+        return Err(format!(
+            "{}state: give path (SQLite) or url (PostgreSQL), not both",
+            w.at(&["state", "url"])
+        ));
+    }
+    if s.password_env.is_some() && s.password_file.is_some() {
+        return Err(format!(
+            "{}state: give one of password_env or password_file, not both",
+            w.at(&["state", "password_file"])
+        ));
+    }
+    crate::state::PgTarget::new(url, None, None)
+        .map(|_| ())
+        .map_err(|e| format!("{}state.url: {e}", w.at(&["state", "url"])))
+}
+
 /// Where keys are written in the config text, for errors about values serde accepted (bounds,
 /// pairings): the same file parsed again with spans.
 pub struct Where<'a> {
@@ -594,6 +659,7 @@ impl Config {
                 ));
             }
         }
+        check_state(&config.state, &w)?;
         if config.organization.discover && config.organization.role_name.trim().is_empty() {
             return Err(format!(
                 "{}organization.role_name is empty",
@@ -631,6 +697,12 @@ impl Config {
             config.state.retention_days,
             1,
             36_500,
+        )?;
+        w.within(
+            &["state", "lease_seconds"],
+            config.state.lease_seconds,
+            3,
+            3_600,
         )?;
         w.within(
             &["state", "unknown_staleness_hours"],
@@ -792,6 +864,66 @@ rds_min_backup_retention_days = 14
         .unwrap();
         let c = Config::parse(&text).unwrap_or_else(|e| panic!("config.example.toml: {e}"));
         assert!(!c.accounts.is_empty());
+    }
+
+    /// The commented-out PostgreSQL keys of config.example.toml, uncommented in place of `path`,
+    /// are a valid `[state]` section.
+    #[test]
+    fn the_documented_postgres_state_is_valid() {
+        let example = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../config.example.toml"
+        ))
+        .unwrap();
+        let text = example
+            .replace("\npath = \"/var/lib/maturity-agent/state.db\"", "\n")
+            .replace("# url = ", "url = ")
+            .replace("# password_file = ", "password_file = ")
+            .replace("# ca_file = ", "ca_file = ");
+        let c = Config::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.state.url.as_deref(),
+            Some("postgres://maturity@db.internal:5432/maturity?sslmode=require")
+        );
+        assert!(c.state.password_file.is_some() && c.state.ca_file.is_some());
+    }
+
+    /// `[state]` takes a path or a URL; the PostgreSQL keys need the URL; the URL never holds the
+    /// password; each error names its line.
+    #[test]
+    fn state_section_errors_name_the_key() {
+        let base = "[[accounts]]\nid = \"111111111111\"\nname = \"p\"\n[state]\n";
+        let cases = [
+            (
+                "path = \"/x.db\"\nurl = \"postgres://u@h/d\"\n",
+                "line 6: state: give path (SQLite) or url (PostgreSQL), not both",
+            ),
+            (
+                "password_env = \"PW\"\n",
+                "line 5: state.password_env is set without state.url: it belongs to a PostgreSQL database",
+            ),
+            (
+                "url = \"postgres://u@h/d\"\npassword_env = \"PW\"\npassword_file = \"/pw\"\n",
+                "line 7: state: give one of password_env or password_file, not both",
+            ),
+            (
+                "url = \"postgres://u:hunter2@h/d\"\n",
+                "line 5: state.url: postgres://u@h/d holds a password: give it through a password variable or file instead",
+            ),
+            (
+                "url = \"mysql://h/d\"\n",
+                "line 5: state.url: mysql://h/d is not a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE)",
+            ),
+            (
+                "url = \"postgres://u@h/d?sslmode=allow\"\n",
+                "line 5: state.url: postgres://u@h/d?sslmode=allow: sslmode=allow is not one of disable, prefer, require (or verify-ca, verify-full: TLS always verifies the certificate and the host name)",
+            ),
+        ];
+        for (state, expected) in cases {
+            assert_eq!(err(&format!("{base}{state}")), expected, "{state}");
+        }
+        let c = Config::parse(&format!("{base}url = \"postgres://u@h/d\"\n")).unwrap();
+        assert_eq!(c.state.url.as_deref(), Some("postgres://u@h/d"));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `maturity-agent run`: audits on a cron schedule, keeps state in SQLite, serves metrics and the API.
+//! `maturity-agent run`: audits on a cron schedule, keeps state (SQLite or PostgreSQL), serves metrics and the API.
 
 use crate::alerts::{self, detect, Alerting};
 use crate::config::Config;
@@ -32,6 +32,140 @@ pub struct Shared {
     pub auth: Option<(String, String)>,
     /// Alert rules and sinks.
     pub alerting: Arc<Alerting>,
+    /// This replica's lease, when replicas share a PostgreSQL state (`None`: alone, always active).
+    pub replica: Option<Replica>,
+}
+
+/// The lease the active replica holds.
+pub const LEASE: &str = "daemon";
+
+/// One of the replicas of a shared state. One holds the lease and audits, saves and delivers; the
+/// others stand by, serve what the active one saved, and take the lease over when it stops
+/// renewing it. Every write of the holder is fenced with the lease's epoch (`state::Fence`).
+pub struct Replica {
+    /// Who holds the lease: host, process and a random part (never in a metric or alert label).
+    pub owner: String,
+    /// How long a lease runs without renewal (`state.lease_seconds`).
+    pub ttl: Duration,
+    active: AtomicBool,
+}
+
+impl Replica {
+    pub fn new(ttl: Duration) -> Replica {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|_| "host".into());
+        Replica {
+            owner: format!("{host}/{}/{:08x}", std::process::id(), fastrand::u32(..)),
+            ttl,
+            active: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Shared {
+    /// Whether this process audits, saves and delivers: always when alone on its database, while
+    /// it holds the lease when replicas share it.
+    pub fn is_active(&self) -> bool {
+        self.replica
+            .as_ref()
+            .is_none_or(|r| r.active.load(Ordering::SeqCst))
+    }
+}
+
+/// Takes or renews the lease; sets the store's fence. Returns whether this replica just became
+/// the active one.
+async fn renew_lease(shared: &Arc<Shared>) -> bool {
+    let Some(r) = &shared.replica else {
+        return false;
+    };
+    let (s, owner) = (shared.clone(), r.owner.clone());
+    let ttl = i64::try_from(r.ttl.as_millis()).unwrap_or(i64::MAX);
+    let got = tokio::task::spawn_blocking(move || {
+        s.store
+            .acquire_lease(LEASE, &owner, Utc::now().timestamp_millis(), ttl)
+    })
+    .await;
+    match got {
+        Ok(Ok(Some(epoch))) => {
+            shared.store.set_fence(crate::state::Fence::Held {
+                name: LEASE.into(),
+                owner: r.owner.clone(),
+                epoch,
+            });
+            let became = !r.active.swap(true, Ordering::SeqCst);
+            if became {
+                tracing::info!(
+                    owner = r.owner,
+                    epoch,
+                    "this replica holds the lease: it audits, saves and delivers"
+                );
+            }
+            became
+        }
+        other => {
+            // Held by another, or the database did not answer: this replica cannot prove it holds
+            // the lease, so it writes nothing until it does again.
+            shared.store.set_fence(crate::state::Fence::Standby);
+            let was = r.active.swap(false, Ordering::SeqCst);
+            match other {
+                Ok(Ok(_)) if was => tracing::warn!(
+                    owner = r.owner,
+                    "the lease was taken over: this replica stands by"
+                ),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "the lease could not be renewed: this replica stands by until it is")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "the lease task failed: this replica stands by")
+                }
+            }
+            false
+        }
+    }
+}
+
+/// The last saved state (the latest full audit, and for its failed accounts their last audited
+/// report), to serve after a restart or on a standby replica.
+fn restore(
+    store: &Store,
+) -> Result<(Option<Report>, HashMap<String, AccountReport>), crate::state::StateError> {
+    let report = store.latest_report()?;
+    let previous: HashMap<String, AccountReport> = report
+        .iter()
+        .flat_map(|r| r.accounts.iter())
+        .filter(|a| a.status == AccountStatus::Failed)
+        .filter_map(|a| {
+            store
+                .last_audited(&a.account_id)
+                .ok()
+                .flatten()
+                .map(|p| (a.account_id.clone(), p))
+        })
+        .collect();
+    Ok((report, previous))
+}
+
+/// A standby replica's run: it serves what the active one saved last (metrics, report, page), so
+/// that every replica answers alike.
+async fn mirror(shared: &Arc<Shared>) {
+    let s = shared.clone();
+    match tokio::task::spawn_blocking(move || restore(&s.store)).await {
+        Ok(Ok((Some(report), previous))) => {
+            let m = &shared.metrics;
+            m.update(&report, &|id| previous.get(id).cloned());
+            m.last_start.set(report.started_at.timestamp() as f64);
+            *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(report));
+            // What this replica failed to save while it was active is the active one's to redo:
+            // readiness follows the shared state (and the write probe of /readyz).
+            shared.saves.set(Ok(Utc::now()));
+            shared.ready.store(true, Ordering::SeqCst);
+        }
+        Ok(Ok((None, _))) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "standby: the saved state could not be read"),
+        Err(e) => tracing::error!(error = %e, "standby: the state reader failed"),
+    }
 }
 
 /// The result of the latest attempt to save a run: its time, or the error.
@@ -80,6 +214,11 @@ pub fn audit_options(config: &Config) -> Options {
 /// One audit of every account: resolves the targets, audits, carries known statuses over unknown
 /// ones within the staleness window, saves the run, and updates the metrics and the latest report.
 pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config::SdkConfig) {
+    if !shared.is_active() {
+        tracing::debug!("standby: serving the active replica's last saved run");
+        mirror(&shared).await;
+        return;
+    }
     let m = &shared.metrics;
     m.in_progress.set(1);
     m.last_start.set(Utc::now().timestamp() as f64);
@@ -135,7 +274,10 @@ pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config
             return;
         }
         Err(e) => {
-            save_failed(&shared, format!("the state reader failed: {e}"));
+            save_failed(
+                &shared,
+                format!("the state reader failed: {e} ({})", shared.store.name()),
+            );
             finish(&shared, Arc::new(report), &HashMap::new());
             return;
         }
@@ -204,7 +346,10 @@ pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config
             m.set_active_alerts(&report, &active);
         }
         Ok(Err(e)) => save_failed(&shared, e.to_string()),
-        Err(e) => save_failed(&shared, format!("the state writer failed: {e}")),
+        Err(e) => save_failed(
+            &shared,
+            format!("the state writer failed: {e} ({})", shared.store.name()),
+        ),
     }
     let previous: HashMap<String, AccountReport> = known
         .into_iter()
@@ -216,7 +361,6 @@ pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config
 /// A run that could not be saved shows: in the log, the metrics (and so the shipped rule) and
 /// /readyz, until a later save succeeds.
 fn save_failed(shared: &Shared, error: String) {
-    let error = format!("{error} (state database {})", shared.store.path());
     tracing::error!(%error, "the run could not be saved; the previous state is kept and its regressions will be found again by the next run that is saved");
     shared.metrics.save_failures.inc();
     shared
@@ -326,8 +470,8 @@ pub async fn prepare(config: &Config) -> Result<Prepared, String> {
         ),
         _ => None,
     };
-    let path = config.state.path.clone();
-    tokio::task::spawn_blocking(move || crate::state::check_usable(&path))
+    let database = crate::state::Database::of(&config.state)?;
+    tokio::task::spawn_blocking(move || crate::state::check_usable(&database))
         .await
         .map_err(|e| e.to_string())??;
     let listen = config.server.listen.get_ref();
@@ -382,11 +526,12 @@ async fn shutdown_signal() {
 pub async fn run(config: Config) -> Result<(), StartError> {
     let prepared = prepare(&config).await.map_err(StartError::Config)?;
     let config = Arc::new(config);
-    let path = config.state.path.clone();
+    let database = crate::state::Database::of(&config.state).map_err(StartError::Config)?;
     // A store that cannot be written (read-only, immutable, full) or that a newer agent migrated is
     // refused at start: every run would be lost.
+    let shared_state = matches!(database, crate::state::Database::Postgres(_));
     let store = tokio::task::spawn_blocking(move || {
-        let store = Store::open(&path)?;
+        let store = Store::connect(&database)?;
         store.write_probe()?;
         Ok::<_, crate::state::StateError>(store)
     })
@@ -403,28 +548,25 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         ready: AtomicBool::new(false),
         saves: SaveStatus::default(),
         auth: prepared.auth,
+        replica: shared_state
+            .then(|| Replica::new(Duration::from_secs(config.state.lease_seconds))),
     });
+    if let Some(r) = &shared.replica {
+        // Before the first audit: the active replica audits at once, the others stand by.
+        renew_lease(&shared).await;
+        tracing::info!(
+            owner = r.owner,
+            lease_seconds = r.ttl.as_secs(),
+            active = shared.is_active(),
+            "replica of a shared state"
+        );
+    }
     // Serve the last known state at once after a restart, before the first audit finishes.
     let s = shared.clone();
-    let restored = tokio::task::spawn_blocking(move || {
-        let report = s.store.latest_report().map_err(|e| e.to_string())?;
-        let previous: HashMap<String, AccountReport> = report
-            .iter()
-            .flat_map(|r| r.accounts.iter())
-            .filter(|a| a.status == AccountStatus::Failed)
-            .filter_map(|a| {
-                s.store
-                    .last_audited(&a.account_id)
-                    .ok()
-                    .flatten()
-                    .map(|p| (a.account_id.clone(), p))
-            })
-            .collect();
-        Ok::<_, String>((report, previous))
-    })
-    .await
-    .map_err(|e| StartError::Other(e.to_string()))?
-    .map_err(|e| StartError::Other(format!("{e} (state database {})", shared.store.path())))?;
+    let restored = tokio::task::spawn_blocking(move || restore(&s.store))
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))?
+        .map_err(|e| StartError::Other(e.to_string()))?;
     if let (Some(report), previous) = restored {
         tracing::info!(started_at = %report.started_at, "serving the last saved run until the first audit finishes");
         shared
@@ -515,6 +657,21 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .map_err(|e| StartError::Other(format!("scheduler: {e}")))?;
     tracing::info!(cron = %config.schedule.cron.get_ref(), timezone = %tz, "scheduler started; first audit now");
     let _ = tx.send(()).await;
+    let lease = shared.replica.as_ref().map(|r| {
+        let (s, wake, every) = (shared.clone(), tx.clone(), r.ttl / 3);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                // A replica that takes over audits now rather than at the next scheduled tick.
+                if renew_lease(&s).await {
+                    let _ = wake.try_send(());
+                }
+            }
+        })
+    });
 
     // Full audits and event-driven re-checks hold the gate in turn (`crate::events`).
     let gate = Arc::new(tokio::sync::Mutex::new(()));
@@ -544,6 +701,15 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     delivery.abort();
     resend.abort();
+    if let (Some(task), Some(r)) = (lease, &shared.replica) {
+        task.abort();
+        if shared.is_active() {
+            // Handed over at once rather than after the lease runs out.
+            let (s, owner) = (shared.clone(), r.owner.clone());
+            let _ = tokio::task::spawn_blocking(move || s.store.release_lease(LEASE, &owner)).await;
+            tracing::info!("lease released");
+        }
+    }
     handle.graceful_shutdown(Some(Duration::from_secs(5)));
     let _ = server.await;
     match ended {

@@ -101,7 +101,7 @@ pub fn teams(config: &Config, report: &Report) -> Vec<Team> {
 /// Where the exported report comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Source {
-    /// The last run saved in `[state].path` when that database exists and holds one; else a new audit.
+    /// The last run saved in the state database (`[state]`) when it exists and holds one; else a new audit.
     Auto,
     /// The last saved run; an error when there is none.
     State,
@@ -111,21 +111,27 @@ pub enum Source {
 
 /// The last saved run, when `source` asks for it and one exists. `Ok(None)`: audit now.
 pub fn saved_report(config: &Config, source: Source) -> Result<Option<Report>, String> {
-    let path = &config.state.path;
-    if source == Source::Audit || (source == Source::Auto && !path.exists()) {
+    if source == Source::Audit {
         return Ok(None);
     }
-    if !path.exists() {
-        return Err(format!(
-            "--from state: no state database at {} (state.path)",
-            path.display()
-        ));
+    let database = crate::state::Database::of(&config.state)?;
+    if let crate::state::Database::Sqlite(path) = &database {
+        match source {
+            _ if path.exists() => {}
+            Source::Auto => return Ok(None),
+            _ => {
+                return Err(format!(
+                    "--from state: no state database at {} (state.path)",
+                    path.display()
+                ))
+            }
+        }
     }
-    let report = Store::open(path)
+    let report = Store::connect(&database)
         .and_then(|s| s.latest_report())
         .map_err(|e| e.to_string())?;
     match (report, source) {
-        (None, Source::State) => Err(format!("--from state: {} holds no run", path.display())),
+        (None, Source::State) => Err(format!("--from state: {} holds no run", database.name())),
         (report, _) => Ok(report),
     }
 }
@@ -299,7 +305,7 @@ accounts = ["333333333333"]
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("state.db");
         let mut c = Config::parse(BASE).unwrap();
-        c.state.path = db.clone();
+        c.state.path = Some(db.clone());
         assert!(saved_report(&c, Source::Auto).unwrap().is_none());
         assert!(saved_report(&c, Source::State)
             .unwrap_err()

@@ -630,6 +630,7 @@ mod tests {
             ready: AtomicBool::new(false),
             saves: Default::default(),
             auth: Some(("grafana".into(), "s3cret".into())),
+            replica: None,
             alerting: Arc::new(
                 crate::alerts::Alerting::new(&Default::default()).expect("no sinks"),
             ),
@@ -699,6 +700,7 @@ mod tests {
             ready: AtomicBool::new(false),
             saves: Default::default(),
             auth,
+            replica: None,
             alerting: Arc::new(
                 crate::alerts::Alerting::new(&Default::default()).expect("no sinks"),
             ),

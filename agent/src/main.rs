@@ -93,6 +93,33 @@ enum Command {
     /// Export results for another tool.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// State database tools.
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+#[derive(Subcommand)]
+enum StateCommand {
+    /// Copy a whole state (history, baselines, alerts, outbox) into an empty database, e.g. from
+    /// SQLite to PostgreSQL before running replicas: `--from sqlite:PATH --to postgres://USER@HOST/DB`.
+    Copy {
+        /// The source: `sqlite:PATH` or `postgres://…`.
+        #[arg(long)]
+        from: String,
+        /// The destination: `sqlite:PATH` or `postgres://…` (without the password).
+        #[arg(long)]
+        to: String,
+        /// The environment variable holding the PostgreSQL password (of --to, and of --from when
+        /// it is PostgreSQL).
+        #[arg(long)]
+        password_env: Option<String>,
+        /// The file whose first line is the PostgreSQL password.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        /// PEM certificates that verify the PostgreSQL server's.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -289,12 +316,37 @@ async fn main() -> ExitCode {
             }
             exit_code(&report)
         }
+        Command::State(StateCommand::Copy {
+            from,
+            to,
+            password_env,
+            password_file,
+            ca_file,
+        }) => {
+            // The copy blocks (both clients are synchronous): off the runtime's workers.
+            tokio::task::spawn_blocking(move || {
+                state_copy(
+                    &from,
+                    &to,
+                    password_env.as_deref(),
+                    password_file.as_deref(),
+                    ca_file.as_deref(),
+                )
+            })
+            .await
+            .unwrap_or(ExitCode::FAILURE)
+        }
         Command::Export(ExportCommand::Dsomm { config, out, from }) => {
             let config = match load(&config) {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            let report = match export::saved_report(&config, from) {
+            // The state clients block: off the runtime's workers.
+            let c = config.clone();
+            let saved = tokio::task::spawn_blocking(move || export::saved_report(&c, from))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            let report = match saved {
                 Ok(Some(saved)) => saved,
                 Ok(None) => run_audit(&config).await,
                 Err(e) => {
@@ -312,6 +364,57 @@ async fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// `state copy`: 0 when copied, 64 on a bad argument or password source, 1 when the copy failed.
+fn state_copy(
+    from: &str,
+    to: &str,
+    password_env: Option<&str>,
+    password_file: Option<&std::path::Path>,
+    ca_file: Option<&std::path::Path>,
+) -> ExitCode {
+    use maturity_agent::state::Database;
+    let password = match maturity_agent::alerts::config::read_secret(
+        "state database password",
+        password_env,
+        password_file,
+    ) {
+        Ok(p) => p,
+        Err(e) => {
+            fail(&e);
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let pg_password = |text: &str| {
+        (!text.starts_with("sqlite:"))
+            .then(|| password.clone())
+            .flatten()
+    };
+    let databases = Database::parse(from, pg_password(from), ca_file)
+        .map_err(|e| format!("--from: {e}"))
+        .and_then(|f| {
+            Database::parse(to, pg_password(to), ca_file)
+                .map(|t| (f, t))
+                .map_err(|e| format!("--to: {e}"))
+        });
+    let (from, to) = match databases {
+        Ok(d) => d,
+        Err(e) => {
+            fail(&e);
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    match maturity_agent::state::copy::copy(&from, &to) {
+        Ok(copied) => {
+            println!("copied {} to {}: {copied}", from.name(), to.name());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            fail(&e);
+            ExitCode::FAILURE
         }
     }
 }

@@ -14,7 +14,10 @@
 //! - [`http`]: a minimal HTTP/1.1 GET client for the daemon's endpoints.
 //! - [`alertmanager`]: a real Alertmanager on loopback; [`receiver`]: an HTTP receiver that records
 //!   webhook, Slack and Alertmanager notifications and verifies webhook signatures.
+//! - [`sample`]: reports made without an audit (the store's tests and benchmark).
 //! - [`deploy`]: the deploy kit's dashboard queries, alert rules and YAML files as data.
+//! - [`postgres`]: a real PostgreSQL cluster in a temporary directory on loopback (as the
+//!   `postgres` user when the tests run as root), for the shared state backend.
 //! - [`prometheus`]: a real Prometheus on loopback with a config derived from the shipped one, and
 //!   a client for its query, rules and alerts API.
 #![forbid(unsafe_code)]
@@ -27,8 +30,10 @@ pub mod events;
 pub mod fault;
 pub mod http;
 pub mod moto;
+pub mod postgres;
 pub mod prometheus;
 pub mod receiver;
+pub mod sample;
 pub mod seed;
 pub mod shim;
 

@@ -235,8 +235,51 @@ fn shipped_configs_are_valid_and_match_the_manifests() {
             "{file}: listen"
         );
         assert!(
-            config.state.path.starts_with(mount("state")),
+            config.state.sqlite_path().starts_with(mount("state")),
             "{file}: state outside the volume"
         );
+    }
+}
+
+/// The replicas' configs (Kubernetes overlay, compose trial) are valid configs with the state in
+/// PostgreSQL, and read the password (and CA) from where their Secret is mounted.
+#[test]
+fn replica_configs_are_valid_and_read_the_mounted_secret() {
+    let root = project_root();
+    let overlay = yaml_file("deploy/kubernetes-replicas/deployment.yaml");
+    let container = &overlay["spec"]["template"]["spec"]["containers"][0];
+    let secret_mount = container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "state-secret")
+        .and_then(|m| m["mountPath"].as_str())
+        .expect("the Secret is mounted")
+        .to_owned();
+    let secret = yaml_file("deploy/kubernetes-replicas/state-secret.yaml");
+    for (file, dir) in [
+        (
+            "deploy/kubernetes-replicas/config.toml",
+            secret_mount.as_str(),
+        ),
+        ("deploy/compose/agent-replicas.toml", "/run/secrets"),
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let config = Config::parse(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(
+            config.state.url.is_some() && config.state.path.is_none(),
+            "{file}"
+        );
+        let pw = config.state.password_file.as_ref().expect("password_file");
+        assert!(pw.starts_with(dir), "{file}: {pw:?} outside {dir}");
+        if file.starts_with("deploy/kubernetes") {
+            for key in [pw, config.state.ca_file.as_ref().expect("ca_file")] {
+                let name = key.file_name().unwrap().to_str().unwrap();
+                assert!(
+                    secret["stringData"][name].is_string(),
+                    "{file}: the Secret has no key {name}"
+                );
+            }
+        }
     }
 }

@@ -121,6 +121,10 @@ pub async fn refresh_depth(shared: &Arc<Shared>, alerting: &Alerting) {
 /// Empties the outbox for as long as the daemon runs: every due notification of every destination
 /// is attempted, the destinations in parallel, each in order.
 pub async fn deliver(shared: Arc<Shared>, alerting: Arc<Alerting>) {
+    // One replica delivers: the one that holds the lease (every outbox write is fenced with it).
+    while !shared.is_active() {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let names: Vec<String> = alerting.sinks.iter().map(|s| s.name.clone()).collect();
     let s = shared.clone();
     let now_ms = Utc::now().timestamp_millis();
@@ -130,6 +134,10 @@ pub async fn deliver(shared: Arc<Shared>, alerting: Arc<Alerting>) {
         }
     }
     loop {
+        if !shared.is_active() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
+        }
         refresh_depth(&shared, &alerting).await;
         let s = shared.clone();
         let now = Utc::now();
@@ -205,6 +213,9 @@ pub async fn resend_to_alertmanager(shared: Arc<Shared>, alerting: Arc<Alerting>
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tick.tick().await;
+        if !shared.is_active() {
+            continue;
+        }
         let s = shared.clone();
         let Some(active) = blocking(move || s.store.active_alerts()).await else {
             continue;

@@ -128,16 +128,23 @@ impl Queue for Sqs {
 }
 
 /// Long-polls the queue forever, handing messages to `tx`; on an error, waits with exponential
-/// backoff (`retry_initial_seconds` doubling to `retry_max_seconds`) and counts it.
+/// backoff (`retry_initial_seconds` doubling to `retry_max_seconds`) and counts it. Receives only
+/// while `active()` (a standby replica of a shared state leaves the messages to the active one,
+/// whose saves are the only ones that commit).
 pub async fn receive_loop<Q: Queue>(
     queue: Arc<Q>,
     tx: mpsc::Sender<Vec<Message>>,
     metrics: Arc<EventMetrics>,
     initial: Duration,
     max: Duration,
+    active: impl Fn() -> bool,
 ) {
     let mut delay = initial;
     loop {
+        if !active() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
+        }
         match queue.receive().await {
             Ok(messages) => {
                 delay = initial;
@@ -637,6 +644,7 @@ mod tests {
             metrics.clone(),
             Duration::from_secs(1),
             Duration::from_secs(60),
+            || true,
         ));
         let first = rx.recv().await.unwrap();
         assert_eq!(first[0].body, "m2");

@@ -43,12 +43,14 @@ pub fn start(
     let queue = Arc::new(sqs);
     let (tx, rx) = tokio::sync::mpsc::channel(64);
     let e = &config.events;
+    let s = shared.clone();
     let receiver = tokio::spawn(consumer::receive_loop(
         queue.clone(),
         tx,
         metrics.clone(),
         std::time::Duration::from_secs_f64(e.retry_initial_seconds),
         std::time::Duration::from_secs_f64(e.retry_max_seconds),
+        move || s.is_active(),
     ));
     tracing::info!(queue_url = %queue.url, debounce_seconds = e.debounce_seconds, "event-driven re-checks started");
     let ctx = Arc::new(consumer::Context {

@@ -1,0 +1,463 @@
+//! The daemon with its state in a real PostgreSQL (Debian's, a cluster of this test): over TLS
+//! with a certificate of the test's own CA and the password in a file; `validate` checks the
+//! `[state]` section (a wrong password, an unverifiable certificate: exit 64 naming the database);
+//! and a team moving from SQLite with `state copy`, whose first audit in PostgreSQL compares with
+//! the baseline saved in SQLite: a control broken across the move is one regression, nothing else is.
+
+use integration_tests::agent::{run, Daemon};
+use integration_tests::free_port;
+use integration_tests::http::{get, sample};
+use integration_tests::moto::Moto;
+use integration_tests::postgres::Postgres;
+use integration_tests::seed::{self, DemoAccount, Profile};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const MFA: &str = "iam_console_users_mfa_enabled";
+
+/// A CA and a server certificate for 127.0.0.1 signed by it (openssl): (ca, cert, key).
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let (ca, ca_key) = (dir.join("ca.pem"), dir.join("ca.key"));
+    let (cert, key, csr) = (
+        dir.join("server.pem"),
+        dir.join("server.key"),
+        dir.join("server.csr"),
+    );
+    let ext = dir.join("ext.cnf");
+    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1\n").unwrap();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl is missing: apt-get install openssl (scripts/install-test-deps does)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "server.pem",
+    ]);
+    let _ = (ca_key, csr);
+    (ca, cert, key)
+}
+
+/// A config auditing one demo account every 2 seconds, with its `[state]` section.
+fn config(
+    dir: &Path,
+    name: &str,
+    endpoint: &str,
+    a: &DemoAccount,
+    port: u16,
+    state: &str,
+) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            "[aws]\nregions = [\"us-east-1\"]\nendpoint_url = \"{endpoint}\"\ncall_timeout_seconds = 3\nmax_attempts = 2\n\n\
+             [audit]\naccount_timeout_seconds = 120\n\n\
+             [[accounts]]\nid = \"{id}\"\nname = \"{name}\"\nrole_arn = \"{role}\"\nexternal_id = \"{ext}\"\n\n\
+             [schedule]\ncron = \"*/2 * * * * *\"\nshutdown_grace_seconds = 10\n\n\
+             [server]\nlisten = \"127.0.0.1:{port}\"\n\n[state]\n{state}\n\n\
+             [checks]\ndisabled = [\"iam_root_mfa_enabled\"]\n",
+            id = a.id,
+            name = a.name,
+            role = a.role_arn,
+            ext = seed::EXTERNAL_ID,
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Deactivates alice's MFA device in `account`: `iam_console_users_mfa_enabled` fails.
+async fn break_mfa(endpoint: &str, account: &str) {
+    let mgmt = seed::management_config(endpoint).await;
+    let member = seed::member_config(&mgmt, account)
+        .await
+        .expect("member config");
+    let iam = aws_sdk_iam::Client::new(&member);
+    let serial = iam
+        .list_mfa_devices()
+        .user_name("alice")
+        .send()
+        .await
+        .unwrap()
+        .mfa_devices()[0]
+        .serial_number()
+        .to_owned();
+    iam.deactivate_mfa_device()
+        .user_name("alice")
+        .serial_number(&serial)
+        .send()
+        .await
+        .unwrap();
+}
+
+fn runs(port: u16) -> f64 {
+    let text = get(port, "/metrics").map(|(_, b)| b).unwrap_or_default();
+    sample(&text, "maturity_audit_runs_total{result=\"success\"}").unwrap_or(0.0)
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn state_moves_from_sqlite_to_postgres_over_tls_and_keeps_the_baseline() {
+    let moto = Moto::start();
+    let org = seed::seed_demo(&moto.endpoint).await.expect("seed");
+    let prod = org.account(Profile::Production).clone();
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = certificates(dir.path());
+    let pg = Postgres::start(Some((&cert, &key)));
+    let db = pg.create_database();
+    let password = dir.path().join("pg-password");
+    std::fs::write(&password, format!("{}\n", pg.password)).unwrap();
+    let url = pg.url(&db, "sslmode=require");
+
+    // One agent on SQLite: two audits, its baseline.
+    let sqlite = dir.path().join("state.db");
+    let port = free_port();
+    let cfg = config(
+        dir.path(),
+        "sqlite.toml",
+        &moto.endpoint,
+        &prod,
+        port,
+        &format!("path = \"{}\"", sqlite.display()),
+    );
+    let mut daemon = Daemon::spawn(&cfg, &dir.path().join("sqlite.log"), &[]);
+    daemon.wait_for(120, "two audits on SQLite", || {
+        (runs(port) >= 2.0).then_some(())
+    });
+    assert!(daemon.terminate().success());
+
+    // The move.
+    let from = format!("sqlite:{}", sqlite.display());
+    let (pw, ca_arg) = (password.display().to_string(), ca.display().to_string());
+    let out = run(&[
+        "state",
+        "copy",
+        "--from",
+        &from,
+        "--to",
+        &url,
+        "--password-file",
+        &pw,
+        "--ca-file",
+        &ca_arg,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).starts_with(&format!("copied {} to {url}: runs ", sqlite.display())),
+        "{}",
+        text(&out)
+    );
+    let copied: i64 = pg.psql(&db, "SELECT COUNT(*) FROM runs").parse().unwrap();
+    assert!(copied >= 2, "{copied}");
+    let out = run(&[
+        "state",
+        "copy",
+        "--from",
+        &from,
+        "--to",
+        &url,
+        "--password-file",
+        &pw,
+        "--ca-file",
+        &ca_arg,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("already holds a state"),
+        "{}",
+        text(&out)
+    );
+
+    // `validate` connects as `run` would: the right password and CA pass; a wrong password, or a
+    // certificate the default roots do not know, is exit 64 naming the database, never the password.
+    let pg_port = free_port();
+    let state = format!("url = \"{url}\"\npassword_file = \"{pw}\"\nca_file = \"{ca_arg}\"");
+    let cfg = config(
+        dir.path(),
+        "pg.toml",
+        &moto.endpoint,
+        &prod,
+        pg_port,
+        &state,
+    );
+    let out = run(&["validate", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let wrong = dir.path().join("wrong-password");
+    std::fs::write(&wrong, "not-the-password\n").unwrap();
+    let bad = config(
+        dir.path(),
+        "bad.toml",
+        &moto.endpoint,
+        &prod,
+        pg_port,
+        &format!(
+            "url = \"{url}\"\npassword_file = \"{}\"\nca_file = \"{ca_arg}\"",
+            wrong.display()
+        ),
+    );
+    let out = run(&["validate", "--config", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(64), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("state database {url}: "))
+            && text(&out).contains("password authentication failed"),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains(&pg.password));
+    let unverified = config(
+        dir.path(),
+        "unverified.toml",
+        &moto.endpoint,
+        &prod,
+        pg_port,
+        &format!("url = \"{url}\"\npassword_file = \"{pw}\""),
+    );
+    let out = run(&["validate", "--config", unverified.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(64), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("state database {url}: "))
+            && text(&out).contains("UnknownIssuer"),
+        "{}",
+        text(&out)
+    );
+
+    // A control broken across the move, then the agent on PostgreSQL.
+    break_mfa(&moto.endpoint, &prod.id).await;
+    let mut daemon = Daemon::spawn(&cfg, &dir.path().join("pg.log"), &[]);
+    daemon.wait_for(120, "an audit on PostgreSQL", || {
+        (runs(pg_port) >= 1.0).then_some(())
+    });
+    let (status, body) = get(pg_port, "/api/v1/alerts").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let alerts: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let regressions = alerts["regressions"].as_array().unwrap();
+    assert!(
+        regressions
+            .iter()
+            .any(|r| r["check"] == MFA && r["kind"] == "check_failed"),
+        "the first audit in PostgreSQL compares with SQLite's baseline: {body}"
+    );
+    for r in regressions {
+        let about_mfa =
+            r["check"] == MFA || r["resources"].as_array().unwrap().iter().any(|x| x == MFA);
+        assert!(about_mfa, "only the broken control regressed: {r}");
+    }
+    let ran: i64 = pg.psql(&db, "SELECT COUNT(*) FROM runs").parse().unwrap();
+    assert!(ran > copied, "{ran} after {copied}");
+    let status = daemon.terminate();
+    assert!(
+        status.success(),
+        "{status}: {}",
+        std::fs::read_to_string(dir.path().join("pg.log")).unwrap_or_default()
+    );
+}
+
+/// Three replicas on one PostgreSQL state, one moto, a 2-second schedule, a lease of 3 seconds:
+/// one replica audits at a time (no two runs in one cycle, from the state's run records), the
+/// others serve the same levels; `kill -9` of the active one right after a control breaks → another
+/// takes over within the lease and audits, and the regression reaches the signed webhook exactly
+/// once (whichever replica detected or delivered it).
+#[tokio::test(flavor = "multi_thread")]
+async fn replicas_take_turns_and_alert_once_across_kill() {
+    const SECRET: &str = "hook-secret-for-tests";
+    let moto = Moto::start();
+    let org = seed::seed_demo(&moto.endpoint).await.expect("seed");
+    let prod = org.account(Profile::Production).clone();
+    let dir = tempfile::tempdir().unwrap();
+    let pg = Postgres::start(None);
+    let db = pg.create_database();
+    let receiver = integration_tests::receiver::Receiver::start(SECRET).await;
+    let state = format!(
+        "url = \"{}\"\npassword_env = \"TEST_PG_PASSWORD\"\nlease_seconds = 3\n\n\
+         [alerts]\nretry_initial_seconds = 0.5\nretry_max_seconds = 2\n\n\
+         [[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{}/hook\"\nsecret_env = \"TEST_HOOK_SECRET\"",
+        pg.url(&db, "sslmode=disable"),
+        receiver.url
+    );
+    let env = [
+        ("TEST_PG_PASSWORD", pg.password.as_str()),
+        ("TEST_HOOK_SECRET", SECRET),
+    ];
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let mut replicas: Vec<Option<Daemon>> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| {
+            let cfg = config(
+                dir.path(),
+                &format!("r{i}.toml"),
+                &moto.endpoint,
+                &prod,
+                *port,
+                &state,
+            );
+            Some(Daemon::spawn(
+                &cfg,
+                &dir.path().join(format!("r{i}.log")),
+                &env,
+            ))
+        })
+        .collect();
+    let first = replicas[0].as_ref().unwrap();
+    let active = first.wait_for(120, "one replica audits twice", || {
+        ports.iter().position(|p| runs(*p) >= 2.0)
+    });
+    let level = |port: u16| {
+        let text = get(port, "/metrics").map(|(_, b)| b).unwrap_or_default();
+        sample(
+            &text,
+            &format!(
+                "maturity_account_level{{account_id=\"{}\",account_name=\"{}\"}}",
+                prod.id, prod.name
+            ),
+        )
+    };
+    let expected = prod.expected_levels().1;
+    for (i, port) in ports.iter().enumerate() {
+        if i != active {
+            assert_eq!(
+                runs(*port),
+                0.0,
+                "replica {i} stands by while {active} is active"
+            );
+            first.wait_for(30, "standbys serve the saved levels", || {
+                (level(*port) == Some(f64::from(expected))).then_some(())
+            });
+        }
+    }
+
+    // A control breaks, and the active replica dies at once.
+    break_mfa(&moto.endpoint, &prod.id).await;
+    let mut dead = replicas[active].take().unwrap().into_child();
+    dead.kill().unwrap(); // SIGKILL
+    dead.wait().unwrap();
+    let killed_at = std::time::Instant::now();
+    let survivor = replicas.iter().flatten().next().unwrap();
+    let next = survivor.wait_for(60, "another replica takes over and audits", || {
+        ports
+            .iter()
+            .enumerate()
+            .position(|(i, p)| i != active && runs(*p) >= 1.0)
+    });
+    let took = killed_at.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(3 + 2 + 10),
+        "taken over and audited {took:?} after the kill (lease 3 s, schedule 2 s, audit)"
+    );
+    let mfa_firing = || {
+        receiver
+            .received("hook")
+            .into_iter()
+            .filter(|n| n.body["alert"]["labels"]["check"] == MFA && n.body["status"] == "firing")
+            .collect::<Vec<_>>()
+    };
+    survivor.wait_for(60, "the regression reaches the webhook", || {
+        (!mfa_firing().is_empty()).then_some(())
+    });
+    // A few more cycles: nothing is sent again.
+    let seen = runs(ports[next]);
+    survivor.wait_for(60, "three more audits", || {
+        (runs(ports[next]) >= seen + 3.0).then_some(())
+    });
+    let notices = mfa_firing();
+    assert_eq!(
+        notices.len(),
+        1,
+        "{:?}",
+        notices.iter().map(|n| &n.body).collect::<Vec<_>>()
+    );
+    assert_eq!(notices[0].signature_ok, Some(true));
+    // The labels are the account's and the check's only: the same whichever replica sends, so
+    // that Alertmanager would deduplicate re-sends.
+    let labels = notices[0].body["alert"]["labels"].as_object().unwrap();
+    let keys: Vec<&str> = labels.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "account_id",
+            "account_name",
+            "alertname",
+            "check",
+            "practice",
+            "severity"
+        ]
+    );
+    assert_eq!(labels["account_id"], prod.id.as_str());
+
+    // The state's run records: one run per cycle, never two replicas in one.
+    let starts = pg.psql(&db, "SELECT started_at FROM runs ORDER BY started_at");
+    let times: Vec<chrono::DateTime<chrono::Utc>> = starts
+        .lines()
+        .map(|l| chrono::DateTime::parse_from_rfc3339(l).unwrap().into())
+        .collect();
+    assert!(times.len() >= 5, "{starts}");
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= chrono::Duration::milliseconds(1000),
+            "two runs in one cycle: {pair:?}"
+        );
+    }
+    let accounts = pg.psql(
+        &db,
+        "SELECT COUNT(*) FROM account_runs GROUP BY run_id HAVING COUNT(*) <> 1",
+    );
+    assert!(
+        accounts.is_empty(),
+        "every run audits the account once: {accounts}"
+    );
+}

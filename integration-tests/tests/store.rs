@@ -1,0 +1,496 @@
+//! The state store's suite, run against both backends: SQLite in a temporary file and a real
+//! PostgreSQL (Debian's, a cluster of this test process; each test has its own database). Then
+//! `state copy` between them, and the errors that name the database.
+
+use chrono::{Duration, Utc};
+use integration_tests::postgres::Postgres;
+use integration_tests::sample;
+use maturity_agent::alerts::detect::{self, Rules};
+use maturity_agent::state::{self, Database, PgTarget, Store};
+use maturity_checks::model::{Severity, Status, Verdict};
+use maturity_checks::report::Report;
+use std::sync::OnceLock;
+
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn cluster() -> &'static Postgres {
+    static PG: OnceLock<Postgres> = OnceLock::new();
+    PG.get_or_init(|| Postgres::start(None))
+}
+
+/// A new, empty database of the backend (the temporary directory lives as long as the test).
+fn database(backend: Backend, dir: &tempfile::TempDir) -> Database {
+    match backend {
+        Backend::Sqlite => Database::Sqlite(dir.path().join("state/state.db")),
+        Backend::Postgres => {
+            let pg = cluster();
+            let db = pg.create_database();
+            Database::Postgres(Box::new(
+                PgTarget::new(
+                    &pg.url(&db, "sslmode=disable"),
+                    Some(pg.password.clone()),
+                    None,
+                )
+                .unwrap(),
+            ))
+        }
+    }
+}
+
+/// One account's run: the check iam_root_mfa_enabled (identity, level 1) with one verdict.
+fn run(id: &str, status: Status, at: chrono::DateTime<Utc>) -> Report {
+    let verdict = Verdict::new(format!("arn:aws:iam::{id}:root"), None, status, "why");
+    let check = sample::check(sample::meta("iam_root_mfa_enabled"), status, vec![verdict]);
+    sample::report(
+        at,
+        vec![sample::audited(id, &format!("name-{id}"), vec![check])],
+    )
+}
+
+fn rules() -> Rules {
+    Rules {
+        new_failing_resources_min_severity: Severity::Low,
+        audit_failing_after_runs: 3,
+        agent_url: None,
+    }
+}
+
+/// Saves `report` the way the daemon does: the alert rules against the stored history, the plans
+/// in the run's transaction. Returns the run's id and its plans.
+fn audit(store: &Store, report: &Report) -> (i64, Vec<detect::Plan>) {
+    let now = report.started_at;
+    let active = store.active_alerts().unwrap();
+    let plans: Vec<detect::Plan> = report
+        .accounts
+        .iter()
+        .map(|a| {
+            let history = store.history_for_alerts(&a.account_id).unwrap();
+            let mine: Vec<detect::Alert> = active
+                .iter()
+                .filter(|x| x.account_id == a.account_id)
+                .cloned()
+                .collect();
+            detect::plan(a, &history, &mine, &rules(), now)
+        })
+        .collect();
+    let id = store
+        .save_run_with(report, |db, run_id| {
+            maturity_agent::alerts::store::write_plans(db, run_id, now, &plans, &|_| {
+                vec![("am".to_owned(), "http://am.example".to_owned())]
+            })
+        })
+        .unwrap();
+    (id, plans)
+}
+
+/// A saved run comes back as the latest report, with history and last known statuses; an unknown
+/// status does not overwrite the last known one; reopening keeps everything; retention keeps each
+/// account's baseline.
+fn runs_history_and_retention(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, &dir);
+    let store = Store::connect(&db).unwrap();
+    let t0 = Utc::now() - Duration::days(100);
+    store
+        .save_run(&run("111111111111", Status::Pass, t0))
+        .unwrap();
+    store
+        .save_run(&run(
+            "111111111111",
+            Status::Unknown,
+            t0 + Duration::hours(1),
+        ))
+        .unwrap();
+    let latest = store.latest_report().unwrap().unwrap();
+    assert_eq!(latest.accounts[0].checks[0].status, Status::Unknown);
+    assert_eq!(latest.duration_seconds, 1.5);
+    assert_eq!(
+        latest.accounts[0].checks[0].title,
+        sample::meta("iam_root_mfa_enabled").title
+    );
+    assert_eq!(
+        latest.started_at.timestamp(),
+        (t0 + Duration::hours(1)).timestamp()
+    );
+    let known = store.last_known("111111111111").unwrap();
+    assert_eq!(known["iam_root_mfa_enabled"].0, Status::Pass);
+    assert_eq!(known["iam_root_mfa_enabled"].1.timestamp(), t0.timestamp());
+    let history = store.history("111111111111", 10).unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].practices["identity"], 1);
+    assert_eq!(history[0].status, "audited");
+    store.write_probe().unwrap();
+    drop(store);
+    let store = Store::connect(&db).unwrap();
+    assert_eq!(store.run_count().unwrap(), 2);
+
+    store
+        .save_run(&run("111111111111", Status::Fail, t0 + Duration::days(1)))
+        .unwrap();
+    store
+        .save_run(&run("222222222222", Status::Pass, Utc::now()))
+        .unwrap();
+    // The first two runs are old and not a baseline; the third is 111's baseline, the fourth the newest.
+    assert_eq!(store.prune(90, Utc::now()).unwrap(), 2);
+    assert_eq!(
+        store.last_audited("111111111111").unwrap().unwrap().checks[0].status,
+        Status::Fail
+    );
+    assert_eq!(store.run_count().unwrap(), 2);
+    assert_eq!(store.history("111111111111", 10).unwrap().len(), 1);
+}
+
+/// A pass then a fail: three regressions (the check, its practice, the account), three active
+/// alerts, three notifications in the outbox of the one destination, which move through retry,
+/// delivery in order and rejection as the delivery task drives them.
+fn regressions_alerts_and_outbox(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&database(backend, &dir)).unwrap();
+    let t0 = Utc::now() - Duration::hours(2);
+    let (_, plans) = audit(&store, &run("111111111111", Status::Pass, t0));
+    assert!(
+        plans.iter().all(|p| p.regressions.is_empty()),
+        "a first run raises nothing"
+    );
+    let (_, plans) = audit(
+        &store,
+        &run("111111111111", Status::Fail, t0 + Duration::hours(1)),
+    );
+    assert_eq!(plans[0].regressions.len(), 3, "{plans:?}");
+    let regressions = store.recent_regressions(10).unwrap();
+    assert_eq!(regressions.len(), 3);
+    let check = regressions
+        .iter()
+        .find(|r| r.check.as_deref() == Some("iam_root_mfa_enabled"))
+        .unwrap();
+    assert_eq!(check.resources, vec!["arn:aws:iam::111111111111:root"]);
+    let account = regressions
+        .iter()
+        .find(|r| r.kind == "account_level_dropped")
+        .unwrap();
+    assert_eq!((account.from_level, account.to_level), (Some(1), Some(0)));
+    assert_eq!(store.active_alerts().unwrap().len(), 3);
+    assert_eq!(store.outbox_depth().unwrap()["am"], 3);
+
+    let now = Utc::now().timestamp_millis();
+    let due = store.outbox_due(now).unwrap();
+    assert_eq!(due.len(), 1, "one destination: in order, one at a time");
+    assert_eq!((due[0].attempts, due[0].sink.as_str()), (0, "am"));
+    store.outbox_retry(due[0].id, now + 60_000, "down").unwrap();
+    assert!(
+        store.outbox_due(now).unwrap().is_empty(),
+        "backing off holds the others"
+    );
+    assert!(
+        store.outbox_next_due().unwrap().unwrap() <= now,
+        "the two behind are due"
+    );
+    // A restart makes configured sinks due at once and parks the others.
+    assert!(store
+        .outbox_park_unconfigured(&["am".into()], now)
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.outbox_due(now).unwrap()[0].attempts, 1);
+    assert_eq!(
+        store.outbox_park_unconfigured(&[], now).unwrap(),
+        vec![("am".to_owned(), 3)]
+    );
+    assert_eq!(store.outbox_next_due().unwrap(), Some(i64::MAX));
+    store.outbox_park_unconfigured(&["am".into()], now).unwrap();
+    let mut delivered = Vec::new();
+    while let Some(q) = store.outbox_due(now).unwrap().pop() {
+        delivered.push(q.notice.id.clone());
+        store.outbox_delivered(q.id).unwrap();
+    }
+    assert_eq!(delivered.len(), 3);
+    assert!(store.outbox_depth().unwrap().is_empty());
+    assert_eq!(store.outbox_next_due().unwrap(), None);
+
+    // Back to pass: the alerts resolve; a notification refused for good is kept and no longer
+    // holds up the next one.
+    audit(
+        &store,
+        &run("111111111111", Status::Pass, t0 + Duration::hours(2)),
+    );
+    assert!(store.active_alerts().unwrap().is_empty());
+    let due = store.outbox_due(Utc::now().timestamp_millis()).unwrap();
+    assert_eq!(due.len(), 1);
+    store.outbox_rejected(due[0].id, "400", Utc::now()).unwrap();
+    let next = store.outbox_due(Utc::now().timestamp_millis()).unwrap();
+    assert_eq!(next.len(), 1);
+    assert!(next[0].id > due[0].id);
+    assert_eq!(store.outbox_depth().unwrap()["am"], 2);
+}
+
+/// A re-check replaces its account in the latest report, not the run.
+fn rechecks_replace_their_account(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&database(backend, &dir)).unwrap();
+    let t0 = Utc::now() - Duration::hours(1);
+    let mut two = run("111111111111", Status::Pass, t0);
+    two.accounts
+        .extend(run("222222222222", Status::Pass, t0).accounts);
+    store.save_run(&two).unwrap();
+    store
+        .save_run_with(&run("222222222222", Status::Fail, Utc::now()), |db, id| {
+            state::mark_recheck(db, id)
+        })
+        .unwrap();
+    let latest = store.latest_report().unwrap().unwrap();
+    assert_eq!(
+        latest.started_at.timestamp(),
+        t0.timestamp(),
+        "the full audit's"
+    );
+    let ids: Vec<(&str, Status)> = latest
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.as_str(), a.checks[0].status))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            ("111111111111", Status::Pass),
+            ("222222222222", Status::Fail)
+        ],
+        "in the audit's order, the re-check's verdict"
+    );
+}
+
+/// A schema a newer agent migrated is refused by `connect` and by `check_usable`, naming the
+/// database (the URL without password for PostgreSQL).
+fn newer_schema_is_refused(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, &dir);
+    drop(Store::connect(&db).unwrap());
+    state::check_usable(&db).unwrap();
+    match &db {
+        Database::Sqlite(path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap(),
+        Database::Postgres(t) => {
+            let name = t
+                .name()
+                .split('/')
+                .nth(3)
+                .unwrap()
+                .split('?')
+                .next()
+                .unwrap();
+            cluster().psql(name, "UPDATE maturity_schema SET version = 99");
+        }
+    }
+    let e = Store::connect(&db).err().unwrap().to_string();
+    assert!(
+        e.starts_with(&format!(
+            "state database {} has schema version 99, newer than this agent's",
+            db.name()
+        )),
+        "{e}"
+    );
+    assert_eq!(state::check_usable(&db).unwrap_err(), e);
+}
+
+/// A lease is held by one owner at a time, renewed without a new epoch, taken over (epoch + 1)
+/// only once expired or released; a write fenced with a lost epoch or on standby is refused and
+/// changes nothing, the holder's goes through.
+fn leases_fence_writes(backend: Backend) {
+    use maturity_agent::state::Fence;
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, &dir);
+    let (a, b) = (Store::connect(&db).unwrap(), Store::connect(&db).unwrap());
+    let now = Utc::now().timestamp_millis();
+    assert_eq!(a.acquire_lease("daemon", "a", now, 1000).unwrap(), Some(1));
+    assert_eq!(
+        b.acquire_lease("daemon", "b", now + 10, 1000).unwrap(),
+        None
+    );
+    assert_eq!(
+        a.acquire_lease("daemon", "a", now + 500, 1000).unwrap(),
+        Some(1),
+        "renewed"
+    );
+    assert_eq!(
+        b.acquire_lease("daemon", "b", now + 1200, 1000).unwrap(),
+        None,
+        "renewal counts"
+    );
+    assert_eq!(
+        b.acquire_lease("daemon", "b", now + 1501, 1000).unwrap(),
+        Some(2),
+        "expired"
+    );
+    assert_eq!(
+        a.acquire_lease("daemon", "a", now + 1600, 1000).unwrap(),
+        None
+    );
+
+    let held = |owner: &str, epoch| Fence::Held {
+        name: "daemon".into(),
+        owner: owner.into(),
+        epoch,
+    };
+    a.set_fence(held("a", 1));
+    let e = a
+        .save_run(&run("111111111111", Status::Pass, Utc::now()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(&format!(
+            "state database {}: lease daemon of epoch 1 was taken over",
+            db.name()
+        )),
+        "{e}"
+    );
+    a.set_fence(Fence::Standby);
+    let e = a
+        .save_run(&run("111111111111", Status::Pass, Utc::now()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("on standby"), "{e}");
+    assert_eq!(
+        a.run_count().unwrap(),
+        0,
+        "nothing of a refused write is kept"
+    );
+    b.set_fence(held("b", 2));
+    b.save_run(&run("111111111111", Status::Pass, Utc::now()))
+        .unwrap();
+    assert_eq!(a.run_count().unwrap(), 1);
+
+    b.release_lease("daemon", "b").unwrap();
+    assert_eq!(
+        a.acquire_lease("daemon", "a", now + 1700, 1000).unwrap(),
+        Some(3),
+        "released"
+    );
+    let e = b
+        .save_run(&run("111111111111", Status::Pass, Utc::now()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("taken over"), "{e}");
+}
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name(super::Backend::Sqlite)
+            }
+            #[test]
+            fn postgres() {
+                super::$name(super::Backend::Postgres)
+            }
+        }
+    )*};
+}
+
+both!(
+    runs_history_and_retention,
+    regressions_alerts_and_outbox,
+    rechecks_replace_their_account,
+    newer_schema_is_refused,
+    leases_fence_writes,
+);
+
+/// `state copy` from SQLite to PostgreSQL keeps every run, level, verdict, known status, alert and
+/// notification; the next audit there compares with the copied baseline (no false regression, the
+/// alert stays raised once), and new ids follow the copied ones. Copying into a database that
+/// holds a state is refused.
+#[test]
+fn copy_sqlite_to_postgres_keeps_the_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = database(Backend::Sqlite, &dir);
+    let to = database(Backend::Postgres, &dir);
+    let source = Store::connect(&from).unwrap();
+    let t0 = Utc::now() - Duration::hours(3);
+    audit(&source, &run("111111111111", Status::Pass, t0));
+    audit(
+        &source,
+        &run("111111111111", Status::Fail, t0 + Duration::hours(1)),
+    );
+    let mut two = run("111111111111", Status::Fail, t0 + Duration::hours(2));
+    two.accounts
+        .extend(run("222222222222", Status::Pass, t0).accounts);
+    let (last_id, _) = audit(&source, &two);
+    drop(source);
+
+    let copied = state::copy::copy(&from, &to).unwrap();
+    assert_eq!(
+        copied.to_string(),
+        "runs 3, account_runs 4, practice_levels 4, verdicts 4, last_known 2, alerts 3, regressions 3, outbox 3"
+    );
+    let (source, dest) = (Store::connect(&from).unwrap(), Store::connect(&to).unwrap());
+    assert_eq!(
+        serde_json::to_value(source.latest_report().unwrap()).unwrap(),
+        serde_json::to_value(dest.latest_report().unwrap()).unwrap()
+    );
+    for id in ["111111111111", "222222222222"] {
+        assert_eq!(
+            serde_json::to_value(source.history(id, 10).unwrap()).unwrap(),
+            serde_json::to_value(dest.history(id, 10).unwrap()).unwrap()
+        );
+        assert_eq!(source.last_known(id).unwrap(), dest.last_known(id).unwrap());
+    }
+    assert_eq!(
+        serde_json::to_value(source.recent_regressions(10).unwrap()).unwrap(),
+        serde_json::to_value(dest.recent_regressions(10).unwrap()).unwrap()
+    );
+    assert_eq!(dest.outbox_depth().unwrap()["am"], 3);
+
+    // The audits continue in PostgreSQL: still failing is no new regression, and ids go on.
+    let (id, plans) = audit(&dest, &run("111111111111", Status::Fail, Utc::now()));
+    assert!(id > last_id, "{id} after {last_id}");
+    assert!(
+        plans
+            .iter()
+            .all(|p| p.regressions.is_empty() && p.notices.is_empty()),
+        "{plans:?}"
+    );
+    assert_eq!(dest.recent_regressions(10).unwrap().len(), 3);
+    assert_eq!(dest.active_alerts().unwrap().len(), 3);
+
+    let e = state::copy::copy(&from, &to).unwrap_err();
+    assert!(e.contains("already holds a state"), "{e}");
+    // And back: PostgreSQL to a new SQLite file.
+    let back = Database::Sqlite(dir.path().join("back.db"));
+    let copied = state::copy::copy(&to, &back).unwrap();
+    assert!(copied.to_string().starts_with("runs 4,"), "{copied}");
+}
+
+/// A database that cannot be reached is named in the error, the password nowhere.
+#[test]
+fn unreachable_postgres_is_named_without_password() {
+    let port = integration_tests::free_port();
+    let url = format!("postgres://agent@127.0.0.1:{port}/state?sslmode=disable&connect_timeout=2");
+    let db = Database::Postgres(Box::new(
+        PgTarget::new(&url, Some("s3cret".into()), None).unwrap(),
+    ));
+    let e = Store::connect(&db).err().unwrap().to_string();
+    assert!(e.starts_with(&format!("state database {url}: ")), "{e}");
+    assert!(!e.contains("s3cret"), "{e}");
+    let e = state::check_usable(&db).unwrap_err();
+    assert!(e.starts_with(&format!("state database {url}: ")), "{e}");
+}
+
+/// The agent's PostgreSQL sessions bound every statement (a hung one never holds the store) and
+/// name the agent.
+#[test]
+fn postgres_sessions_bound_their_statements() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&database(Backend::Postgres, &dir)).unwrap();
+    let setting = |name: &str| {
+        let sql = format!("SELECT current_setting('{name}')");
+        store
+            .read(|db| db.query_one(&sql, &[])?.unwrap_or_default().text(0))
+            .unwrap()
+    };
+    assert_eq!(setting("statement_timeout"), "1min");
+    assert_eq!(setting("application_name"), "maturity-agent");
+}
