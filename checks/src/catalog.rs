@@ -90,9 +90,16 @@ pub static CATALOG: &[&Check] = &[
     &checks::budgets_budget_with_notification::CHECK,
     &checks::cloudwatch_root_usage_alarm::CHECK,
     &checks::securityhub_enabled::CHECK,
+    &checks::ecr_registry_scan_on_push::CHECK,
+    &checks::inspector2_scanning_enabled::CHECK,
     &checks::guardduty_enabled::CHECK,
+    &checks::guardduty_malware_protection_enabled::CHECK,
+    &checks::ecr_registry_continuous_scanning::CHECK,
+    &checks::ssm_instance_patch_compliant::CHECK,
     &checks::ec2_security_group_no_world_admin_ports::CHECK,
     &checks::ec2_default_security_group_closed::CHECK,
+    &checks::ecs_task_definition_non_root::CHECK,
+    &checks::ecs_task_definition_resource_limits::CHECK,
     &checks::ec2_security_group_egress_restricted::CHECK,
     &checks::wafv2_public_endpoints_protected::CHECK,
     &checks::ec2_instance_imdsv2_required::CHECK,
@@ -101,10 +108,17 @@ pub static CATALOG: &[&Check] = &[
     &checks::rds_instance_storage_encrypted::CHECK,
     &checks::s3_bucket_public_access_blocked::CHECK,
     &checks::s3_account_public_access_blocked::CHECK,
+    &checks::ecr_repository_not_public::CHECK,
     &checks::kms_key_rotation_enabled::CHECK,
     &checks::secretsmanager_secret_rotation_enabled::CHECK,
     &checks::organizations_environments_separated::CHECK,
     &checks::organizations_security_account_delegated::CHECK,
+    &checks::ecr_repository_tag_immutable::CHECK,
+    &checks::ecs_task_definition_image_pinned::CHECK,
+    &checks::ecs_task_definition_secrets_from_store::CHECK,
+    &checks::ecs_service_rolling_update::CHECK,
+    &checks::ecs_service_canary_deployment::CHECK,
+    &checks::ecs_service_blue_green_deployment::CHECK,
 ];
 
 /// The check with this id.
@@ -209,6 +223,20 @@ mod tests {
                 r.guardduty_detectors = denied("guardduty", "ListDetectors")
             }
             Need::SecurityHub => r.security_hub = denied("securityhub", "DescribeHub"),
+            Need::EcrRepositories => r.ecr_repositories = denied("ecr", "DescribeRepositories"),
+            Need::EcrRegistryScanning => {
+                r.ecr_registry_scanning = denied("ecr", "GetRegistryScanningConfiguration")
+            }
+            Need::EcsServices => r.ecs_services = denied("ecs", "ListClusters"),
+            Need::CodeDeployDeploymentGroups => {
+                r.codedeploy_groups = denied("codedeploy", "ListApplications")
+            }
+            Need::Inspector2AccountStatus => {
+                r.inspector2 = denied("inspector2", "BatchGetAccountStatus")
+            }
+            Need::SsmPatchCompliance => {
+                r.ssm_instances = denied("ssm", "DescribeInstanceInformation")
+            }
             other => panic!("{other:?} is not a regional need"),
         }
     }
@@ -290,6 +318,8 @@ mod tests {
                     }
                     // Per-bucket facts are denied through the bucket listing they require.
                     Need::S3BucketPolicy | Need::S3BucketVersioning => {}
+                    // Per-repository and per-task-definition facts: through their listings.
+                    Need::EcrRepositoryPolicies | Need::EcsTaskDefinitions => {}
                     Need::S3AccountPublicAccessBlock => {
                         snap.s3.account_public_access_block =
                             denied("s3control", "GetPublicAccessBlock")
@@ -323,7 +353,13 @@ mod tests {
                     | Need::SecretsManagerSecrets
                     | Need::CloudWatchMetricAlarms
                     | Need::GuardDutyDetectors
-                    | Need::SecurityHub => {
+                    | Need::SecurityHub
+                    | Need::EcrRepositories
+                    | Need::EcrRegistryScanning
+                    | Need::EcsServices
+                    | Need::CodeDeployDeploymentGroups
+                    | Need::Inspector2AccountStatus
+                    | Need::SsmPatchCompliance => {
                         for r in snap.regional.values_mut() {
                             deny_regional(need, r);
                         }

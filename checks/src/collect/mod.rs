@@ -12,13 +12,17 @@ mod budgets;
 mod cloudfront;
 mod cloudtrail;
 mod cloudwatch;
+mod codedeploy;
 mod config;
 mod dynamodb;
 mod ec2;
+mod ecr;
+mod ecs;
 mod elb;
 mod elbv2;
 mod guardduty;
 mod iam;
+mod inspector2;
 mod kms;
 mod logs;
 pub mod organizations;
@@ -28,6 +32,7 @@ mod s3control;
 mod secretsmanager;
 mod securityhub;
 pub mod session;
+mod ssm;
 mod wafv2;
 
 use crate::facts::{CallRecorder, ErrorKind, Fact, FactError, Outcome};
@@ -118,6 +123,11 @@ impl Collector<'_> {
             (filters, alarms),
             detectors,
             hub,
+            (repositories, scanning),
+            (services, definitions),
+            groups,
+            inspector,
+            managed,
         ) = tokio::join!(
             async {
                 tokio::join!(
@@ -157,6 +167,11 @@ impl Collector<'_> {
             },
             guardduty::collect(self, region, needs),
             securityhub::collect(self, region, needs),
+            ecr::collect(self, region, needs),
+            ecs::collect(self, region, needs),
+            codedeploy::collect(self, region, needs),
+            inspector2::collect(self, region, needs),
+            ssm::collect(self, region, needs),
         );
         fn set<T>(slot: &mut Fact<T>, value: Option<Fact<T>>) {
             if let Some(v) = value {
@@ -185,6 +200,13 @@ impl Collector<'_> {
         set(&mut f.alarms, alarms);
         set(&mut f.guardduty_detectors, detectors);
         set(&mut f.security_hub, hub);
+        set(&mut f.ecr_repositories, repositories);
+        set(&mut f.ecr_registry_scanning, scanning);
+        set(&mut f.ecs_services, services);
+        set(&mut f.ecs_task_definitions, definitions);
+        set(&mut f.codedeploy_groups, groups);
+        set(&mut f.inspector2, inspector);
+        set(&mut f.ssm_instances, managed);
         f
     }
 }

@@ -5,7 +5,8 @@
 //! - [`grants`]: what documents grant once `Deny` and a permissions boundary apply: every action
 //!   on every resource, the services held in full, a given action, administrator access.
 //! - [`principal`]: those grants for the account's users (with their groups), groups and roles.
-//! - [`trust`]: who outside the organization can assume a role.
+//! - [`trust`]: who outside the organization can assume a role; which statements of a resource
+//!   policy let anyone use the resource (`public_grants`).
 //! - [`resource`]: one action on one named resource, with the request's context keys.
 //! - [`escalation`]: privilege-escalation paths between the account's principals.
 

@@ -20,6 +20,9 @@
 //!
 //! Named AWS principals (accounts, roles, users) and service principals are not public here: an
 //! account outside the organization is a foreign trust, a different question.
+//!
+//! [`public_grants`] asks the same question of a resource policy (an ECR repository's): which
+//! statements let everyone use given actions, with the same notion of a pinning condition.
 
 use super::actions::glob_ignore_case;
 use super::document::{PolicyDocument, Statement};
@@ -186,42 +189,71 @@ fn strings(v: &Value) -> Vec<&str> {
     }
 }
 
-/// Why one statement lets someone outside the organization assume the role, if it does.
-fn opening(s: &Statement) -> Option<String> {
+/// Whether an `Allow` statement grants one of `actions` (written out, through a wildcard, or left
+/// out of its `NotAction`).
+fn grants_any(s: &Statement, actions: &[&str]) -> bool {
     if !s.allow {
-        return None;
+        return false;
     }
-    let assumes = |a: &String| ASSUME.iter().any(|x| glob_ignore_case(a, x));
-    let grants_assume = if s.not_actions.is_empty() {
-        s.actions.iter().any(assumes)
+    if s.not_actions.is_empty() {
+        s.actions
+            .iter()
+            .any(|a| actions.iter().any(|x| glob_ignore_case(a, x)))
     } else {
-        ASSUME
+        actions
             .iter()
             .any(|x| !s.not_actions.iter().any(|a| glob_ignore_case(a, x)))
-    };
-    if !grants_assume {
+    }
+}
+
+/// Why a statement whose principal is everyone (`"*"`, `{"AWS": "*"}`, any `NotPrincipal`) lets
+/// anyone `what` ("assume the role"): `None` when its principal is someone in particular or a
+/// condition pins the caller.
+fn everyone_opening(s: &Statement, what: &str) -> Option<String> {
+    if !(s.not_principal || s.principal_everyone) || pinning_condition(s).is_some() {
         return None;
     }
-    let everyone = s.not_principal || s.principal_everyone;
-    if everyone {
-        if pinning_condition(s).is_some() {
-            return None;
-        }
-        let who = if s.not_principal {
-            "everyone but the NotPrincipal list"
-        } else {
-            "any AWS principal (*)"
-        };
-        let has = if s.has_condition {
-            let keys: Vec<&str> = s.conditions().into_iter().map(|(_, k, _)| k).collect();
-            format!(
-                "its conditions ({}) do not pin the caller to accounts, an organization, principal ARNs or a VPC",
-                keys.join(", ")
-            )
-        } else {
-            "it has no condition".to_owned()
-        };
-        return Some(format!("lets {who} assume the role: {has}"));
+    let who = if s.not_principal {
+        "everyone but the NotPrincipal list"
+    } else {
+        "any AWS principal (*)"
+    };
+    let has = if s.has_condition {
+        let keys: Vec<&str> = s.conditions().into_iter().map(|(_, k, _)| k).collect();
+        format!(
+            "its conditions ({}) do not pin the caller to accounts, an organization, principal ARNs or a VPC",
+            keys.join(", ")
+        )
+    } else {
+        "it has no condition".to_owned()
+    };
+    Some(format!("lets {who} {what}: {has}"))
+}
+
+/// Every `Allow` statement of a resource policy (an ECR repository's, a queue's, …) that grants
+/// one of `actions` to everyone without a condition that pins the caller, by the same rules as
+/// role trusts (module docs). `what` says what that lets anyone do ("pull images").
+pub fn public_grants(doc: &PolicyDocument, actions: &[&str], what: &str) -> Vec<Opening> {
+    doc.statements
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| grants_any(s, actions))
+        .filter_map(|(i, s)| {
+            everyone_opening(s, what).map(|why| Opening {
+                statement: s.label(i),
+                why,
+            })
+        })
+        .collect()
+}
+
+/// Why one statement lets someone outside the organization assume the role, if it does.
+fn opening(s: &Statement) -> Option<String> {
+    if !grants_any(s, &ASSUME) {
+        return None;
+    }
+    if s.not_principal || s.principal_everyone {
+        return everyone_opening(s, "assume the role");
     }
     let federated = s
         .principal
@@ -385,6 +417,39 @@ mod tests {
             open(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"sts:*"}}"#),
             ["lets any AWS principal (*) assume the role: it has no condition"]
         );
+    }
+
+    /// A resource policy is public for the given actions when `*` may use them without a pinning
+    /// condition; other actions, named accounts and pinned statements are not.
+    #[test]
+    fn public_grants_of_resource_policies() {
+        const PULL: [&str; 2] = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
+        let public = |doc: &str| {
+            public_grants(&PolicyDocument::parse(doc).unwrap(), &PULL, "pull images")
+                .into_iter()
+                .map(|o| o.why)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            public(
+                r#"{"Statement":[{"Sid":"All","Effect":"Allow","Principal":"*","Action":"ecr:*"}]}"#
+            ),
+            ["lets any AWS principal (*) pull images: it has no condition"]
+        );
+        assert_eq!(
+            public(r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"NotAction":"ecr:PutImage"}]}"#)
+                .len(),
+            1
+        );
+        for private in [
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"ecr:BatchGetImage","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}}]}"#,
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"ecr:*"}]}"#,
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:DescribeImages"}]}"#,
+            r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"ecr:*"}]}"#,
+        ] {
+            assert!(public(private).is_empty(), "{private}");
+        }
+        assert!(public(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}"#)[0].contains("do not pin the caller"));
     }
 
     /// Named accounts and services are not public; Deny and other actions are ignored; SAML
