@@ -717,9 +717,34 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((S, "account {id} in us-east-1")),
         ),
         (
+            "ecr_registry_scan_on_push",
+            Some((P, "arn:aws:ecr:us-east-1:{id}:repository/api")),
+            Some((L, "arn:aws:ecr:us-east-1:{id}:repository/legacy-web")),
+        ),
+        (
+            "inspector2_scanning_enabled",
+            Some((P, "account {id} in us-east-1")),
+            Some((L, "account {id} in us-east-1")),
+        ),
+        (
             "guardduty_enabled",
             Some((P, "account {id} in eu-west-1")),
             Some((L, "account {id} in eu-west-1")),
+        ),
+        (
+            "guardduty_malware_protection_enabled",
+            Some((P, "account {id} in us-east-1")),
+            Some((L, "account {id} in us-east-1")),
+        ),
+        (
+            "ecr_registry_continuous_scanning",
+            Some((P, "arn:aws:ecr:us-east-1:{id}:repository/api")),
+            Some((L, "arn:aws:ecr:us-east-1:{id}:repository/legacy-web")),
+        ),
+        (
+            "ssm_instance_patch_compliant",
+            Some((P, "arn:aws:ec2:us-east-1:{id}:instance/*")),
+            Some((L, "arn:aws:ec2:us-east-1:{id}:instance/*")),
         ),
         (
             "ec2_security_group_no_world_admin_ports",
@@ -730,6 +755,16 @@ const COVERAGE: &[(&str, Side, Side)] = {
             "ec2_default_security_group_closed",
             Some((P, "arn:aws:ec2:eu-west-1:{id}:security-group/*")),
             Some((S, "arn:aws:ec2:eu-west-1:{id}:security-group/*")),
+        ),
+        (
+            "ecs_task_definition_non_root",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:task-definition/api:1")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:task-definition/legacy-web:1")),
+        ),
+        (
+            "ecs_task_definition_resource_limits",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:task-definition/api:1")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:task-definition/legacy-web:1")),
         ),
         (
             "ec2_security_group_egress_restricted",
@@ -778,6 +813,11 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((L, "account {id}")),
         ),
         (
+            "ecr_repository_not_public",
+            Some((P, "arn:aws:ecr:us-east-1:{id}:repository/api")),
+            Some((L, "arn:aws:ecr:us-east-1:{id}:repository/legacy-web")),
+        ),
+        (
             "kms_key_rotation_enabled",
             Some((P, "arn:aws:kms:us-east-1:{id}:key/*")),
             Some((L, "arn:aws:kms:us-east-1:{id}:key/*")),
@@ -802,6 +842,36 @@ const COVERAGE: &[(&str, Side, Side)] = {
             "organizations_security_account_delegated",
             Some((P, "account {id}")),
             None,
+        ),
+        (
+            "ecr_repository_tag_immutable",
+            Some((P, "arn:aws:ecr:us-east-1:{id}:repository/api")),
+            Some((L, "arn:aws:ecr:us-east-1:{id}:repository/legacy-web")),
+        ),
+        (
+            "ecs_task_definition_image_pinned",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:task-definition/api:1")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:task-definition/legacy-web:1")),
+        ),
+        (
+            "ecs_task_definition_secrets_from_store",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:task-definition/api:1")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:task-definition/legacy-web:1")),
+        ),
+        (
+            "ecs_service_rolling_update",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:service/*")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:service/*")),
+        ),
+        (
+            "ecs_service_canary_deployment",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:service/*")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:service/*")),
+        ),
+        (
+            "ecs_service_blue_green_deployment",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:service/*")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:service/*")),
         ),
     ]
 };

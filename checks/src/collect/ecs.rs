@@ -146,10 +146,12 @@ async fn task_definitions(
     services: &[EcsService],
 ) -> TaskDefinitions {
     let rec = c.recorder;
-    let arns: BTreeSet<&str> = services
+    // Owned: a stream over borrowed names is not `Send` for every lifetime the daemon's spawned
+    // audit needs.
+    let arns: BTreeSet<String> = services
         .iter()
         .filter(|s| s.status == "ACTIVE")
-        .filter_map(|s| s.task_definition.as_deref())
+        .filter_map(|s| s.task_definition.clone())
         .collect();
     stream::iter(arns)
         .map(|arn| async move {
@@ -160,7 +162,7 @@ async fn task_definitions(
                 Some(region),
                 client
                     .describe_task_definition()
-                    .task_definition(arn)
+                    .task_definition(&arn)
                     .send(),
             )
             .await;
@@ -175,7 +177,7 @@ async fn task_definitions(
                     )
                 })
             });
-            (arn.to_owned(), def)
+            (arn, def)
         })
         .buffered(PER_RESOURCE_CONCURRENCY)
         .collect()
