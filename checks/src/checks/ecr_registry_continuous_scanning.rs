@@ -38,18 +38,10 @@ level-4 activity, and leaves scan-on-push to `ecr_registry_scan_on_push`.",
 };
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    let verdicts = super::per_region(
-        snap,
-        "ECR repositories",
-        |r| &r.ecr_repositories,
-        |region, repo| {
-            let scanning = match &snap.regional[region].ecr_registry_scanning {
-                Err(e) => return vec![super::unknown(&repo.arn, Some(region), e)],
-                Ok(s) => s,
-            };
-            let name = &repo.name;
-            let continuous = scanning.rule_for(name, &["CONTINUOUS_SCAN"]);
-            vec![match (scanning.scan_type.as_str(), continuous) {
+    super::ecr_registry_scan_on_push::per_scanned_repository(snap, |region, repo, scanning| {
+        let name = &repo.name;
+        let continuous = scanning.rule_for(name, &["CONTINUOUS_SCAN"]);
+        match (scanning.scan_type.as_str(), continuous) {
                 ("ENHANCED", Some((_, filter))) => Verdict::pass(
                     &repo.arn,
                     Some(region),
@@ -65,10 +57,8 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
                     Some(region),
                     format!("Repository {name} has {kind} scanning only: its images' language packages are not analysed."),
                 ),
-            }]
-        },
-    );
-    super::or_not_applicable(snap, verdicts, "ECR repositories in the audited regions")
+            }
+    })
 }
 
 #[cfg(test)]

@@ -53,18 +53,32 @@ pub(crate) fn automatic(scanning: &RegistryScanning, repo: &EcrRepository) -> Op
         .then(|| "its own scan-on-push setting".to_owned())
 }
 
-fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
+/// Judges every repository of every audited region with its region's registry scanning
+/// configuration: `judge(region, repository, scanning)`; `unknown` for the repositories of a
+/// region whose configuration, and for the region whose repositories, could not be read;
+/// `not_applicable` without repositories.
+pub(crate) fn per_scanned_repository(
+    snap: &AccountSnapshot,
+    judge: impl Fn(&str, &EcrRepository, &RegistryScanning) -> Verdict,
+) -> Vec<Verdict> {
     let verdicts = super::per_region(
         snap,
         "ECR repositories",
         |r| &r.ecr_repositories,
         |region, repo| {
-            let scanning = match &snap.regional[region].ecr_registry_scanning {
-                Err(e) => return vec![super::unknown(&repo.arn, Some(region), e)],
-                Ok(s) => s,
-            };
-            let name = &repo.name;
-            vec![match automatic(scanning, repo) {
+            vec![match &snap.regional[region].ecr_registry_scanning {
+                Err(e) => super::unknown(&repo.arn, Some(region), e),
+                Ok(scanning) => judge(region, repo, scanning),
+            }]
+        },
+    );
+    super::or_not_applicable(snap, verdicts, "ECR repositories in the audited regions")
+}
+
+fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
+    per_scanned_repository(snap, |region, repo, scanning| {
+        let name = &repo.name;
+        match automatic(scanning, repo) {
                 Some(how) => Verdict::pass(
                     &repo.arn,
                     Some(region),
@@ -78,10 +92,8 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
                         scanning.scan_type
                     ),
                 ),
-            }]
-        },
-    );
-    super::or_not_applicable(snap, verdicts, "ECR repositories in the audited regions")
+            }
+    })
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ environments are not visible in these APIs and not judged.
 };
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    super::per_rollout(snap, |region, s, rollout| {
+    super::per_rollout(snap, true, |region, s, rollout| {
         let name = &s.name;
         let fail = |why: String| {
             Verdict::fail(
@@ -111,5 +111,26 @@ mod tests {
             &Settings::default(),
         );
         assert_eq!(v[0].status, Status::Fail);
+    }
+
+    #[test]
+    fn unknown_when_codedeploy_is_unreadable() {
+        let v = evaluate(
+            &snap(
+                service("CODE_DEPLOY"),
+                Err(crate::checks::fixtures::denied(
+                    "codedeploy",
+                    "ListApplications",
+                    Some("eu-west-1"),
+                )),
+            ),
+            &Settings::default(),
+        );
+        assert_eq!(v[0].status, Status::Unknown);
+        assert!(
+            v[0].reason.contains("codedeploy:ListApplications"),
+            "{}",
+            v[0].reason
+        );
     }
 }

@@ -43,7 +43,7 @@ the ECS services; a CodeDeploy service that no group names fails.
 };
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    super::per_rollout(snap, |region, s, rollout| {
+    super::per_rollout(snap, true, |region, s, rollout| {
         let name = &s.name;
         let fail = |why: String| {
             Verdict::fail(

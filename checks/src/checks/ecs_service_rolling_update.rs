@@ -19,7 +19,7 @@ pub const CHECK: Check = Check {
                       update-service --deployment-configuration \
                       'minimumHealthyPercent=100,maximumPercent=200,deploymentCircuitBreaker={enable=true,rollback=true}'), \
                       or deploy through CodeDeploy blue/green.",
-        needs: &[Need::EcsServices, Need::CodeDeployDeploymentGroups],
+        needs: &[Need::EcsServices],
         notes: "**Judges** every active replica service of `DescribeServices` by its deployment \
 controller: `CODE_DEPLOY` passes (CodeDeploy starts a replacement task set and shifts traffic to \
 it, never replacing tasks in place), and so does ECS's `BLUE_GREEN`, `LINEAR` or `CANARY` \
@@ -33,8 +33,8 @@ not_applicable.
 **Edge cases**: `DAEMON` services (one task per instance, replaced in place by design) and \
 services of an `EXTERNAL` controller (a third-party deployer AWS does not see) are skipped and say \
 nothing of the level. An answer without `deploymentConfiguration` is judged with the defaults it \
-implies: no circuit breaker. CodeDeploy's groups are read for the level-4 and level-5 checks; \
-this one passes a CodeDeploy service even without one.
+implies: no circuit breaker. CodeDeploy's groups are not read here (the level-4 and level-5 checks read \
+them): a CodeDeploy service passes whichever group deploys it.
 
 **Differs from Prowler / Security Hub**: neither judges deployment strategies as far as we know.",
         module: module_path!(),
@@ -43,7 +43,7 @@ this one passes a CodeDeploy service even without one.
 };
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    super::per_rollout(snap, |region, s, rollout| {
+    super::per_rollout(snap, false, |region, s, rollout| {
         let name = &s.name;
         match rollout {
             Rollout::CodeDeploy(_) => Verdict::pass(
@@ -171,7 +171,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn skips_daemon_and_external_and_unknown_when_denied() {
+    fn skips_daemon_and_external_without_reading_codedeploy() {
         let mut d = service("ECS");
         d.scheduling_strategy = "DAEMON".into();
         assert_eq!(run(d)[0].status, Status::NotApplicable);
@@ -183,7 +183,7 @@ pub(crate) mod tests {
             ),
             &Settings::default(),
         );
-        assert_eq!(v[0].status, Status::Unknown);
+        assert_eq!(v[0].status, Status::Pass);
         assert_eq!(v[0].resource, ARN);
     }
 }

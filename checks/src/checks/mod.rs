@@ -118,6 +118,26 @@ pub(crate) fn per_region_value<T>(
     verdicts
 }
 
+/// The active ECS services of one region, or `None` with an `unknown` verdict for "ECS services
+/// of REGION" pushed when they could not be read.
+fn active_services<'a>(
+    region: &str,
+    facts: &'a RegionFacts,
+    verdicts: &mut Vec<Verdict>,
+) -> Option<impl Iterator<Item = &'a EcsService>> {
+    match &facts.ecs_services {
+        Err(e) => {
+            verdicts.push(unknown(
+                &format!("ECS services of {region}"),
+                Some(region),
+                e,
+            ));
+            None
+        }
+        Ok(s) => Some(s.iter().filter(|s| s.status == "ACTIVE")),
+    }
+}
+
 /// Judges every task definition that an active ECS service runs, once per task definition:
 /// `judge(region, definition, services)` with the names of the services that run it. A region
 /// whose services or task definitions could not be read is `unknown`, and so is a task
@@ -128,19 +148,11 @@ pub(crate) fn per_task_definition(
 ) -> Vec<Verdict> {
     let mut verdicts = Vec::new();
     for (region, facts) in &snap.regional {
-        let services = match &facts.ecs_services {
-            Err(e) => {
-                verdicts.push(unknown(
-                    &format!("ECS services of {region}"),
-                    Some(region),
-                    e,
-                ));
-                continue;
-            }
-            Ok(s) => s,
+        let Some(services) = active_services(region, facts, &mut verdicts) else {
+            continue;
         };
         let mut users: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for s in services.iter().filter(|s| s.status == "ACTIVE") {
+        for s in services {
             if let Some(td) = &s.task_definition {
                 users.entry(td).or_default().push(&s.name);
             }
@@ -197,13 +209,15 @@ pub(crate) enum Rollout<'a> {
     External,
 }
 
-/// How `service` of `region` rolls out, with CodeDeploy's groups when the service uses it;
-/// `Err` when CodeDeploy's groups of the region could not be read.
+/// How `service` of `region` rolls out, with CodeDeploy's groups when the service uses it and
+/// `groups` asks for them; `Err` when CodeDeploy's groups of the region could not be read.
 pub(crate) fn rollout<'a>(
     facts: &'a RegionFacts,
     service: &'a EcsService,
+    groups: bool,
 ) -> Result<Rollout<'a>, &'a FactError> {
     Ok(match service.controller.as_str() {
+        "CODE_DEPLOY" if !groups => Rollout::CodeDeploy(None),
         "CODE_DEPLOY" => {
             let groups = facts.codedeploy_groups.as_ref()?;
             Rollout::CodeDeploy(groups.iter().find(|g| {
@@ -217,32 +231,24 @@ pub(crate) fn rollout<'a>(
     })
 }
 
-/// Judges every active ECS service with how it rolls out: `judge(region, service, rollout)`;
+/// Judges every active ECS service with how it rolls out: `judge(region, service, rollout)`,
+/// with the CodeDeploy group of a CodeDeploy service when `groups` (the check declares
+/// [`crate::snapshot::Need::CodeDeployDeploymentGroups`]);
 /// `unknown` for a service whose rollout cannot be read (its CodeDeploy groups); services of the
 /// `DAEMON` strategy (one task per instance, replaced in place) and of an external controller
 /// are skipped; `not_applicable` when nothing is left.
 pub(crate) fn per_rollout(
     snap: &AccountSnapshot,
+    groups: bool,
     judge: impl Fn(&str, &EcsService, Rollout) -> Verdict,
 ) -> Vec<Verdict> {
     let mut verdicts = Vec::new();
     for (region, facts) in &snap.regional {
-        let services = match &facts.ecs_services {
-            Err(e) => {
-                verdicts.push(unknown(
-                    &format!("ECS services of {region}"),
-                    Some(region),
-                    e,
-                ));
-                continue;
-            }
-            Ok(s) => s,
+        let Some(services) = active_services(region, facts, &mut verdicts) else {
+            continue;
         };
-        for s in services
-            .iter()
-            .filter(|s| s.status == "ACTIVE" && s.scheduling_strategy != "DAEMON")
-        {
-            match rollout(facts, s) {
+        for s in services.filter(|s| s.scheduling_strategy != "DAEMON") {
+            match rollout(facts, s, groups) {
                 Err(e) => verdicts.push(unknown(&s.arn, Some(region), e)),
                 Ok(Rollout::External) => {}
                 Ok(r) => verdicts.push(judge(region, s, r)),
