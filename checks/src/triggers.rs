@@ -239,6 +239,7 @@ impl Need {
             ),
             Need::EcrRepositories => triggers!("ecr.amazonaws.com":
                 "CreateRepository", "DeleteRepository", "PutImageTagMutability",
+                "PutImageScanningConfiguration",
             ),
             Need::EcrRepositoryPolicies => triggers!("ecr.amazonaws.com":
                 "CreateRepository", "DeleteRepository", "SetRepositoryPolicy",
@@ -267,10 +268,11 @@ impl Need {
             Need::Inspector2AccountStatus => triggers!("inspector2.amazonaws.com":
                 "Enable", "Disable",
             ),
-            // Patch Manager reports scans without a management event; registering and removing
-            // nodes and writing compliance items are recorded.
+            // A node's registration and Patch Manager's scans are not management events the
+            // account records (the scheduled audit finds them); removing a node and writing
+            // compliance items are.
             Need::SsmPatchCompliance => triggers!("ssm.amazonaws.com":
-                "CreateActivation", "DeregisterManagedInstance", "PutComplianceItems",
+                "DeregisterManagedInstance", "PutComplianceItems",
             ),
             Need::OrganizationAccounts => triggers!("organizations.amazonaws.com":
                 "CreateAccount", "InviteAccountToOrganization", "AcceptHandshake",

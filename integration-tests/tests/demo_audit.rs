@@ -107,6 +107,28 @@ async fn demo_organization_reaches_its_designed_levels() {
         assert_eq!(calls(a, "DescribeLoadBalancers"), 4);
         assert_eq!(calls(a, "DescribeDBInstances"), 2);
         assert_eq!(calls(a, "DescribeDBClusters"), 2);
+        // The build and deployment collectors list once per region.
+        for op in [
+            "DescribeRepositories",
+            "GetRegistryScanningConfiguration",
+            "ListClusters",
+            "ListApplications",
+            "BatchGetAccountStatus",
+            "DescribeInstanceInformation",
+            "ListResourceComplianceSummaries",
+        ] {
+            assert_eq!(calls(a, op), 2, "{} {op}", demo.name);
+        }
+        // One repository policy, task definition and deployment group per seeded one; the
+        // predefined deployment configuration is known by name.
+        let seeded = u64::from(demo.profile != Profile::Sandbox);
+        assert_eq!(calls(a, "GetRepositoryPolicy"), seeded, "{}", demo.name);
+        assert_eq!(calls(a, "DescribeTaskDefinition"), seeded, "{}", demo.name);
+        assert_eq!(
+            calls(a, "GetDeploymentGroup"),
+            u64::from(demo.profile == Profile::Production)
+        );
+        assert_eq!(calls(a, "GetDeploymentConfig"), 0);
         // Organizations is read once for the run, never through the account's role.
         assert_eq!(calls(a, "DescribeOrganization"), 0);
         assert_eq!(calls(a, "ListTagsForResource"), 0);

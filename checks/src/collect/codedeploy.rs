@@ -184,3 +184,29 @@ async fn groups(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::predefined_routing;
+
+    /// The predefined configurations' traffic routing, by name; custom names are read.
+    #[test]
+    fn predefined_configurations() {
+        for (name, routing) in [
+            (
+                "CodeDeployDefault.ECSCanary10Percent5Minutes",
+                Some(Some("TimeBasedCanary")),
+            ),
+            (
+                "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+                Some(Some("TimeBasedLinear")),
+            ),
+            ("CodeDeployDefault.ECSAllAtOnce", Some(Some("AllAtOnce"))),
+            ("CodeDeployDefault.OneAtATime", Some(None)),
+            ("CodeDeployDefault.AllAtOnce", Some(None)),
+            ("shop-canary-25", None),
+        ] {
+            assert_eq!(predefined_routing(name), routing, "{name}");
+        }
+    }
+}
