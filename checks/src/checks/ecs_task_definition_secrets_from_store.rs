@@ -48,8 +48,9 @@ pub const CHECK: Check = Check {
         notes: "**Judges** the task definition each active service runs (each revision once): it \
 fails when a container's plain `environment` has a variable whose **name** says it holds a secret \
 — it contains PASSWORD, PASSWD, PASSPHRASE, SECRET, TOKEN, API_KEY, APIKEY, PRIVATE_KEY, \
-ACCESS_KEY, CREDENTIAL, AUTH_DATA or CLIENT_KEY (any case) and does not end in _ARN, _NAME, _FILE, \
-_PATH or _PARAMETER (those point at a secret) —; it passes otherwise, counting the variables \
+ACCESS_KEY, CREDENTIAL, AUTH_DATA or CLIENT_KEY (any case; so Security Hub's three names are \
+among them) and does not end in _ARN, _NAME, _FILE, _PATH or _PARAMETER (those point at a \
+secret). It passes otherwise, counting the variables \
 injected from `secrets`. Values are never read into the snapshot, stored or printed: the collector \
 keeps variable names only. A region whose services or a task definition cannot be read is \
 unknown; no service is not_applicable.
