@@ -438,6 +438,7 @@ pub fn render(report: Option<&Report>) -> String {
         h.push_str("</tr>");
     }
     h.push_str("</table><p><small>? = unconfirmed: a check that could not be read stands between the level and its confirmed level.</small></p>");
+    render_dimensions(&mut h, report);
     for a in &report.accounts {
         let _ = write!(
             h,
@@ -484,6 +485,66 @@ pub fn render(report: Option<&Report>) -> String {
     }
     h.push_str("</body></html>");
     h
+}
+
+/// The second heatmap: accounts × DSOMM sub-dimensions (as the DSOMM app groups them), each cell
+/// the sub-dimension's level and how many of its activities the checks evidence.
+fn render_dimensions(h: &mut String, report: &Report) {
+    let mut columns: Vec<(&str, &str)> = Vec::new();
+    for a in maturity_checks::dsomm::model() {
+        let col = (a.dimension, a.subdimension);
+        if !columns.contains(&col)
+            && report.accounts.iter().any(|r| {
+                r.dimensions
+                    .iter()
+                    .any(|d| d.dimension == col.0 && d.subdimension == col.1)
+            })
+        {
+            columns.push(col);
+        }
+    }
+    if columns.is_empty() {
+        return;
+    }
+    h.push_str("<h2>By DSOMM dimension</h2><table id=\"dsomm\"><tr><th>account</th>");
+    for (d, s) in &columns {
+        let _ = write!(h, "<th>{}<br><small>{}</small></th>", esc(s), esc(d));
+    }
+    h.push_str("</tr>");
+    for a in report
+        .accounts
+        .iter()
+        .filter(|a| a.status != AccountStatus::Failed)
+    {
+        let _ = write!(h, "<tr><th>{}</th>", esc(&a.account_name));
+        for (d, s) in &columns {
+            match a
+                .dimensions
+                .iter()
+                .find(|x| x.dimension == *d && x.subdimension == *s)
+            {
+                Some(x) => {
+                    let _ = write!(
+                        h,
+                        "<td class=\"l{}\" style=\"background:{}\" data-level=\"{}\" title=\"{} of {} activities evidenced, {} met\">{}{}<br><small>{}/{}</small></td>",
+                        if x.unconfirmed { " unc" } else { "" },
+                        COLOURS[usize::from(x.level.min(5))],
+                        x.level,
+                        x.activities_evidenced,
+                        x.activities_in_model,
+                        x.activities_met,
+                        x.level,
+                        if x.unconfirmed { "?" } else { "" },
+                        x.activities_evidenced,
+                        x.activities_in_model
+                    );
+                }
+                None => h.push_str("<td>-</td>"),
+            }
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</table><p><small>n/m = activities of the sub-dimension that the checks evidence / activities in the model; activities without evidence neither raise nor lower the level.</small></p>");
 }
 
 /// The failing verdicts of an account's privilege-escalation check that carry paths.
@@ -768,6 +829,18 @@ mod tests {
         );
         assert!(html.contains("<h3 id=\"escalation-111111111111\">"));
         assert!(html.contains("role ci&lt;x&gt; calls iam:PassRole, lambda:CreateFunction on role admin and so acts as role admin; reaching administrator access"), "{html}");
+        assert!(
+            !html.contains("id=\"dsomm\""),
+            "no sub-dimension is evidenced by uuid n"
+        );
+        report.accounts[0].checks[0].dsomm_activity.uuid =
+            maturity_checks::dsomm::HARDENING_OF_THE_ENVIRONMENT
+                .uuid
+                .into();
+        maturity_checks::audit::rescore(&mut report.accounts[0]);
+        let html = render(Some(&report));
+        assert!(html.contains("<table id=\"dsomm\">"), "{html}");
+        assert!(html.contains("Infrastructure Hardening<br><small>Implementation</small>"));
         report.accounts[0].checks[0].verdicts[0].paths.clear();
         assert!(!render(Some(&report)).contains("escalation-"));
     }

@@ -18,6 +18,9 @@ pub struct Metrics {
     level: IntGaugeVec,
     level_unconfirmed: IntGaugeVec,
     account_level: IntGaugeVec,
+    dsomm_level: IntGaugeVec,
+    dsomm_level_unconfirmed: IntGaugeVec,
+    dsomm_dimension_level: IntGaugeVec,
     score: GaugeVec,
     check_status: IntGaugeVec,
     failing_resources: IntGaugeVec,
@@ -97,6 +100,9 @@ impl Metrics {
             level: gauge_vec(&r, "maturity_level", "DSOMM maturity level (0-5) of a practice of an account.", &["account_id", "account_name", "practice"]),
             level_unconfirmed: gauge_vec(&r, "maturity_level_unconfirmed", "1 when an unknown check stands between the practice's level and its confirmed level.", &["account_id", "account_name", "practice"]),
             account_level: gauge_vec(&r, "maturity_account_level", "DSOMM maturity level of an account: the minimum over its practices.", &["account_id", "account_name"]),
+            dsomm_level: gauge_vec(&r, "maturity_dsomm_level", "DSOMM maturity level (0-5) of a DSOMM sub-dimension of an account, from the activities its checks evidence.", &["account_id", "account_name", "dimension", "subdimension"]),
+            dsomm_level_unconfirmed: gauge_vec(&r, "maturity_dsomm_level_unconfirmed", "1 when an unknown check stands between the sub-dimension's level and its confirmed level.", &["account_id", "account_name", "dimension", "subdimension"]),
+            dsomm_dimension_level: gauge_vec(&r, "maturity_dsomm_dimension_level", "DSOMM maturity level of a DSOMM dimension of an account: the minimum over its evidenced sub-dimensions.", &["account_id", "account_name", "dimension"]),
             score: float_vec(&r, "maturity_score_ratio", "Passing checks over checks that passed or failed (0-1), per practice.", &["account_id", "account_name", "practice"]),
             check_status: gauge_vec(&r, "maturity_check_status", "1 for the check's current status, 0 for the other statuses.", &["account_id", "check", "practice", "level", "severity", "status"]),
             failing_resources: gauge_vec(&r, "maturity_check_failing_resources", "Resources failing a check.", &["account_id", "check"]),
@@ -200,6 +206,9 @@ impl Metrics {
             &self.level,
             &self.level_unconfirmed,
             &self.account_level,
+            &self.dsomm_level,
+            &self.dsomm_level_unconfirmed,
+            &self.dsomm_dimension_level,
             &self.check_status,
             &self.failing_resources,
             &self.account_up,
@@ -292,6 +301,20 @@ impl Metrics {
                     .set(score);
             }
         }
+        for d in &a.dimensions {
+            let labels = [id, name, d.dimension.as_str(), d.subdimension.as_str()];
+            self.dsomm_level
+                .with_label_values(&labels)
+                .set(i64::from(d.level));
+            self.dsomm_level_unconfirmed
+                .with_label_values(&labels)
+                .set(i64::from(d.unconfirmed));
+        }
+        for (dimension, level, _) in maturity_checks::scoring::dimension_levels(&a.dimensions) {
+            self.dsomm_dimension_level
+                .with_label_values(&[id, name, &dimension])
+                .set(i64::from(level));
+        }
         for c in &a.checks {
             let level = c.level.to_string();
             for s in STATUSES {
@@ -369,6 +392,7 @@ mod tests {
             confirmed_level: None,
             unconfirmed: false,
             practices: vec![],
+            dimensions: vec![],
             checks: vec![
                 check(
                     "iam_root_access_keys_absent",
@@ -414,6 +438,7 @@ mod tests {
             error: Some("cannot assume".into()),
             checks: vec![],
             practices: vec![],
+            dimensions: vec![],
             level: None,
             confirmed_level: None,
             api_calls: vec![],
@@ -575,5 +600,28 @@ mod tests {
         assert!(
             families_with("111111111111").contains("maturity_audit_last_success_timestamp_seconds")
         );
+    }
+
+    /// Levels per DSOMM sub-dimension and dimension, labelled as the model names them.
+    #[test]
+    fn dsomm_levels_per_subdimension() {
+        let mut report = fixture();
+        let a = &mut report.accounts[0];
+        a.checks[0].dsomm_activity.uuid = maturity_checks::dsomm::MFA_FOR_ADMINS.uuid.into();
+        a.checks[2].dsomm_activity.uuid = maturity_checks::dsomm::TEST_FOR_EXPOSED_SERVICES
+            .uuid
+            .into();
+        maturity_checks::audit::rescore(a);
+        let m = Metrics::new(CATALOG);
+        m.update(&report, &|_| None);
+        let text = m.encode();
+        for line in [
+            "maturity_dsomm_level{account_id=\"111111111111\",account_name=\"production\",dimension=\"Implementation\",subdimension=\"Infrastructure Hardening\"} 1",
+            "maturity_dsomm_level{account_id=\"111111111111\",account_name=\"production\",dimension=\"Test and Verification\",subdimension=\"Dynamic depth for infrastructure\"} 2",
+            "maturity_dsomm_level_unconfirmed{account_id=\"111111111111\",account_name=\"production\",dimension=\"Test and Verification\",subdimension=\"Dynamic depth for infrastructure\"} 1",
+            "maturity_dsomm_dimension_level{account_id=\"111111111111\",account_name=\"production\",dimension=\"Implementation\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
+        }
     }
 }

@@ -557,6 +557,7 @@ pub(crate) mod tests {
             confirmed_level: None,
             unconfirmed: false,
             practices: vec![],
+            dimensions: vec![],
             checks: vec![CheckResult {
                 id: "iam_root_mfa_enabled".into(),
                 title: "t".into(),

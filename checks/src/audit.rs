@@ -88,6 +88,12 @@ pub fn rescore(report: &mut AccountReport) {
         })
         .collect();
     report.practices = scoring::score_practices(&scored);
+    let activities: Vec<(&str, crate::model::Status)> = report
+        .checks
+        .iter()
+        .map(|c| (c.dsomm_activity.uuid.as_str(), c.scored_status()))
+        .collect();
+    report.dimensions = scoring::score_dimensions(&activities);
     let levels = scoring::account_level(&report.practices);
     report.level = levels.map(|l| l.0);
     report.confirmed_level = levels.map(|l| l.1);
@@ -185,6 +191,7 @@ pub async fn audit_account(
         confirmed_level: None,
         unconfirmed: false,
         practices: vec![],
+        dimensions: vec![],
         checks: vec![],
         errors: vec![],
         api_calls: vec![],

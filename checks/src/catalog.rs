@@ -71,6 +71,9 @@ pub static CATALOG: &[&Check] = &[
     &checks::iam_role_trust_no_foreign_accounts::CHECK,
     &checks::iam_no_privilege_escalation::CHECK,
     &checks::iam_role_unused::CHECK,
+    &checks::sqs_queue_policy_not_public::CHECK,
+    &checks::sns_topic_policy_not_public::CHECK,
+    &checks::lambda_function_policy_not_public::CHECK,
     &checks::elbv2_listener_tls_only::CHECK,
     &checks::elbv2_listener_modern_tls_policy::CHECK,
     &checks::elb_listener_tls_only::CHECK,
@@ -100,12 +103,18 @@ pub static CATALOG: &[&Check] = &[
     &checks::ec2_default_security_group_closed::CHECK,
     &checks::ecs_task_definition_non_root::CHECK,
     &checks::ecs_task_definition_resource_limits::CHECK,
+    &checks::ec2_security_group_no_world_high_risk_ports::CHECK,
+    &checks::rds_instance_not_publicly_accessible::CHECK,
     &checks::ec2_security_group_egress_restricted::CHECK,
     &checks::wafv2_public_endpoints_protected::CHECK,
     &checks::ec2_instance_imdsv2_required::CHECK,
     &checks::s3_bucket_default_encryption::CHECK,
     &checks::ebs_default_encryption_enabled::CHECK,
     &checks::rds_instance_storage_encrypted::CHECK,
+    &checks::ec2_ebs_snapshot_not_public::CHECK,
+    &checks::rds_snapshot_not_public::CHECK,
+    &checks::kms_key_policy_not_public::CHECK,
+    &checks::secretsmanager_secret_policy_not_public::CHECK,
     &checks::s3_bucket_public_access_blocked::CHECK,
     &checks::s3_account_public_access_blocked::CHECK,
     &checks::ecr_repository_not_public::CHECK,
@@ -237,6 +246,11 @@ mod tests {
             Need::SsmPatchCompliance => {
                 r.ssm_instances = denied("ssm", "DescribeInstanceInformation")
             }
+            Need::RdsSnapshots => r.db_snapshots = denied("rds", "DescribeDBSnapshots"),
+            Need::Ec2EbsSnapshots => r.ebs_snapshots = denied("ec2", "DescribeSnapshots"),
+            Need::SqsQueues => r.sqs_queues = denied("sqs", "ListQueues"),
+            Need::SnsTopics => r.sns_topics = denied("sns", "ListTopics"),
+            Need::LambdaFunctions => r.lambda_functions = denied("lambda", "ListFunctions"),
             other => panic!("{other:?} is not a regional need"),
         }
     }
@@ -316,10 +330,13 @@ mod tests {
                     Need::IamPasswordPolicy => {
                         snap.iam.password_policy = denied("iam", "GetAccountPasswordPolicy")
                     }
-                    // Per-bucket facts are denied through the bucket listing they require.
-                    Need::S3BucketPolicy | Need::S3BucketVersioning => {}
-                    // Per-repository and per-task-definition facts: through their listings.
-                    Need::EcrRepositoryPolicies | Need::EcsTaskDefinitions => {}
+                    // Per-resource facts are denied through the listing they require.
+                    Need::S3BucketPolicy
+                    | Need::S3BucketVersioning
+                    | Need::KmsKeyPolicies
+                    | Need::SecretsManagerPolicies
+                    | Need::EcrRepositoryPolicies
+                    | Need::EcsTaskDefinitions => {}
                     Need::S3AccountPublicAccessBlock => {
                         snap.s3.account_public_access_block =
                             denied("s3control", "GetPublicAccessBlock")
@@ -353,6 +370,11 @@ mod tests {
                     | Need::SecretsManagerSecrets
                     | Need::CloudWatchMetricAlarms
                     | Need::GuardDutyDetectors
+                    | Need::RdsSnapshots
+                    | Need::Ec2EbsSnapshots
+                    | Need::SqsQueues
+                    | Need::SnsTopics
+                    | Need::LambdaFunctions
                     | Need::SecurityHub
                     | Need::EcrRepositories
                     | Need::EcrRegistryScanning

@@ -6,6 +6,43 @@
 
 use serde::Serialize;
 
+/// One activity of the vendored DSOMM model (`checks/data/dsomm/activities.tsv`), with where the
+/// DSOMM app shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelActivity {
+    pub dimension: &'static str,
+    pub subdimension: &'static str,
+    pub name: &'static str,
+    pub uuid: &'static str,
+    pub level: u8,
+}
+
+/// Every activity of the vendored model, in its order (dimension, sub-dimension, level).
+pub fn model() -> &'static [ModelActivity] {
+    static M: std::sync::OnceLock<Vec<ModelActivity>> = std::sync::OnceLock::new();
+    M.get_or_init(|| {
+        include_str!("../data/dsomm/activities.tsv")
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let c: Vec<&'static str> = l.split('\t').collect();
+                Some(ModelActivity {
+                    dimension: c.first()?,
+                    subdimension: c.get(1)?,
+                    name: c.get(2)?,
+                    uuid: c.get(3)?,
+                    level: c.get(4)?.trim().parse().ok()?,
+                })
+            })
+            .collect()
+    })
+}
+
+/// The model's activity with this uuid.
+pub fn find(uuid: &str) -> Option<&'static ModelActivity> {
+    model().iter().find(|a| a.uuid == uuid)
+}
+
 /// One DSOMM activity: the unit of the maturity model that a check provides evidence for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Activity {

@@ -366,6 +366,7 @@ mod tests {
             confirmed_level: None,
             unconfirmed: false,
             practices: vec![],
+            dimensions: vec![],
             checks,
             errors: vec![FactError::new(
                 "ec2",
@@ -487,6 +488,8 @@ mod tests {
             [
                 "ec2_security_group_no_world_admin_ports",
                 "ec2_default_security_group_closed",
+                "ec2_security_group_no_world_high_risk_ports",
+                "rds_instance_not_publicly_accessible",
                 "ec2_security_group_egress_restricted"
             ]
         );

@@ -4,7 +4,7 @@
 
 use crate::facts::{ApiCallCount, FactError};
 use crate::model::{Practice, Severity, Status, Verdict};
-use crate::scoring::PracticeScore;
+use crate::scoring::{DimensionScore, PracticeScore};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +55,10 @@ pub struct AccountReport {
     pub confirmed_level: Option<u8>,
     pub unconfirmed: bool,
     pub practices: Vec<PracticeScore>,
+    /// The level per DSOMM sub-dimension, as the DSOMM app groups activities
+    /// ([`crate::scoring::score_dimensions`]); empty in state written before it existed.
+    #[serde(default)]
+    pub dimensions: Vec<DimensionScore>,
     pub checks: Vec<CheckResult>,
     /// Every fact that could not be read, once each.
     pub errors: Vec<FactError>,

@@ -13,6 +13,14 @@
 //!   `accepted` or `fail` verdict (0–1), `None` when no check has any.
 //! - The **account level** is the minimum of its practices' levels (and of their confirmed levels),
 //!   over the practices that have at least one enabled check.
+//! - Per **DSOMM sub-dimension** (as the DSOMM app groups activities: Implementation /
+//!   Infrastructure Hardening, Test and Verification / Dynamic depth for infrastructure, …), an
+//!   **activity** is met when every enabled check that evidences it is met; it fails when one fails,
+//!   and is unknown when none fails and one is unknown. The sub-dimension's level follows the
+//!   practice rule over its evidenced activities (each at its model level). An activity that no
+//!   enabled check evidences neither raises nor lowers the level: the level says what the evidence
+//!   shows, and `activities_evidenced` of `activities_in_model` says how much of the sub-dimension
+//!   that is. A dimension's level is the minimum over its scored sub-dimensions.
 
 use crate::model::{Practice, Status};
 use serde::{Deserialize, Serialize};
@@ -45,6 +53,107 @@ pub struct PracticeScore {
     pub failed: u32,
     pub unknown: u32,
     pub not_applicable: u32,
+}
+
+/// The maturity of one DSOMM sub-dimension of one account, from the activities its checks evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DimensionScore {
+    pub dimension: String,
+    pub subdimension: String,
+    pub level: u8,
+    pub confirmed_level: u8,
+    pub unconfirmed: bool,
+    /// Activities of the sub-dimension that an enabled check evidences.
+    pub activities_evidenced: u32,
+    /// Of those, the activities met.
+    pub activities_met: u32,
+    /// Activities of the sub-dimension in the model.
+    pub activities_in_model: u32,
+}
+
+/// The status of an activity from the statuses of the checks that evidence it.
+fn activity_status(statuses: &[Status]) -> Status {
+    let has = |s: Status| statuses.contains(&s);
+    if has(Status::Fail) {
+        Status::Fail
+    } else if has(Status::Unknown) {
+        Status::Unknown
+    } else if has(Status::Accepted) {
+        Status::Accepted
+    } else if has(Status::Pass) {
+        Status::Pass
+    } else {
+        Status::NotApplicable
+    }
+}
+
+/// Scores each DSOMM sub-dimension that an enabled check evidences, in the model's order, from
+/// (activity uuid, check status) pairs; uuids the model does not hold are ignored (tested not to
+/// exist in the catalog).
+pub fn score_dimensions(checks: &[(&str, Status)]) -> Vec<DimensionScore> {
+    let model = crate::dsomm::model();
+    let mut order: Vec<(&str, &str)> = Vec::new();
+    for a in model {
+        if !order.contains(&(a.dimension, a.subdimension)) {
+            order.push((a.dimension, a.subdimension));
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|(dimension, subdimension)| {
+            let activities: Vec<&crate::dsomm::ModelActivity> = model
+                .iter()
+                .filter(|a| a.dimension == dimension && a.subdimension == subdimension)
+                .collect();
+            let scored: Vec<Scored> = activities
+                .iter()
+                .filter_map(|a| {
+                    let statuses: Vec<Status> = checks
+                        .iter()
+                        .filter(|(u, _)| *u == a.uuid)
+                        .map(|(_, s)| *s)
+                        .collect();
+                    (!statuses.is_empty()).then(|| Scored {
+                        practice: Practice::Identity,
+                        level: a.level,
+                        status: activity_status(&statuses),
+                    })
+                })
+                .collect();
+            if scored.is_empty() {
+                return None;
+            }
+            let refs: Vec<&Scored> = scored.iter().collect();
+            let level = level_of(&refs, |s| s.meets() || s == Status::Unknown);
+            let confirmed_level = level_of(&refs, Status::meets);
+            Some(DimensionScore {
+                dimension: dimension.to_owned(),
+                subdimension: subdimension.to_owned(),
+                level,
+                confirmed_level,
+                unconfirmed: level != confirmed_level,
+                activities_evidenced: scored.len() as u32,
+                activities_met: scored.iter().filter(|s| s.status.meets()).count() as u32,
+                activities_in_model: activities.len() as u32,
+            })
+        })
+        .collect()
+}
+
+/// The level and confirmed level of each DSOMM dimension: the minimum over its scored
+/// sub-dimensions, in the model's order.
+pub fn dimension_levels(subs: &[DimensionScore]) -> Vec<(String, u8, u8)> {
+    let mut out: Vec<(String, u8, u8)> = Vec::new();
+    for s in subs {
+        match out.iter_mut().find(|(d, _, _)| *d == s.dimension) {
+            Some(d) => {
+                d.1 = d.1.min(s.level);
+                d.2 = d.2.min(s.confirmed_level);
+            }
+            None => out.push((s.dimension.clone(), s.level, s.confirmed_level)),
+        }
+    }
+    out
 }
 
 /// The level reached when checks with the given statuses count as met.
@@ -195,5 +304,52 @@ mod tests {
         );
         assert_eq!(account_level(&p), Some((1, 0)));
         assert_eq!(account_level(&[]), None);
+    }
+
+    const MFA_ADMINS: &str = "8098e416-e1ed-4ae4-a561-83efbe76bf57"; // Infrastructure Hardening L1
+    const BACKUP: &str = "5c61fd6b-8106-4c68-ac28-a8a42f1c67dc"; // Infrastructure Hardening L2
+    const HARDENING_ENV: &str = "dcf9601b-b4f2-4e25-9143-e39af75f7c33"; // Infrastructure Hardening L4
+    const EXPOSED: &str = "a6c4cefb-a0b7-4787-8cc7-a0f96b4b00d8"; // Dynamic depth for infrastructure L2
+
+    /// An activity with several checks is met only when all are; activities without a check do not
+    /// count; sub-dimensions follow the model's grouping and a dimension takes the minimum.
+    #[test]
+    fn dimensions_follow_the_model() {
+        let d = score_dimensions(&[
+            (MFA_ADMINS, Pass),
+            (BACKUP, Pass),
+            (BACKUP, Fail),
+            (HARDENING_ENV, Pass),
+            (EXPOSED, Unknown),
+            ("not-a-uuid", Fail),
+        ]);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!(
+            (d[0].dimension.as_str(), d[0].subdimension.as_str()),
+            ("Implementation", "Infrastructure Hardening")
+        );
+        assert_eq!(
+            (d[0].level, d[0].activities_evidenced, d[0].activities_met),
+            (1, 3, 2)
+        );
+        assert!(d[0].activities_in_model > 10);
+        assert_eq!(d[1].subdimension, "Dynamic depth for infrastructure");
+        assert_eq!(
+            (d[1].level, d[1].confirmed_level, d[1].unconfirmed),
+            (2, 0, true)
+        );
+        let fixed = score_dimensions(&[(MFA_ADMINS, Pass), (BACKUP, Pass), (HARDENING_ENV, Pass)]);
+        assert_eq!(
+            fixed[0].level, 4,
+            "levels without evidence (3) do not block"
+        );
+        let dims = dimension_levels(&d);
+        assert_eq!(
+            dims,
+            vec![
+                ("Implementation".to_owned(), 1, 1),
+                ("Test and Verification".to_owned(), 2, 0)
+            ]
+        );
     }
 }

@@ -37,6 +37,11 @@ pub struct Settings {
     /// GuardDuty and Security Hub for the organization (`organizations_security_account_delegated`).
     /// Default `["security"]`.
     pub security_environments: Vec<String>,
+    /// TCP ports of services that must never be reachable from `0.0.0.0/0` or `::/0`
+    /// (`ec2_security_group_no_world_high_risk_ports`). Default: Security Hub EC2.19's list (20, 21,
+    /// 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 4333, 5000, 5432, 5500, 5601, 8080, 8088,
+    /// 8888, 9200, 9300) plus 1521, 2375, 2376, 6379, 9042, 11211, 27017.
+    pub high_risk_ports: Vec<u16>,
     /// Days after which a role nobody assumed fails (`iam_role_unused`). Default 90.
     pub unused_role_days: u32,
     /// AWS account ids that roles may trust when the account belongs to no organization
@@ -65,6 +70,10 @@ impl Default for Settings {
                 "sandbox",
             ]),
             security_environments: strings(&["security"]),
+            high_risk_ports: vec![
+                20, 21, 23, 25, 110, 135, 143, 445, 1433, 1434, 1521, 2375, 2376, 3000, 3306, 4333,
+                5000, 5432, 5500, 5601, 6379, 8080, 8088, 8888, 9042, 9200, 9300, 11211, 27017,
+            ],
             unused_role_days: 90,
             trusted_account_ids: Vec::new(),
         }

@@ -69,6 +69,22 @@ pub enum Need {
     KmsKeys,
     /// Secrets Manager `ListSecrets` per region.
     SecretsManagerSecrets,
+    /// KMS `GetKeyPolicy` per customer-managed key (with the key listing).
+    KmsKeyPolicies,
+    /// Secrets Manager `GetResourcePolicy` per secret (with the secret listing).
+    SecretsManagerPolicies,
+    /// RDS `DescribeDBSnapshots` and `DescribeDBClusterSnapshots` (manual snapshots) per region,
+    /// with `DescribeDBSnapshotAttributes` / `DescribeDBClusterSnapshotAttributes` per snapshot.
+    RdsSnapshots,
+    /// EC2 `DescribeSnapshots` of the account's own EBS snapshots per region, once for all and once
+    /// for those restorable by everyone.
+    Ec2EbsSnapshots,
+    /// SQS `ListQueues` per region and `GetQueueAttributes` (its policy) per queue.
+    SqsQueues,
+    /// SNS `ListTopics` per region and `GetTopicAttributes` (its policy) per topic.
+    SnsTopics,
+    /// Lambda `ListFunctions` per region and `GetPolicy` per function.
+    LambdaFunctions,
     /// Budgets `DescribeBudgets` and `DescribeNotificationsForBudget` per budget (global).
     Budgets,
     /// CloudWatch Logs `DescribeMetricFilters` and CloudWatch `DescribeAlarms` per region.
@@ -287,6 +303,43 @@ impl Need {
                 "ListSecrets",
                 "secretsmanager:ListSecrets"
             )],
+            Need::KmsKeyPolicies => &[op!("kms", "GetKeyPolicy", "kms:GetKeyPolicy")],
+            Need::SecretsManagerPolicies => &[op!(
+                "secretsmanager",
+                "GetResourcePolicy",
+                "secretsmanager:GetResourcePolicy"
+            )],
+            Need::RdsSnapshots => &[
+                op!("rds", "DescribeDBSnapshots", "rds:DescribeDBSnapshots"),
+                op!(
+                    "rds",
+                    "DescribeDBSnapshotAttributes",
+                    "rds:DescribeDBSnapshotAttributes"
+                ),
+                op!(
+                    "rds",
+                    "DescribeDBClusterSnapshots",
+                    "rds:DescribeDBClusterSnapshots"
+                ),
+                op!(
+                    "rds",
+                    "DescribeDBClusterSnapshotAttributes",
+                    "rds:DescribeDBClusterSnapshotAttributes"
+                ),
+            ],
+            Need::Ec2EbsSnapshots => &[op!("ec2", "DescribeSnapshots", "ec2:DescribeSnapshots")],
+            Need::SqsQueues => &[
+                op!("sqs", "ListQueues", "sqs:ListQueues"),
+                op!("sqs", "GetQueueAttributes", "sqs:GetQueueAttributes"),
+            ],
+            Need::SnsTopics => &[
+                op!("sns", "ListTopics", "sns:ListTopics"),
+                op!("sns", "GetTopicAttributes", "sns:GetTopicAttributes"),
+            ],
+            Need::LambdaFunctions => &[
+                op!("lambda", "ListFunctions", "lambda:ListFunctions"),
+                op!("lambda", "GetPolicy", "lambda:GetPolicy"),
+            ],
             Need::Budgets => &[
                 op!("budgets", "DescribeBudgets", "budgets:ViewBudget"),
                 op!(
@@ -445,6 +498,8 @@ impl Need {
             | Need::S3BucketPolicy
             | Need::S3BucketVersioning => &[Need::S3Buckets],
             Need::Wafv2LoadBalancerAcls => &[Need::Elbv2Listeners],
+            Need::KmsKeyPolicies => &[Need::KmsKeys],
+            Need::SecretsManagerPolicies => &[Need::SecretsManagerSecrets],
             Need::EcrRepositoryPolicies => &[Need::EcrRepositories],
             Need::EcsTaskDefinitions => &[Need::EcsServices],
             _ => &[],
@@ -817,6 +872,11 @@ pub struct RegionFacts {
     pub guardduty_detectors: Fact<Vec<GuardDutyDetector>>,
     /// Security Hub in this region; `Ok(None)` when it is not enabled.
     pub security_hub: Fact<Option<SecurityHubState>>,
+    pub db_snapshots: Fact<Vec<DbSnapshot>>,
+    pub ebs_snapshots: Fact<Vec<EbsSnapshot>>,
+    pub sqs_queues: Fact<Vec<PolicyResource>>,
+    pub sns_topics: Fact<Vec<PolicyResource>>,
+    pub lambda_functions: Fact<Vec<PolicyResource>>,
     pub ecr_repositories: Fact<Vec<EcrRepository>>,
     pub ecr_registry_scanning: Fact<RegistryScanning>,
     /// ECS services of every cluster of the region.
@@ -849,6 +909,11 @@ impl Default for RegionFacts {
             alarms: Err(nc("cloudwatch", "DescribeAlarms")),
             guardduty_detectors: Err(nc("guardduty", "ListDetectors")),
             security_hub: Err(nc("securityhub", "DescribeHub")),
+            db_snapshots: Err(nc("rds", "DescribeDBSnapshots")),
+            ebs_snapshots: Err(nc("ec2", "DescribeSnapshots")),
+            sqs_queues: Err(nc("sqs", "ListQueues")),
+            sns_topics: Err(nc("sns", "ListTopics")),
+            lambda_functions: Err(nc("lambda", "ListFunctions")),
             ecr_repositories: Err(nc("ecr", "DescribeRepositories")),
             ecr_registry_scanning: Err(nc("ecr", "GetRegistryScanningConfiguration")),
             ecs_services: Err(nc("ecs", "ListClusters")),
@@ -1070,7 +1135,7 @@ pub struct ListenerRule {
     pub actions: Vec<ListenerAction>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DbInstance {
     pub id: String,
     pub arn: String,
@@ -1081,6 +1146,12 @@ pub struct DbInstance {
     pub cluster_id: Option<String>,
     /// The source instance when this is a read replica.
     pub replica_source: Option<String>,
+    /// `PubliclyAccessible`: the endpoint resolves to a public address.
+    pub publicly_accessible: bool,
+    /// The endpoint's port, when it has one yet.
+    pub port: Option<i32>,
+    /// The ids of its VPC security groups (`VpcSecurityGroups`, active or adding).
+    pub security_groups: Vec<String>,
 }
 
 impl DbInstance {
@@ -1239,6 +1310,8 @@ pub struct KmsKey {
     pub replica: Fact<bool>,
     /// `GetKeyRotationStatus`; read only for the keys [`KmsKey::rotatable`] accepts.
     pub rotation_enabled: Fact<bool>,
+    /// The key policy (`GetKeyPolicy`, policy name `default`); read only for customer-managed keys.
+    pub policy: Fact<String>,
 }
 
 impl KmsKey {
@@ -1270,6 +1343,37 @@ pub struct Secret {
     /// `PrimaryRegion`: the region of the primary secret. A secret listed in another region is a
     /// replica, whose rotation is set on the primary.
     pub primary_region: Option<String>,
+    /// The resource policy (`GetResourcePolicy`); `Ok(None)` when the secret has none.
+    pub policy: Fact<Option<String>>,
+}
+
+/// A manual RDS snapshot (of an instance or a cluster) the account owns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DbSnapshot {
+    pub id: String,
+    pub arn: String,
+    /// A DB cluster snapshot (Aurora, Multi-AZ clusters) rather than an instance snapshot.
+    pub cluster: bool,
+    /// The accounts its `restore` attribute shares it with (`all` when public).
+    pub restore_shared_with: Fact<Vec<String>>,
+}
+
+/// An EBS snapshot the account owns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EbsSnapshot {
+    pub id: String,
+    pub arn: String,
+    /// Listed among the snapshots restorable by everyone (`RestorableByUserIds` `all`).
+    pub public: bool,
+}
+
+/// A resource whose policy decides who may use it: an SQS queue, an SNS topic, a Lambda function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyResource {
+    pub name: String,
+    pub arn: String,
+    /// Its resource policy; `Ok(None)` when it has none.
+    pub policy: Fact<Option<String>>,
 }
 
 /// A CloudWatch Logs metric filter: which log group it reads, its pattern, and the metrics it feeds.

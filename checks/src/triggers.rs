@@ -207,6 +207,32 @@ impl Need {
                 "CreateSecret", "DeleteSecret", "RestoreSecret", "RotateSecret",
                 "CancelRotateSecret",
             ),
+            Need::KmsKeyPolicies => triggers!("kms.amazonaws.com": "CreateKey", "PutKeyPolicy",),
+            Need::SecretsManagerPolicies => triggers!("secretsmanager.amazonaws.com":
+                "CreateSecret", "PutResourcePolicy", "DeleteResourcePolicy",
+            ),
+            Need::RdsSnapshots => triggers!("rds.amazonaws.com":
+                "CreateDBSnapshot", "CopyDBSnapshot", "ModifyDBSnapshotAttribute",
+                "DeleteDBSnapshot", "CreateDBClusterSnapshot", "CopyDBClusterSnapshot",
+                "ModifyDBClusterSnapshotAttribute", "DeleteDBClusterSnapshot",
+            ),
+            Need::Ec2EbsSnapshots => triggers!("ec2.amazonaws.com":
+                "CreateSnapshot", "CreateSnapshots", "CopySnapshot", "ModifySnapshotAttribute",
+                "ResetSnapshotAttribute", "DeleteSnapshot",
+            ),
+            Need::SqsQueues => triggers!("sqs.amazonaws.com":
+                "CreateQueue", "SetQueueAttributes", "AddPermission", "RemovePermission",
+                "DeleteQueue",
+            ),
+            Need::SnsTopics => triggers!("sns.amazonaws.com":
+                "CreateTopic", "SetTopicAttributes", "AddPermission", "RemovePermission",
+                "DeleteTopic",
+            ),
+            Need::LambdaFunctions => triggers!("lambda.amazonaws.com":
+                "CreateFunction20150331", "AddPermission20150331v2", "RemovePermission20150331v2",
+                "DeleteFunction20150331", "CreateFunctionUrlConfig20211031",
+                "UpdateFunctionUrlConfig20211031",
+            ),
             Need::Budgets => triggers!("budgets.amazonaws.com":
                 "CreateBudget", "UpdateBudget", "DeleteBudget", "CreateNotification",
                 "UpdateNotification", "DeleteNotification", "CreateSubscriber",
@@ -323,6 +349,13 @@ impl Need {
             | Need::ConfigRecorders
             | Need::KmsKeys
             | Need::SecretsManagerSecrets
+            | Need::KmsKeyPolicies
+            | Need::SecretsManagerPolicies
+            | Need::RdsSnapshots
+            | Need::Ec2EbsSnapshots
+            | Need::SqsQueues
+            | Need::SnsTopics
+            | Need::LambdaFunctions
             | Need::CloudWatchMetricAlarms
             | Need::GuardDutyDetectors
             | Need::SecurityHub

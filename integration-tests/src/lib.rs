@@ -21,6 +21,7 @@
 
 pub mod agent;
 pub mod alertmanager;
+pub mod controls;
 pub mod deploy;
 pub mod fault;
 pub mod http;

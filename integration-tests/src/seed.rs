@@ -915,6 +915,7 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     https_listener(cfg, &lb, "prod-web", "ELBSecurityPolicy-TLS13-1-2-2021-06").await?;
     web_acl(cfg, &lb).await?;
     database(cfg, "orders", 14, true).await?;
+    exposure(cfg, id, "orders", "prod/orders-db", false).await?;
     for region in REGIONS {
         let ec2 = aws_sdk_ec2::Client::new(&in_region(cfg, region));
         let (vpc, _) = default_vpc(&ec2).await?;
@@ -993,6 +994,211 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     let ec2 = aws_sdk_ec2::Client::new(cfg);
     let (vpc, _) = default_vpc(&ec2).await?;
     security_group(&ec2, &vpc, "ssh-anywhere", &[(22, "0.0.0.0/0")]).await?;
+    let db_open = security_group(&ec2, &vpc, "db-anywhere", &[(5432, "0.0.0.0/0")]).await?;
+    aws_sdk_rds::Client::new(cfg)
+        .modify_db_instance()
+        .db_instance_identifier("legacy-db")
+        .publicly_accessible(true)
+        .vpc_security_group_ids(db_open)
+        .apply_immediately(true)
+        .send()
+        .await?;
+    exposure(cfg, id, "legacy-db", "legacy/db-password", true).await?;
+    Ok(())
+}
+
+/// A ZIP archive holding one file, stored without compression (what a deployment package needs).
+fn stored_zip(name: &str, content: &[u8]) -> Vec<u8> {
+    let crc = content.iter().fold(0xFFFF_FFFFu32, |mut crc, b| {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+        crc
+    }) ^ 0xFFFF_FFFF;
+    let (n, len) = (name.len() as u16, content.len() as u32);
+    let mut z = Vec::new();
+    let common = |z: &mut Vec<u8>| {
+        z.extend_from_slice(&20u16.to_le_bytes()); // version needed
+        z.extend_from_slice(&0u16.to_le_bytes()); // flags
+        z.extend_from_slice(&0u16.to_le_bytes()); // stored
+        z.extend_from_slice(&0u32.to_le_bytes()); // time, date
+        z.extend_from_slice(&crc.to_le_bytes());
+        z.extend_from_slice(&len.to_le_bytes());
+        z.extend_from_slice(&len.to_le_bytes());
+        z.extend_from_slice(&n.to_le_bytes());
+        z.extend_from_slice(&0u16.to_le_bytes()); // extra length
+    };
+    z.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+    common(&mut z);
+    z.extend_from_slice(name.as_bytes());
+    z.extend_from_slice(content);
+    let central = z.len() as u32;
+    z.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+    z.extend_from_slice(&20u16.to_le_bytes()); // version made by
+    common(&mut z);
+    z.extend_from_slice(&[0; 8]); // comment length, disk, internal attributes
+    z.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+    z.extend_from_slice(&0u32.to_le_bytes()); // local header offset
+    z.extend_from_slice(name.as_bytes());
+    let size = z.len() as u32 - central;
+    z.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    z.extend_from_slice(&[0; 4]); // disk numbers
+    z.extend_from_slice(&1u16.to_le_bytes());
+    z.extend_from_slice(&1u16.to_le_bytes());
+    z.extend_from_slice(&size.to_le_bytes());
+    z.extend_from_slice(&central.to_le_bytes());
+    z.extend_from_slice(&0u16.to_le_bytes());
+    z
+}
+
+/// A policy statement that lets anyone call `action`, or only the account itself.
+fn resource_policy(action: &str, account: &str, public: bool) -> String {
+    let condition = if public {
+        String::new()
+    } else {
+        format!(r#","Condition":{{"StringEquals":{{"aws:SourceAccount":"{account}"}}}}"#)
+    };
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{}","Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"{action}","Resource":"*"{condition}}}]}}"#,
+        if public { "Anyone" } else { "OwnAccount" }
+    )
+}
+
+/// Resources that can be exposed, shared with everyone when `public` and kept to the account
+/// otherwise: a manual snapshot of DB instance `db`, an EBS snapshot, a KMS key, the policy of
+/// secret `secret`, an SQS queue, an SNS topic and a Lambda function.
+async fn exposure(
+    cfg: &SdkConfig,
+    account: &str,
+    db: &str,
+    secret: &str,
+    public: bool,
+) -> SeedResult<()> {
+    let rds = aws_sdk_rds::Client::new(cfg);
+    let snapshot = format!("{db}-manual");
+    rds.create_db_snapshot()
+        .db_instance_identifier(db)
+        .db_snapshot_identifier(&snapshot)
+        .send()
+        .await?;
+    let ec2 = aws_sdk_ec2::Client::new(cfg);
+    let volume = ec2
+        .create_volume()
+        .availability_zone(format!("{}a", REGIONS[0]))
+        .size(8)
+        .send()
+        .await?;
+    let snap = ec2
+        .create_snapshot()
+        .volume_id(volume.volume_id().ok_or("no volume id")?)
+        .description("demo volume backup")
+        .send()
+        .await?;
+    if public {
+        rds.modify_db_snapshot_attribute()
+            .db_snapshot_identifier(&snapshot)
+            .attribute_name("restore")
+            .values_to_add("all")
+            .send()
+            .await?;
+        ec2.modify_snapshot_attribute()
+            .snapshot_id(snap.snapshot_id().ok_or("no snapshot id")?)
+            .attribute(aws_sdk_ec2::types::SnapshotAttributeName::CreateVolumePermission)
+            .operation_type(aws_sdk_ec2::types::OperationType::Add)
+            .group_names("all")
+            .send()
+            .await?;
+        aws_sdk_secretsmanager::Client::new(cfg)
+            .put_resource_policy()
+            .secret_id(secret)
+            .resource_policy(resource_policy(
+                "secretsmanager:GetSecretValue",
+                account,
+                true,
+            ))
+            .send()
+            .await?;
+    }
+    let kms = aws_sdk_kms::Client::new(cfg);
+    let key = kms
+        .create_key()
+        .description("shared data key")
+        .policy(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Root","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"kms:*","Resource":"*"}},{}]}}"#,
+            resource_policy("kms:Decrypt", account, public)
+                .split_once("\"Statement\":[")
+                .and_then(|(_, rest)| rest.strip_suffix("]}"))
+                .unwrap_or_default()
+        ))
+        .send()
+        .await?;
+    if !public {
+        kms.enable_key_rotation()
+            .key_id(key.key_metadata().map(|m| m.key_id()).unwrap_or_default())
+            .send()
+            .await?;
+    }
+    let queue = aws_sdk_sqs::Client::new(cfg)
+        .create_queue()
+        .queue_name("orders-events")
+        .send()
+        .await?;
+    aws_sdk_sqs::Client::new(cfg)
+        .set_queue_attributes()
+        .queue_url(queue.queue_url().ok_or("no queue url")?)
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::Policy,
+            resource_policy("sqs:SendMessage", account, public),
+        )
+        .send()
+        .await?;
+    // A Lambda function invocable by anyone, or by S3 of the account only.
+    let iam = aws_sdk_iam::Client::new(cfg);
+    service_role(&iam, "orders-handler", "lambda.amazonaws.com", None, None).await?;
+    let lambda = aws_sdk_lambda::Client::new(cfg);
+    lambda
+        .create_function()
+        .function_name("orders-handler")
+        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+        .handler("index.handler")
+        .role(format!("arn:aws:iam::{account}:role/orders-handler"))
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(stored_zip(
+                    "index.py",
+                    b"def handler(event, context):\n    return 'ok'\n",
+                )))
+                .build(),
+        )
+        .send()
+        .await?;
+    let permission = lambda
+        .add_permission()
+        .function_name("orders-handler")
+        .statement_id("invoke")
+        .action("lambda:InvokeFunction");
+    if public {
+        permission.principal("*").send().await?;
+    } else {
+        permission
+            .principal("s3.amazonaws.com")
+            .source_account(account)
+            .send()
+            .await?;
+    }
+    let sns = aws_sdk_sns::Client::new(cfg);
+    let topic = sns.create_topic().name("order-alerts").send().await?;
+    sns.set_topic_attributes()
+        .topic_arn(topic.topic_arn().ok_or("no topic arn")?)
+        .attribute_name("Policy")
+        .attribute_value(resource_policy("sns:Publish", account, public))
+        .send()
+        .await?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@
 //! | `BatchEnableStandards`, `GetEnabledStandards` (Security Hub, restJson1) | missing | serves them for the hubs moto knows (`DescribeHub`); `EnableSecurityHub` is passed to moto and, unless `EnableDefaultStandards` is false, subscribes the default standards as AWS does |
 //! | Security Hub's delegated administrator in Organizations | `EnableOrganizationAdminAccount` registers none, and `RegisterDelegatedAdministrator` refuses `securityhub.amazonaws.com` | `EnableOrganizationAdminAccount` is passed to moto and recorded; `ListDelegatedAdministrators` and `ListDelegatedServicesForAccount` get moto's answer with that registration added |
 //! | `GetBucketVersioning` (S3, restXml) | answers `<GetBucketVersioningResponse>`, the SDK wants `<VersioningConfiguration>` | moto's answer, re-rooted |
+//! | `DescribeSnapshots` with `RestorableBy` `all` (EC2, query) | ignores `RestorableBy` (and `Owner`): lists every snapshot | passes it to moto and keeps, of moto's answer, the snapshots that `ModifySnapshotAttribute` calls seen by the shim made restorable by group `all` (and `ResetSnapshotAttribute` or a removal did not take back) |
 //! | `PutComplianceItems`, `ListResourceComplianceSummaries`, `DescribeInstanceInformation` (Systems Manager, JSON 1.1) | missing | serves them from its own state: a node is managed once it reports compliance (`PutComplianceItems` is accepted for managed nodes only), and it is listed `Online` |
 //! | `GetDeploymentGroup` (CodeDeploy, JSON 1.1) | answers `alarmConfiguration` `{}` whatever was created | `CreateDeploymentGroup` is passed to moto and its alarm configuration recorded; moto's `GetDeploymentGroup` answer gets it back |
 //!
@@ -66,6 +67,8 @@ struct Emulated {
     standards: HashMap<Scope, Vec<Json>>,
     /// management account → Security Hub's delegated administrators (account, epoch seconds).
     hub_admins: HashMap<String, Vec<(String, f64)>>,
+    /// EBS snapshots made restorable by everyone (`ModifySnapshotAttribute` adding group `all`).
+    public_snapshots: HashMap<Scope, Vec<String>>,
     /// Systems Manager compliance items by (resource id, compliance type), in report order.
     compliance: HashMap<Scope, BTreeMap<(String, String), Vec<Json>>>,
     /// CodeDeploy's `alarmConfiguration` by (application, deployment group).
@@ -448,6 +451,7 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
         {
             bucket_versioning(s, c).await
         }
+        ("ec2", "/") if m == Method::POST => ec2_snapshots(s, c, scope).await,
         ("sts" | "iam", _) if m == Method::POST => {
             let up = s.forward(c).await?;
             if up.ok() {
@@ -1191,6 +1195,90 @@ async fn bucket_versioning(s: &Shared, c: &Call) -> Result<Response, Reject> {
     Ok(r)
 }
 
+// ---- EC2 (query) ----
+
+/// Keeps track of the snapshots made public, and answers `DescribeSnapshots` with `RestorableBy`
+/// `all` from moto's answer filtered to them; every other EC2 call goes to moto as it is.
+async fn ec2_snapshots(s: &Shared, c: &Call, scope: Scope) -> Result<Response, Reject> {
+    let form = form_pairs(&String::from_utf8_lossy(&c.body));
+    let value = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let up = s.forward(c).await?;
+    if !up.ok() {
+        return Ok(up.into_response());
+    }
+    match value("Action") {
+        Some("ModifySnapshotAttribute") | Some("ResetSnapshotAttribute") => {
+            let id = value("SnapshotId").unwrap_or_default().to_owned();
+            let all = form.iter().any(|(k, v)| k.contains("Group") && v == "all");
+            let add = value("OperationType") == Some("add")
+                || form
+                    .iter()
+                    .any(|(k, _)| k.starts_with("CreateVolumePermission.Add"));
+            let reset = value("Action") == Some("ResetSnapshotAttribute");
+            s.with(|st| {
+                let public = st.public_snapshots.entry(scope).or_default();
+                public.retain(|p| p != &id);
+                if all && add && !reset {
+                    public.push(id);
+                }
+            });
+            Ok(up.into_response())
+        }
+        Some("DescribeSnapshots")
+            if form
+                .iter()
+                .any(|(k, v)| k.starts_with("RestorableBy.") && v == "all") =>
+        {
+            let public = s.with(|st| st.public_snapshots.get(&scope).cloned().unwrap_or_default());
+            let body = String::from_utf8_lossy(&up.body).into_owned();
+            let filtered = keep_items(&body, "snapshotSet", |item| {
+                between(item, "<snapshotId>", "</snapshotId>")
+                    .is_some_and(|id| public.iter().any(|p| p == id))
+            });
+            let mut r = (up.status, filtered).into_response();
+            r.headers_mut()
+                .insert("content-type", HeaderValue::from_static("text/xml"));
+            Ok(r)
+        }
+        _ => Ok(up.into_response()),
+    }
+}
+
+/// The EC2 query answer `xml` with only those `<item>`s of its `<set>` list that `keep` accepts
+/// (nested `<item>`s, such as tags, stay with their parent).
+fn keep_items(xml: &str, set: &str, keep: impl Fn(&str) -> bool) -> String {
+    let (open, close) = (format!("<{set}>"), format!("</{set}>"));
+    let (Some(start), Some(end)) = (xml.find(&open), xml.rfind(&close)) else {
+        return xml.to_owned();
+    };
+    let inner = &xml[start + open.len()..end];
+    let mut kept = String::new();
+    let (mut depth, mut from, mut i) = (0usize, 0usize, 0usize);
+    while i < inner.len() {
+        let rest = &inner[i..];
+        if rest.starts_with("<item>") {
+            if depth == 0 {
+                from = i;
+            }
+            depth += 1;
+            i += "<item>".len();
+        } else if rest.starts_with("</item>") {
+            depth = depth.saturating_sub(1);
+            i += "</item>".len();
+            if depth == 0 && keep(&inner[from..i]) {
+                kept.push_str(&inner[from..i]);
+            }
+        } else {
+            i += rest.chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    format!(
+        "{}{open}{kept}{close}{}",
+        &xml[..start],
+        &xml[end + close.len()..]
+    )
+}
+
 // ---- the server ----
 
 /// Serves the shim on `listener` in front of `upstream` (`http://127.0.0.1:PORT`); runs until the
@@ -1293,6 +1381,19 @@ mod tests {
         );
         assert_eq!(selections_plan("/backup/plans/p-1/selections/s-1"), None);
         assert_eq!(selections_plan("/backup/plans/p-1"), None);
+    }
+
+    #[test]
+    fn keeps_the_items_asked_for() {
+        let xml = "<R><requestId>1</requestId><snapshotSet><item><snapshotId>snap-1</snapshotId><tagSet><item><key>a</key></item></tagSet></item><item><snapshotId>snap-2</snapshotId></item></snapshotSet></R>";
+        assert_eq!(
+            keep_items(xml, "snapshotSet", |i| i.contains("snap-2")),
+            "<R><requestId>1</requestId><snapshotSet><item><snapshotId>snap-2</snapshotId></item></snapshotSet></R>"
+        );
+        assert_eq!(
+            keep_items(xml, "snapshotSet", |i| i.contains("snap-1")),
+            "<R><requestId>1</requestId><snapshotSet><item><snapshotId>snap-1</snapshotId><tagSet><item><key>a</key></item></tagSet></item></snapshotSet></R>"
+        );
     }
 
     #[test]

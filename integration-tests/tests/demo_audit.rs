@@ -611,6 +611,21 @@ const COVERAGE: &[(&str, Side, Side)] = {
             None,
         ),
         (
+            "sqs_queue_policy_not_public",
+            Some((P, "arn:aws:sqs:us-east-1:{id}:orders-events")),
+            Some((L, "arn:aws:sqs:us-east-1:{id}:orders-events")),
+        ),
+        (
+            "sns_topic_policy_not_public",
+            Some((P, "arn:aws:sns:us-east-1:{id}:order-alerts")),
+            Some((L, "arn:aws:sns:us-east-1:{id}:order-alerts")),
+        ),
+        (
+            "lambda_function_policy_not_public",
+            Some((P, "arn:aws:lambda:us-east-1:{id}:function:orders-handler")),
+            Some((L, "arn:aws:lambda:us-east-1:{id}:function:orders-handler")),
+        ),
+        (
             "elbv2_listener_tls_only",
             Some((
                 P,
@@ -789,6 +804,16 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((L, "arn:aws:ecs:us-east-1:{id}:task-definition/legacy-web:1")),
         ),
         (
+            "ec2_security_group_no_world_high_risk_ports",
+            Some((P, "arn:aws:ec2:us-east-1:{id}:security-group/*")),
+            Some((L, "arn:aws:ec2:us-east-1:{id}:security-group/*")),
+        ),
+        (
+            "rds_instance_not_publicly_accessible",
+            Some((P, "arn:aws:rds:us-east-1:{id}:db:orders")),
+            Some((L, "arn:aws:rds:us-east-1:{id}:db:legacy-db")),
+        ),
+        (
             "ec2_security_group_egress_restricted",
             Some((P, "arn:aws:ec2:us-east-1:{id}:security-group/*")),
             Some((L, "arn:aws:ec2:us-east-1:{id}:security-group/*")),
@@ -823,6 +848,26 @@ const COVERAGE: &[(&str, Side, Side)] = {
             "rds_instance_storage_encrypted",
             Some((P, "arn:aws:rds:us-east-1:{id}:db:orders")),
             Some((L, "arn:aws:rds:us-east-1:{id}:db:legacy-db")),
+        ),
+        (
+            "ec2_ebs_snapshot_not_public",
+            Some((P, "arn:aws:ec2:us-east-1::snapshot/*")),
+            Some((L, "arn:aws:ec2:us-east-1::snapshot/*")),
+        ),
+        (
+            "rds_snapshot_not_public",
+            Some((P, "arn:aws:rds:us-east-1:{id}:snapshot:orders-manual")),
+            Some((L, "arn:aws:rds:us-east-1:{id}:snapshot:legacy-db-manual")),
+        ),
+        (
+            "kms_key_policy_not_public",
+            Some((P, "arn:aws:kms:us-east-1:{id}:key/*")),
+            Some((L, "arn:aws:kms:us-east-1:{id}:key/*")),
+        ),
+        (
+            "secretsmanager_secret_policy_not_public",
+            Some((P, "arn:aws:secretsmanager:us-east-1:{id}:secret:prod/orders-db*")),
+            Some((L, "arn:aws:secretsmanager:us-east-1:{id}:secret:legacy/db-password*")),
         ),
         (
             "s3_bucket_public_access_blocked",

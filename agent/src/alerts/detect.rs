@@ -618,6 +618,7 @@ mod tests {
             confirmed_level: None,
             unconfirmed: false,
             practices: vec![],
+            dimensions: vec![],
             checks,
             errors: vec![],
             api_calls: vec![],

@@ -3,28 +3,15 @@
 use crate::catalog::{Check, CheckMeta};
 use crate::dsomm;
 use crate::model::{Practice, Severity, Verdict};
-use crate::policy::trust::public_grants;
+use crate::policy::public::{describe, public_statements};
 use crate::policy::PolicyDocument;
 use crate::settings::Settings;
 use crate::snapshot::{AccountSnapshot, Need};
 
-/// The actions that pull an image, push one, or change who may: what a public grant exposes.
-const EXPOSED: [&str; 9] = [
-    "ecr:BatchGetImage",
-    "ecr:GetDownloadUrlForLayer",
-    "ecr:PutImage",
-    "ecr:InitiateLayerUpload",
-    "ecr:UploadLayerPart",
-    "ecr:CompleteLayerUpload",
-    "ecr:BatchDeleteImage",
-    "ecr:SetRepositoryPolicy",
-    "ecr:DeleteRepository",
-];
-
 pub const CHECK: Check = Check {
     meta: CheckMeta {
         id: "ecr_repository_not_public",
-        title: "ECR repository policies do not let anyone pull or push",
+        title: "ECR repository policies do not let anyone use the repository",
         practice: Practice::DataProtection,
         severity: Severity::High,
         activity: dsomm::TEST_FOR_EXPOSED_SERVICES,
@@ -33,12 +20,12 @@ pub const CHECK: Check = Check {
                       aws:PrincipalOrgID), or delete the statement (aws ecr \
                       set-repository-policy / delete-repository-policy).",
         needs: &[Need::EcrRepositoryPolicies],
-        notes: "**Judges** `GetRepositoryPolicy` of every repository `DescribeRepositories` lists: \
-a repository fails when an `Allow` statement grants everyone (`\"*\"`, `{\"AWS\": \"*\"}` or any \
-`NotPrincipal`) an action that pulls (`ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`), pushes \
-(`ecr:PutImage`, the layer uploads), deletes images or changes the policy, written out or through \
-a wildcard, and no condition pins the caller. \"Pins\" is the evaluator's rule for role trusts \
-(`policy::trust`): a positive condition on `aws:PrincipalOrgID`, `aws:PrincipalAccount`, \
+        notes: "**Judges** `GetRepositoryPolicy` of every repository `DescribeRepositories` lists, \
+with the evaluator's resource-policy rule (`policy::public`, shared with the other exposure \
+checks): a repository fails when an `Allow` statement grants everyone (`\"*\"`, `{\"AWS\": \"*\"}` \
+or any `NotPrincipal`) any action — pulling (`ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`), \
+pushing, deleting, listing or changing the policy — and no condition pins the caller. \"Pins\" is \
+the rule of role trusts (`policy::trust`): a positive condition on `aws:PrincipalOrgID`, `aws:PrincipalAccount`, \
 `aws:PrincipalArn`, org paths, source VPC or endpoint with concrete values; `aws:SourceIp` or an \
 `IfExists` operator does not pin. No policy passes (only the owner account's principals can then \
 use it). A policy that cannot be read is unknown; a repository whose policy does not parse is \
@@ -83,7 +70,7 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
                 }
                 Ok(d) => d,
             };
-            let open = public_grants(&doc, &EXPOSED, "pull, push or manage its images");
+            let open = public_statements(&doc);
             vec![if open.is_empty() {
                 Verdict::pass(
                     &r.arn,
@@ -91,14 +78,10 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
                     format!("Repository {name}'s policy grants nothing to anyone outside named accounts or a pinned caller."),
                 )
             } else {
-                let why: Vec<String> = open
-                    .iter()
-                    .map(|o| format!("{} {}", o.statement, o.why))
-                    .collect();
                 Verdict::fail(
                     &r.arn,
                     Some(region),
-                    format!("Repository {name} is public: {}.", why.join("; ")),
+                    format!("Repository {name} is public: {}.", describe(&open)),
                 )
             }]
         },
@@ -134,7 +117,7 @@ mod tests {
         assert_eq!(v[0].status, Status::Fail);
         assert_eq!(
             v[0].reason,
-            "Repository api is public: statement \"Pull\" lets any AWS principal (*) pull, push or manage its images: it has no condition."
+            "Repository api is public: statement \"Pull\" lets anyone call ecr:BatchGetImage, ecr:GetDownloadUrlForLayer."
         );
     }
 

@@ -89,6 +89,10 @@ mod tests {
             origin: Ok("AWS_KMS".into()),
             replica: Ok(false),
             rotation_enabled: rotation,
+            policy: Err(crate::facts::FactError::not_collected(
+                "kms",
+                "GetKeyPolicy",
+            )),
         }
     }
 

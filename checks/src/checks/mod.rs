@@ -14,9 +14,11 @@ pub mod config_recorder_enabled;
 pub mod dynamodb_table_pitr_enabled;
 pub mod ebs_default_encryption_enabled;
 pub mod ec2_default_security_group_closed;
+pub mod ec2_ebs_snapshot_not_public;
 pub mod ec2_instance_imdsv2_required;
 pub mod ec2_security_group_egress_restricted;
 pub mod ec2_security_group_no_world_admin_ports;
+pub mod ec2_security_group_no_world_high_risk_ports;
 pub mod ecr_registry_continuous_scanning;
 pub mod ecr_registry_scan_on_push;
 pub mod ecr_repository_not_public;
@@ -50,18 +52,25 @@ pub mod iam_root_access_keys_absent;
 pub mod iam_root_mfa_enabled;
 pub mod iam_user_no_direct_policies;
 pub mod inspector2_scanning_enabled;
+pub mod kms_key_policy_not_public;
 pub mod kms_key_rotation_enabled;
+pub mod lambda_function_policy_not_public;
 pub mod organizations_environments_separated;
 pub mod organizations_security_account_delegated;
 pub mod rds_instance_backup_retention;
+pub mod rds_instance_not_publicly_accessible;
 pub mod rds_instance_storage_encrypted;
+pub mod rds_snapshot_not_public;
 pub mod s3_account_public_access_blocked;
 pub mod s3_bucket_default_encryption;
 pub mod s3_bucket_public_access_blocked;
 pub mod s3_bucket_tls_only;
 pub mod s3_bucket_versioning_enabled;
+pub mod secretsmanager_secret_policy_not_public;
 pub mod secretsmanager_secret_rotation_enabled;
 pub mod securityhub_enabled;
+pub mod sns_topic_policy_not_public;
+pub mod sqs_queue_policy_not_public;
 pub mod ssm_instance_patch_compliant;
 pub mod vpc_flow_logs_enabled;
 pub mod wafv2_public_endpoints_protected;
@@ -539,6 +548,80 @@ pub(crate) fn environments<'a>(
         }
     }
     Ok(out)
+}
+
+/// The verdict on a resource whose policy decides who may use it: `fail` naming the statements
+/// that let anyone use it ([`crate::policy::public`]), `pass` when none does or it has no policy,
+/// `unknown` when the policy could not be read or parsed. `what` names it: "SQS queue orders".
+pub(crate) fn judge_resource_policy(
+    what: &str,
+    arn: &str,
+    region: &str,
+    policy: &Fact<Option<String>>,
+) -> Verdict {
+    let text = match policy {
+        Err(e) => return unknown(arn, Some(region), e),
+        Ok(None) => {
+            return Verdict::pass(
+                arn,
+                Some(region),
+                format!("{what} has no resource policy: only its own account's principals can be granted it."),
+            )
+        }
+        Ok(Some(t)) => t,
+    };
+    let doc = match PolicyDocument::parse(text) {
+        Ok(d) => d,
+        Err(e) => {
+            return Verdict::unknown(
+                arn,
+                Some(region),
+                format!("Cannot judge {what}: its policy {e}."),
+            )
+        }
+    };
+    let public = crate::policy::public::public_statements(&doc);
+    if public.is_empty() {
+        Verdict::pass(
+            arn,
+            Some(region),
+            format!("{what}'s policy lets no one outside named accounts, organizations or sources use it."),
+        )
+    } else {
+        Verdict::fail(
+            arn,
+            Some(region),
+            format!(
+                "{what} is public: {}.",
+                crate::policy::public::describe(&public)
+            ),
+        )
+    }
+}
+
+/// Judges the policy-bearing resources of a regional list with [`judge_resource_policy`]; an
+/// account without any is not applicable.
+pub(crate) fn per_policy_resource(
+    snap: &AccountSnapshot,
+    kind: &str,
+    fact: impl Fn(&RegionFacts) -> &Fact<Vec<crate::snapshot::PolicyResource>>,
+) -> Vec<Verdict> {
+    let mut verdicts = per_region(snap, &format!("{kind}s"), fact, |region, r| {
+        vec![judge_resource_policy(
+            &format!("{kind} {}", r.name),
+            &r.arn,
+            region,
+            &r.policy,
+        )]
+    });
+    if verdicts.is_empty() {
+        verdicts.push(Verdict::not_applicable(
+            snap.account_resource(),
+            None,
+            format!("The account has no {kind} in the audited regions."),
+        ));
+    }
+    verdicts
 }
 
 #[cfg(test)]

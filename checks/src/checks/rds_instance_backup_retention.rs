@@ -86,6 +86,7 @@ mod tests {
             storage_encrypted: true,
             cluster_id: None,
             replica_source: None,
+            ..Default::default()
         }
     }
 

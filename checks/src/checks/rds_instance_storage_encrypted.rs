@@ -75,6 +75,7 @@ mod tests {
             storage_encrypted: encrypted,
             cluster_id: None,
             replica_source: None,
+            ..Default::default()
         }
     }
 

@@ -100,6 +100,7 @@ mod tests {
             last_rotated: None,
             owning_service: None,
             primary_region: Some(REGION.into()),
+            policy: Ok(None),
         }
     }
 

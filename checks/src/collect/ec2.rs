@@ -1,9 +1,9 @@
-//! EC2: security groups, VPCs with their flow logs, instances and the EBS encryption default of
-//! one region.
+//! EC2: security groups, VPCs with their flow logs, instances, the EBS encryption default and the
+//! account's own EBS snapshots of one region.
 
 use super::{call, pages, wants, Collector};
 use crate::facts::Fact;
-use crate::snapshot::{FlowLog, Instance, Need, Permission, SecurityGroup, Vpc};
+use crate::snapshot::{EbsSnapshot, FlowLog, Instance, Need, Permission, SecurityGroup, Vpc};
 use aws_sdk_ec2::types::IpPermission;
 use std::collections::BTreeSet;
 
@@ -192,4 +192,73 @@ pub(super) async fn ebs_encryption_by_default(
     )
     .await;
     Some(out.map(|o| o.ebs_encryption_by_default().unwrap_or(false)))
+}
+
+/// The EBS snapshots the account owns in one region, and which of them everyone may restore: two
+/// listings (`OwnerIds` `self`, then also `RestorableByUserIds` `all`), no per-snapshot call.
+pub(super) async fn ebs_snapshots(
+    c: &Collector<'_>,
+    region: &str,
+    needs: &BTreeSet<Need>,
+) -> Option<Fact<Vec<EbsSnapshot>>> {
+    if !wants(needs, &[Need::Ec2EbsSnapshots]) {
+        return None;
+    }
+    let ec2 = aws_sdk_ec2::Client::new(&c.in_region(region));
+    let (own, public) = tokio::join!(
+        pages(
+            c.recorder,
+            "ec2",
+            "DescribeSnapshots",
+            Some(region),
+            ec2.describe_snapshots()
+                .owner_ids("self")
+                .into_paginator()
+                .send(),
+        ),
+        pages(
+            c.recorder,
+            "ec2",
+            "DescribeSnapshots",
+            Some(region),
+            ec2.describe_snapshots()
+                .owner_ids("self")
+                .restorable_by_user_ids("all")
+                .into_paginator()
+                .send(),
+        )
+    );
+    // Only the account's own snapshots are judged (the owner filter asks for them; any other
+    // owner's snapshot in an answer is not the account's to fix).
+    let ids = |pages: &[aws_sdk_ec2::operation::describe_snapshots::DescribeSnapshotsOutput]| {
+        pages
+            .iter()
+            .flat_map(|p| p.snapshots())
+            .filter(|s| s.owner_id() == Some(c.account_id))
+            .filter_map(|s| s.snapshot_id().map(str::to_owned))
+            .collect::<Vec<String>>()
+    };
+    let own = match own {
+        Ok(p) => ids(&p),
+        Err(e) => return Some(Err(e)),
+    };
+    let public: BTreeSet<String> = match public {
+        Ok(p) => ids(&p).into_iter().collect(),
+        Err(e) => return Some(Err(e)),
+    };
+    let partition = if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    };
+    Some(Ok(own
+        .into_iter()
+        .map(|id| EbsSnapshot {
+            arn: format!("arn:{partition}:ec2:{region}::snapshot/{id}"),
+            public: public.contains(&id),
+            id,
+        })
+        .collect()))
 }

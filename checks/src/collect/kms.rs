@@ -18,10 +18,16 @@ pub(super) async fn collect(
         return None;
     }
     let client = aws_sdk_kms::Client::new(&c.in_region(region));
-    Some(keys(c, &client, region).await)
+    let policies = needs.contains(&Need::KmsKeyPolicies);
+    Some(keys(c, &client, region, policies).await)
 }
 
-async fn keys(c: &Collector<'_>, client: &aws_sdk_kms::Client, region: &str) -> Fact<Vec<KmsKey>> {
+async fn keys(
+    c: &Collector<'_>,
+    client: &aws_sdk_kms::Client,
+    region: &str,
+    policies: bool,
+) -> Fact<Vec<KmsKey>> {
     let rec = c.recorder;
     let listing = pages(
         rec,
@@ -71,9 +77,25 @@ async fn keys(c: &Collector<'_>, client: &aws_sdk_kms::Client, region: &str) -> 
                 })
                 .map(|t| t == "REPLICA"),
                 rotation_enabled: Err(FactError::not_collected("kms", "GetKeyRotationStatus")),
+                policy: Err(FactError::not_collected("kms", "GetKeyPolicy")),
                 id,
                 arn,
             };
+            if policies && key.manager.as_deref() == Ok("CUSTOMER") {
+                key.policy = call(
+                    rec,
+                    "kms",
+                    "GetKeyPolicy",
+                    Some(region),
+                    client
+                        .get_key_policy()
+                        .key_id(&key.id)
+                        .policy_name("default")
+                        .send(),
+                )
+                .await
+                .map(|o| o.policy().unwrap_or_default().to_owned());
+            }
             if key.rotatable() == Ok(true) {
                 key.rotation_enabled = call(
                     rec,

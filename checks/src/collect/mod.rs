@@ -24,6 +24,7 @@ mod guardduty;
 mod iam;
 mod inspector2;
 mod kms;
+mod lambda;
 mod logs;
 pub mod organizations;
 mod rds;
@@ -32,6 +33,8 @@ mod s3control;
 mod secretsmanager;
 mod securityhub;
 pub mod session;
+mod sns;
+mod sqs;
 mod ssm;
 mod wafv2;
 
@@ -71,18 +74,17 @@ impl Collector<'_> {
     /// Reads every fact in `needs`, services and regions concurrently.
     pub async fn collect(&self, needs: &BTreeSet<Need>) -> AccountSnapshot {
         let mut snap = AccountSnapshot::new(self.account_id, self.regions);
-        let (iam, s3, account_pab, trails, distributions, budgets, regional) =
-            tokio::join!(
-                iam::collect(self, needs),
-                s3::collect(self, needs),
-                s3control::collect(self, needs),
-                cloudtrail::collect(self, needs),
-                cloudfront::collect(self, needs),
-                budgets::collect(self, needs),
-                futures::future::join_all(self.regions.iter().map(|region| async move {
-                    (region.clone(), self.region(region, needs).await)
-                })),
-            );
+        let (iam, s3, account_pab, trails, distributions, budgets, regional) = tokio::join!(
+            Box::pin(iam::collect(self, needs)),
+            Box::pin(s3::collect(self, needs)),
+            Box::pin(s3control::collect(self, needs)),
+            Box::pin(cloudtrail::collect(self, needs)),
+            Box::pin(cloudfront::collect(self, needs)),
+            Box::pin(budgets::collect(self, needs)),
+            futures::future::join_all(self.regions.iter().map(|region| async move {
+                (region.clone(), Box::pin(self.region(region, needs)).await)
+            })),
+        );
         snap.iam = iam;
         if let Some(b) = s3 {
             snap.s3.buckets = b;
@@ -123,21 +125,21 @@ impl Collector<'_> {
             (filters, alarms),
             detectors,
             hub,
-            (repositories, scanning),
-            (services, definitions),
-            groups,
-            inspector,
-            managed,
-        ) = tokio::join!(
-            async {
+            (db_snapshots, ebs_snapshots, queues, topics, functions),
+            ((repositories, scanning), (services, definitions), groups, inspector, managed),
+        ) = // Each service's future is boxed: held inline, the ~20 of them make one future whose
+            // moves overflowed a worker thread's 2 MiB stack in debug builds once nested under
+            // the event consumer's re-check.
+            tokio::join!(
+            Box::pin(async {
                 tokio::join!(
                     ec2::collect(self, region, needs),
                     ec2::vpcs(self, region, needs),
                     ec2::instances(self, region, needs),
                     ec2::ebs_encryption_by_default(self, region, needs),
                 )
-            },
-            async {
+            }),
+            Box::pin(async {
                 let (lbs, tgs) = tokio::join!(
                     elbv2::collect(self, region, needs),
                     elbv2::target_groups(self, region, needs)
@@ -150,28 +152,41 @@ impl Collector<'_> {
                     _ => None,
                 };
                 (lbs, acls, tgs)
-            },
-            elb::collect(self, region, needs),
-            rds::collect(self, region, needs),
-            accessanalyzer::collect(self, region, needs),
-            backup::collect(self, region, needs),
-            dynamodb::collect(self, region, needs),
-            config::collect(self, region, needs),
-            kms::collect(self, region, needs),
-            secretsmanager::collect(self, region, needs),
-            async {
+            }),
+            Box::pin(elb::collect(self, region, needs)),
+            Box::pin(rds::collect(self, region, needs)),
+            Box::pin(accessanalyzer::collect(self, region, needs)),
+            Box::pin(backup::collect(self, region, needs)),
+            Box::pin(dynamodb::collect(self, region, needs)),
+            Box::pin(config::collect(self, region, needs)),
+            Box::pin(kms::collect(self, region, needs)),
+            Box::pin(secretsmanager::collect(self, region, needs)),
+            Box::pin(async {
                 tokio::join!(
                     logs::collect(self, region, needs),
                     cloudwatch::collect(self, region, needs)
                 )
-            },
-            guardduty::collect(self, region, needs),
-            securityhub::collect(self, region, needs),
-            ecr::collect(self, region, needs),
-            ecs::collect(self, region, needs),
-            codedeploy::collect(self, region, needs),
-            inspector2::collect(self, region, needs),
-            ssm::collect(self, region, needs),
+            }),
+            Box::pin(guardduty::collect(self, region, needs)),
+            Box::pin(securityhub::collect(self, region, needs)),
+            Box::pin(async {
+                tokio::join!(
+                    rds::snapshots(self, region, needs),
+                    ec2::ebs_snapshots(self, region, needs),
+                    sqs::collect(self, region, needs),
+                    sns::collect(self, region, needs),
+                    lambda::collect(self, region, needs),
+                )
+            }),
+            Box::pin(async {
+                tokio::join!(
+                    ecr::collect(self, region, needs),
+                    ecs::collect(self, region, needs),
+                    codedeploy::collect(self, region, needs),
+                    inspector2::collect(self, region, needs),
+                    ssm::collect(self, region, needs),
+                )
+            }),
         );
         fn set<T>(slot: &mut Fact<T>, value: Option<Fact<T>>) {
             if let Some(v) = value {
@@ -200,6 +215,11 @@ impl Collector<'_> {
         set(&mut f.alarms, alarms);
         set(&mut f.guardduty_detectors, detectors);
         set(&mut f.security_hub, hub);
+        set(&mut f.db_snapshots, db_snapshots);
+        set(&mut f.ebs_snapshots, ebs_snapshots);
+        set(&mut f.sqs_queues, queues);
+        set(&mut f.sns_topics, topics);
+        set(&mut f.lambda_functions, functions);
         set(&mut f.ecr_repositories, repositories);
         set(&mut f.ecr_registry_scanning, scanning);
         set(&mut f.ecs_services, services);

@@ -1,8 +1,10 @@
-//! Secrets Manager: the secrets of one region (the listing carries their rotation settings).
+//! Secrets Manager: the secrets of one region (the listing carries their rotation settings) and,
+//! when asked, each secret's resource policy.
 
-use super::{pages, wants, Collector};
-use crate::facts::Fact;
+use super::{call, pages, wants, Collector, PER_RESOURCE_CONCURRENCY};
+use crate::facts::{Fact, FactError};
 use crate::snapshot::{Need, Secret};
+use futures::stream::{self, StreamExt};
 use std::collections::BTreeSet;
 
 pub(super) async fn collect(
@@ -22,7 +24,7 @@ pub(super) async fn collect(
         client.list_secrets().into_paginator().send(),
     )
     .await;
-    Some(listing.map(|pages| {
+    let secrets: Vec<Secret> = match listing.map(|pages| {
         pages
             .iter()
             .flat_map(|p| p.secret_list())
@@ -35,7 +37,34 @@ pub(super) async fn collect(
                     .and_then(|d| chrono::DateTime::from_timestamp(d.secs(), 0)),
                 owning_service: s.owning_service().map(str::to_owned),
                 primary_region: s.primary_region().map(str::to_owned),
+                policy: Err(FactError::not_collected(
+                    "secretsmanager",
+                    "GetResourcePolicy",
+                )),
             })
             .collect()
-    }))
+    }) {
+        Ok(s) => s,
+        Err(e) => return Some(Err(e)),
+    };
+    if !needs.contains(&Need::SecretsManagerPolicies) {
+        return Some(Ok(secrets));
+    }
+    let client = &client;
+    Some(Ok(stream::iter(secrets)
+        .map(|mut s| async move {
+            s.policy = call(
+                c.recorder,
+                "secretsmanager",
+                "GetResourcePolicy",
+                Some(region),
+                client.get_resource_policy().secret_id(&s.arn).send(),
+            )
+            .await
+            .map(|o| o.resource_policy().map(str::to_owned));
+            s
+        })
+        .buffered(PER_RESOURCE_CONCURRENCY)
+        .collect()
+        .await))
 }

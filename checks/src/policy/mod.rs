@@ -5,8 +5,8 @@
 //! - [`grants`]: what documents grant once `Deny` and a permissions boundary apply: every action
 //!   on every resource, the services held in full, a given action, administrator access.
 //! - [`principal`]: those grants for the account's users (with their groups), groups and roles.
-//! - [`trust`]: who outside the organization can assume a role; which statements of a resource
-//!   policy let anyone use the resource (`public_grants`).
+//! - [`trust`]: who outside the organization can assume a role.
+//! - [`public`]: which statements of a resource policy let anyone use the resource.
 //! - [`resource`]: one action on one named resource, with the request's context keys.
 //! - [`escalation`]: privilege-escalation paths between the account's principals.
 
@@ -15,6 +15,7 @@ pub mod document;
 pub mod escalation;
 pub mod grants;
 pub mod principal;
+pub mod public;
 pub mod resource;
 pub mod trust;
 

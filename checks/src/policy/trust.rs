@@ -20,9 +20,6 @@
 //!
 //! Named AWS principals (accounts, roles, users) and service principals are not public here: an
 //! account outside the organization is a foreign trust, a different question.
-//!
-//! [`public_grants`] asks the same question of a resource policy (an ECR repository's): which
-//! statements let everyone use given actions, with the same notion of a pinning condition.
 
 use super::actions::glob_ignore_case;
 use super::document::{PolicyDocument, Statement};
@@ -85,7 +82,8 @@ fn pins(key: &str, v: &str) -> bool {
         "aws:principalaccount"
         | "aws:sourceaccount"
         | "aws:sourceowner"
-        | "aws:resourceaccount" => is_account_id(v),
+        | "aws:resourceaccount"
+        | "kms:calleraccount" => is_account_id(v),
         "aws:principalarn" | "aws:sourcearn" => arn_with_account(v),
         "aws:principalorgid" | "aws:sourceorgid" => !wild && v.starts_with("o-"),
         "aws:principalorgpaths" | "aws:sourceorgpaths" => {
@@ -119,7 +117,7 @@ fn absent_for_strangers(key: &str) -> bool {
 }
 
 /// The condition that pins an `*` caller, if any: "aws:PrincipalOrgID".
-fn pinning_condition(s: &Statement) -> Option<String> {
+pub(crate) fn pinning_condition(s: &Statement) -> Option<String> {
     s.conditions().into_iter().find_map(|(op, key, values)| {
         let (_, if_exists) = positive(op)?;
         let k = key.to_ascii_lowercase();
@@ -228,23 +226,6 @@ fn everyone_opening(s: &Statement, what: &str) -> Option<String> {
         "it has no condition".to_owned()
     };
     Some(format!("lets {who} {what}: {has}"))
-}
-
-/// Every `Allow` statement of a resource policy (an ECR repository's, a queue's, …) that grants
-/// one of `actions` to everyone without a condition that pins the caller, by the same rules as
-/// role trusts (module docs). `what` says what that lets anyone do ("pull images").
-pub fn public_grants(doc: &PolicyDocument, actions: &[&str], what: &str) -> Vec<Opening> {
-    doc.statements
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| grants_any(s, actions))
-        .filter_map(|(i, s)| {
-            everyone_opening(s, what).map(|why| Opening {
-                statement: s.label(i),
-                why,
-            })
-        })
-        .collect()
 }
 
 /// Why one statement lets someone outside the organization assume the role, if it does.
@@ -417,39 +398,6 @@ mod tests {
             open(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"sts:*"}}"#),
             ["lets any AWS principal (*) assume the role: it has no condition"]
         );
-    }
-
-    /// A resource policy is public for the given actions when `*` may use them without a pinning
-    /// condition; other actions, named accounts and pinned statements are not.
-    #[test]
-    fn public_grants_of_resource_policies() {
-        const PULL: [&str; 2] = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
-        let public = |doc: &str| {
-            public_grants(&PolicyDocument::parse(doc).unwrap(), &PULL, "pull images")
-                .into_iter()
-                .map(|o| o.why)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            public(
-                r#"{"Statement":[{"Sid":"All","Effect":"Allow","Principal":"*","Action":"ecr:*"}]}"#
-            ),
-            ["lets any AWS principal (*) pull images: it has no condition"]
-        );
-        assert_eq!(
-            public(r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"NotAction":"ecr:PutImage"}]}"#)
-                .len(),
-            1
-        );
-        for private in [
-            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"ecr:BatchGetImage","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}}]}"#,
-            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"ecr:*"}]}"#,
-            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:DescribeImages"}]}"#,
-            r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"ecr:*"}]}"#,
-        ] {
-            assert!(public(private).is_empty(), "{private}");
-        }
-        assert!(public(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}"#)[0].contains("do not pin the caller"));
     }
 
     /// Named accounts and services are not public; Deny and other actions are ignored; SAML

@@ -1,0 +1,394 @@
+//! Event-driven re-checks end to end: moto (the demo organization and an SQS queue), the daemon with
+//! `[events]` on and an hourly schedule (so that only the first audit and the events can find a
+//! change), and a real Alertmanager. A control is broken in the emulator through the AWS SDK and
+//! the CloudTrail-shaped EventBridge event AWS would emit is sent to the queue: the regression
+//! reaches Alertmanager, and undoing the change resolves it. Duplicates, a burst, a spoofed source,
+//! an account that is not audited and a poison message are counted and dropped, never acted on.
+
+use integration_tests::agent::Daemon;
+use integration_tests::alertmanager::Alertmanager;
+use integration_tests::controls::Controls;
+use integration_tests::free_port;
+use integration_tests::http::{get, sample};
+use integration_tests::moto::Moto;
+use integration_tests::seed::{self, DemoAccount, Profile};
+use serde_json::{json, Value};
+use std::path::Path;
+
+const SSH: &str = "ec2_security_group_no_world_admin_ports";
+const MFA: &str = "iam_console_users_mfa_enabled";
+const TRAIL: &str = "cloudtrail_multi_region_logging";
+
+fn config(
+    dir: &Path,
+    endpoint: &str,
+    a: &DemoAccount,
+    port: u16,
+    extra: &str,
+) -> std::path::PathBuf {
+    let path = dir.join("agent.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[aws]\nregions = [\"us-east-1\"]\nendpoint_url = \"{endpoint}\"\ncall_timeout_seconds = 3\nmax_attempts = 2\n\n\
+             [audit]\naccount_timeout_seconds = 120\n\n\
+             [[accounts]]\nid = \"{id}\"\nname = \"{name}\"\nrole_arn = \"{role}\"\nexternal_id = \"{ext}\"\n\n\
+             [schedule]\ncron = \"0 0 * * * *\"\nshutdown_grace_seconds = 10\n\n\
+             [server]\nlisten = \"127.0.0.1:{port}\"\n\n[state]\npath = \"{state}\"\n\n\
+             [checks]\ndisabled = [\"iam_root_mfa_enabled\"]\n\n{extra}",
+            id = a.id,
+            name = a.name,
+            role = a.role_arn,
+            ext = seed::EXTERNAL_ID,
+            state = dir.join("state.db").display(),
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn metrics(port: u16) -> String {
+    get(port, "/metrics").map(|(_, b)| b).unwrap_or_default()
+}
+
+fn count(port: u16, series: &str) -> f64 {
+    sample(&metrics(port), series).unwrap_or(0.0)
+}
+
+fn received(port: u16, result: &str) -> f64 {
+    count(
+        port,
+        &format!("maturity_events_received_total{{result=\"{result}\"}}"),
+    )
+}
+
+fn am_alert<'a>(alerts: &'a [Value], check: &str) -> Option<&'a Value> {
+    alerts.iter().find(|a| {
+        a["labels"]["alertname"] == "MaturityCheckRegressed" && a["labels"]["check"] == check
+    })
+}
+
+/// The EventBridge event AWS emits for a CloudTrail management event, with `source` as given (a
+/// spoofed one may differ from what `event_source` implies).
+fn event(id: &str, account: &str, source: &str, event_source: &str, name: &str) -> String {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    json!({
+        "version": "0",
+        "id": format!("eb-{id}"),
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": source,
+        "account": account,
+        "time": now,
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "eventVersion": "1.09",
+            "eventSource": event_source,
+            "eventName": name,
+            "awsRegion": "us-east-1",
+            "eventID": id,
+            "eventTime": now,
+            "eventType": "AwsApiCall",
+            "readOnly": false,
+            "recipientAccountId": account,
+            "userIdentity": {"type": "AssumedRole", "accountId": account}
+        }
+    })
+    .to_string()
+}
+
+struct Queue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl Queue {
+    async fn create(endpoint: &str) -> Queue {
+        let cfg = seed::management_config(endpoint).await;
+        let client = aws_sdk_sqs::Client::new(&cfg);
+        let url = client
+            .create_queue()
+            .queue_name("maturity-agent-events")
+            .send()
+            .await
+            .unwrap()
+            .queue_url()
+            .unwrap()
+            .to_owned();
+        Queue { client, url }
+    }
+
+    async fn send(&self, body: &str) {
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn send_batch(&self, bodies: &[String]) {
+        for chunk in bodies.chunks(10) {
+            let entries: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                        .id(format!("m{i}"))
+                        .message_body(b)
+                        .build()
+                        .unwrap()
+                })
+                .collect();
+            self.client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Messages still in the queue, visible or in flight.
+    async fn depth(&self) -> u64 {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .unwrap();
+        let attrs = out.attributes().cloned().unwrap_or_default();
+        [
+            A::ApproximateNumberOfMessages,
+            A::ApproximateNumberOfMessagesNotVisible,
+        ]
+        .iter()
+        .map(|k| {
+            attrs
+                .get(k)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .sum()
+    }
+}
+
+/// A change made in the emulator plus its CloudTrail event → a regression alert within seconds,
+/// without a scheduled audit; the change undone → resolved. Duplicates, a burst of 200 events for
+/// one group (one re-check), a spoofed source, an unaudited account and a poison message are
+/// dropped and counted; the queue ends empty.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_recheck_raise_and_resolve_within_seconds() {
+    let moto = Moto::start();
+    let org = seed::seed_demo(&moto.endpoint).await.expect("seed");
+    let prod = org.account(Profile::Production).clone();
+    let legacy = org.account(Profile::Legacy).clone();
+    let queue = Queue::create(&moto.endpoint).await;
+    let dir = tempfile::tempdir().unwrap();
+    let am = Alertmanager::start(
+        dir.path(),
+        "route:\n  receiver: none\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: none\n",
+    );
+    let port = free_port();
+    let cfg = config(
+        dir.path(),
+        &moto.endpoint,
+        &prod,
+        port,
+        &format!(
+            "[alerts]\nresend_interval_seconds = 2\nretry_initial_seconds = 0.5\nretry_max_seconds = 2\n\n\
+             [[alerts.sinks]]\ntype = \"alertmanager\"\nurls = [\"{am}\"]\n\n\
+             [events]\nqueue_url = \"{queue}\"\ndebounce_seconds = 2\nwait_time_seconds = 1\nvisibility_timeout_seconds = 60\nretry_initial_seconds = 0.5\nretry_max_seconds = 2\n",
+            am = am.url,
+            queue = queue.url
+        ),
+    );
+    let log = dir.path().join("agent.log");
+    let daemon = Daemon::spawn(&cfg, &log, &[]);
+    let full_runs = || count(port, "maturity_audit_runs_total{result=\"success\"}");
+    daemon.wait_for(120, "the first audit", || {
+        (full_runs() >= 1.0).then_some(())
+    });
+    let controls = Controls::new(&moto.endpoint, &prod.id).await;
+    let rechecked = |port| count(port, "maturity_rechecks_total{result=\"success\"}");
+
+    // The bastion group appears (closed): its event re-checks and raises nothing.
+    queue
+        .send(&event(
+            "evt-create",
+            &prod.id,
+            "aws.ec2",
+            "ec2.amazonaws.com",
+            "CreateSecurityGroup",
+        ))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+    eprintln!(
+        "DEBUG depth={} metrics:\n{}",
+        queue.depth().await,
+        metrics(port)
+            .lines()
+            .filter(|l| l.contains("event") || l.contains("recheck"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    daemon.wait_for(60, "the first re-check", || {
+        (rechecked(port) >= 1.0).then_some(())
+    });
+    assert!(am.alerts().is_empty(), "{:?}", am.alerts());
+
+    // SSH opened to the world, and its event: the alert arrives from a re-check alone.
+    controls.ssh_open(true).await;
+    let ssh_event = event(
+        "evt-ssh-open",
+        &prod.id,
+        "aws.ec2",
+        "ec2.amazonaws.com",
+        "AuthorizeSecurityGroupIngress",
+    );
+    queue.send(&ssh_event).await;
+    let alerts = daemon.wait_for(60, "the SSH regression in Alertmanager", || {
+        let a = am.alerts();
+        am_alert(&a, SSH).is_some().then_some(a)
+    });
+    assert!(
+        am_alert(&alerts, SSH).unwrap()["annotations"]["description"]
+            .as_str()
+            .unwrap()
+            .contains(&controls.sg),
+        "{alerts:?}"
+    );
+    assert_eq!(
+        full_runs(),
+        1.0,
+        "no scheduled audit ran: the re-check found it"
+    );
+    let report: Value = serde_json::from_str(
+        &get(port, &format!("/api/v1/accounts/{}", prod.id))
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    let ssh_check = report["account"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == SSH)
+        .unwrap()
+        .clone();
+    assert_eq!(ssh_check["status"], "fail");
+    assert!(
+        ssh_check["rechecked"].is_object(),
+        "the verdict says it comes from a re-check: {ssh_check}"
+    );
+
+    // The same event delivered again, a burst of 200 for the group, and messages that must not be
+    // acted on.
+    let before = (
+        received(port, "duplicate"),
+        received(port, "ignored"),
+        received(port, "invalid"),
+        rechecked(port),
+    );
+    queue.send(&ssh_event).await;
+    let burst: Vec<String> = (0..200)
+        .map(|i| {
+            event(
+                &format!("evt-burst-{i}"),
+                &prod.id,
+                "aws.ec2",
+                "ec2.amazonaws.com",
+                "ModifySecurityGroupRules",
+            )
+        })
+        .collect();
+    queue.send_batch(&burst).await;
+    queue
+        .send(&event(
+            "evt-spoofed",
+            &prod.id,
+            "aws.s3",
+            "ec2.amazonaws.com",
+            "AuthorizeSecurityGroupIngress",
+        ))
+        .await;
+    queue
+        .send(&event(
+            "evt-foreign",
+            &legacy.id,
+            "aws.ec2",
+            "ec2.amazonaws.com",
+            "AuthorizeSecurityGroupIngress",
+        ))
+        .await;
+    queue.send("this is not an event {").await;
+    daemon.wait_for(60, "every message handled and deleted", || {
+        let depth = block_on(queue.depth());
+        (depth == 0
+            && received(port, "duplicate") >= before.0 + 1.0
+            && received(port, "ignored") >= before.1 + 2.0
+            && received(port, "invalid") >= before.2 + 1.0)
+            .then_some(())
+    });
+    let burst_rechecks = rechecked(port) - before.3;
+    assert!(
+        (1.0..=3.0).contains(&burst_rechecks),
+        "200 events for one group make one re-check per debounce window, not {burst_rechecks}"
+    );
+    assert!(received(port, "debounced") >= 150.0, "{}", metrics(port));
+
+    // Undone, with its event: resolved.
+    controls.ssh_open(false).await;
+    queue
+        .send(&event(
+            "evt-ssh-close",
+            &prod.id,
+            "aws.ec2",
+            "ec2.amazonaws.com",
+            "RevokeSecurityGroupIngress",
+        ))
+        .await;
+    daemon.wait_for(60, "the SSH alert resolved", || {
+        am_alert(&am.alerts(), SSH).is_none().then_some(())
+    });
+
+    // IAM (a global service: its events arrive in us-east-1) and CloudTrail (re-checked at once).
+    controls.break_all().await;
+    controls.ssh_open(false).await;
+    queue
+        .send(&event(
+            "evt-mfa",
+            &prod.id,
+            "aws.iam",
+            "iam.amazonaws.com",
+            "DeactivateMFADevice",
+        ))
+        .await;
+    queue
+        .send(&event(
+            "evt-trail",
+            &prod.id,
+            "aws.cloudtrail",
+            "cloudtrail.amazonaws.com",
+            "StopLogging",
+        ))
+        .await;
+    daemon.wait_for(60, "the MFA and trail regressions", || {
+        let a = am.alerts();
+        (am_alert(&a, MFA).is_some() && am_alert(&a, TRAIL).is_some()).then_some(())
+    });
+    let lag = count(port, "maturity_event_lag_seconds_count");
+    assert!(lag >= 4.0, "the lag of each re-check is observed: {lag}");
+    assert_eq!(full_runs(), 1.0);
+}
+
+/// Runs a future to completion from a synchronous closure (the test runtime is multi-threaded).
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
+}
