@@ -90,6 +90,7 @@ pub static CATALOG: &[&Check] = &[
     &checks::cloudtrail_log_file_validation::CHECK,
     &checks::cloudtrail_kms_encrypted::CHECK,
     &checks::vpc_flow_logs_enabled::CHECK,
+    &checks::cloudtrail_config_changes_recorded::CHECK,
     &checks::budgets_budget_with_notification::CHECK,
     &checks::cloudwatch_root_usage_alarm::CHECK,
     &checks::securityhub_enabled::CHECK,
@@ -186,6 +187,9 @@ mod tests {
             );
             assert!(!c.meta.needs.is_empty(), "{id}: declares no facts");
             assert!(c.meta.remediation.len() > 20, "{id}: remediation missing");
+            for part in ["**Judges**", "**Edge cases**"] {
+                assert!(c.meta.notes.contains(part), "{id}: notes lack {part}");
+            }
             assert!(!c.meta.title.is_empty(), "{id}: title missing");
         }
     }

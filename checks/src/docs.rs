@@ -86,12 +86,102 @@ pub fn checks_markdown() -> String {
             let _ = writeln!(out, "\n{}", m.notes.trim());
         }
     }
+    out.push_str(&coverage_markdown());
+    out
+}
+
+/// One row of `checks/data/dsomm/aws-evidence.tsv`: a tier-A activity and, when no check evidences
+/// it, what judging it needs.
+pub struct Evidence {
+    pub uuid: &'static str,
+    pub name: &'static str,
+    pub level: u8,
+    pub not_judged: &'static str,
+}
+
+/// The tier-A activities (those whose implementation AWS APIs can show).
+pub fn tier_a() -> Vec<Evidence> {
+    include_str!("../data/dsomm/aws-evidence.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .skip(1)
+        .filter_map(|l| {
+            let c: Vec<&'static str> = l.split('\t').collect();
+            Some(Evidence {
+                uuid: c.first()?,
+                name: c.get(1)?,
+                level: c.get(2)?.parse().ok()?,
+                not_judged: c.get(3).copied().unwrap_or(""),
+            })
+        })
+        .collect()
+}
+
+/// The DSOMM coverage section: every tier-A activity by dimension and sub-dimension, with the
+/// checks that evidence it or why none does yet.
+fn coverage_markdown() -> String {
+    let rows = tier_a();
+    let evidenced = rows
+        .iter()
+        .filter(|r| CATALOG.iter().any(|c| c.meta.activity.uuid == r.uuid))
+        .count();
+    let mut out = format!(
+        "\n## DSOMM coverage\n\nThe DSOMM activities whose implementation AWS APIs can show (tier A, \
+         `checks/data/dsomm/aws-evidence.tsv`): {evidenced} of {} are evidenced by a check; for the \
+         others, what judging them needs. Levels per sub-dimension count evidenced activities only \
+         (ARCHITECTURE.md, scoring rules).\n\n\
+         | dimension / sub-dimension | activity | level | evidenced by |\n|---|---|---|---|\n",
+        rows.len()
+    );
+    for r in &rows {
+        let at = crate::dsomm::find(r.uuid)
+            .map(|a| format!("{} / {}", a.dimension, a.subdimension))
+            .unwrap_or_default();
+        let checks: Vec<String> = CATALOG
+            .iter()
+            .filter(|c| c.meta.activity.uuid == r.uuid)
+            .map(|c| format!("[`{}`](#{})", c.meta.id, c.meta.id))
+            .collect();
+        let by = if checks.is_empty() {
+            format!("not judged: {}", r.not_judged)
+        } else {
+            checks.join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "| {at} | {} | {} | {} |",
+            cell(r.name),
+            r.level,
+            cell(&by)
+        );
+    }
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every tier-A activity is the model's (uuid, name, level), and it is either evidenced by a
+    /// check or says why not — never both, so that a reason cannot outlive the check that answers it.
+    #[test]
+    fn tier_a_activities_are_evidenced_or_explained() {
+        let rows = tier_a();
+        assert!(rows.len() >= 50, "aws-evidence.tsv looks truncated");
+        for r in rows {
+            let a = crate::dsomm::find(r.uuid)
+                .unwrap_or_else(|| panic!("{} ({}) is not in the model", r.name, r.uuid));
+            assert_eq!((a.name, a.level), (r.name, r.level), "{}", r.uuid);
+            let evidenced = CATALOG.iter().any(|c| c.meta.activity.uuid == r.uuid);
+            assert_ne!(
+                evidenced,
+                !r.not_judged.is_empty(),
+                "{}: evidenced = {evidenced}, reason = {:?}",
+                r.name,
+                r.not_judged
+            );
+        }
+    }
 
     /// `docs/checks.md` is exactly what the catalog generates; `UPDATE_DOCS=1` rewrites it.
     #[test]

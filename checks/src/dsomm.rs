@@ -94,6 +94,11 @@ pub const HARDENING_OF_THE_ENVIRONMENT: Activity = Activity {
     name: "Hardening of the Environment",
     level: 4,
 };
+pub const DEFINITION_OF_CHANGE_MANAGEMENT: Activity = Activity {
+    uuid: "b4193d32-3948-47e2-a326-3748c48019a1",
+    name: "Definition of a change management process",
+    level: 3,
+};
 pub const ISOLATED_NETWORKS: Activity = Activity {
     uuid: "4ce24abd-8ba6-494c-828d-4d193e28e4a1",
     name: "Isolated networks for virtual environments",

@@ -23,6 +23,7 @@ pub mod agent;
 pub mod alertmanager;
 pub mod controls;
 pub mod deploy;
+pub mod events;
 pub mod fault;
 pub mod http;
 pub mod moto;

@@ -103,7 +103,8 @@ impl DemoAccount {
     /// the demo is unknown.
     pub fn expected_levels(&self) -> (Vec<(&'static str, u8)>, u8) {
         match self.profile {
-            // Backups and logging stop at level 2, the highest of their checks.
+            // Backups stops at level 2, the highest of its checks; logging reaches 3 (every change
+            // recorded: the trail and AWS Config in both regions).
             Profile::Production => (
                 vec![
                     ("identity", 5),
@@ -111,7 +112,7 @@ impl DemoAccount {
                     ("least_privilege", 5),
                     ("edge_encryption", 3),
                     ("backups", 2),
-                    ("logging", 2),
+                    ("logging", 3),
                     // Scanned images and instances, patched, malware protection: level 4.
                     ("monitoring", 4),
                     ("network", 3),

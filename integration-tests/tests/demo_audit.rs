@@ -739,6 +739,11 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((L, "arn:aws:ec2:eu-west-1:{id}:vpc/*")),
         ),
         (
+            "cloudtrail_config_changes_recorded",
+            Some((P, "account {id}")),
+            Some((L, "account {id}")),
+        ),
+        (
             "budgets_budget_with_notification",
             Some((L, "account {id}")),
             Some((S, "account {id}")),

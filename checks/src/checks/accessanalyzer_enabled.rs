@@ -20,7 +20,9 @@ pub const CHECK: Check = Check {
         remediation: "Create an external-access analyzer in every region (aws accessanalyzer \
                       create-analyzer --type ACCOUNT, or ORGANIZATION from the delegated administrator).",
         needs: &[Need::AccessAnalyzers],
-        notes: "",
+        notes: "**Judges** `ListAnalyzers` in every audited region: a region passes when it holds an `ACTIVE` analyzer of type `ACCOUNT` or `ORGANIZATION` (external access); it fails otherwise, naming the region. Every account has regions, so the check is never not_applicable; a region whose listing fails is `unknown`.\n\n\
+**Edge cases**: unused-access analyzers (`ACCOUNT_UNUSED_ACCESS`, `ORGANIZATION_UNUSED_ACCESS`) do not count: they report unused permissions, not resources shared outside the zone of trust; an analyzer being created or disabled (`CREATING`, `DISABLED`, `FAILED`) does not count; an organization analyzer of the delegated administrator that covers the member account is not seen from the member's role (a known gap: the member's own regions must hold an analyzer).\n\n\
+**Differs from Prowler** (`accessanalyzer_enabled`) and Security Hub IAM.28: the same rule per region; ours refuses unused-access analyzers explicitly.",
         module: module_path!(),
     },
     evaluate,

@@ -22,7 +22,9 @@ pub const CHECK: Check = Check {
             "Log the account with an organization trail, or deliver its trail to a bucket \
                       in a dedicated log-archive account.",
         needs: &[Need::CloudTrailTrails, Need::S3Buckets],
-        notes: "",
+        notes: "**Judges** the trails of `DescribeTrails` (every region, deduplicated) with their `GetTrailStatus`: it passes when one trail that is logging is an organization trail, or delivers to an S3 bucket that is not among the account's own buckets (a log-archive account's bucket, out of reach of the account's administrators); it fails otherwise, saying for each trail why (not logging, the account's own bucket, no bucket). No trail fails. A trail whose status cannot be read makes the verdict `unknown` unless another trail passes.\n\n\
+**Edge cases**: the bucket's owner is inferred from the account's bucket listing (a bucket the account does not list is someone else's); the bucket's own policy and object lock are not read; an organization trail delivered by the management account counts for every member.\n\n\
+**Differs from Prowler** (`cloudtrail_logs_s3_bucket_is_not_publicly_accessible`, `cloudtrail_multi_region_enabled`): Prowler does not ask where logs go; CIS asks for a central log archive, which this check proves from the account's side.",
         module: module_path!(),
     },
     evaluate,

@@ -18,7 +18,9 @@ pub const CHECK: Check = Check {
                       --name NAME --kms-key-id KEY) whose policy lets CloudTrail encrypt and only \
                       the log readers decrypt.",
         needs: &[Need::CloudTrailTrails],
-        notes: "",
+        notes: "**Judges** every trail the account sees (`DescribeTrails` in every audited region, deduplicated by ARN): it passes when the trail's `KmsKeyId` is set (SSE-KMS), fails otherwise; an account without trails is not_applicable here (the logging checks fail it).\n\n\
+**Edge cases**: the key's policy and rotation are not judged here (`kms_key_rotation_enabled`, `kms_key_policy_not_public`); a shadow copy of an organization trail listed in a member region is judged once, by its ARN.\n\n\
+**Differs from Prowler** (`cloudtrail_kms_encryption_enabled`) and Security Hub CloudTrail.2: the same rule.",
         module: module_path!(),
     },
     evaluate,

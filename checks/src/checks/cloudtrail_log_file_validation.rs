@@ -16,7 +16,9 @@ pub const CHECK: Check = Check {
         remediation: "Enable log file validation on every trail (aws cloudtrail update-trail \
                       --name NAME --enable-log-file-validation) so tampered logs can be detected.",
         needs: &[Need::CloudTrailTrails],
-        notes: "",
+        notes: "**Judges** every trail the account sees (`DescribeTrails` in every audited region, deduplicated by ARN): it passes when `LogFileValidationEnabled` is true (CloudTrail writes signed digest files that prove logs were not altered), fails otherwise; an account without trails is not_applicable here.\n\n\
+**Edge cases**: validation proves integrity only when someone runs `aws cloudtrail validate-logs`; that is not visible from the API and not judged; digest files in a bucket the account can delete from protect less than in a log-archive account (`cloudtrail_central_bucket`).\n\n\
+**Differs from Prowler** (`cloudtrail_log_file_validation_enabled`) and Security Hub CloudTrail.4: the same rule.",
         module: module_path!(),
     },
     evaluate,

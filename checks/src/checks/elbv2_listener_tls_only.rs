@@ -22,7 +22,9 @@ pub const CHECK: Check = Check {
             "Serve clients on an HTTPS (or TLS) listener and change every HTTP listener's actions \
                       to a redirect to HTTPS (status HTTP_301).",
         needs: &[Need::Elbv2Listeners],
-        notes: "",
+        notes: "**Judges** every internet-facing application and network load balancer of `DescribeLoadBalancers` with `DescribeListeners` (and `DescribeRules` of HTTP listeners): a listener passes when it is HTTPS or TLS, or HTTP with every rule (the default included) redirecting to HTTPS; an HTTP listener that forwards or answers fails, naming its port. TCP, UDP and TCP_UDP listeners pass bytes through whose encryption the configuration cannot show: not_applicable. A listing that fails is `unknown`.\n\n\
+**Edge cases**: internal load balancers are the internal-encryption checks' question; a fixed-response rule on HTTP (e.g. a health page) fails: it serves content in clear; listeners of gateway load balancers (GENEVE) are not_applicable like TCP.\n\n\
+**Differs from Prowler** (`elbv2_ssl_listeners`) and Security Hub ELB.1: both look at the default action's redirect; ours requires every rule of the HTTP listener to redirect, so a path rule that forwards in clear fails.",
         module: module_path!(),
     },
     evaluate,

@@ -21,7 +21,9 @@ pub const CHECK: Check = Check {
                       key (aws iam update-access-key --status Inactive) of credentials unused for longer \
                       than the configured number of days.",
         needs: &[Need::IamCredentialReport],
-        notes: "",
+        notes: "**Judges** every IAM user of the credential report that has a console password or an active access key: a password unused (`password_last_used`, or since `user_creation_time` when never used) and a key unused (`access_key_N_last_used_date`, or since `access_key_N_last_rotated` when never used) for more than `unused_credentials_days` (default 45) fail, named with their age in days; root is the root checks' question. Users without a password or active key are not judged; none at all is not_applicable.\n\n\
+**Edge cases**: IAM records last use with a delay of up to hours, so the threshold is in days; a date the report gives as `N/A` or `no_information` counts as never used; the credential report is regenerated at most every four hours by IAM, so a change shows at the latest then.\n\n\
+**Differs from Prowler** (`iam_user_accesskey_unused`, `iam_user_console_access_unused`) and Security Hub IAM.8/IAM.22: the same rule (CIS 45 days) in one check; a never-used credential counts from its creation, not as infinitely old.",
         module: module_path!(),
     },
     evaluate,

@@ -6,6 +6,7 @@ pub mod backup_plan_covers_resources;
 pub mod budgets_budget_with_notification;
 pub mod cloudfront_distribution_https_only;
 pub mod cloudtrail_central_bucket;
+pub mod cloudtrail_config_changes_recorded;
 pub mod cloudtrail_kms_encrypted;
 pub mod cloudtrail_log_file_validation;
 pub mod cloudtrail_multi_region_logging;

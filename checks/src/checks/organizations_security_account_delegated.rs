@@ -34,7 +34,9 @@ pub const CHECK: Check = Check {
             Need::OrganizationDelegatedAdministrators,
             Need::OrganizationAccounts,
         ],
-        notes: "",
+        notes: "**Judges** the organization once per run (`ListDelegatedAdministrators`, the administrators' tags from `ListTagsForResource`): it passes when both `guardduty.amazonaws.com` and `securityhub.amazonaws.com` have a delegated administrator and every administrator is a dedicated security account, neither the management account nor a workload account: tagged under `environment_tag_key` with one of `security_environments` (default `security`). It fails naming the missing service or the administrator and its tag; an account in no organization fails; Organizations that cannot be read is `unknown`. Every audited member gets the same verdict.\n\n\
+**Edge cases**: an administrator whose tags cannot be read is `unknown`, not a workload; a security account that is also audited is judged like the others; other services' administrators (Config, Access Analyzer, Macie) are not required here.\n\n\
+**Differs from Prowler** (`guardduty_delegated_admin_enabled_all_regions`, `securityhub_enabled`): Prowler checks that a delegated administrator exists; ours also requires it to be a dedicated security account, as AWS's Security Reference Architecture recommends.",
         module: module_path!(),
     },
     evaluate,
