@@ -526,7 +526,7 @@ fn render_dimensions(h: &mut String, report: &Report) {
                 Some(x) => {
                     let _ = write!(
                         h,
-                        "<td class=\"l{}\" style=\"background:{}\" data-level=\"{}\" title=\"{} of {} activities evidenced, {} met\">{}{}<br><small>{}/{}</small></td>",
+                        "<td class=\"l{}\" style=\"background:{}\" data-dsomm-level=\"{}\" title=\"{} of {} activities evidenced, {} met\">{}{}<br><small>{}/{}</small></td>",
                         if x.unconfirmed { " unc" } else { "" },
                         COLOURS[usize::from(x.level.min(5))],
                         x.level,

@@ -161,6 +161,9 @@ async fn daemon_audits_the_organization_on_schedule_and_survives_kill() {
         "audited accounts × (account + practices + sub-dimensions)"
     );
     assert!(dom.contains("not audited: cannot assume"), "{dom}");
+    // The second heatmap: a level per DSOMM sub-dimension for each audited account.
+    assert!(dom.contains("id=\"dsomm\""), "{dom}");
+    assert!(dom.matches("data-dsomm-level=").count() >= audited, "{dom}");
     assert!(
         std::fs::metadata(&shot).unwrap().len() > 10_000,
         "screenshot {} looks empty",

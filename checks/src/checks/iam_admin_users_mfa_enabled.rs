@@ -31,7 +31,7 @@ action on every resource, written in any form, or `iam:AttachUserPolicy` / `iam:
 customer- and AWS-managed (read with `GetPolicy`/`GetPolicyVersion`), directly or through its groups — \
 with `Deny` statements applied and its permissions boundary capping them; `mfa_active` of the \
 credential report decides. Users who are not administrators are not judged.\n\n\
-**Edge cases**: a boundary that denies IAM takes administrator away (unless the user can also lift \
+**Edge cases**: IAM serves a credential report up to four hours old (`GenerateCredentialReport` returns the cached one), so an MFA device deactivated within that window shows when IAM next builds the report, and a re-check triggered by `DeactivateMFADevice` reads the same report (a known gap, noted on the event re-checks issue). a boundary that denies IAM takes administrator away (unless the user can also lift \
 the boundary); `NotAction: aws-portal:*` is administrator; an unreadable policy of a user who is not \
 an administrator by its other policies makes that user `unknown`, never a pass; a user missing from \
 the credential report is `unknown`.\n\n\

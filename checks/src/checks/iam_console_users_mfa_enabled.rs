@@ -21,9 +21,9 @@ pub const CHECK: Check = Check {
 `mfa_active` is true and fails otherwise; no user with a password is not_applicable; an \
 unreadable report is unknown.
 
-**Edge cases**: `mfa_active` counts virtual, hardware and FIDO devices alike. A user without a \
+**Edge cases**: IAM serves a credential report up to four hours old (`GenerateCredentialReport` returns the cached one), so an MFA device deactivated within that window shows when IAM next builds the report, and a re-check triggered by `DeactivateMFADevice` reads the same report (a known gap, noted on the event re-checks issue). `mfa_active` counts virtual, hardware and FIDO devices alike. A user without a \
 console password cannot sign in to the console and is not judged here. The root user is judged \
-by `iam_root_mfa_enabled`. The report can be up to four hours old.
+by `iam_root_mfa_enabled`.
 
 **Differs from Prowler / Security Hub**: agrees with Prowler's \
 `iam_user_mfa_enabled_console_access` and Security Hub IAM.5.",
