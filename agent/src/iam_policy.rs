@@ -191,13 +191,14 @@ mod tests {
             .all(|a| a.starts_with("organizations:") || a == "iam:ListOrganizationsFeatures"));
         assert!(actions.iter().any(|a| a == "ec2:DescribeRegions"));
         assert!(actions.iter().any(|a| a == "sts:GetCallerIdentity"));
-        // Generating the credential report is the one call that is not a List/Get/Describe/View:
-        // IAM builds the report asynchronously and the agent only reads it.
+        // Generating the credential report is the one call that is not a List/Get/Describe/View
+        // (or BatchGet, a read of several at once): IAM builds the report asynchronously and the
+        // agent only reads it.
         let writes: Vec<_> = actions
             .iter()
             .filter(|a| {
                 let verb = a.split(':').nth(1).unwrap();
-                !["List", "Get", "Describe", "View"]
+                !["List", "Get", "Describe", "View", "BatchGet"]
                     .iter()
                     .any(|p| verb.starts_with(p))
             })
@@ -215,7 +216,7 @@ mod tests {
 id = "111111111111"
 name = "prod"
 [checks]
-disabled = ["guardduty_enabled", "s3_bucket_versioning_enabled"]
+disabled = ["guardduty_enabled", "guardduty_malware_protection_enabled", "s3_bucket_versioning_enabled"]
 "#,
         )
         .unwrap();
@@ -233,7 +234,7 @@ disabled = ["guardduty_enabled", "s3_bucket_versioning_enabled"]
             2
         );
         let no_org = Config::parse(
-            "[[accounts]]\nid = \"111111111111\"\nname = \"prod\"\n[checks]\ndisabled = [\"organizations_environments_separated\", \"organizations_security_account_delegated\", \"iam_root_mfa_enabled\"]\n",
+            "[[accounts]]\nid = \"111111111111\"\nname = \"prod\"\n[checks]\ndisabled = [\"organizations_environments_separated\", \"organizations_security_account_delegated\", \"iam_root_mfa_enabled\", \"iam_role_trust_no_foreign_accounts\"]\n",
         )
         .unwrap();
         assert_eq!(

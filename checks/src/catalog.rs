@@ -94,9 +94,16 @@ pub static CATALOG: &[&Check] = &[
     &checks::budgets_budget_with_notification::CHECK,
     &checks::cloudwatch_root_usage_alarm::CHECK,
     &checks::securityhub_enabled::CHECK,
+    &checks::ecr_registry_scan_on_push::CHECK,
+    &checks::inspector2_scanning_enabled::CHECK,
     &checks::guardduty_enabled::CHECK,
+    &checks::guardduty_malware_protection_enabled::CHECK,
+    &checks::ecr_registry_continuous_scanning::CHECK,
+    &checks::ssm_instance_patch_compliant::CHECK,
     &checks::ec2_security_group_no_world_admin_ports::CHECK,
     &checks::ec2_default_security_group_closed::CHECK,
+    &checks::ecs_task_definition_non_root::CHECK,
+    &checks::ecs_task_definition_resource_limits::CHECK,
     &checks::ec2_security_group_no_world_high_risk_ports::CHECK,
     &checks::rds_instance_not_publicly_accessible::CHECK,
     &checks::ec2_security_group_egress_restricted::CHECK,
@@ -111,10 +118,17 @@ pub static CATALOG: &[&Check] = &[
     &checks::secretsmanager_secret_policy_not_public::CHECK,
     &checks::s3_bucket_public_access_blocked::CHECK,
     &checks::s3_account_public_access_blocked::CHECK,
+    &checks::ecr_repository_not_public::CHECK,
     &checks::kms_key_rotation_enabled::CHECK,
     &checks::secretsmanager_secret_rotation_enabled::CHECK,
     &checks::organizations_environments_separated::CHECK,
     &checks::organizations_security_account_delegated::CHECK,
+    &checks::ecr_repository_tag_immutable::CHECK,
+    &checks::ecs_task_definition_image_pinned::CHECK,
+    &checks::ecs_task_definition_secrets_from_store::CHECK,
+    &checks::ecs_service_rolling_update::CHECK,
+    &checks::ecs_service_canary_deployment::CHECK,
+    &checks::ecs_service_blue_green_deployment::CHECK,
 ];
 
 /// The check with this id.
@@ -222,6 +236,20 @@ mod tests {
                 r.guardduty_detectors = denied("guardduty", "ListDetectors")
             }
             Need::SecurityHub => r.security_hub = denied("securityhub", "DescribeHub"),
+            Need::EcrRepositories => r.ecr_repositories = denied("ecr", "DescribeRepositories"),
+            Need::EcrRegistryScanning => {
+                r.ecr_registry_scanning = denied("ecr", "GetRegistryScanningConfiguration")
+            }
+            Need::EcsServices => r.ecs_services = denied("ecs", "ListClusters"),
+            Need::CodeDeployDeploymentGroups => {
+                r.codedeploy_groups = denied("codedeploy", "ListApplications")
+            }
+            Need::Inspector2AccountStatus => {
+                r.inspector2 = denied("inspector2", "BatchGetAccountStatus")
+            }
+            Need::SsmPatchCompliance => {
+                r.ssm_instances = denied("ssm", "DescribeInstanceInformation")
+            }
             Need::RdsSnapshots => r.db_snapshots = denied("rds", "DescribeDBSnapshots"),
             Need::Ec2EbsSnapshots => r.ebs_snapshots = denied("ec2", "DescribeSnapshots"),
             Need::SqsQueues => r.sqs_queues = denied("sqs", "ListQueues"),
@@ -310,7 +338,9 @@ mod tests {
                     Need::S3BucketPolicy
                     | Need::S3BucketVersioning
                     | Need::KmsKeyPolicies
-                    | Need::SecretsManagerPolicies => {}
+                    | Need::SecretsManagerPolicies
+                    | Need::EcrRepositoryPolicies
+                    | Need::EcsTaskDefinitions => {}
                     Need::S3AccountPublicAccessBlock => {
                         snap.s3.account_public_access_block =
                             denied("s3control", "GetPublicAccessBlock")
@@ -349,7 +379,13 @@ mod tests {
                     | Need::SqsQueues
                     | Need::SnsTopics
                     | Need::LambdaFunctions
-                    | Need::SecurityHub => {
+                    | Need::SecurityHub
+                    | Need::EcrRepositories
+                    | Need::EcrRegistryScanning
+                    | Need::EcsServices
+                    | Need::CodeDeployDeploymentGroups
+                    | Need::Inspector2AccountStatus
+                    | Need::SsmPatchCompliance => {
                         for r in snap.regional.values_mut() {
                             deny_regional(need, r);
                         }

@@ -191,6 +191,67 @@ pub const SECURITY_ACCOUNT: Activity = Activity {
     level: 2,
 };
 
+pub const PINNING_OF_ARTIFACTS: Activity = Activity {
+    uuid: "f3c4971e-9f4d-4e59-8ed0-f0bdb6262477",
+    name: "Pinning of artifacts",
+    level: 2,
+};
+pub const CONTAINERS_NON_ROOT: Activity = Activity {
+    uuid: "a86c1fbc-28fd-4610-89a3-a7f73acfe45f",
+    name: "Containers are running as non-root",
+    level: 2,
+};
+pub const VIRTUAL_ENVIRONMENTS_LIMITED: Activity = Activity {
+    uuid: "760f1056-b0ee-4f22-a35b-f65446f944ca",
+    name: "Virtual environments are limited",
+    level: 2,
+};
+pub const ENVIRONMENT_CONFIGURATION_PARAMETERS: Activity = Activity {
+    uuid: "df428c9d-efa0-4226-9f47-a15bb53f822b",
+    name: "Environment depending configuration parameters (secrets)",
+    level: 2,
+};
+pub const ROLLING_UPDATE: Activity = Activity {
+    uuid: "85d52588-f542-4225-a338-20dc22a5508d",
+    name: "Rolling update on deployment",
+    level: 3,
+};
+pub const CANARY_DEPLOYMENT: Activity = Activity {
+    uuid: "c4204a32-2545-4424-b524-d1cc52b46abd",
+    name: "Canary deployment",
+    level: 4,
+};
+pub const BLUE_GREEN_DEPLOYMENT: Activity = Activity {
+    uuid: "0cb2626b-fb0d-4a0f-9688-57f787310d97",
+    name: "Blue/Green Deployment",
+    level: 5,
+};
+pub const TEST_OF_VIRTUALIZED_ENVIRONMENTS: Activity = Activity {
+    uuid: "58825d22-1ce6-4748-af81-0ec9956e4129",
+    name: "Test of virtualized environments",
+    level: 2,
+};
+pub const REGULAR_AUTOMATED_TESTS: Activity = Activity {
+    uuid: "598897a2-358e-441f-984c-e12ec4f6110a",
+    name: "Regular automated tests",
+    level: 2,
+};
+pub const TEST_FOR_MALWARE: Activity = Activity {
+    uuid: "837f8f90-adc2-4e6b-9ebb-60c2ee29494d",
+    name: "Test for malware",
+    level: 3,
+};
+pub const SOFTWARE_COMPOSITION_ANALYSIS: Activity = Activity {
+    uuid: "26e1c6d5-5632-4ec7-80d2-e564b98732ad",
+    name: "Software Composition Analysis",
+    level: 4,
+};
+pub const TEST_INFRASTRUCTURE_KNOWN_VULNERABILITIES: Activity = Activity {
+    uuid: "13367d8f-e37f-4197-a610-9ffca4fde261",
+    name: "Test of infrastructure components for known vulnerabilities",
+    level: 4,
+};
+
 #[cfg(test)]
 mod tests {
     use crate::catalog::CATALOG;

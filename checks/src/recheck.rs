@@ -320,6 +320,13 @@ mod tests {
             "accessanalyzer_enabled",
             "rds_instance_storage_encrypted",
             "kms_key_rotation_enabled",
+            "inspector2_scanning_enabled",
+            "guardduty_malware_protection_enabled",
+            "ecr_repository_not_public",
+            "ecr_registry_continuous_scanning",
+            "ecs_task_definition_non_root",
+            "ecs_service_canary_deployment",
+            "ssm_instance_patch_compliant",
         ] {
             assert!(local.contains(id), "{id} should be region-local");
         }

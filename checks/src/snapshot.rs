@@ -93,6 +93,27 @@ pub enum Need {
     GuardDutyDetectors,
     /// Security Hub `DescribeHub` + `GetEnabledStandards` per region.
     SecurityHub,
+    /// ECR `DescribeRepositories` per region.
+    EcrRepositories,
+    /// ECR `GetRepositoryPolicy` per repository (AWS has no call that lists the policies).
+    EcrRepositoryPolicies,
+    /// ECR `GetRegistryScanningConfiguration` per region.
+    EcrRegistryScanning,
+    /// ECS `ListClusters`, `ListServices` per cluster and `DescribeServices` (ten at a time) per
+    /// region.
+    EcsServices,
+    /// ECS `DescribeTaskDefinition` per task definition that a service runs (AWS has no batch
+    /// call for task definitions).
+    EcsTaskDefinitions,
+    /// CodeDeploy `ListApplications`, `ListDeploymentGroups` per application,
+    /// `GetDeploymentGroup` per group and `GetDeploymentConfig` per custom deployment
+    /// configuration (the predefined `CodeDeployDefault.*` ones are known by name), per region.
+    CodeDeployDeploymentGroups,
+    /// Inspector `BatchGetAccountStatus` of the account, per region.
+    Inspector2AccountStatus,
+    /// Systems Manager `DescribeInstanceInformation` and `ListResourceComplianceSummaries`
+    /// (compliance type `Patch`) per region.
+    SsmPatchCompliance,
     /// AWS Organizations `DescribeOrganization`, `ListAccounts` and `ListTagsForResource` per
     /// audited account: read once per run for the whole organization ([`Need::is_organization`]).
     OrganizationAccounts,
@@ -347,6 +368,68 @@ impl Need {
                     "securityhub:GetEnabledStandards"
                 ),
             ],
+            Need::EcrRepositories => &[op!(
+                "ecr",
+                "DescribeRepositories",
+                "ecr:DescribeRepositories"
+            )],
+            Need::EcrRepositoryPolicies => {
+                &[op!("ecr", "GetRepositoryPolicy", "ecr:GetRepositoryPolicy")]
+            }
+            Need::EcrRegistryScanning => &[op!(
+                "ecr",
+                "GetRegistryScanningConfiguration",
+                "ecr:GetRegistryScanningConfiguration"
+            )],
+            Need::EcsServices => &[
+                op!("ecs", "ListClusters", "ecs:ListClusters"),
+                op!("ecs", "ListServices", "ecs:ListServices"),
+                op!("ecs", "DescribeServices", "ecs:DescribeServices"),
+            ],
+            Need::EcsTaskDefinitions => &[op!(
+                "ecs",
+                "DescribeTaskDefinition",
+                "ecs:DescribeTaskDefinition"
+            )],
+            Need::CodeDeployDeploymentGroups => &[
+                op!(
+                    "codedeploy",
+                    "ListApplications",
+                    "codedeploy:ListApplications"
+                ),
+                op!(
+                    "codedeploy",
+                    "ListDeploymentGroups",
+                    "codedeploy:ListDeploymentGroups"
+                ),
+                op!(
+                    "codedeploy",
+                    "GetDeploymentGroup",
+                    "codedeploy:GetDeploymentGroup"
+                ),
+                op!(
+                    "codedeploy",
+                    "GetDeploymentConfig",
+                    "codedeploy:GetDeploymentConfig"
+                ),
+            ],
+            Need::Inspector2AccountStatus => &[op!(
+                "inspector2",
+                "BatchGetAccountStatus",
+                "inspector2:BatchGetAccountStatus"
+            )],
+            Need::SsmPatchCompliance => &[
+                op!(
+                    "ssm",
+                    "DescribeInstanceInformation",
+                    "ssm:DescribeInstanceInformation"
+                ),
+                op!(
+                    "ssm",
+                    "ListResourceComplianceSummaries",
+                    "ssm:ListResourceComplianceSummaries"
+                ),
+            ],
             Need::OrganizationAccounts => &[
                 op!(
                     "organizations",
@@ -417,6 +500,8 @@ impl Need {
             Need::Wafv2LoadBalancerAcls => &[Need::Elbv2Listeners],
             Need::KmsKeyPolicies => &[Need::KmsKeys],
             Need::SecretsManagerPolicies => &[Need::SecretsManagerSecrets],
+            Need::EcrRepositoryPolicies => &[Need::EcrRepositories],
+            Need::EcsTaskDefinitions => &[Need::EcsServices],
             _ => &[],
         }
     }
@@ -792,6 +877,16 @@ pub struct RegionFacts {
     pub sqs_queues: Fact<Vec<PolicyResource>>,
     pub sns_topics: Fact<Vec<PolicyResource>>,
     pub lambda_functions: Fact<Vec<PolicyResource>>,
+    pub ecr_repositories: Fact<Vec<EcrRepository>>,
+    pub ecr_registry_scanning: Fact<RegistryScanning>,
+    /// ECS services of every cluster of the region.
+    pub ecs_services: Fact<Vec<EcsService>>,
+    /// The task definitions the region's services run, by ARN (each read on its own).
+    pub ecs_task_definitions: Fact<BTreeMap<String, Fact<TaskDefinition>>>,
+    pub codedeploy_groups: Fact<Vec<DeploymentGroup>>,
+    pub inspector2: Fact<Inspector2Status>,
+    /// Nodes managed by Systems Manager, with their patch compliance.
+    pub ssm_instances: Fact<Vec<ManagedInstance>>,
 }
 
 impl Default for RegionFacts {
@@ -819,6 +914,13 @@ impl Default for RegionFacts {
             sqs_queues: Err(nc("sqs", "ListQueues")),
             sns_topics: Err(nc("sns", "ListTopics")),
             lambda_functions: Err(nc("lambda", "ListFunctions")),
+            ecr_repositories: Err(nc("ecr", "DescribeRepositories")),
+            ecr_registry_scanning: Err(nc("ecr", "GetRegistryScanningConfiguration")),
+            ecs_services: Err(nc("ecs", "ListClusters")),
+            ecs_task_definitions: Err(nc("ecs", "DescribeTaskDefinition")),
+            codedeploy_groups: Err(nc("codedeploy", "ListApplications")),
+            inspector2: Err(nc("inspector2", "BatchGetAccountStatus")),
+            ssm_instances: Err(nc("ssm", "DescribeInstanceInformation")),
             security_groups: Err(FactError::not_collected("ec2", "DescribeSecurityGroups")),
             load_balancers: Err(FactError::not_collected(
                 "elasticloadbalancing",
@@ -1299,6 +1401,9 @@ pub struct GuardDutyDetector {
     pub id: String,
     /// `ENABLED` or `DISABLED`.
     pub status: Fact<String>,
+    /// The detector's protection plans (`Features`: `EBS_MALWARE_PROTECTION`, `S3_DATA_EVENTS`,
+    /// …) with their status (`ENABLED` or `DISABLED`), from the same `GetDetector` answer.
+    pub features: Fact<Vec<(String, String)>>,
 }
 
 /// Security Hub as enabled in one region.
@@ -1375,4 +1480,166 @@ impl OrgMember {
             .map(|(_, v)| v.as_str())
             .collect())
     }
+}
+
+/// An ECR private repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EcrRepository {
+    pub name: String,
+    pub arn: String,
+    /// `imageTagMutability`: `MUTABLE`, `IMMUTABLE`, `IMMUTABLE_WITH_EXCLUSION` or
+    /// `MUTABLE_WITH_EXCLUSION`.
+    pub tag_mutability: String,
+    /// The tag filters excluded from the mutability setting (`imageTagMutabilityExclusionFilters`).
+    pub tag_mutability_exclusions: Vec<String>,
+    /// `imageScanningConfiguration.scanOnPush`: the repository's own setting, which applies only
+    /// while the registry has basic scanning without rules.
+    pub scan_on_push: bool,
+    /// The repository policy (JSON); `Ok(None)` when the repository has none.
+    pub policy: Fact<Option<String>>,
+}
+
+/// The registry's scanning configuration in one region.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RegistryScanning {
+    /// `BASIC` or `ENHANCED` (Amazon Inspector).
+    pub scan_type: String,
+    pub rules: Vec<ScanningRule>,
+}
+
+impl RegistryScanning {
+    /// The first rule whose frequency is one of `frequencies` and whose repository filter
+    /// matches `repository` (ECR's wildcard filters; repository names are lower case), with that
+    /// filter.
+    pub fn rule_for<'a>(
+        &'a self,
+        repository: &str,
+        frequencies: &[&str],
+    ) -> Option<(&'a ScanningRule, &'a str)> {
+        self.rules
+            .iter()
+            .filter(|r| frequencies.contains(&r.frequency.as_str()))
+            .find_map(|r| {
+                r.filters
+                    .iter()
+                    .find(|f| crate::policy::actions::glob_ignore_case(f, repository))
+                    .map(|f| (r, f.as_str()))
+            })
+    }
+}
+
+/// One rule of a registry scanning configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ScanningRule {
+    /// `SCAN_ON_PUSH`, `CONTINUOUS_SCAN` or `MANUAL`.
+    pub frequency: String,
+    /// The repository filters (wildcard patterns on repository names).
+    pub filters: Vec<String>,
+}
+
+/// An ECS service with its deployment settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EcsService {
+    pub name: String,
+    pub arn: String,
+    pub cluster_name: String,
+    /// `ACTIVE`, `DRAINING` or `INACTIVE`.
+    pub status: String,
+    /// `REPLICA` or `DAEMON`.
+    pub scheduling_strategy: String,
+    pub desired_count: i32,
+    /// The task definition ARN the service runs (`None` for services run by task sets).
+    pub task_definition: Option<String>,
+    /// `deploymentController.type`: `ECS`, `CODE_DEPLOY` or `EXTERNAL` (ECS when absent).
+    pub controller: String,
+    /// `deploymentConfiguration.strategy` of the ECS controller: `ROLLING`, `BLUE_GREEN`,
+    /// `LINEAR` or `CANARY`; `None` when the answer has none (rolling).
+    pub strategy: Option<String>,
+    /// `deploymentConfiguration.minimumHealthyPercent`.
+    pub minimum_healthy_percent: Option<i32>,
+    /// `deploymentConfiguration.deploymentCircuitBreaker`: (enable, rollback).
+    pub circuit_breaker: Option<(bool, bool)>,
+    /// `deploymentConfiguration.alarms.enable` with at least one alarm named.
+    pub rollback_alarms: bool,
+}
+
+/// An ECS task definition revision, as far as the checks judge it (environment values are never
+/// kept: only their names).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TaskDefinition {
+    pub arn: String,
+    /// `runtimePlatform.operatingSystemFamily` (`LINUX`, `WINDOWS_SERVER_2022_CORE`, …).
+    pub os_family: Option<String>,
+    /// Task-level `cpu` and `memory` (hard limits of the whole task).
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
+    pub containers: Vec<ContainerDefinition>,
+}
+
+/// One container definition of a task definition.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ContainerDefinition {
+    pub name: String,
+    pub image: String,
+    /// `user` (`name`, `uid`, `name:group`, `uid:gid`, …); `None`: the image's `USER`.
+    pub user: Option<String>,
+    pub privileged: bool,
+    /// Container `cpu` units (0 when unset) and `memory` hard limit in MiB.
+    pub cpu: i32,
+    pub memory: Option<i32>,
+    /// The names (never the values) of the plain `environment` variables.
+    pub environment_names: Vec<String>,
+    /// The names of the variables injected from `secrets` (Secrets Manager or SSM parameters).
+    pub secret_names: Vec<String>,
+    /// How many `environmentFiles` (S3 objects) the container reads.
+    pub environment_files: usize,
+}
+
+/// A CodeDeploy deployment group with its deployment configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeploymentGroup {
+    pub application: String,
+    pub name: String,
+    /// `Server`, `Lambda` or `ECS`.
+    pub compute_platform: String,
+    /// `deploymentStyle.deploymentType`: `IN_PLACE` or `BLUE_GREEN`.
+    pub deployment_type: Option<String>,
+    pub config_name: String,
+    /// The configuration's `trafficRoutingConfig.type` (`TimeBasedCanary`, `TimeBasedLinear`,
+    /// `AllAtOnce`); `Ok(None)` for configurations without traffic routing (EC2/on-premises).
+    pub traffic_routing: Fact<Option<String>>,
+    /// `alarmConfiguration.enabled` with at least one alarm.
+    pub alarms_enabled: bool,
+    /// The ECS services it deploys, as (cluster name, service name).
+    pub ecs_services: Vec<(String, String)>,
+}
+
+/// Amazon Inspector's scan status of the account in one region, per resource type (`ENABLED`,
+/// `ENABLING`, `DISABLED`, `DISABLING`, `SUSPENDED`, `SUSPENDING`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Inspector2Status {
+    pub ec2: String,
+    pub ecr: String,
+    pub lambda: String,
+}
+
+/// A node managed by Systems Manager.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ManagedInstance {
+    /// `i-…` for EC2 instances, `mi-…` for hybrid nodes.
+    pub id: String,
+    /// `Online`, `ConnectionLost` or `Inactive`.
+    pub ping_status: String,
+    /// The node's patch compliance; `None` when Patch Manager never reported on it.
+    pub patch: Option<PatchCompliance>,
+}
+
+/// Patch compliance of one node (`ListResourceComplianceSummaries`, type `Patch`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PatchCompliance {
+    /// `COMPLIANT` or `NON_COMPLIANT`.
+    pub status: String,
+    pub non_compliant: i32,
+    pub critical: i32,
+    pub high: i32,
 }

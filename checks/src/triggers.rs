@@ -119,6 +119,11 @@ const RDS_INSTANCES: &[Trigger] = triggers!("rds.amazonaws.com":
     "RestoreDBClusterFromSnapshot", "RestoreDBClusterToPointInTime", "RestoreDBClusterFromS3",
 );
 
+/// Which task definition a service runs, and how it deploys, change with the service.
+const ECS_SERVICES: &[Trigger] = triggers!("ecs.amazonaws.com":
+    "CreateService", "UpdateService", "DeleteService",
+);
+
 impl Need {
     /// The CloudTrail events after which this need's facts may differ. Every need has at least one
     /// (tested); a change without a trigger is found by the scheduled audit only.
@@ -258,6 +263,43 @@ impl Need {
                 "EnableSecurityHub", "DisableSecurityHub", "BatchEnableStandards",
                 "BatchDisableStandards",
             ),
+            Need::EcrRepositories => triggers!("ecr.amazonaws.com":
+                "CreateRepository", "DeleteRepository", "PutImageTagMutability",
+                "PutImageScanningConfiguration",
+            ),
+            Need::EcrRepositoryPolicies => triggers!("ecr.amazonaws.com":
+                "CreateRepository", "DeleteRepository", "SetRepositoryPolicy",
+                "DeleteRepositoryPolicy",
+            ),
+            // Turning on Inspector's ECR scanning switches the registry to enhanced scanning.
+            Need::EcrRegistryScanning => &[
+                Trigger {
+                    event_source: "ecr.amazonaws.com",
+                    event_name: "PutRegistryScanningConfiguration",
+                },
+                Trigger {
+                    event_source: "inspector2.amazonaws.com",
+                    event_name: "Enable",
+                },
+                Trigger {
+                    event_source: "inspector2.amazonaws.com",
+                    event_name: "Disable",
+                },
+            ],
+            Need::EcsServices | Need::EcsTaskDefinitions => ECS_SERVICES,
+            Need::CodeDeployDeploymentGroups => triggers!("codedeploy.amazonaws.com":
+                "CreateDeploymentGroup", "UpdateDeploymentGroup", "DeleteDeploymentGroup",
+                "DeleteApplication", "CreateDeploymentConfig", "DeleteDeploymentConfig",
+            ),
+            Need::Inspector2AccountStatus => triggers!("inspector2.amazonaws.com":
+                "Enable", "Disable",
+            ),
+            // A node's registration and Patch Manager's scans are not management events the
+            // account records (the scheduled audit finds them); removing a node and writing
+            // compliance items are.
+            Need::SsmPatchCompliance => triggers!("ssm.amazonaws.com":
+                "DeregisterManagedInstance", "PutComplianceItems",
+            ),
             Need::OrganizationAccounts => triggers!("organizations.amazonaws.com":
                 "CreateAccount", "InviteAccountToOrganization", "AcceptHandshake",
                 "RemoveAccountFromOrganization", "LeaveOrganization", "MoveAccount",
@@ -316,7 +358,15 @@ impl Need {
             | Need::LambdaFunctions
             | Need::CloudWatchMetricAlarms
             | Need::GuardDutyDetectors
-            | Need::SecurityHub => Scope::Region,
+            | Need::SecurityHub
+            | Need::EcrRepositories
+            | Need::EcrRepositoryPolicies
+            | Need::EcrRegistryScanning
+            | Need::EcsServices
+            | Need::EcsTaskDefinitions
+            | Need::CodeDeployDeploymentGroups
+            | Need::Inspector2AccountStatus
+            | Need::SsmPatchCompliance => Scope::Region,
         }
     }
 }

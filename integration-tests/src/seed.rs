@@ -103,8 +103,8 @@ impl DemoAccount {
     /// the demo is unknown.
     pub fn expected_levels(&self) -> (Vec<(&'static str, u8)>, u8) {
         match self.profile {
-            // Backups and environments stop at level 2, the highest of their checks; logging reaches
-            // 3 (every change recorded: the trail and AWS Config in both regions).
+            // Backups stops at level 2, the highest of its checks; logging reaches 3 (every change
+            // recorded: the trail and AWS Config in both regions).
             Profile::Production => (
                 vec![
                     ("identity", 5),
@@ -113,10 +113,13 @@ impl DemoAccount {
                     ("edge_encryption", 3),
                     ("backups", 2),
                     ("logging", 3),
-                    ("monitoring", 3),
+                    // Scanned images and instances, patched, malware protection: level 4.
+                    ("monitoring", 4),
                     ("network", 3),
                     ("data_protection", 3),
-                    ("environments", 2),
+                    // Pinned images, secrets from the store, CodeDeploy's watched canary
+                    // blue/green deployment: level 5.
+                    ("environments", 5),
                 ],
                 2,
             ),
@@ -147,7 +150,10 @@ impl DemoAccount {
                     ("monitoring", 0),
                     ("network", 0),
                     ("data_protection", 0),
-                    ("environments", 2),
+                    // Separated and administered from the security account; it runs no
+                    // containers, so the build and deployment checks up to level 5 are
+                    // not_applicable, and not_applicable counts as met.
+                    ("environments", 5),
                 ],
                 0,
             ),
@@ -875,7 +881,9 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
         analyzer(cfg, region, "external-access").await?;
     }
     table(cfg, "orders", true).await?;
-    instance(cfg, "prod-app", true).await?;
+    let app = instance(cfg, "prod-app", true).await?;
+    patch_compliance(cfg, &app, true).await?;
+    containers(cfg, id, true).await?;
     secret(cfg, "prod/orders-db", true).await?;
     // The account-level public access block (S3 Control) and EBS encryption by default everywhere.
     aws_sdk_s3control::Client::from_conf(
@@ -948,7 +956,9 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     let lb = load_balancer(cfg, "legacy-web", false).await?;
     https_listener(cfg, &lb, "legacy-web", "ELBSecurityPolicy-2016-08").await?;
     table(cfg, "legacy-sessions", false).await?;
-    instance(cfg, "legacy-app", false).await?;
+    let app = instance(cfg, "legacy-app", false).await?;
+    patch_compliance(cfg, &app, false).await?;
+    containers(cfg, id, false).await?;
     secret(cfg, "legacy/db-password", false).await?;
     unrotated_key(cfg, "legacy uploads").await?;
     public_role(cfg, "legacy-cross-account").await?;
@@ -1228,6 +1238,7 @@ async fn sandbox(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     root_usage_metric_filter(cfg, "sandbox-trail").await?;
     root_usage_alarm(cfg, false).await?;
     backup_plan(cfg).await?;
+    inspector(cfg, id, false).await?;
     let s3_all = policy(&iam, "sandbox-s3", S3_EVERYTHING_POLICY).await?;
     iam.attach_user_policy()
         .user_name("experimenter")
@@ -1520,13 +1531,21 @@ async fn rotated_key(cfg: &SdkConfig, description: &str) -> SeedResult<String> {
     Ok(meta.arn().ok_or("no key arn")?.to_owned())
 }
 
-/// GuardDuty and Security Hub (with its default standards) in every demo region.
+/// GuardDuty (with EBS malware protection) and Security Hub (with its default standards) in
+/// every demo region.
 async fn threat_detection(cfg: &SdkConfig) -> SeedResult<()> {
+    use aws_sdk_guardduty::types::{DetectorFeature, DetectorFeatureConfiguration, FeatureStatus};
     for region in REGIONS {
         let cfg = in_region(cfg, region);
         aws_sdk_guardduty::Client::new(&cfg)
             .create_detector()
             .enable(true)
+            .features(
+                DetectorFeatureConfiguration::builder()
+                    .name(DetectorFeature::EbsMalwareProtection)
+                    .status(FeatureStatus::Enabled)
+                    .build(),
+            )
             .send()
             .await?;
         aws_sdk_securityhub::Client::new(&cfg)
@@ -1814,6 +1833,230 @@ async fn http_distribution(cfg: &SdkConfig, name: &str) -> SeedResult<()> {
                         .build()?,
                 )
                 .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Amazon Inspector's EC2 and ECR scanning of account `id`, enabled or disabled in every demo
+/// region (disabling records the account's status, which moto otherwise does not know).
+async fn inspector(cfg: &SdkConfig, id: &str, enabled: bool) -> SeedResult<()> {
+    use aws_sdk_inspector2::types::ResourceScanType;
+    for region in REGIONS {
+        let client = aws_sdk_inspector2::Client::new(&in_region(cfg, region));
+        let types = [ResourceScanType::Ec2, ResourceScanType::Ecr];
+        if enabled {
+            client
+                .enable()
+                .account_ids(id)
+                .set_resource_types(Some(types.to_vec()))
+                .send()
+                .await?;
+        } else {
+            client
+                .disable()
+                .account_ids(id)
+                .set_resource_types(Some(types.to_vec()))
+                .send()
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Patch Manager's compliance of instance `instance` (reported as Patch Manager does, with
+/// `PutComplianceItems` of type `Patch`; served by the shim): compliant, or missing a critical
+/// security update.
+async fn patch_compliance(cfg: &SdkConfig, instance: &str, compliant: bool) -> SeedResult<()> {
+    use aws_sdk_ssm::types::{
+        ComplianceExecutionSummary, ComplianceItemEntry, ComplianceSeverity, ComplianceStatus,
+    };
+    let (status, severity) = if compliant {
+        (ComplianceStatus::Compliant, ComplianceSeverity::Unspecified)
+    } else {
+        (ComplianceStatus::NonCompliant, ComplianceSeverity::Critical)
+    };
+    aws_sdk_ssm::Client::new(cfg)
+        .put_compliance_items()
+        .resource_id(instance)
+        .resource_type("ManagedInstance")
+        .compliance_type("Patch")
+        .execution_summary(
+            ComplianceExecutionSummary::builder()
+                .execution_time(aws_sdk_ssm::primitives::DateTime::from_secs(
+                    chrono::Utc::now().timestamp(),
+                ))
+                .build()?,
+        )
+        .items(
+            ComplianceItemEntry::builder()
+                .id("KB5034441")
+                .title("Security update for the kernel")
+                .severity(severity)
+                .status(status)
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// An ECR repository, an ECS service of a task definition and its deployment, in the first demo
+/// region; `sound`: an immutable repository shared with the organization only and scanned
+/// continuously by Inspector, a digest-pinned non-root task with limits and its secret from
+/// Secrets Manager, deployed by CodeDeploy as a watched canary; otherwise a mutable public
+/// repository with basic scanning and a root, unlimited, tag-pinned task with its password in the
+/// environment, rolled by ECS without a circuit breaker.
+async fn containers(cfg: &SdkConfig, id: &str, sound: bool) -> SeedResult<()> {
+    use aws_sdk_ecs::types::{
+        ContainerDefinition, DeploymentController, DeploymentControllerType, KeyValuePair, Secret,
+    };
+    let region = REGIONS[0];
+    let ecr = aws_sdk_ecr::Client::new(cfg);
+    let (repo, mutability) = if sound {
+        ("api", aws_sdk_ecr::types::ImageTagMutability::Immutable)
+    } else {
+        (
+            "legacy-web",
+            aws_sdk_ecr::types::ImageTagMutability::Mutable,
+        )
+    };
+    ecr.create_repository()
+        .repository_name(repo)
+        .image_tag_mutability(mutability)
+        .send()
+        .await?;
+    let policy = if sound {
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"OrgPull","Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-demo"}}}]}"#
+    } else {
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"AnyonePull","Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}"#
+    };
+    ecr.set_repository_policy()
+        .repository_name(repo)
+        .policy_text(policy)
+        .send()
+        .await?;
+    if sound {
+        use aws_sdk_ecr::types::{
+            RegistryScanningRule, ScanFrequency, ScanType, ScanningRepositoryFilter,
+            ScanningRepositoryFilterType,
+        };
+        ecr.put_registry_scanning_configuration()
+            .scan_type(ScanType::Enhanced)
+            .rules(
+                RegistryScanningRule::builder()
+                    .scan_frequency(ScanFrequency::ContinuousScan)
+                    .repository_filters(
+                        ScanningRepositoryFilter::builder()
+                            .filter("*")
+                            .filter_type(ScanningRepositoryFilterType::Wildcard)
+                            .build()?,
+                    )
+                    .build()?,
+            )
+            .send()
+            .await?;
+    }
+    inspector(cfg, id, sound).await?;
+
+    let ecs = aws_sdk_ecs::Client::new(cfg);
+    let cluster = if sound { "prod" } else { "legacy" };
+    ecs.create_cluster().cluster_name(cluster).send().await?;
+    let image_repo = format!("{id}.dkr.ecr.{region}.amazonaws.com/{repo}");
+    let container = if sound {
+        ContainerDefinition::builder()
+            .name("app")
+            .image(format!(
+                "{image_repo}@sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"
+            ))
+            .user("1000:1000")
+            .environment(KeyValuePair::builder().name("LOG_LEVEL").value("info").build())
+            .secrets(
+                Secret::builder()
+                    .name("DB_PASSWORD")
+                    .value_from(format!(
+                        "arn:aws:secretsmanager:{region}:{id}:secret:prod/orders-db"
+                    ))
+                    .build()?,
+            )
+            .build()
+    } else {
+        ContainerDefinition::builder()
+            .name("web")
+            .image(format!("{image_repo}:latest"))
+            .privileged(true)
+            // A soft limit only (ECS requires one of memory and memoryReservation on EC2).
+            .memory_reservation(128)
+            .environment(
+                KeyValuePair::builder()
+                    .name("DB_PASSWORD")
+                    .value("Correct-Horse-Battery-9")
+                    .build(),
+            )
+            .build()
+    };
+    let mut task = ecs
+        .register_task_definition()
+        .family(repo)
+        .container_definitions(container);
+    if sound {
+        task = task.cpu("256").memory("512");
+    }
+    let task = task.send().await?;
+    let task_arn = task
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .ok_or("no task definition ARN")?
+        .to_owned();
+    let controller = if sound {
+        DeploymentControllerType::CodeDeploy
+    } else {
+        DeploymentControllerType::Ecs
+    };
+    ecs.create_service()
+        .cluster(cluster)
+        .service_name(repo)
+        .task_definition(&task_arn)
+        .desired_count(2)
+        .deployment_controller(DeploymentController::builder().r#type(controller).build()?)
+        .send()
+        .await?;
+    if !sound {
+        return Ok(());
+    }
+    use aws_sdk_codedeploy::types::{
+        Alarm, AlarmConfiguration, ComputePlatform, DeploymentOption, DeploymentStyle,
+        DeploymentType, EcsService,
+    };
+    let cd = aws_sdk_codedeploy::Client::new(cfg);
+    cd.create_application()
+        .application_name("shop")
+        .compute_platform(ComputePlatform::Ecs)
+        .send()
+        .await?;
+    cd.create_deployment_group()
+        .application_name("shop")
+        .deployment_group_name("api")
+        .service_role_arn(format!("arn:aws:iam::{id}:role/codedeploy"))
+        .deployment_config_name("CodeDeployDefault.ECSCanary10Percent5Minutes")
+        .deployment_style(
+            DeploymentStyle::builder()
+                .deployment_type(DeploymentType::BlueGreen)
+                .deployment_option(DeploymentOption::WithTrafficControl)
+                .build(),
+        )
+        .alarm_configuration(
+            AlarmConfiguration::builder()
+                .enabled(true)
+                .alarms(Alarm::builder().name("api-5xx").build())
+                .build(),
+        )
+        .ecs_services(
+            EcsService::builder()
+                .cluster_name(cluster)
+                .service_name(repo)
+                .build(),
         )
         .send()
         .await?;

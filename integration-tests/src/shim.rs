@@ -12,6 +12,8 @@
 //! | Security Hub's delegated administrator in Organizations | `EnableOrganizationAdminAccount` registers none, and `RegisterDelegatedAdministrator` refuses `securityhub.amazonaws.com` | `EnableOrganizationAdminAccount` is passed to moto and recorded; `ListDelegatedAdministrators` and `ListDelegatedServicesForAccount` get moto's answer with that registration added |
 //! | `GetBucketVersioning` (S3, restXml) | answers `<GetBucketVersioningResponse>`, the SDK wants `<VersioningConfiguration>` | moto's answer, re-rooted |
 //! | `DescribeSnapshots` with `RestorableBy` `all` (EC2, query) | ignores `RestorableBy` (and `Owner`): lists every snapshot | passes it to moto and keeps, of moto's answer, the snapshots that `ModifySnapshotAttribute` calls seen by the shim made restorable by group `all` (and `ResetSnapshotAttribute` or a removal did not take back) |
+//! | `PutComplianceItems`, `ListResourceComplianceSummaries`, `DescribeInstanceInformation` (Systems Manager, JSON 1.1) | missing | serves them from its own state: a node is managed once it reports compliance (`PutComplianceItems` is accepted for managed nodes only), and it is listed `Online` |
+//! | `GetDeploymentGroup` (CodeDeploy, JSON 1.1) | answers `alarmConfiguration` `{}` whatever was created | `CreateDeploymentGroup` is passed to moto and its alarm configuration recorded; moto's `GetDeploymentGroup` answer gets it back |
 //!
 //! Requests are recognized as the SDK sends them: by the SigV4 credential scope's service, the
 //! method and path, `X-Amz-Target` (Organizations) and `smithy-protocol` (CloudWatch). State is kept
@@ -67,6 +69,10 @@ struct Emulated {
     hub_admins: HashMap<String, Vec<(String, f64)>>,
     /// EBS snapshots made restorable by everyone (`ModifySnapshotAttribute` adding group `all`).
     public_snapshots: HashMap<Scope, Vec<String>>,
+    /// Systems Manager compliance items by (resource id, compliance type), in report order.
+    compliance: HashMap<Scope, BTreeMap<(String, String), Vec<Json>>>,
+    /// CodeDeploy's `alarmConfiguration` by (application, deployment group).
+    deployment_alarms: HashMap<Scope, HashMap<(String, String), Json>>,
 }
 
 struct Shared {
@@ -420,6 +426,24 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
                 _ => Ok(s.forward(c).await?.into_response()),
             }
         }
+        ("ssm", "/") if m == Method::POST => {
+            match c.header("x-amz-target").strip_prefix(SSM_TARGET) {
+                Some(
+                    op @ ("PutComplianceItems"
+                    | "ListResourceComplianceSummaries"
+                    | "DescribeInstanceInformation"),
+                ) => ssm(s, c, scope, op),
+                _ => Ok(s.forward(c).await?.into_response()),
+            }
+        }
+        ("codedeploy", "/") if m == Method::POST => {
+            match c.header("x-amz-target").strip_prefix(CODEDEPLOY_TARGET) {
+                Some(op @ ("CreateDeploymentGroup" | "GetDeploymentGroup")) => {
+                    deployment_group(s, c, scope, op).await
+                }
+                _ => Ok(s.forward(c).await?.into_response()),
+            }
+        }
         ("s3", p)
             if m == Method::GET
                 && form_pairs(&c.query).iter().any(|(k, _)| k == "versioning")
@@ -466,6 +490,196 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
     let start = text.find(open)? + open.len();
     let len = text[start..].find(close)?;
     Some(&text[start..start + len])
+}
+
+// ---- Systems Manager (JSON 1.1): compliance and managed nodes ----
+
+const SSM_TARGET: &str = "AmazonSSM.";
+
+/// A JSON 1.1 error: the code in `__type`.
+fn json11_error(code: &str, message: &str) -> Response {
+    json_response(400, JSON11, &json!({ "__type": code, "message": message }))
+}
+
+/// `PutComplianceItems` stores a node's items of one compliance type (replacing the earlier
+/// report, as AWS does); `ListResourceComplianceSummaries` sums them per node and type;
+/// `DescribeInstanceInformation` lists the nodes that reported.
+fn ssm(s: &Shared, c: &Call, scope: Scope, op: &str) -> Result<Response, Reject> {
+    let body = c.json_body()?;
+    let invalid = |m: &str| Box::new(json11_error("ValidationException", m));
+    match op {
+        "PutComplianceItems" => {
+            let resource = body["ResourceId"]
+                .as_str()
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| invalid("ResourceId is required"))?;
+            let kind = body["ComplianceType"]
+                .as_str()
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| invalid("ComplianceType is required"))?;
+            if body["ResourceType"] != "ManagedInstance" {
+                return Err(invalid("ResourceType must be ManagedInstance"));
+            }
+            let items = body["Items"].as_array().cloned().unwrap_or_default();
+            s.with(|st| {
+                st.compliance
+                    .entry(scope)
+                    .or_default()
+                    .insert((resource.to_owned(), kind.to_owned()), items)
+            });
+            Ok(json_response(200, JSON11, &json!({})))
+        }
+        "ListResourceComplianceSummaries" => {
+            // Only the filter the agent sends: ComplianceType EQUAL one value.
+            let wanted: Option<String> = body["Filters"].as_array().and_then(|f| {
+                f.iter()
+                    .find(|f| f["Key"] == "ComplianceType")
+                    .and_then(|f| f["Values"][0].as_str().map(str::to_owned))
+            });
+            let all: Vec<Json> = s.with(|st| {
+                (st.compliance.get(&scope).into_iter().flatten())
+                    .filter(|((_, kind), _)| wanted.as_deref().is_none_or(|w| w == kind))
+                    .map(|((resource, kind), items)| compliance_summary(resource, kind, items))
+                    .collect()
+            });
+            let max = body["MaxResults"]
+                .as_u64()
+                .and_then(|m| usize::try_from(m).ok());
+            let (items, next) = page(&all, body["NextToken"].as_str(), max);
+            let mut out = json!({ "ResourceComplianceSummaryItems": items });
+            if let Some(n) = next {
+                out["NextToken"] = json!(n);
+            }
+            Ok(json_response(200, JSON11, &out))
+        }
+        _ => {
+            let nodes: Vec<Json> = s.with(|st| {
+                let ids: std::collections::BTreeSet<&String> = (st.compliance.get(&scope))
+                    .into_iter()
+                    .flat_map(|m| m.keys().map(|(r, _)| r))
+                    .collect();
+                ids.into_iter()
+                    .map(|id| {
+                        json!({
+                            "InstanceId": id, "PingStatus": "Online", "ResourceType": "EC2Instance",
+                            "PlatformType": "Linux", "IsLatestVersion": true,
+                        })
+                    })
+                    .collect()
+            });
+            let max = body["MaxResults"]
+                .as_u64()
+                .and_then(|m| usize::try_from(m).ok());
+            let (items, next) = page(&nodes, body["NextToken"].as_str(), max);
+            let mut out = json!({ "InstanceInformationList": items });
+            if let Some(n) = next {
+                out["NextToken"] = json!(n);
+            }
+            Ok(json_response(200, JSON11, &out))
+        }
+    }
+}
+
+/// One `ResourceComplianceSummaryItem`: non-compliant when any item is, with counts by severity.
+fn compliance_summary(resource: &str, kind: &str, items: &[Json]) -> Json {
+    let severities = [
+        "CRITICAL",
+        "HIGH",
+        "MEDIUM",
+        "LOW",
+        "INFORMATIONAL",
+        "UNSPECIFIED",
+    ];
+    let summary = |status: &str| {
+        let of: Vec<&Json> = items.iter().filter(|i| i["Status"] == status).collect();
+        let count = |sev: &str| of.iter().filter(|i| i["Severity"] == sev).count();
+        let mut by = serde_json::Map::new();
+        for (sev, key) in severities.iter().zip([
+            "CriticalCount",
+            "HighCount",
+            "MediumCount",
+            "LowCount",
+            "InformationalCount",
+            "UnspecifiedCount",
+        ]) {
+            by.insert(key.to_owned(), json!(count(sev)));
+        }
+        (of.len(), Json::Object(by))
+    };
+    let (bad, bad_by) = summary("NON_COMPLIANT");
+    let (good, good_by) = summary("COMPLIANT");
+    let worst = severities
+        .iter()
+        .find(|sev| {
+            items
+                .iter()
+                .any(|i| i["Status"] == "NON_COMPLIANT" && i["Severity"] == **sev)
+        })
+        .unwrap_or(&"UNSPECIFIED");
+    json!({
+        "ComplianceType": kind, "ResourceType": "ManagedInstance", "ResourceId": resource,
+        "Status": if bad > 0 { "NON_COMPLIANT" } else { "COMPLIANT" },
+        "OverallSeverity": worst,
+        "ExecutionSummary": { "ExecutionTime": now_secs() },
+        "CompliantSummary": { "CompliantCount": good, "SeveritySummary": good_by },
+        "NonCompliantSummary": { "NonCompliantCount": bad, "SeveritySummary": bad_by },
+    })
+}
+
+// ---- CodeDeploy (JSON 1.1): alarm configurations of deployment groups ----
+
+const CODEDEPLOY_TARGET: &str = "CodeDeploy_20141006.";
+
+/// moto's answer, with the alarm configuration of the created group recorded
+/// (`CreateDeploymentGroup`) or put back (`GetDeploymentGroup`).
+async fn deployment_group(
+    s: &Shared,
+    c: &Call,
+    scope: Scope,
+    op: &str,
+) -> Result<Response, Reject> {
+    let body = c.json_body()?;
+    let key = (
+        body["applicationName"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        body["deploymentGroupName"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    );
+    let up = s.forward(c).await?;
+    if !up.ok() {
+        return Ok(up.into_response());
+    }
+    if op == "CreateDeploymentGroup" {
+        if let Some(alarms) = body.get("alarmConfiguration") {
+            s.with(|st| {
+                st.deployment_alarms
+                    .entry(scope)
+                    .or_default()
+                    .insert(key, alarms.clone())
+            });
+        }
+        return Ok(up.into_response());
+    }
+    let Some(alarms) = s.with(|st| {
+        st.deployment_alarms
+            .get(&scope)
+            .and_then(|m| m.get(&key))
+            .cloned()
+    }) else {
+        return Ok(up.into_response());
+    };
+    let mut answer: Json = serde_json::from_slice(&up.body).map_err(|e| {
+        Box::new(json11_error(
+            "InternalFailure",
+            &format!("moto's answer is not JSON: {e}"),
+        ))
+    })?;
+    answer["deploymentGroupInfo"]["alarmConfiguration"] = alarms;
+    Ok(json_response(200, JSON11, &answer))
 }
 
 // ---- IAM Access Analyzer (restJson1) ----

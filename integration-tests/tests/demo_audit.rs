@@ -107,6 +107,28 @@ async fn demo_organization_reaches_its_designed_levels() {
         assert_eq!(calls(a, "DescribeLoadBalancers"), 4);
         assert_eq!(calls(a, "DescribeDBInstances"), 2);
         assert_eq!(calls(a, "DescribeDBClusters"), 2);
+        // The build and deployment collectors list once per region.
+        for op in [
+            "DescribeRepositories",
+            "GetRegistryScanningConfiguration",
+            "ListClusters",
+            "ListApplications",
+            "BatchGetAccountStatus",
+            "DescribeInstanceInformation",
+            "ListResourceComplianceSummaries",
+        ] {
+            assert_eq!(calls(a, op), 2, "{} {op}", demo.name);
+        }
+        // One repository policy, task definition and deployment group per seeded one; the
+        // predefined deployment configuration is known by name.
+        let seeded = u64::from(demo.profile != Profile::Sandbox);
+        assert_eq!(calls(a, "GetRepositoryPolicy"), seeded, "{}", demo.name);
+        assert_eq!(calls(a, "DescribeTaskDefinition"), seeded, "{}", demo.name);
+        assert_eq!(
+            calls(a, "GetDeploymentGroup"),
+            u64::from(demo.profile == Profile::Production)
+        );
+        assert_eq!(calls(a, "GetDeploymentConfig"), 0);
         // Organizations is read once for the run, never through the account's role.
         assert_eq!(calls(a, "DescribeOrganization"), 0);
         assert_eq!(calls(a, "ListTagsForResource"), 0);
@@ -737,9 +759,34 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((S, "account {id} in us-east-1")),
         ),
         (
+            "ecr_registry_scan_on_push",
+            Some((P, "arn:aws:ecr:us-east-1:{id}:repository/api")),
+            Some((L, "arn:aws:ecr:us-east-1:{id}:repository/legacy-web")),
+        ),
+        (
+            "inspector2_scanning_enabled",
+            Some((P, "account {id} in us-east-1")),
+            Some((L, "account {id} in us-east-1")),
+        ),
+        (
             "guardduty_enabled",
             Some((P, "account {id} in eu-west-1")),
             Some((L, "account {id} in eu-west-1")),
+        ),
+        (
+            "guardduty_malware_protection_enabled",
+            Some((P, "account {id} in us-east-1")),
+            Some((L, "account {id} in us-east-1")),
+        ),
+        (
+            "ecr_registry_continuous_scanning",
+            Some((P, "arn:aws:ecr:us-east-1:{id}:repository/api")),
+            Some((L, "arn:aws:ecr:us-east-1:{id}:repository/legacy-web")),
+        ),
+        (
+            "ssm_instance_patch_compliant",
+            Some((P, "arn:aws:ec2:us-east-1:{id}:instance/*")),
+            Some((L, "arn:aws:ec2:us-east-1:{id}:instance/*")),
         ),
         (
             "ec2_security_group_no_world_admin_ports",
@@ -750,6 +797,16 @@ const COVERAGE: &[(&str, Side, Side)] = {
             "ec2_default_security_group_closed",
             Some((P, "arn:aws:ec2:eu-west-1:{id}:security-group/*")),
             Some((S, "arn:aws:ec2:eu-west-1:{id}:security-group/*")),
+        ),
+        (
+            "ecs_task_definition_non_root",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:task-definition/api:1")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:task-definition/legacy-web:1")),
+        ),
+        (
+            "ecs_task_definition_resource_limits",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:task-definition/api:1")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:task-definition/legacy-web:1")),
         ),
         (
             "ec2_security_group_no_world_high_risk_ports",
@@ -828,6 +885,11 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((L, "account {id}")),
         ),
         (
+            "ecr_repository_not_public",
+            Some((P, "arn:aws:ecr:us-east-1:{id}:repository/api")),
+            Some((L, "arn:aws:ecr:us-east-1:{id}:repository/legacy-web")),
+        ),
+        (
             "kms_key_rotation_enabled",
             Some((P, "arn:aws:kms:us-east-1:{id}:key/*")),
             Some((L, "arn:aws:kms:us-east-1:{id}:key/*")),
@@ -852,6 +914,36 @@ const COVERAGE: &[(&str, Side, Side)] = {
             "organizations_security_account_delegated",
             Some((P, "account {id}")),
             None,
+        ),
+        (
+            "ecr_repository_tag_immutable",
+            Some((P, "arn:aws:ecr:us-east-1:{id}:repository/api")),
+            Some((L, "arn:aws:ecr:us-east-1:{id}:repository/legacy-web")),
+        ),
+        (
+            "ecs_task_definition_image_pinned",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:task-definition/api:1")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:task-definition/legacy-web:1")),
+        ),
+        (
+            "ecs_task_definition_secrets_from_store",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:task-definition/api:1")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:task-definition/legacy-web:1")),
+        ),
+        (
+            "ecs_service_rolling_update",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:service/*")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:service/*")),
+        ),
+        (
+            "ecs_service_canary_deployment",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:service/*")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:service/*")),
+        ),
+        (
+            "ecs_service_blue_green_deployment",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:service/*")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:service/*")),
         ),
     ]
 };

@@ -400,3 +400,179 @@ async fn bucket_versioning_in_the_documented_form_and_pass_through() {
     let through = integration_tests::http::get(moto.port, "/moto-api/data.json").unwrap();
     assert_eq!(direct, through);
 }
+
+/// Systems Manager: a node that reports patch compliance is listed as managed, in its own account
+/// and region only; its summary counts the non-compliant items by severity; a later report
+/// replaces the earlier one; pages follow `NextToken`.
+#[tokio::test(flavor = "multi_thread")]
+async fn ssm_patch_compliance_and_managed_nodes() {
+    use aws_sdk_ssm::types::{
+        ComplianceExecutionSummary, ComplianceItemEntry, ComplianceQueryOperatorType,
+        ComplianceSeverity, ComplianceStatus, ComplianceStringFilter,
+    };
+    let moto = Moto::start();
+    let mgmt = seed::management_config(&moto.endpoint).await;
+    let (_, cfg) = member(&mgmt).await;
+    let ssm = aws_sdk_ssm::Client::new(&cfg);
+    let report = |node: &'static str, items: Vec<(ComplianceSeverity, ComplianceStatus)>| {
+        let ssm = ssm.clone();
+        async move {
+            let mut req = ssm
+                .put_compliance_items()
+                .resource_id(node)
+                .resource_type("ManagedInstance")
+                .compliance_type("Patch")
+                .execution_summary(
+                    ComplianceExecutionSummary::builder()
+                        .execution_time(aws_sdk_ssm::primitives::DateTime::from_secs(0))
+                        .build()
+                        .unwrap(),
+                );
+            for (i, (sev, status)) in items.into_iter().enumerate() {
+                req = req.items(
+                    ComplianceItemEntry::builder()
+                        .id(format!("KB{i}"))
+                        .severity(sev)
+                        .status(status)
+                        .build()
+                        .unwrap(),
+                );
+            }
+            req.send().await.unwrap();
+        }
+    };
+    use ComplianceSeverity::{Critical, High, Low};
+    use ComplianceStatus::{Compliant, NonCompliant};
+    report(
+        "i-0aaa",
+        vec![
+            (Critical, NonCompliant),
+            (High, NonCompliant),
+            (Low, Compliant),
+        ],
+    )
+    .await;
+    report("i-0bbb", vec![(Critical, NonCompliant)]).await;
+    report("i-0bbb", vec![(Critical, Compliant)]).await;
+    let filter = ComplianceStringFilter::builder()
+        .key("ComplianceType")
+        .values("Patch")
+        .r#type(ComplianceQueryOperatorType::Equal)
+        .build();
+    let pages: Vec<_> = ssm
+        .list_resource_compliance_summaries()
+        .filters(filter)
+        .max_results(1)
+        .into_paginator()
+        .send()
+        .collect::<Vec<_>>()
+        .await;
+    let items: Vec<_> = pages
+        .into_iter()
+        .flat_map(|p| p.unwrap().resource_compliance_summary_items().to_vec())
+        .collect();
+    assert_eq!(items.len(), 2, "two nodes over two pages");
+    let a = &items[0];
+    assert_eq!(a.resource_id(), Some("i-0aaa"));
+    assert_eq!(a.status(), Some(&NonCompliant));
+    let nc = a.non_compliant_summary().unwrap();
+    assert_eq!(nc.non_compliant_count(), 2);
+    let sev = nc.severity_summary().unwrap();
+    assert_eq!((sev.critical_count(), sev.high_count()), (1, 1));
+    assert_eq!(
+        items[1].status(),
+        Some(&Compliant),
+        "the later report replaced the earlier"
+    );
+    let nodes = ssm.describe_instance_information().send().await.unwrap();
+    let ids: Vec<_> = nodes
+        .instance_information_list()
+        .iter()
+        .map(|n| (n.instance_id().unwrap(), n.ping_status().unwrap().as_str()))
+        .collect();
+    assert_eq!(ids, [("i-0aaa", "Online"), ("i-0bbb", "Online")]);
+    let elsewhere = aws_sdk_ssm::Client::new(&in_region(&cfg, "eu-west-1").await);
+    assert!(elsewhere
+        .describe_instance_information()
+        .send()
+        .await
+        .unwrap()
+        .instance_information_list()
+        .is_empty());
+    let bad = ssm
+        .put_compliance_items()
+        .resource_id("i-0ccc")
+        .resource_type("Bucket")
+        .compliance_type("Patch")
+        .execution_summary(
+            ComplianceExecutionSummary::builder()
+                .execution_time(aws_sdk_ssm::primitives::DateTime::from_secs(0))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad.into_service_error().meta().code(),
+        Some("ValidationException")
+    );
+}
+
+/// CodeDeploy: the alarm configuration a deployment group was created with comes back in
+/// `GetDeploymentGroup` (moto answers `{}`), and moto's other fields are kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn codedeploy_alarm_configuration() {
+    use aws_sdk_codedeploy::types::{Alarm, AlarmConfiguration, ComputePlatform};
+    let moto = Moto::start();
+    let mgmt = seed::management_config(&moto.endpoint).await;
+    let (id, cfg) = member(&mgmt).await;
+    let cd = aws_sdk_codedeploy::Client::new(&cfg);
+    cd.create_application()
+        .application_name("shop")
+        .compute_platform(ComputePlatform::Ecs)
+        .send()
+        .await
+        .unwrap();
+    for (group, alarms) in [("watched", true), ("plain", false)] {
+        let mut req = cd
+            .create_deployment_group()
+            .application_name("shop")
+            .deployment_group_name(group)
+            .service_role_arn(format!("arn:aws:iam::{id}:role/codedeploy"))
+            .deployment_config_name("CodeDeployDefault.ECSCanary10Percent5Minutes");
+        if alarms {
+            req = req.alarm_configuration(
+                AlarmConfiguration::builder()
+                    .enabled(true)
+                    .alarms(Alarm::builder().name("api-5xx").build())
+                    .build(),
+            );
+        }
+        req.send().await.unwrap();
+    }
+    let get = |group: &'static str| {
+        let cd = cd.clone();
+        async move {
+            cd.get_deployment_group()
+                .application_name("shop")
+                .deployment_group_name(group)
+                .send()
+                .await
+                .unwrap()
+                .deployment_group_info()
+                .cloned()
+                .unwrap()
+        }
+    };
+    let watched = get("watched").await;
+    let alarms = watched.alarm_configuration().unwrap();
+    assert!(alarms.enabled());
+    assert_eq!(alarms.alarms()[0].name(), Some("api-5xx"));
+    assert_eq!(
+        watched.deployment_config_name(),
+        Some("CodeDeployDefault.ECSCanary10Percent5Minutes")
+    );
+    let plain = get("plain").await;
+    assert!(!plain.alarm_configuration().is_some_and(|a| a.enabled()));
+}

@@ -148,7 +148,8 @@ id = "111111111111"
 name = "prod"
 [checks]
 disabled = ["ec2_security_group_no_world_admin_ports", "ec2_default_security_group_closed",
-            "ec2_security_group_egress_restricted"]
+            "ec2_security_group_egress_restricted", "ec2_security_group_no_world_high_risk_ports",
+            "rds_instance_not_publicly_accessible"]
 "#;
         let config = crate::config::Config::parse(text).unwrap();
         let fewer = pattern_document(Some(&config));

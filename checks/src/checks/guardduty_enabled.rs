@@ -83,6 +83,7 @@ mod tests {
         GuardDutyDetector {
             id: "d1".into(),
             status,
+            features: Ok(vec![]),
         }
     }
 

@@ -20,11 +20,23 @@ pub mod ec2_instance_imdsv2_required;
 pub mod ec2_security_group_egress_restricted;
 pub mod ec2_security_group_no_world_admin_ports;
 pub mod ec2_security_group_no_world_high_risk_ports;
+pub mod ecr_registry_continuous_scanning;
+pub mod ecr_registry_scan_on_push;
+pub mod ecr_repository_not_public;
+pub mod ecr_repository_tag_immutable;
+pub mod ecs_service_blue_green_deployment;
+pub mod ecs_service_canary_deployment;
+pub mod ecs_service_rolling_update;
+pub mod ecs_task_definition_image_pinned;
+pub mod ecs_task_definition_non_root;
+pub mod ecs_task_definition_resource_limits;
+pub mod ecs_task_definition_secrets_from_store;
 pub mod elb_listener_tls_only;
 pub mod elbv2_listener_modern_tls_policy;
 pub mod elbv2_listener_tls_only;
 pub mod elbv2_target_group_tls;
 pub mod guardduty_enabled;
+pub mod guardduty_malware_protection_enabled;
 pub mod iam_access_keys_rotated;
 pub mod iam_admin_users_mfa_enabled;
 pub mod iam_console_users_mfa_enabled;
@@ -40,6 +52,7 @@ pub mod iam_role_unused;
 pub mod iam_root_access_keys_absent;
 pub mod iam_root_mfa_enabled;
 pub mod iam_user_no_direct_policies;
+pub mod inspector2_scanning_enabled;
 pub mod kms_key_policy_not_public;
 pub mod kms_key_rotation_enabled;
 pub mod lambda_function_policy_not_public;
@@ -59,13 +72,17 @@ pub mod secretsmanager_secret_rotation_enabled;
 pub mod securityhub_enabled;
 pub mod sns_topic_policy_not_public;
 pub mod sqs_queue_policy_not_public;
+pub mod ssm_instance_patch_compliant;
 pub mod vpc_flow_logs_enabled;
 pub mod wafv2_public_endpoints_protected;
 
 use crate::facts::{Fact, FactError};
 use crate::model::Verdict;
 use crate::policy::{DocumentGrants, Grants, PolicyDocument};
-use crate::snapshot::{AccountSnapshot, Bucket, OrgMember, Organization, RegionFacts, Trail};
+use crate::snapshot::{
+    AccountSnapshot, Bucket, DeploymentGroup, EcsService, OrgMember, Organization, RegionFacts,
+    TaskDefinition, Trail,
+};
 use std::collections::BTreeMap;
 
 /// The verdict for a resource whose facts could not be read: it names the resource, the call and why.
@@ -109,6 +126,150 @@ pub(crate) fn per_region_value<T>(
         }
     }
     verdicts
+}
+
+/// The active ECS services of one region, or `None` with an `unknown` verdict for "ECS services
+/// of REGION" pushed when they could not be read.
+fn active_services<'a>(
+    region: &str,
+    facts: &'a RegionFacts,
+    verdicts: &mut Vec<Verdict>,
+) -> Option<impl Iterator<Item = &'a EcsService>> {
+    match &facts.ecs_services {
+        Err(e) => {
+            verdicts.push(unknown(
+                &format!("ECS services of {region}"),
+                Some(region),
+                e,
+            ));
+            None
+        }
+        Ok(s) => Some(s.iter().filter(|s| s.status == "ACTIVE")),
+    }
+}
+
+/// Judges every task definition that an active ECS service runs, once per task definition:
+/// `judge(region, definition, services)` with the names of the services that run it. A region
+/// whose services or task definitions could not be read is `unknown`, and so is a task
+/// definition whose `DescribeTaskDefinition` failed; `not_applicable` when no service runs one.
+pub(crate) fn per_task_definition(
+    snap: &AccountSnapshot,
+    judge: impl Fn(&str, &TaskDefinition, &[&str]) -> Vec<Verdict>,
+) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
+    for (region, facts) in &snap.regional {
+        let Some(services) = active_services(region, facts, &mut verdicts) else {
+            continue;
+        };
+        let mut users: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for s in services {
+            if let Some(td) = &s.task_definition {
+                users.entry(td).or_default().push(&s.name);
+            }
+        }
+        if users.is_empty() {
+            continue;
+        }
+        let definitions = match &facts.ecs_task_definitions {
+            Err(e) => {
+                verdicts.push(unknown(
+                    &format!("ECS task definitions of {region}"),
+                    Some(region),
+                    e,
+                ));
+                continue;
+            }
+            Ok(d) => d,
+        };
+        for (arn, names) in users {
+            match definitions.get(arn) {
+                Some(Ok(def)) => verdicts.extend(judge(region, def, &names)),
+                Some(Err(e)) => verdicts.push(unknown(arn, Some(region), e)),
+                None => verdicts.push(unknown(
+                    arn,
+                    Some(region),
+                    &FactError::not_collected("ecs", "DescribeTaskDefinition"),
+                )),
+            }
+        }
+    }
+    or_not_applicable(
+        snap,
+        verdicts,
+        "task definitions run by ECS services in the audited regions",
+    )
+}
+
+/// Whether a task definition runs Windows containers (ECS ignores `user` and `privileged` there).
+pub(crate) fn is_windows(def: &TaskDefinition) -> bool {
+    def.os_family
+        .as_deref()
+        .is_some_and(|f| f.starts_with("WINDOWS"))
+}
+
+/// How an ECS service rolls out a new revision, as far as the deployment checks judge it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Rollout<'a> {
+    /// ECS's own controller with a strategy (`ROLLING` when the answer names none).
+    Ecs(&'a str),
+    /// CodeDeploy's blue/green traffic shifting, with the deployment group that deploys it
+    /// (`None` when no deployment group of the region names the service).
+    CodeDeploy(Option<&'a DeploymentGroup>),
+    /// A third-party controller: AWS does not see how it deploys.
+    External,
+}
+
+/// How `service` of `region` rolls out, with CodeDeploy's groups when the service uses it and
+/// `groups` asks for them; `Err` when CodeDeploy's groups of the region could not be read.
+pub(crate) fn rollout<'a>(
+    facts: &'a RegionFacts,
+    service: &'a EcsService,
+    groups: bool,
+) -> Result<Rollout<'a>, &'a FactError> {
+    Ok(match service.controller.as_str() {
+        "CODE_DEPLOY" if !groups => Rollout::CodeDeploy(None),
+        "CODE_DEPLOY" => {
+            let groups = facts.codedeploy_groups.as_ref()?;
+            Rollout::CodeDeploy(groups.iter().find(|g| {
+                g.ecs_services
+                    .iter()
+                    .any(|(c, s)| *c == service.cluster_name && *s == service.name)
+            }))
+        }
+        "EXTERNAL" => Rollout::External,
+        _ => Rollout::Ecs(service.strategy.as_deref().unwrap_or("ROLLING")),
+    })
+}
+
+/// Judges every active ECS service with how it rolls out: `judge(region, service, rollout)`,
+/// with the CodeDeploy group of a CodeDeploy service when `groups` (the check declares
+/// [`crate::snapshot::Need::CodeDeployDeploymentGroups`]);
+/// `unknown` for a service whose rollout cannot be read (its CodeDeploy groups); services of the
+/// `DAEMON` strategy (one task per instance, replaced in place) and of an external controller
+/// are skipped; `not_applicable` when nothing is left.
+pub(crate) fn per_rollout(
+    snap: &AccountSnapshot,
+    groups: bool,
+    judge: impl Fn(&str, &EcsService, Rollout) -> Verdict,
+) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
+    for (region, facts) in &snap.regional {
+        let Some(services) = active_services(region, facts, &mut verdicts) else {
+            continue;
+        };
+        for s in services.filter(|s| s.scheduling_strategy != "DAEMON") {
+            match rollout(facts, s, groups) {
+                Err(e) => verdicts.push(unknown(&s.arn, Some(region), e)),
+                Ok(Rollout::External) => {}
+                Ok(r) => verdicts.push(judge(region, s, r)),
+            }
+        }
+    }
+    or_not_applicable(
+        snap,
+        verdicts,
+        "replica ECS services deployed by ECS or CodeDeploy in the audited regions",
+    )
 }
 
 /// A DB cluster or a DB instance, as the RDS checks judge it.

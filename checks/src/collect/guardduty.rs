@@ -1,4 +1,5 @@
-//! GuardDuty: the detectors of one region and each detector's status.
+//! GuardDuty: the detectors of one region and each detector's status and protection plans
+//! (`Features`, from the same `GetDetector` answer).
 
 use super::{call, pages, wants, Collector};
 use crate::facts::Fact;
@@ -47,10 +48,21 @@ async fn detectors(
             )
             .await;
             GuardDutyDetector {
-                status: out.map(|o| {
+                status: out.as_ref().map_err(Clone::clone).map(|o| {
                     o.status()
                         .map(|s| s.as_str().to_owned())
                         .unwrap_or_default()
+                }),
+                features: out.map(|o| {
+                    o.features()
+                        .iter()
+                        .filter_map(|f| {
+                            Some((
+                                f.name()?.as_str().to_owned(),
+                                f.status()?.as_str().to_owned(),
+                            ))
+                        })
+                        .collect()
                 }),
                 id,
             }

@@ -12,13 +12,17 @@ mod budgets;
 mod cloudfront;
 mod cloudtrail;
 mod cloudwatch;
+mod codedeploy;
 mod config;
 mod dynamodb;
 mod ec2;
+mod ecr;
+mod ecs;
 mod elb;
 mod elbv2;
 mod guardduty;
 mod iam;
+mod inspector2;
 mod kms;
 mod lambda;
 mod logs;
@@ -31,6 +35,7 @@ mod securityhub;
 pub mod session;
 mod sns;
 mod sqs;
+mod ssm;
 mod wafv2;
 
 use crate::facts::{CallRecorder, ErrorKind, Fact, FactError, Outcome};
@@ -121,6 +126,7 @@ impl Collector<'_> {
             detectors,
             hub,
             (db_snapshots, ebs_snapshots, queues, topics, functions),
+            ((repositories, scanning), (services, definitions), groups, inspector, managed),
         ) = // Each service's future is boxed: held inline, the ~20 of them make one future whose
             // moves overflowed a worker thread's 2 MiB stack in debug builds once nested under
             // the event consumer's re-check.
@@ -172,6 +178,15 @@ impl Collector<'_> {
                     lambda::collect(self, region, needs),
                 )
             }),
+            Box::pin(async {
+                tokio::join!(
+                    ecr::collect(self, region, needs),
+                    ecs::collect(self, region, needs),
+                    codedeploy::collect(self, region, needs),
+                    inspector2::collect(self, region, needs),
+                    ssm::collect(self, region, needs),
+                )
+            }),
         );
         fn set<T>(slot: &mut Fact<T>, value: Option<Fact<T>>) {
             if let Some(v) = value {
@@ -205,6 +220,13 @@ impl Collector<'_> {
         set(&mut f.sqs_queues, queues);
         set(&mut f.sns_topics, topics);
         set(&mut f.lambda_functions, functions);
+        set(&mut f.ecr_repositories, repositories);
+        set(&mut f.ecr_registry_scanning, scanning);
+        set(&mut f.ecs_services, services);
+        set(&mut f.ecs_task_definitions, definitions);
+        set(&mut f.codedeploy_groups, groups);
+        set(&mut f.inspector2, inspector);
+        set(&mut f.ssm_instances, managed);
         f
     }
 }

@@ -187,42 +187,54 @@ fn strings(v: &Value) -> Vec<&str> {
     }
 }
 
-/// Why one statement lets someone outside the organization assume the role, if it does.
-fn opening(s: &Statement) -> Option<String> {
+/// Whether an `Allow` statement grants one of `actions` (written out, through a wildcard, or left
+/// out of its `NotAction`).
+fn grants_any(s: &Statement, actions: &[&str]) -> bool {
     if !s.allow {
-        return None;
+        return false;
     }
-    let assumes = |a: &String| ASSUME.iter().any(|x| glob_ignore_case(a, x));
-    let grants_assume = if s.not_actions.is_empty() {
-        s.actions.iter().any(assumes)
+    if s.not_actions.is_empty() {
+        s.actions
+            .iter()
+            .any(|a| actions.iter().any(|x| glob_ignore_case(a, x)))
     } else {
-        ASSUME
+        actions
             .iter()
             .any(|x| !s.not_actions.iter().any(|a| glob_ignore_case(a, x)))
-    };
-    if !grants_assume {
+    }
+}
+
+/// Why a statement whose principal is everyone (`"*"`, `{"AWS": "*"}`, any `NotPrincipal`) lets
+/// anyone `what` ("assume the role"): `None` when its principal is someone in particular or a
+/// condition pins the caller.
+fn everyone_opening(s: &Statement, what: &str) -> Option<String> {
+    if !(s.not_principal || s.principal_everyone) || pinning_condition(s).is_some() {
         return None;
     }
-    let everyone = s.not_principal || s.principal_everyone;
-    if everyone {
-        if pinning_condition(s).is_some() {
-            return None;
-        }
-        let who = if s.not_principal {
-            "everyone but the NotPrincipal list"
-        } else {
-            "any AWS principal (*)"
-        };
-        let has = if s.has_condition {
-            let keys: Vec<&str> = s.conditions().into_iter().map(|(_, k, _)| k).collect();
-            format!(
-                "its conditions ({}) do not pin the caller to accounts, an organization, principal ARNs or a VPC",
-                keys.join(", ")
-            )
-        } else {
-            "it has no condition".to_owned()
-        };
-        return Some(format!("lets {who} assume the role: {has}"));
+    let who = if s.not_principal {
+        "everyone but the NotPrincipal list"
+    } else {
+        "any AWS principal (*)"
+    };
+    let has = if s.has_condition {
+        let keys: Vec<&str> = s.conditions().into_iter().map(|(_, k, _)| k).collect();
+        format!(
+            "its conditions ({}) do not pin the caller to accounts, an organization, principal ARNs or a VPC",
+            keys.join(", ")
+        )
+    } else {
+        "it has no condition".to_owned()
+    };
+    Some(format!("lets {who} {what}: {has}"))
+}
+
+/// Why one statement lets someone outside the organization assume the role, if it does.
+fn opening(s: &Statement) -> Option<String> {
+    if !grants_any(s, &ASSUME) {
+        return None;
+    }
+    if s.not_principal || s.principal_everyone {
+        return everyone_opening(s, "assume the role");
     }
     let federated = s
         .principal
