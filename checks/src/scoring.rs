@@ -2,8 +2,10 @@
 //!
 //! Rules (also in ARCHITECTURE.md):
 //! - A practice's **level** is the highest DSOMM level L (1–5) held by at least one enabled check of
-//!   the practice such that every enabled check of the practice with level ≤ L is met (`pass` or
-//!   `not_applicable`); 0 when none qualifies. Checks at levels 1, 2, 3, 5 that fail only at 5 give 3.
+//!   the practice with evidence (`pass` or `accepted`, not `not_applicable`) such that every enabled
+//!   check of the practice with level ≤ L is met (`pass`, `accepted` or `not_applicable`); 0 when
+//!   none qualifies. Checks at levels 1, 2, 3, 5 that fail only at 5 give 3; checks at 1 and 2 that
+//!   pass and one at 5 with nothing to judge give 2, not 5.
 //! - An `unknown` check neither lowers nor confirms a level: the level is computed as if unknown
 //!   checks were met, and when that differs from the level computed as if they failed
 //!   (`confirmed_level`), the level is marked `unconfirmed`.
@@ -156,21 +158,28 @@ pub fn dimension_levels(subs: &[DimensionScore]) -> Vec<(String, u8, u8)> {
     out
 }
 
-/// The level reached when checks with the given statuses count as met.
+/// The level reached when checks with the given statuses count as met: the highest level at which
+/// some check holds evidence (it is met and not `not_applicable`) while every check up to that level
+/// is met. A level whose checks are all `not_applicable` neither blocks nor is reached, so an account
+/// without containers is not at level 5 because its blue/green check has nothing to judge.
 fn level_of(checks: &[&Scored], meets: impl Fn(Status) -> bool) -> u8 {
     let mut levels: Vec<u8> = checks.iter().map(|c| c.level).collect();
     levels.sort_unstable();
     levels.dedup();
     let mut reached = 0;
     for l in levels {
-        if checks
+        if !checks
             .iter()
             .filter(|c| c.level <= l)
             .all(|c| meets(c.status))
         {
-            reached = l;
-        } else {
             break;
+        }
+        if checks
+            .iter()
+            .any(|c| c.level == l && c.status != Status::NotApplicable)
+        {
+            reached = l;
         }
     }
     reached
@@ -244,14 +253,22 @@ mod tests {
         assert_eq!((p[0].level, p[0].confirmed_level), (0, 0));
     }
 
-    /// Not applicable counts as met; two checks at one level must both be met.
+    /// Not applicable counts as met but is no evidence; two checks at one level must both be met.
     #[test]
     fn not_applicable_counts_as_met_and_levels_need_all_their_checks() {
         let p = score_practices(&[s(1, NotApplicable), s(2, Pass), s(2, Fail)]);
-        assert_eq!(p[0].level, 1);
+        assert_eq!(p[0].level, 0, "level 1 has nothing to judge, level 2 fails");
+        let q = score_practices(&[s(1, Pass), s(2, Pass), s(2, Fail)]);
+        assert_eq!(q[0].level, 1);
         assert_eq!(p[0].score, Some(0.5));
         let only_na = score_practices(&[s(2, NotApplicable)]);
-        assert_eq!((only_na[0].level, only_na[0].score), (2, None));
+        assert_eq!((only_na[0].level, only_na[0].score), (0, None));
+        // Nothing to judge at the top does not lift the level; nothing to judge in between does not
+        // block it.
+        let top_na = score_practices(&[s(1, Pass), s(2, Pass), s(5, NotApplicable)]);
+        assert_eq!(top_na[0].level, 2);
+        let middle_na = score_practices(&[s(1, Pass), s(2, NotApplicable), s(3, Pass)]);
+        assert_eq!(middle_na[0].level, 3);
     }
 
     /// An unknown blocking check marks the level unconfirmed instead of lowering it.

@@ -150,10 +150,10 @@ impl DemoAccount {
                     ("monitoring", 0),
                     ("network", 0),
                     ("data_protection", 0),
-                    // Separated and administered from the security account; it runs no
-                    // containers, so the build and deployment checks up to level 5 are
-                    // not_applicable, and not_applicable counts as met.
-                    ("environments", 5),
+                    // Separated and administered from the security account (level 2); it runs
+                    // no containers, so the build and deployment checks above have nothing to
+                    // judge, and a level without evidence is not reached.
+                    ("environments", 2),
                 ],
                 0,
             ),
