@@ -551,6 +551,30 @@ pub(crate) fn environments<'a>(
     Ok(out)
 }
 
+/// The notes of a check that judges resource policies with [`judge_resource_policy`]: what it
+/// reads (`$reads`), the shared rule and edge cases, and how it differs from Prowler (`$prowler`).
+macro_rules! public_policy_notes {
+    ($reads:literal, $prowler:literal) => {
+        concat!(
+            "**Judges** ",
+            $reads,
+            ": ",
+            "it fails when an `Allow` statement's principal is everyone \
+(`*`, `{\"AWS\": \"*\"}`, any `NotPrincipal`) and no positive condition pins the caller to a 12-digit \
+account (`aws:SourceAccount`, `aws:PrincipalAccount`), an ARN in a concrete account (`aws:SourceArn`, \
+`aws:PrincipalArn`), an organization id or path, or a VPC / endpoint; the reason names the statements \
+and their actions. No policy passes (only the account's own principals can be granted the resource \
+then); a policy that cannot be read or parsed is `unknown`.\n\n\
+**Edge cases**: `IfExists` on an organization or source key matches callers that lack the key, so it \
+pins nothing; `ForAllValues:` pins nothing; `Deny` statements grant nothing; a statement naming a \
+foreign account is not public here (it is a cross-account grant someone chose).\n\n\
+**Differs from Prowler**: ",
+            $prowler
+        )
+    };
+}
+pub(crate) use public_policy_notes;
+
 /// The verdict on a resource whose policy decides who may use it: `fail` naming the statements
 /// that let anyone use it ([`crate::policy::public`]), `pass` when none does or it has no policy,
 /// `unknown` when the policy could not be read or parsed. `what` names it: "SQS queue orders".
@@ -627,6 +651,56 @@ pub(crate) fn per_policy_resource(
 
 #[cfg(test)]
 pub(crate) mod fixtures {
+    /// The cases every resource-policy check passes: a `*` statement fails and is named, a pinned
+    /// one and no policy pass, a malformed policy and a failed listing are unknown, none is not
+    /// applicable. `set` puts the resources into the snapshot's region; `kind` names them.
+    pub fn resource_policy_cases(
+        evaluate: fn(
+            &crate::snapshot::AccountSnapshot,
+            &crate::settings::Settings,
+        ) -> Vec<crate::model::Verdict>,
+        kind: &str,
+        set: fn(
+            &mut crate::snapshot::RegionFacts,
+            crate::facts::Fact<Vec<crate::snapshot::PolicyResource>>,
+        ),
+    ) {
+        use crate::model::Status;
+        use crate::snapshot::PolicyResource;
+        let resource = |policy: Option<&str>| PolicyResource {
+            name: "orders".into(),
+            arn: format!("arn:aws:service:{REGION}:{ACCOUNT}:orders"),
+            policy: Ok(policy.map(str::to_owned)),
+        };
+        let run = |items| {
+            let mut s = snapshot();
+            set(s.regional.get_mut(REGION).unwrap(), items);
+            evaluate(&s, &crate::settings::Settings::default())
+        };
+        let open = r#"{"Statement":[{"Sid":"Anyone","Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
+        let pinned = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}]}"#;
+        let v = run(Ok(vec![
+            resource(Some(open)),
+            resource(Some(pinned)),
+            resource(None),
+        ]));
+        let st: Vec<Status> = v.iter().map(|v| v.status).collect();
+        assert_eq!(st, [Status::Fail, Status::Pass, Status::Pass]);
+        assert_eq!(
+            v[0].reason,
+            format!("{kind} orders is public: statement \"Anyone\" lets anyone call *.")
+        );
+        assert_eq!(
+            run(Ok(vec![resource(Some("{not json"))]))[0].status,
+            Status::Unknown
+        );
+        assert_eq!(run(Ok(vec![]))[0].status, Status::NotApplicable);
+        assert_eq!(
+            run(Err(denied("x", "List", Some(REGION))))[0].status,
+            Status::Unknown
+        );
+    }
+
     use crate::facts::{ErrorKind, FactError};
     use crate::snapshot::AccountSnapshot;
 

@@ -16,16 +16,10 @@ pub const CHECK: Check = Check {
         activity: dsomm::TEST_FOR_EXPOSED_SERVICES,
         remediation: "Remove the `*` principal from the topic policy (aws sns set-topic-attributes --attribute-name Policy), name the publishing accounts or services, and pin service principals with aws:SourceArn or aws:SourceAccount.",
         needs: &[Need::SnsTopics],
-        notes: "**Judges** `ListTopics` per audited region and `GetTopicAttributes` (`Policy`) per topic: it fails when an `Allow` statement's principal is everyone \
-(`*`, `{\"AWS\": \"*\"}`, any `NotPrincipal`) and no positive condition pins the caller to a 12-digit \
-account (`aws:SourceAccount`, `aws:PrincipalAccount`), an ARN in a concrete account (`aws:SourceArn`, \
-`aws:PrincipalArn`), an organization id or path, or a VPC / endpoint; the reason names the statements \
-and their actions. No policy passes (only the account's own principals can be granted the resource \
-then); a policy that cannot be read or parsed is `unknown`.\n\n\
-**Edge cases**: `IfExists` on an organization or source key matches callers that lack the key, so it \
-pins nothing; `ForAllValues:` pins nothing; `Deny` statements grant nothing; a statement naming a \
-foreign account is not public here (it is a cross-account grant someone chose).\n\n\
-**Differs from Prowler**: Prowler (`sns_topics_not_publicly_accessible`) accepts `aws:SourceOwner`/`aws:SourceArn` conditions of any value; ours requires concrete values (an `aws:SourceArn` with a wildcard account is public).",
+        notes: super::public_policy_notes!(
+            "`ListTopics` per audited region and `GetTopicAttributes` (`Policy`) per topic",
+            "Prowler (`sns_topics_not_publicly_accessible`) accepts `aws:SourceOwner`/`aws:SourceArn` conditions of any value; ours requires concrete values (an `aws:SourceArn` with a wildcard account is public)."
+        ),
         module: module_path!(),
     },
     evaluate,
@@ -38,45 +32,11 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::fixtures::*;
-    use crate::model::Status;
-    use crate::snapshot::PolicyResource;
-
-    fn resource(policy: Option<&str>) -> PolicyResource {
-        PolicyResource {
-            name: "orders".into(),
-            arn: format!("arn:aws:service:{REGION}:{ACCOUNT}:orders"),
-            policy: Ok(policy.map(str::to_owned)),
-        }
-    }
-
-    fn run(items: crate::facts::Fact<Vec<PolicyResource>>) -> Vec<Verdict> {
-        let mut s = snapshot();
-        s.regional.get_mut(REGION).unwrap().sns_topics = items;
-        evaluate(&s, &Settings::default())
-    }
 
     #[test]
     fn public_statements_fail_pinned_and_absent_pass() {
-        let open = r#"{"Statement":[{"Sid":"Anyone","Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
-        let pinned = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}]}"#;
-        let v = run(Ok(vec![
-            resource(Some(open)),
-            resource(Some(pinned)),
-            resource(None),
-        ]));
-        let st: Vec<Status> = v.iter().map(|v| v.status).collect();
-        assert_eq!(st, [Status::Fail, Status::Pass, Status::Pass]);
-        assert_eq!(
-            v[0].reason,
-            "SNS topic orders is public: statement \"Anyone\" lets anyone call *."
-        );
-        let v = run(Ok(vec![resource(Some("{not json"))]));
-        assert_eq!(v[0].status, Status::Unknown);
-        assert_eq!(run(Ok(vec![]))[0].status, Status::NotApplicable);
-        assert_eq!(
-            run(Err(denied("x", "List", Some(REGION))))[0].status,
-            Status::Unknown
-        );
+        crate::checks::fixtures::resource_policy_cases(evaluate, "SNS topic", |r, items| {
+            r.sns_topics = items
+        });
     }
 }
