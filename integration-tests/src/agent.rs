@@ -128,3 +128,35 @@ pub fn wait_for<T>(
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// Writes `agent.toml` in `dir`: one demo account audited on `cron` through `endpoint`, the daemon
+/// listening on `port`, SQLite state in `dir`, root MFA disabled (moto cannot hold it), and `extra`
+/// TOML appended. Returns its path.
+pub fn one_account_config(
+    dir: &std::path::Path,
+    endpoint: &str,
+    a: &crate::seed::DemoAccount,
+    port: u16,
+    cron: &str,
+    extra: &str,
+) -> PathBuf {
+    let path = dir.join("agent.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[aws]\nregions = [\"us-east-1\"]\nendpoint_url = \"{endpoint}\"\ncall_timeout_seconds = 3\nmax_attempts = 2\n\n\
+             [audit]\naccount_timeout_seconds = 120\n\n\
+             [[accounts]]\nid = \"{id}\"\nname = \"{name}\"\nrole_arn = \"{role}\"\nexternal_id = \"{ext}\"\n\n\
+             [schedule]\ncron = \"{cron}\"\nshutdown_grace_seconds = 10\n\n\
+             [server]\nlisten = \"127.0.0.1:{port}\"\n\n[state]\npath = \"{state}\"\n\n\
+             [checks]\ndisabled = [\"iam_root_mfa_enabled\"]\n\n{extra}",
+            id = a.id,
+            name = a.name,
+            role = a.role_arn,
+            ext = crate::seed::EXTERNAL_ID,
+            state = dir.join("state.db").display(),
+        ),
+    )
+    .expect("write agent.toml");
+    path
+}

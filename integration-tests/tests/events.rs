@@ -20,6 +20,7 @@ const SSH: &str = "ec2_security_group_no_world_admin_ports";
 const MFA: &str = "iam_console_users_mfa_enabled";
 const TRAIL: &str = "cloudtrail_multi_region_logging";
 
+/// The one-account config of these tests (schedule `0 0 * * * *`).
 fn config(
     dir: &Path,
     endpoint: &str,
@@ -27,25 +28,7 @@ fn config(
     port: u16,
     extra: &str,
 ) -> std::path::PathBuf {
-    let path = dir.join("agent.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[aws]\nregions = [\"us-east-1\"]\nendpoint_url = \"{endpoint}\"\ncall_timeout_seconds = 3\nmax_attempts = 2\n\n\
-             [audit]\naccount_timeout_seconds = 120\n\n\
-             [[accounts]]\nid = \"{id}\"\nname = \"{name}\"\nrole_arn = \"{role}\"\nexternal_id = \"{ext}\"\n\n\
-             [schedule]\ncron = \"0 0 * * * *\"\nshutdown_grace_seconds = 10\n\n\
-             [server]\nlisten = \"127.0.0.1:{port}\"\n\n[state]\npath = \"{state}\"\n\n\
-             [checks]\ndisabled = [\"iam_root_mfa_enabled\"]\n\n{extra}",
-            id = a.id,
-            name = a.name,
-            role = a.role_arn,
-            ext = seed::EXTERNAL_ID,
-            state = dir.join("state.db").display(),
-        ),
-    )
-    .unwrap();
-    path
+    integration_tests::agent::one_account_config(dir, endpoint, a, port, "0 0 * * * *", extra)
 }
 
 fn metrics(port: u16) -> String {

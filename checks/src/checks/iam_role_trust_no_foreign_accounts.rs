@@ -10,7 +10,6 @@ use crate::policy::escalation::is_service_linked;
 use crate::policy::{PolicyDocument, Statement};
 use crate::settings::Settings;
 use crate::snapshot::{AccountSnapshot, Need};
-use serde_json::Value;
 use std::collections::BTreeSet;
 
 pub const CHECK: Check = Check {
@@ -47,14 +46,6 @@ organization, whatever the role holds, and names the account.",
     evaluate,
 };
 
-fn strings(v: &Value) -> Vec<&str> {
-    match v {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-        _ => vec![],
-    }
-}
-
 /// The account of an `AWS` principal value: a 12-digit id or an IAM/STS ARN's account field.
 fn account_of(v: &str) -> Option<&str> {
     let is_id = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
@@ -84,7 +75,7 @@ fn trusted_accounts<'s>(s: &'s Statement, org_id: Option<&str>) -> Vec<&'s str> 
     }
     s.principal
         .get("AWS")
-        .map(strings)
+        .map(crate::policy::trust::strings)
         .unwrap_or_default()
         .into_iter()
         .filter_map(account_of)

@@ -203,7 +203,7 @@ fn partition(arn: &str) -> &str {
     arn.split(':').nth(1).unwrap_or("aws")
 }
 
-fn administrator_access(partition: &str) -> String {
+fn administrator_access_arn(partition: &str) -> String {
     format!("arn:{partition}:iam::aws:policy/AdministratorAccess")
 }
 
@@ -219,13 +219,11 @@ fn trusts_service(doc: &PolicyDocument, service: &str) -> bool {
                 .iter()
                 .any(|a| super::actions::glob_ignore_case(a, "sts:AssumeRole"))
         };
-        let named = match s.principal.get("Service") {
-            Some(serde_json::Value::String(v)) => v.eq_ignore_ascii_case(service),
-            Some(serde_json::Value::Array(vs)) => vs
+        let named = s.principal.get("Service").is_some_and(|v| {
+            super::trust::strings(v)
                 .iter()
-                .any(|v| v.as_str().is_some_and(|v| v.eq_ignore_ascii_case(service))),
-            _ => false,
-        };
+                .any(|v| v.eq_ignore_ascii_case(service))
+        });
         s.allow && assume && !s.not_principal && (named || s.principal_everyone)
     })
 }
@@ -364,17 +362,6 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    fn admin_grants(&self) -> &'static DocumentGrants {
-        static G: std::sync::OnceLock<DocumentGrants> = std::sync::OnceLock::new();
-        G.get_or_init(|| {
-            let doc = PolicyDocument::parse(
-                r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-            )
-            .expect("a valid document");
-            DocumentGrants::of(&doc, "")
-        })
-    }
-
     /// What attaching or writing a policy on `target` gives: any permission, or (an attach limited
     /// by `iam:PolicyARN`) the policies it may attach.
     fn self_grant(&self, q: usize, action: &str, target: &str) -> Option<(Grants, String)> {
@@ -385,10 +372,10 @@ impl<'a> Analysis<'a> {
             _ => what,
         };
         if !action.starts_with("iam:Attach") {
-            let g = self.holding(q, &[self.admin_grants()], None, false);
+            let g = self.holding(q, &[super::principal::administrator_access()], None, false);
             return Some((g, under("any permission".into())));
         }
-        let admin_arn = administrator_access(partition(p.arn));
+        let admin_arn = administrator_access_arn(partition(p.arn));
         let attach = |policy: &str| {
             let ctx = [("iam:PolicyARN", policy)];
             let req = Request {
@@ -398,7 +385,7 @@ impl<'a> Analysis<'a> {
             self.may(q, &req)
         };
         if attach(&admin_arn) {
-            let g = self.holding(q, &[self.admin_grants()], None, false);
+            let g = self.holding(q, &[super::principal::administrator_access()], None, false);
             return Some((g, under("any permission (AdministratorAccess)".into())));
         }
         let mut names = Vec::new();
@@ -511,7 +498,12 @@ impl<'a> Analysis<'a> {
                                 "its own permissions without its boundary".into(),
                             );
                         } else {
-                            let g = self.holding(q, &[self.admin_grants()], None, false);
+                            let g = self.holding(
+                                q,
+                                &[super::principal::administrator_access()],
+                                None,
+                                false,
+                            );
                             let gains = match (&p.effective.boundary, self.can_lift_boundary(q)) {
                                 (Some(b), false) => format!("any permission written into {}, within its permissions boundary {b}", arn_label(arn)),
                                 _ => format!("any permission written into {}", arn_label(arn)),

@@ -25,7 +25,7 @@ pub fn policy_name(arn: &str) -> &str {
 }
 
 /// The grants of AWS's `AdministratorAccess` (`Allow` `*` on `*`).
-fn administrator_access() -> &'static DocumentGrants {
+pub(crate) fn administrator_access() -> &'static DocumentGrants {
     static G: std::sync::OnceLock<DocumentGrants> = std::sync::OnceLock::new();
     G.get_or_init(|| {
         let doc = PolicyDocument::parse(

@@ -179,7 +179,8 @@ fn oidc_provider(federated: &str) -> Option<&str> {
     )
 }
 
-fn strings(v: &Value) -> Vec<&str> {
+/// A string or a list of strings of a policy element (anything else: none).
+pub(crate) fn strings(v: &Value) -> Vec<&str> {
     match v {
         Value::String(s) => vec![s.as_str()],
         Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
