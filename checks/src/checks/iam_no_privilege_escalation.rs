@@ -126,7 +126,7 @@ mod tests {
     use super::*;
     use crate::checks::fixtures::*;
     use crate::model::Status;
-    use crate::snapshot::{AuthorizationDetails, IamRole, InlinePolicy, ManagedPolicy};
+    use crate::snapshot::{IamRole, InlinePolicy};
 
     const ADMIN_ARN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
@@ -144,20 +144,7 @@ mod tests {
     }
 
     fn run(roles: Vec<IamRole>) -> Vec<Verdict> {
-        let mut s = snapshot();
-        s.iam.authorization = Ok(AuthorizationDetails {
-            roles,
-            policies: vec![ManagedPolicy {
-                name: "AdministratorAccess".into(),
-                arn: ADMIN_ARN.into(),
-                default_document: Some(
-                    r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#.into(),
-                ),
-                ..Default::default()
-            }],
-            ..Default::default()
-        });
-        evaluate(&s, &Settings::default())
+        evaluate(&with_roles(roles), &Settings::default())
     }
 
     #[test]

@@ -651,6 +651,25 @@ pub(crate) fn per_policy_resource(
 
 #[cfg(test)]
 pub(crate) mod fixtures {
+    /// A snapshot whose IAM holds `roles` and the AWS-managed AdministratorAccess policy
+    /// (`Allow * on *`), for the checks that judge roles' effective grants.
+    pub fn with_roles(roles: Vec<crate::snapshot::IamRole>) -> AccountSnapshot {
+        let mut s = snapshot();
+        s.iam.authorization = Ok(crate::snapshot::AuthorizationDetails {
+            roles,
+            policies: vec![crate::snapshot::ManagedPolicy {
+                name: "AdministratorAccess".into(),
+                arn: "arn:aws:iam::aws:policy/AdministratorAccess".into(),
+                default_document: Some(
+                    r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#.into(),
+                ),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        s
+    }
+
     /// The cases every resource-policy check passes: a `*` statement fails and is named, a pinned
     /// one and no policy pass, a malformed policy and a failed listing are unknown, none is not
     /// applicable. `set` puts the resources into the snapshot's region; `kind` names them.

@@ -418,10 +418,6 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    fn index_of(&self, arn: &str) -> Option<usize> {
-        self.principals.iter().position(|p| p.arn == arn)
-    }
-
     fn edges_of(&self, q: usize) -> Vec<Edge> {
         let p = &self.principals[q];
         let mut out = Vec::new();
@@ -692,7 +688,7 @@ impl<'a> Analysis<'a> {
 
     /// The position of a principal by ARN.
     pub fn find(&self, arn: &str) -> Option<usize> {
-        self.index_of(arn)
+        self.principals.iter().position(|p| p.arn == arn)
     }
 }
 
