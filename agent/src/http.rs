@@ -592,8 +592,6 @@ mod tests {
     use super::*;
     use crate::metrics::Metrics;
     use crate::state::Store;
-    use std::sync::atomic::AtomicBool;
-    use std::sync::RwLock;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     async fn request(port: u16, path: &str, auth: Option<&str>) -> (u16, String) {
@@ -623,18 +621,7 @@ mod tests {
     #[tokio::test]
     async fn basic_auth_guards_everything_but_the_probes() {
         let dir = tempfile::tempdir().unwrap();
-        let shared = Arc::new(Shared {
-            metrics: Metrics::new(&[]),
-            store: Store::open(&dir.path().join("s.db")).unwrap(),
-            latest: RwLock::new(None),
-            ready: AtomicBool::new(false),
-            saves: Default::default(),
-            auth: Some(("grafana".into(), "s3cret".into())),
-            replica: None,
-            alerting: Arc::new(
-                crate::alerts::Alerting::new(&Default::default()).expect("no sinks"),
-            ),
-        });
+        let shared = shared(dir.path(), Some(("grafana".into(), "s3cret".into())));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = tokio::spawn(async move { axum::serve(listener, router(shared)).await });
@@ -693,18 +680,14 @@ mod tests {
     }
 
     fn shared(dir: &std::path::Path, auth: Option<(String, String)>) -> Arc<Shared> {
-        Arc::new(Shared {
-            metrics: Metrics::new(&[]),
-            store: Store::open(&dir.join("s.db")).unwrap(),
-            latest: RwLock::new(None),
-            ready: AtomicBool::new(false),
-            saves: Default::default(),
+        Arc::new(Shared::new(
+            Store::open(&dir.join("s.db")).unwrap(),
+            Metrics::new(&[]),
+            Arc::new(crate::alerts::Alerting::new(&Default::default()).expect("no sinks")),
             auth,
-            replica: None,
-            alerting: Arc::new(
-                crate::alerts::Alerting::new(&Default::default()).expect("no sinks"),
-            ),
-        })
+            std::time::Duration::from_secs(30),
+            false,
+        ))
     }
 
     async fn start(shared: Arc<Shared>) -> (u16, tokio::task::JoinHandle<std::io::Result<()>>) {

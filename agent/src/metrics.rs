@@ -29,6 +29,8 @@ pub struct Metrics {
     last_success: GaugeVec,
     duration: GaugeVec,
     pub runs: IntCounterVec,
+    /// Accounts this process audited (with replicas: its share of the cycles).
+    pub accounts_audited: IntCounter,
     pub skipped_runs: IntCounter,
     api_calls: IntCounterVec,
     api_errors: IntCounterVec,
@@ -110,7 +112,12 @@ impl Metrics {
             account_up: gauge_vec(&r, "maturity_account_up", "1 when the account's last audit succeeded, 0 when it could not be audited.", &["account_id", "account_name"]),
             last_success: float_vec(&r, "maturity_audit_last_success_timestamp_seconds", "Start time of the account's last successful audit.", &["account_id"]),
             duration: float_vec(&r, "maturity_audit_duration_seconds", "Duration of the account's last audit.", &["account_id"]),
-            runs: counter_vec(&r, "maturity_audit_runs_total", "Audit runs by result (success, partial: some accounts failed, error: no account audited).", &["result"]),
+            runs: counter_vec(&r, "maturity_audit_runs_total", "Audit runs of this process by result (success, partial: some accounts failed, error: no account audited); with replicas sharing a state, a run is one batch of claimed accounts.", &["result"]),
+            accounts_audited: {
+                let c = IntCounter::new("maturity_audit_accounts_total", "Account audits made by this process (with replicas sharing a state: its share of the cycles).").expect("valid");
+                r.register(Box::new(c.clone())).expect("unique");
+                c
+            },
             skipped_runs: {
                 let c = IntCounter::new("maturity_audit_skipped_runs_total", "Scheduled runs skipped because the previous run was still in progress.").expect("valid");
                 r.register(Box::new(c.clone())).expect("unique");
@@ -119,7 +126,7 @@ impl Metrics {
             api_calls: counter_vec(&r, "maturity_aws_api_calls_total", "AWS API calls made by audits.", &["service", "operation"]),
             api_errors: counter_vec(&r, "maturity_aws_api_errors_total", "AWS API calls that failed, by error kind.", &["service", "operation", "error"]),
             last_start: {
-                let g = Gauge::new("maturity_audit_last_start_timestamp_seconds", "Start time of the last audit run (alert when it stops advancing).").expect("valid");
+                let g = Gauge::new("maturity_audit_last_start_timestamp_seconds", "Start time of the last audit cycle, from the state whichever replica started it (alert when it stops advancing).").expect("valid");
                 r.register(Box::new(g.clone())).expect("unique");
                 g
             },
@@ -228,9 +235,6 @@ impl Metrics {
         retain_accounts(&self.duration, &audited);
         retain_accounts(&self.regressions, &audited);
         retain_accounts(&self.alerts_active, &audited);
-        if let Some(o) = &report.organization {
-            self.count_calls(&o.api_calls);
-        }
         for a in &report.accounts {
             let up = a.status == AccountStatus::Audited;
             self.account_up
@@ -250,17 +254,25 @@ impl Metrics {
                     ..prev
                 });
             }
-            for c in &a.api_calls {
-                self.api_calls
-                    .with_label_values(&[&c.service, &c.operation])
-                    .inc_by(c.count);
-                if c.outcome != "ok" && c.outcome != "not_found" {
-                    self.api_errors
-                        .with_label_values(&[&c.service, &c.operation, &c.outcome])
-                        .inc_by(c.count);
-                }
-            }
         }
+    }
+
+    /// Counts the calls a run of this process made (its accounts' and the organization's), once:
+    /// serving a saved report again counts nothing.
+    pub fn count_report_calls(&self, report: &Report) {
+        if let Some(o) = &report.organization {
+            self.count_calls(&o.api_calls);
+        }
+        for a in &report.accounts {
+            self.count_calls(&a.api_calls);
+        }
+    }
+
+    /// When an account's served result was audited (its run's start).
+    pub fn set_last_success(&self, account_id: &str, at: chrono::DateTime<chrono::Utc>) {
+        self.last_success
+            .with_label_values(&[account_id])
+            .set(at.timestamp() as f64);
     }
 
     /// Counts calls made outside any account's audit (discovery).
@@ -470,6 +482,7 @@ mod tests {
         m.init_sinks(&["alertmanager".to_owned()]);
         let report = fixture();
         m.set_active_alerts(&report, &[]);
+        m.count_report_calls(&report);
         let prev = report.accounts[0].clone();
         m.update(&report, &|id| {
             (id == "222222222222").then(|| AccountReport {

@@ -17,19 +17,20 @@ pub enum Ended {
     Cancelled,
 }
 
-/// Runs `audit` once per tick, never two at once. `on_skip` is called for each skipped tick.
+/// Runs `audit` once per tick, never two at once. `on_skip` is called for each tick that came
+/// while a run was in progress.
 ///
 /// The run is polled here, not spawned: cancelling it is dropping it, and its future need not be
 /// `Send` (the SDK's borrowed per-resource streams are not).
-pub async fn drive<A, Fut>(
-    mut ticks: mpsc::Receiver<()>,
+pub async fn drive<T, A, Fut>(
+    mut ticks: mpsc::Receiver<T>,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
     mut audit: A,
-    on_skip: impl Fn(),
+    on_skip: impl Fn(T),
 ) -> Ended
 where
-    A: FnMut() -> Fut,
+    A: FnMut(T) -> Fut,
     Fut: Future<Output = ()>,
 {
     tokio::pin!(shutdown);
@@ -41,14 +42,13 @@ where
                 running = None;
             }
             tick = ticks.recv() => {
-                if tick.is_none() {
+                let Some(tick) = tick else {
                     break;
-                }
+                };
                 if running.is_some() {
-                    tracing::warn!("a scheduled audit was skipped: the previous one is still running");
-                    on_skip();
+                    on_skip(tick);
                 } else {
-                    running = Some(Box::pin(audit()));
+                    running = Some(Box::pin(audit(tick)));
                 }
             }
         }
@@ -113,7 +113,7 @@ mod tests {
                 let _ = stop_rx.await;
             },
             grace,
-            move || {
+            move |()| {
                 let c = c1.clone();
                 async move {
                     c.started.fetch_add(1, Ordering::SeqCst);
@@ -121,7 +121,7 @@ mod tests {
                     c.finished.fetch_add(1, Ordering::SeqCst);
                 }
             },
-            move || {
+            move |()| {
                 c2.skipped.fetch_add(1, Ordering::SeqCst);
             },
         ));

@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// An account to audit.
-#[derive(Debug, Clone)]
+/// An account to audit (kept as JSON in the agent's shared schedule).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     pub account_id: String,
     pub account_name: String,

@@ -121,10 +121,17 @@ pub async fn refresh_depth(shared: &Arc<Shared>, alerting: &Alerting) {
 /// Empties the outbox for as long as the daemon runs: every due notification of every destination
 /// is attempted, the destinations in parallel, each in order.
 pub async fn deliver(shared: Arc<Shared>, alerting: Arc<Alerting>) {
-    // One replica delivers: the one that holds the lease (every outbox write is fenced with it).
+    // One replica delivers: the one that holds the lease (every outbox write of delivery is fenced
+    // with it), so each row is claimed by one delivery task at a time.
     while !shared.is_active() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // Other replicas queue notifications too, and cannot wake this task: look every second.
+    let longest = if shared.replica.is_some() {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs(30)
+    };
     let names: Vec<String> = alerting.sinks.iter().map(|s| s.name.clone()).collect();
     let s = shared.clone();
     let now_ms = Utc::now().timestamp_millis();
@@ -197,7 +204,7 @@ pub async fn deliver(shared: Arc<Shared>, alerting: Arc<Alerting>) {
         let wait = next
             .map(|ms| Duration::from_millis((ms - Utc::now().timestamp_millis()).max(0) as u64))
             .unwrap_or(Duration::from_secs(30))
-            .clamp(Duration::from_millis(50), Duration::from_secs(30));
+            .clamp(Duration::from_millis(50), longest);
         tokio::select! {
             _ = alerting.wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}

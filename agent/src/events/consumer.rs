@@ -1,6 +1,7 @@
 //! The SQS consumer: a receiver task long-polls the queue and hands messages over; the processor
-//! verifies, deduplicates and debounces them, runs the due re-checks one at a time (never during
-//! a full audit: both hold the audit gate), saves each as a partial run, and deletes a message
+//! verifies, deduplicates and debounces them, runs the due re-checks one at a time (each with the
+//! account claimed in the shared schedule, so never during an audit of that account by any
+//! replica), saves each as a partial run, and deletes a message
 //! only once the re-check it belongs to is saved. A message that is not ours is deleted at once
 //! and counted; SQS failing is logged and counted with backoff while the scheduled audits go on.
 
@@ -11,16 +12,16 @@ use super::metrics::EventMetrics;
 use crate::alerts::{self, detect};
 use crate::config::Config;
 use crate::daemon::{self, Shared};
+use crate::state::schedule::{Claim, SaveTo};
 use chrono::Utc;
-use maturity_checks::audit::Target;
 use maturity_checks::catalog;
 use maturity_checks::facts::{CallRecorder, FactError};
 use maturity_checks::recheck::{self, Request};
-use maturity_checks::report::{AccountReport, AccountStatus, Report};
-use std::collections::{BTreeSet, HashMap};
+use maturity_checks::report::{AccountReport, Report};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// A received message: its body and receipt handle.
@@ -35,9 +36,6 @@ pub struct Context {
     pub shared: Arc<Shared>,
     pub config: Arc<Config>,
     pub base: aws_config::SdkConfig,
-    /// Held by every full audit and every re-check: they never write interleaved, and an event
-    /// that arrives during a full audit is re-checked after it.
-    pub gate: Arc<Mutex<()>>,
     pub metrics: Arc<EventMetrics>,
 }
 
@@ -298,37 +296,8 @@ async fn delete_counted<Q: Queue>(queue: &Q, metrics: &EventMetrics, receipts: V
     }
 }
 
-/// The audit target of an account: its `[[accounts]]` entry, else the discovery's role.
-pub fn target_of(config: &Config, account_id: &str, account_name: &str) -> Option<Target> {
-    if let Some(a) = config
-        .accounts
-        .iter()
-        .map(|a| a.get_ref())
-        .find(|a| a.id.get_ref().0 == account_id)
-    {
-        return Some(Target {
-            account_id: account_id.to_owned(),
-            account_name: a.name.clone(),
-            role_arn: a.role_arn.as_ref().map(|r| r.get_ref().0.clone()),
-            external_id: a.external_id.clone(),
-        });
-    }
-    let org = &config.organization;
-    org.discover.then(|| Target {
-        account_id: account_id.to_owned(),
-        account_name: account_name.to_owned(),
-        role_arn: Some(format!(
-            "arn:{}:iam::{account_id}:role/{}",
-            crate::targets::partition_of(config),
-            org.role_name
-        )),
-        external_id: org.external_id.clone(),
-    })
-}
-
 /// Re-checks one batch and saves it; whether it was saved (its messages may be deleted).
 pub async fn run_batch(ctx: &Context, batch: &Batch) -> bool {
-    let _gate = ctx.gate.lock().await;
     let started = std::time::Instant::now();
     let account = &batch.key.account_id;
     let result = recheck_and_save(ctx, batch).await;
@@ -362,40 +331,72 @@ enum Failure {
     NotSaved(String),
 }
 
+/// Claims the account for a re-check, waiting while another claim on it runs (an audit of it by
+/// any replica: an event that arrives during it is re-checked after it), for at most half the
+/// messages' visibility timeout.
+async fn claim(ctx: &Context, account: &str) -> Result<Claim, Failure> {
+    let shared = &ctx.shared;
+    let limit = Duration::from_secs(
+        u64::try_from(ctx.config.events.visibility_timeout_seconds.max(2) / 2).unwrap_or(1),
+    );
+    let until = Instant::now() + limit;
+    loop {
+        let (s, id) = (shared.clone(), account.to_owned());
+        let claimed = tokio::task::spawn_blocking(move || {
+            s.store.claim_account(
+                &id,
+                &s.owner,
+                Utc::now().timestamp_millis(),
+                s.claim_ttl_ms(),
+            )
+        })
+        .await
+        .map_err(|e| Failure::Recheck(e.to_string()))?
+        .map_err(|e| Failure::Recheck(e.to_string()))?;
+        if let Some(c) = claimed {
+            return Ok(c);
+        }
+        if Instant::now() >= until {
+            return Err(Failure::Recheck(format!(
+                "account {account} is being audited (claimed) or is not in the schedule; retried when SQS delivers the events again"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 async fn recheck_and_save(ctx: &Context, batch: &Batch) -> Result<(), Failure> {
+    let shared = &ctx.shared;
+    let account = batch.key.account_id.clone();
+    let claim = claim(ctx, &account).await?;
+    let result = recheck_claimed(ctx, batch, &claim).await;
+    if result.is_err() {
+        let (s, id) = (shared.clone(), account.clone());
+        let _ = tokio::task::spawn_blocking(move || s.store.release_claims(&s.owner, Some(&[id])))
+            .await;
+    }
+    result
+}
+
+async fn recheck_claimed(ctx: &Context, batch: &Batch, claim: &Claim) -> Result<(), Failure> {
     let shared = &ctx.shared;
     let config = &ctx.config;
     let account = batch.key.account_id.clone();
-    let latest = shared
-        .latest
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let in_latest = latest
-        .as_ref()
-        .and_then(|r| r.account(&account))
-        .filter(|a| a.status == AccountStatus::Audited)
-        .cloned();
-    let previous = match in_latest {
-        Some(p) => p,
-        None => {
-            let s = shared.clone();
-            let id = account.clone();
-            tokio::task::spawn_blocking(move || s.store.last_audited(&id))
-                .await
-                .map_err(|e| Failure::Recheck(e.to_string()))?
-                .map_err(|e| Failure::Recheck(e.to_string()))?
-                .ok_or_else(|| {
-                    Failure::Recheck(format!("account {account} has no audited report yet"))
-                })?
-        }
-    };
-    let target = target_of(config, &account, &previous.account_name)
-        .ok_or_else(|| Failure::Recheck(format!("account {account} is no longer configured")))?;
+    // The account's newest audited result, from the state (another replica may have saved it).
+    let (s, id) = (shared.clone(), account.clone());
+    let previous = tokio::task::spawn_blocking(move || s.store.last_audited(&id))
+        .await
+        .map_err(|e| Failure::Recheck(e.to_string()))?
+        .map_err(|e| Failure::Recheck(e.to_string()))?
+        .ok_or_else(|| Failure::Recheck(format!("account {account} has no audited report yet")))?;
+    let target = &claim.target;
     let opts = daemon::audit_options(config);
     let organization = if recheck::needs_organization(&opts.checks, &batch.key.needs) {
         let rec = CallRecorder::with_rate_limit(opts.max_requests_per_second);
-        let audited: Vec<String> = latest
+        let audited: Vec<String> = shared
+            .latest
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
             .iter()
             .flat_map(|r| r.accounts.iter())
             .map(|a| a.account_id.clone())
@@ -419,27 +420,17 @@ async fn recheck_and_save(ctx: &Context, batch: &Batch) -> Result<(), Failure> {
         needs: batch.key.needs.clone(),
         events,
     };
-    let merged = recheck::recheck_account(
-        &ctx.base,
-        &target,
-        &opts,
-        &organization,
-        &previous,
-        &request,
-    )
-    .await
-    .map_err(|e| Failure::Recheck(e.to_string()))?;
+    let merged =
+        recheck::recheck_account(&ctx.base, target, &opts, &organization, &previous, &request)
+            .await
+            .map_err(|e| Failure::Recheck(e.to_string()))?;
     shared.metrics.count_calls(&merged.api_calls);
-    save_partial(ctx, merged, latest).await
+    save_partial(ctx, merged, claim.epoch).await
 }
 
 /// Saves a re-checked account as a partial run (one account) with its regressions and alert
-/// changes in one transaction, then serves it: the latest report with that account replaced.
-async fn save_partial(
-    ctx: &Context,
-    merged: AccountReport,
-    latest: Option<Arc<Report>>,
-) -> Result<(), Failure> {
+/// changes in one transaction, while its claim holds, then serves the state again.
+async fn save_partial(ctx: &Context, merged: AccountReport, epoch: i64) -> Result<(), Failure> {
     let shared = ctx.shared.clone();
     let config = &ctx.config;
     let now = Utc::now();
@@ -480,22 +471,27 @@ async fn save_partial(
         &shared.alerting.rules,
         now,
     )];
-    let partial = Arc::new(partial);
-    let to_save = partial.clone();
     let s = shared.clone();
     let saved = tokio::task::spawn_blocking(move || {
         let a = s.alerting.clone();
-        let run_id = s.store.save_run_with(&to_save, |tx, run_id| {
-            crate::state::mark_recheck(tx, run_id)?;
-            alerts::store::write_plans(tx, run_id, now, &plans, &|n| a.routes(n))
-        })?;
-        let active = s.store.active_alerts()?;
-        Ok::<_, crate::state::StateError>((run_id, plans, active))
+        let (run_id, held) = s.store.save_claimed(
+            SaveTo::Recheck,
+            &s.owner,
+            &[(id, epoch)],
+            &partial,
+            |tx, run_id, _| alerts::store::write_plans(tx, run_id, now, &plans, &|n| a.routes(n)),
+        )?;
+        Ok::<_, crate::state::StateError>((run_id, held, plans))
     })
     .await
     .map_err(|e| Failure::NotSaved(e.to_string()))?
     .map_err(|e| Failure::NotSaved(e.to_string()))?;
-    let (run_id, plans, active) = saved;
+    let (run_id, held, plans) = saved;
+    if held.is_empty() {
+        return Err(Failure::NotSaved(
+            "the account's claim was taken over before the re-check was saved".into(),
+        ));
+    }
     let m = &shared.metrics;
     for r in plans.iter().flat_map(|p| &p.regressions) {
         m.regressions
@@ -513,35 +509,7 @@ async fn save_partial(
     if plans.iter().any(|p| !p.notices.is_empty()) {
         shared.alerting.wake.notify_one();
     }
-    // Serve the latest report with this account replaced.
-    let mut served = latest.as_deref().cloned().unwrap_or_else(|| Report {
-        accounts: vec![],
-        ..(*partial).clone()
-    });
-    let account = partial.accounts[0].clone();
-    match served.accounts.iter_mut().find(|a| a.account_id == id) {
-        Some(a) => *a = account,
-        None => served.accounts.push(account),
-    }
-    let served = Arc::new(served);
-    let s = shared.clone();
-    let failed: Vec<String> = served
-        .accounts
-        .iter()
-        .filter(|a| a.status == AccountStatus::Failed)
-        .map(|a| a.account_id.clone())
-        .collect();
-    let previous: HashMap<String, AccountReport> = tokio::task::spawn_blocking(move || {
-        failed
-            .into_iter()
-            .filter_map(|id| s.store.last_audited(&id).ok().flatten().map(|p| (id, p)))
-            .collect()
-    })
-    .await
-    .unwrap_or_default();
-    m.update(&served, &|id| previous.get(id).cloned());
-    m.set_active_alerts(&served, &active);
-    *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(served);
+    daemon::view::refresh(&shared).await;
     Ok(())
 }
 

@@ -33,7 +33,6 @@ pub fn start(
     shared: std::sync::Arc<crate::daemon::Shared>,
     config: std::sync::Arc<crate::config::Config>,
     base: aws_config::SdkConfig,
-    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     use std::sync::Arc;
     let Some(sqs) = consumer::Sqs::new(&base, &config) else {
@@ -57,7 +56,6 @@ pub fn start(
         shared,
         config,
         base,
-        gate,
         metrics,
     });
     let processor = tokio::spawn(consumer::process(ctx, queue, rx));

@@ -14,6 +14,7 @@
 pub mod copy;
 pub mod db;
 pub mod postgres;
+pub mod schedule;
 pub mod sqlite;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
@@ -170,7 +171,7 @@ pub(crate) fn parse_status(s: &str) -> Option<Status> {
     }
 }
 
-fn rfc3339(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn rfc3339(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|d| d.with_timezone(&Utc))
@@ -240,9 +241,18 @@ impl Store {
         &self,
         f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>,
     ) -> Result<T, StateError> {
-        let fence = self.fence();
+        self.write_as(&self.fence(), f)
+    }
+
+    /// Runs `f` in one transaction fenced by `fence` rather than by this replica's lease (the
+    /// saves of claimed accounts check their claims themselves, on every replica).
+    pub(crate) fn write_as<T>(
+        &self,
+        fence: &Fence,
+        f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>,
+    ) -> Result<T, StateError> {
         let f = |db: &mut dyn Db| {
-            check_fence(db, &fence)?;
+            check_fence(db, fence)?;
             f(db)
         };
         match &mut *self.engine() {
@@ -372,9 +382,41 @@ impl Store {
         self.read(|db| last_audited(db, account_id))
     }
 
+    /// The latest state as a report: each scheduled account's newest result, in the schedule's
+    /// order, under the newest cycle's start. A state saved before the shared schedule existed (or
+    /// copied from one): the newest full audit, each account replaced by its newer re-check.
+    pub fn latest_report(&self) -> Result<Option<Report>, StateError> {
+        let served = self.served()?;
+        let rows: Vec<i64> = served
+            .iter()
+            .map(|s| s.last_row)
+            .filter(|r| *r > 0)
+            .collect();
+        if rows.is_empty() {
+            return self.latest_full_audit();
+        }
+        let Some(mut report) = self.latest_full_audit()? else {
+            return Ok(None);
+        };
+        let position: HashMap<&str, i64> = served
+            .iter()
+            .map(|s| (s.account_id.as_str(), s.position))
+            .collect();
+        let mut accounts: Vec<AccountReport> =
+            self.results(&rows)?.into_iter().map(|(a, _)| a).collect();
+        accounts.sort_by_key(|a| {
+            position
+                .get(a.account_id.as_str())
+                .copied()
+                .unwrap_or(i64::MAX)
+        });
+        report.accounts = accounts;
+        Ok(Some(report))
+    }
+
     /// The newest full audit as a report, rebuilt from its accounts, each account replaced by its
     /// newer re-check when there is one.
-    pub fn latest_report(&self) -> Result<Option<Report>, StateError> {
+    fn latest_full_audit(&self) -> Result<Option<Report>, StateError> {
         self.read(|db| {
             let Some(mut run) = db.query_one(
                 "SELECT id, started_at, duration_seconds, agent_version FROM runs WHERE kind = 'audit' ORDER BY id DESC LIMIT 1",
@@ -549,22 +591,54 @@ pub(crate) fn insert_rows(
 /// The rows of one run: the run, each account's result, practice levels, verdicts, and the last
 /// known status of every check that had one. Returns the run's id.
 fn insert_run(db: &mut dyn Db, report: &Report) -> Result<i64, DbError> {
-    let run_id = db
-        .query_one(
-            "INSERT INTO runs (started_at, duration_seconds, agent_version) VALUES (?1, ?2, ?3) RETURNING id",
-            args![
-                report.started_at.to_rfc3339(),
-                report.duration_seconds,
-                &report.agent_version
-            ],
-        )?
-        .unwrap_or_default()
-        .int(0)?;
+    let run_id = insert_run_row(
+        db,
+        report.started_at,
+        report.duration_seconds,
+        &report.agent_version,
+        "audit",
+    )?;
     let observed = report.started_at.to_rfc3339();
     for a in &report.accounts {
-        db.execute(
+        insert_account(db, run_id, a, &observed)?;
+    }
+    Ok(run_id)
+}
+
+/// A run's own row (`kind` `audit` or `recheck`); returns its id.
+pub(crate) fn insert_run_row(
+    db: &mut dyn Db,
+    started_at: DateTime<Utc>,
+    duration_seconds: f64,
+    agent_version: &str,
+    kind: &str,
+) -> Result<i64, DbError> {
+    db.query_one(
+        "INSERT INTO runs (started_at, duration_seconds, agent_version, kind) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+        args![
+            started_at.to_rfc3339(),
+            duration_seconds,
+            agent_version,
+            kind
+        ],
+    )?
+    .unwrap_or_default()
+    .int(0)
+}
+
+/// One account's rows in a run: its result, practice levels, verdicts, and the last known status of
+/// every check that had one (seen at `observed`). Returns the result's row id.
+pub(crate) fn insert_account(
+    db: &mut dyn Db,
+    run_id: i64,
+    a: &AccountReport,
+    observed: &str,
+) -> Result<i64, DbError> {
+    {
+        let observed = observed.to_owned();
+        let row = db.query_one(
             "INSERT INTO account_runs (run_id, account_id, account_name, status, error, level, confirmed_level, report)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING rowid",
             args![
                 run_id,
                 &a.account_id,
@@ -639,8 +713,8 @@ fn insert_run(db: &mut dyn Db, report: &Report) -> Result<i64, DbError> {
                run_id = excluded.run_id, failing = excluded.failing, unknown_scopes = excluded.unknown_scopes",
             known,
         )?;
+        row.unwrap_or_default().int(0)
     }
-    Ok(run_id)
 }
 
 #[cfg(test)]

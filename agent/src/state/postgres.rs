@@ -110,6 +110,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         epoch BIGINT NOT NULL,
         expires_ms BIGINT NOT NULL
      );",
+    "CREATE TABLE schedule (
+        account_id TEXT PRIMARY KEY,
+        position BIGINT NOT NULL,
+        target TEXT NOT NULL,
+        due_run BIGINT NOT NULL,
+        done_run BIGINT NOT NULL DEFAULT 0,
+        owner TEXT,
+        epoch BIGINT NOT NULL DEFAULT 0,
+        expires_ms BIGINT NOT NULL DEFAULT 0,
+        last_row BIGINT NOT NULL DEFAULT 0
+     );",
 ];
 
 /// The tables that hold an identity column, with it (their sequences follow copied rows).

@@ -113,6 +113,21 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         epoch INTEGER NOT NULL,
         expires_ms INTEGER NOT NULL
      );",
+    // 6: work shared by claims (`super::schedule`): every audited account with its target, the
+    // cycle (audit run) it is due for and the last it was saved in, who claims it until when
+    // with which epoch (the fencing token of its save), and its newest saved result (what every
+    // replica serves).
+    "CREATE TABLE schedule (
+        account_id TEXT PRIMARY KEY,
+        position INTEGER NOT NULL,
+        target TEXT NOT NULL,
+        due_run INTEGER NOT NULL,
+        done_run INTEGER NOT NULL DEFAULT 0,
+        owner TEXT,
+        epoch INTEGER NOT NULL DEFAULT 0,
+        expires_ms INTEGER NOT NULL DEFAULT 0,
+        last_row INTEGER NOT NULL DEFAULT 0
+     );",
 ];
 
 impl rusqlite::ToSql for Value {

@@ -1,21 +1,29 @@
 //! `maturity-agent run`: audits on a cron schedule, keeps state (SQLite or PostgreSQL), serves metrics and the API.
+//!
+//! # Layout
+//! - this module: [`Shared`] (what the run loop, the server and the alerting share), the lease of
+//!   replicas, start and stop ([`run`]).
+//! - [`cycle`]: the scheduled audits, claimed account by account from the shared schedule.
+//! - [`view`]: what a replica serves, read from the state.
 
-use crate::alerts::{self, detect, Alerting};
+pub mod cycle;
+pub mod view;
+
+use crate::alerts::{self, Alerting};
 use crate::config::Config;
+use crate::http;
 use crate::metrics::Metrics;
 use crate::runner::{self, Ended};
 use crate::state::Store;
-use crate::{http, targets};
 use chrono::Utc;
 use maturity_checks::audit::{self, Options};
 use maturity_checks::catalog;
 use maturity_checks::collect::session::{self, AwsOptions};
-use maturity_checks::facts::CallRecorder;
 use maturity_checks::model::Status;
 use maturity_checks::report::{AccountReport, AccountStatus, CarriedOver, Report};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 /// What the run loop, the HTTP server and the scheduler share.
@@ -34,16 +42,28 @@ pub struct Shared {
     pub alerting: Arc<Alerting>,
     /// This replica's lease, when replicas share a PostgreSQL state (`None`: alone, always active).
     pub replica: Option<Replica>,
+    /// Who claims accounts: host, process and a random part (never in a metric or alert label).
+    pub owner: String,
+    /// How long a claim runs without renewal (`state.lease_seconds`).
+    pub claim_ttl: Duration,
+    /// A scheduled tick not yet served by a cycle: the newest cycle's run id when it came.
+    pub pending: Mutex<Option<i64>>,
+    /// Set when a save failed: no more claims until the next tick.
+    pub hold: AtomicBool,
+    /// What the served state was read from (`view`).
+    pub seen: Mutex<view::Seen>,
 }
 
 /// The lease the active replica holds.
 pub const LEASE: &str = "daemon";
 
-/// One of the replicas of a shared state. One holds the lease and audits, saves and delivers; the
-/// others stand by, serve what the active one saved, and take the lease over when it stops
-/// renewing it. Every write of the holder is fenced with the lease's epoch (`state::Fence`).
+/// The lease of one of the replicas of a shared state. Every replica audits the accounts it
+/// claims; the holder of this lease also starts the cycles (discovery), delivers the outbox,
+/// re-sends to Alertmanager and receives the SQS events; another takes the lease over when the
+/// holder stops renewing it. Every write of the holder's own duties is fenced with the lease's
+/// epoch (`state::Fence`).
 pub struct Replica {
-    /// Who holds the lease: host, process and a random part (never in a metric or alert label).
+    /// Who holds the lease (the same as [`Shared::owner`]).
     pub owner: String,
     /// How long a lease runs without renewal (`state.lease_seconds`).
     pub ttl: Duration,
@@ -51,19 +71,59 @@ pub struct Replica {
 }
 
 impl Replica {
-    pub fn new(ttl: Duration) -> Replica {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_owned())
-            .unwrap_or_else(|_| "host".into());
+    pub fn new(owner: &str, ttl: Duration) -> Replica {
         Replica {
-            owner: format!("{host}/{}/{:08x}", std::process::id(), fastrand::u32(..)),
+            owner: owner.to_owned(),
             ttl,
             active: AtomicBool::new(false),
         }
     }
 }
 
+/// A name for this process, unique among replicas: host, process id and a random part.
+pub fn owner_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "host".into());
+    format!("{host}/{}/{:08x}", std::process::id(), fastrand::u32(..))
+}
+
 impl Shared {
+    /// What a daemon shares, before its first run: `replica` when replicas share the state.
+    pub fn new(
+        store: Store,
+        metrics: Metrics,
+        alerting: Arc<Alerting>,
+        auth: Option<(String, String)>,
+        claim_ttl: Duration,
+        shared_state: bool,
+    ) -> Shared {
+        let owner = owner_name();
+        Shared {
+            metrics,
+            store,
+            latest: RwLock::new(None),
+            ready: AtomicBool::new(false),
+            saves: SaveStatus::default(),
+            auth,
+            alerting,
+            replica: shared_state.then(|| Replica::new(&owner, claim_ttl)),
+            owner,
+            claim_ttl,
+            pending: Mutex::new(None),
+            hold: AtomicBool::new(false),
+            seen: Mutex::new(view::Seen::default()),
+        }
+    }
+
+    pub fn claim_ttl(&self) -> Duration {
+        self.claim_ttl
+    }
+
+    pub fn claim_ttl_ms(&self) -> i64 {
+        i64::try_from(self.claim_ttl.as_millis()).unwrap_or(i64::MAX)
+    }
+
     /// Whether this process audits, saves and delivers: always when alone on its database, while
     /// it holds the lease when replicas share it.
     pub fn is_active(&self) -> bool {
@@ -128,7 +188,7 @@ async fn renew_lease(shared: &Arc<Shared>) -> bool {
 
 /// The last saved state (the latest full audit, and for its failed accounts their last audited
 /// report), to serve after a restart or on a standby replica.
-fn restore(
+pub(crate) fn restore(
     store: &Store,
 ) -> Result<(Option<Report>, HashMap<String, AccountReport>), crate::state::StateError> {
     let report = store.latest_report()?;
@@ -145,27 +205,6 @@ fn restore(
         })
         .collect();
     Ok((report, previous))
-}
-
-/// A standby replica's run: it serves what the active one saved last (metrics, report, page), so
-/// that every replica answers alike.
-async fn mirror(shared: &Arc<Shared>) {
-    let s = shared.clone();
-    match tokio::task::spawn_blocking(move || restore(&s.store)).await {
-        Ok(Ok((Some(report), previous))) => {
-            let m = &shared.metrics;
-            m.update(&report, &|id| previous.get(id).cloned());
-            m.last_start.set(report.started_at.timestamp() as f64);
-            *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(report));
-            // What this replica failed to save while it was active is the active one's to redo:
-            // readiness follows the shared state (and the write probe of /readyz).
-            shared.saves.set(Ok(Utc::now()));
-            shared.ready.store(true, Ordering::SeqCst);
-        }
-        Ok(Ok((None, _))) => {}
-        Ok(Err(e)) => tracing::error!(error = %e, "standby: the saved state could not be read"),
-        Err(e) => tracing::error!(error = %e, "standby: the state reader failed"),
-    }
 }
 
 /// The result of the latest attempt to save a run: its time, or the error.
@@ -211,156 +250,9 @@ pub fn audit_options(config: &Config) -> Options {
     }
 }
 
-/// One audit of every account: resolves the targets, audits, carries known statuses over unknown
-/// ones within the staleness window, saves the run, and updates the metrics and the latest report.
-pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config::SdkConfig) {
-    if !shared.is_active() {
-        tracing::debug!("standby: serving the active replica's last saved run");
-        mirror(&shared).await;
-        return;
-    }
-    let m = &shared.metrics;
-    m.in_progress.set(1);
-    m.last_start.set(Utc::now().timestamp() as f64);
-    let rec = CallRecorder::new();
-    let targets = targets::resolve(&config, &base, &rec).await;
-    m.count_calls(&rec.counts());
-    let targets = match targets {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::error!(error = %e, "audit run failed before any account: previous state kept");
-            m.runs.with_label_values(&["error"]).inc();
-            m.in_progress.set(0);
-            return;
-        }
-    };
-    let opts = audit_options(&config);
-    tracing::info!(
-        accounts = targets.len(),
-        checks = opts.checks.len(),
-        "audit started"
-    );
-    let mut report =
-        audit::audit_all(&base, &targets, &opts, config.audit.max_concurrent_accounts).await;
-
-    let window = chrono::Duration::hours(i64::from(config.state.unknown_staleness_hours));
-    let ids: Vec<String> = report
-        .accounts
-        .iter()
-        .map(|a| a.account_id.clone())
-        .collect();
-    let s = shared.clone();
-    let past = tokio::task::spawn_blocking(move || {
-        let active = s.store.active_alerts()?;
-        let mut accounts = HashMap::new();
-        for id in ids {
-            let known = s.store.last_known(&id)?;
-            let history = s.store.history_for_alerts(&id)?;
-            accounts.insert(id, (known, history));
-        }
-        Ok::<_, crate::state::StateError>((accounts, active))
-    })
-    .await;
-    // Without the previous state nothing can be compared: the run is reported and served, but not
-    // saved, so the next run compares with the state that could not be read now.
-    let (known, active) = match past {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => {
-            save_failed(
-                &shared,
-                format!("the previous state could not be read: {e}"),
-            );
-            finish(&shared, Arc::new(report), &HashMap::new());
-            return;
-        }
-        Err(e) => {
-            save_failed(
-                &shared,
-                format!("the state reader failed: {e} ({})", shared.store.name()),
-            );
-            finish(&shared, Arc::new(report), &HashMap::new());
-            return;
-        }
-    };
-    carry_over(&mut report, &|id| known.get(id).map(|(k, _)| k), window);
-
-    let now = Utc::now();
-    let alerting = shared.alerting.clone();
-    let mut plans: Vec<detect::Plan> = report
-        .accounts
-        .iter()
-        .map(|a| {
-            let history = known
-                .get(&a.account_id)
-                .map(|(_, h)| h.clone())
-                .unwrap_or_default();
-            let mine: Vec<detect::Alert> = active
-                .iter()
-                .filter(|x| x.account_id == a.account_id)
-                .cloned()
-                .collect();
-            detect::plan(a, &history, &mine, &alerting.rules, now)
-        })
-        .collect();
-    let gone: Vec<detect::Alert> = active
-        .iter()
-        .filter(|x| report.account(&x.account_id).is_none())
-        .cloned()
-        .collect();
-    plans.push(detect::resolve_gone(&gone, now));
-
-    let (report, s) = (Arc::new(report), shared.clone());
-    let to_save = report.clone();
-    let retention = config.state.retention_days;
-    let saved = tokio::task::spawn_blocking(move || {
-        let a = s.alerting.clone();
-        let id = s.store.save_run_with(&to_save, |tx, run_id| {
-            alerts::store::write_plans(tx, run_id, now, &plans, &|n| a.routes(n))
-        })?;
-        s.store.prune(retention, Utc::now())?;
-        let active = s.store.active_alerts()?;
-        Ok::<_, crate::state::StateError>((id, plans, active))
-    })
-    .await;
-    match saved {
-        Ok(Ok((run_id, plans, active))) => {
-            tracing::info!(run_id, "run saved");
-            let at = Utc::now();
-            m.last_save.set(at.timestamp_millis() as f64 / 1000.0);
-            shared.saves.set(Ok(at));
-            for r in plans.iter().flat_map(|p| &p.regressions) {
-                m.regressions
-                    .with_label_values(&[&r.account_id, r.practice_label()])
-                    .inc();
-                tracing::warn!(
-                    account_id = r.account_id,
-                    kind = r.kind.as_str(),
-                    severity = r.severity.as_str(),
-                    "regression: {}",
-                    r.summary
-                );
-            }
-            if plans.iter().any(|p| !p.notices.is_empty()) {
-                shared.alerting.wake.notify_one();
-            }
-            m.set_active_alerts(&report, &active);
-        }
-        Ok(Err(e)) => save_failed(&shared, e.to_string()),
-        Err(e) => save_failed(
-            &shared,
-            format!("the state writer failed: {e} ({})", shared.store.name()),
-        ),
-    }
-    let previous: HashMap<String, AccountReport> = known
-        .into_iter()
-        .filter_map(|(id, (_, h))| h.previous.map(|p| (id, p)))
-        .collect();
-    finish(&shared, report, &previous);
-}
-
 /// A run that could not be saved shows: in the log, the metrics (and so the shipped rule) and
 /// /readyz, until a later save succeeds.
-fn save_failed(shared: &Shared, error: String) {
+pub(crate) fn save_failed(shared: &Shared, error: String) {
     tracing::error!(%error, "the run could not be saved; the previous state is kept and its regressions will be found again by the next run that is saved");
     shared.metrics.save_failures.inc();
     shared
@@ -368,33 +260,6 @@ fn save_failed(shared: &Shared, error: String) {
         .last_save_failure
         .set(Utc::now().timestamp_millis() as f64 / 1000.0);
     shared.saves.set(Err(error));
-}
-
-/// Publishes a run: metrics, the latest report, readiness.
-fn finish(shared: &Arc<Shared>, report: Arc<Report>, previous: &HashMap<String, AccountReport>) {
-    let m = &shared.metrics;
-    m.update(&report, &|id| previous.get(id).cloned());
-    let audited = report
-        .accounts
-        .iter()
-        .filter(|a| a.status == AccountStatus::Audited)
-        .count();
-    let result = match audited {
-        n if n == report.accounts.len() => "success",
-        0 => "error",
-        _ => "partial",
-    };
-    m.runs.with_label_values(&[result]).inc();
-    tracing::info!(
-        result,
-        accounts = report.accounts.len(),
-        audited,
-        duration_seconds = report.duration_seconds,
-        "audit finished"
-    );
-    *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(report);
-    shared.ready.store(true, Ordering::SeqCst);
-    m.in_progress.set(0);
 }
 
 /// The last known statuses of one account's checks.
@@ -540,25 +405,22 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     .map_err(|e| StartError::Config(e.to_string()))?;
     let checks = catalog::enabled(&config.disabled());
     let alerting = Arc::new(prepared.alerting);
-    let shared = Arc::new(Shared {
-        alerting: alerting.clone(),
-        metrics: Metrics::new(&checks),
+    let shared = Arc::new(Shared::new(
         store,
-        latest: RwLock::new(None),
-        ready: AtomicBool::new(false),
-        saves: SaveStatus::default(),
-        auth: prepared.auth,
-        replica: shared_state
-            .then(|| Replica::new(Duration::from_secs(config.state.lease_seconds))),
-    });
+        Metrics::new(&checks),
+        alerting.clone(),
+        prepared.auth,
+        Duration::from_secs(config.state.lease_seconds),
+        shared_state,
+    ));
     if let Some(r) = &shared.replica {
-        // Before the first audit: the active replica audits at once, the others stand by.
+        // Before the first pass: the lease holder starts a cycle at once; every replica claims.
         renew_lease(&shared).await;
         tracing::info!(
             owner = r.owner,
             lease_seconds = r.ttl.as_secs(),
-            active = shared.is_active(),
-            "replica of a shared state"
+            leader = shared.is_active(),
+            "replica of a shared state: it audits the accounts it claims"
         );
     }
     // Serve the last known state at once after a restart, before the first audit finishes.
@@ -625,7 +487,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     tracing::info!(sinks = alerting.sinks.len(), "alert delivery started");
 
     let base = session::base_config(&aws_options(&config)).await;
-    let (tx, rx) = tokio::sync::mpsc::channel::<()>(16);
+    let (tx, rx) = tokio::sync::mpsc::channel::<cycle::Tick>(16);
     let mut scheduler = tokio_cron_scheduler::JobScheduler::new()
         .await
         .map_err(|e| StartError::Other(format!("scheduler: {e}")))?;
@@ -642,7 +504,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         move |_, _| {
             let ticker = ticker.clone();
             Box::pin(async move {
-                let _ = ticker.try_send(());
+                let _ = ticker.try_send(cycle::Tick::Cron);
             })
         },
     )
@@ -656,7 +518,19 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .await
         .map_err(|e| StartError::Other(format!("scheduler: {e}")))?;
     tracing::info!(cron = %config.schedule.cron.get_ref(), timezone = %tz, "scheduler started; first audit now");
-    let _ = tx.send(()).await;
+    let _ = tx.send(cycle::Tick::Cron).await;
+    // Replicas look for due accounts and for the others' saves every second.
+    let poll = shared.replica.is_some().then(|| {
+        let wake = tx.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tick.tick().await;
+                let _ = wake.try_send(cycle::Tick::Poll);
+            }
+        })
+    });
     let lease = shared.replica.as_ref().map(|r| {
         let (s, wake, every) = (shared.clone(), tx.clone(), r.ttl / 3);
         tokio::spawn(async move {
@@ -665,17 +539,15 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             tick.tick().await;
             loop {
                 tick.tick().await;
-                // A replica that takes over audits now rather than at the next scheduled tick.
+                // A replica that takes over starts the cycle of a tick its holder missed now.
                 if renew_lease(&s).await {
-                    let _ = wake.try_send(());
+                    let _ = wake.try_send(cycle::Tick::Poll);
                 }
             }
         })
     });
 
-    // Full audits and event-driven re-checks hold the gate in turn (`crate::events`).
-    let gate = Arc::new(tokio::sync::Mutex::new(()));
-    let events = crate::events::start(shared.clone(), config.clone(), base.clone(), gate.clone());
+    let events = crate::events::start(shared.clone(), config.clone(), base.clone());
     let grace = Duration::from_secs(config.schedule.shutdown_grace_seconds);
     let (s, c, b) = (shared.clone(), config.clone(), base.clone());
     let skipped = shared.clone();
@@ -683,14 +555,13 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         rx,
         shutdown_signal(),
         grace,
-        move || {
-            let (s, c, b, gate) = (s.clone(), c.clone(), b.clone(), gate.clone());
-            async move {
-                let _gate = gate.lock().await;
-                run_once(s, c, b).await
+        move |tick| cycle::work(s.clone(), c.clone(), b.clone(), tick),
+        move |tick| {
+            if tick == cycle::Tick::Cron {
+                tracing::warn!("a scheduled audit was skipped: the previous one is still running");
+                skipped.metrics.skipped_runs.inc();
             }
         },
-        move || skipped.metrics.skipped_runs.inc(),
     )
     .await;
     let _ = scheduler.shutdown().await;
@@ -701,6 +572,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     delivery.abort();
     resend.abort();
+    if let Some(task) = poll {
+        task.abort();
+    }
+    // Claims of this process are given up: the other replicas audit those accounts at once.
+    let s = shared.clone();
+    let _ = tokio::task::spawn_blocking(move || s.store.release_claims(&s.owner, None)).await;
     if let (Some(task), Some(r)) = (lease, &shared.replica) {
         task.abort();
         if shared.is_active() {

@@ -1,0 +1,353 @@
+//! The scheduled audits, shared by every replica of a state (`crate::state::schedule`).
+//!
+//! Each pass of the run loop ([`work`]):
+//! 1. At a scheduled tick, the lease holder (one agent alone always holds it) starts a cycle:
+//!    discovery, the targets written to the schedule, every account due. A tick on a replica that
+//!    does not hold the lease is remembered: if that replica takes the lease over before the cycle
+//!    was started (the holder died at the tick), it starts it.
+//! 2. Every replica claims due accounts in batches (up to `audit.max_concurrent_accounts` each when
+//!    replicas share the state, all of them when alone), audits a batch with its claims renewed,
+//!    compares each account with its own history, and saves each account with its regressions and
+//!    alerts while its claim holds.
+//! 3. It serves what the state holds (`super::view`).
+
+use super::{carry_over, save_failed, view, Shared};
+use crate::alerts::{self, detect};
+use crate::config::Config;
+use crate::state::schedule::{Claim, SaveTo};
+use crate::targets;
+use chrono::Utc;
+use maturity_checks::audit;
+use maturity_checks::facts::CallRecorder;
+use maturity_checks::report::AccountStatus;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// What woke the run loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// The schedule (or the start): a cycle is due.
+    Cron,
+    /// A look for due accounts (other replicas' cycles, expired claims) and others' saves.
+    Poll,
+}
+
+async fn blocking<T: Send + 'static>(
+    shared: &Arc<Shared>,
+    what: &str,
+    f: impl FnOnce(&Shared) -> Result<T, crate::state::StateError> + Send + 'static,
+) -> Result<T, String> {
+    let s = shared.clone();
+    match tokio::task::spawn_blocking(move || f(&s)).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(format!(
+            "{what}: the state task failed: {e} ({})",
+            shared.store.name()
+        )),
+    }
+}
+
+/// One pass of the run loop.
+pub async fn work(
+    shared: Arc<Shared>,
+    config: Arc<Config>,
+    base: aws_config::SdkConfig,
+    tick: Tick,
+) {
+    let latest = match blocking(&shared, "cycle", |s| s.store.latest_cycle()).await {
+        Ok(c) => c.map(|c| c.run_id).unwrap_or(0),
+        Err(e) => {
+            tracing::error!(error = %e, "the schedule could not be read: nothing audited until it can");
+            return;
+        }
+    };
+    {
+        let mut pending = shared.pending.lock().unwrap_or_else(|p| p.into_inner());
+        if tick == Tick::Cron {
+            // A new tick: claims held back after a failed save are tried again.
+            shared.hold.store(false, Ordering::SeqCst);
+            pending.get_or_insert(latest);
+        }
+        if pending.is_some_and(|p| latest > p) {
+            // Another replica (or this one) started the cycle of that tick.
+            *pending = None;
+        }
+    }
+    let due = *shared.pending.lock().unwrap_or_else(|p| p.into_inner());
+    if due.is_some() && shared.is_active() {
+        *shared.pending.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        start(&shared, &config, &base).await;
+    }
+    let shared_state = shared.replica.is_some();
+    let limit = if shared_state {
+        config.audit.max_concurrent_accounts.max(1)
+    } else {
+        usize::MAX
+    };
+    while !shared.hold.load(Ordering::SeqCst) {
+        let (owner, ttl) = (shared.owner.clone(), shared.claim_ttl_ms());
+        let claims = match blocking(&shared, "claim", move |s| {
+            s.store
+                .claim_due(&owner, Utc::now().timestamp_millis(), ttl, limit)
+        })
+        .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "due accounts could not be claimed");
+                break;
+            }
+        };
+        if claims.is_empty() {
+            break;
+        }
+        audit_batch(&shared, &config, &base, claims).await;
+    }
+    view::refresh(&shared).await;
+    shared.ready.store(true, Ordering::SeqCst);
+}
+
+/// Starts a cycle: discovery, then the targets into the schedule with the alerts of accounts no
+/// longer targeted resolved, in one transaction; old runs pruned.
+async fn start(shared: &Arc<Shared>, config: &Config, base: &aws_config::SdkConfig) {
+    let m = &shared.metrics;
+    let rec = CallRecorder::new();
+    let resolved = targets::resolve(config, base, &rec).await;
+    m.count_calls(&rec.counts());
+    let targets = match resolved {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "audit cycle failed before any account: previous state kept");
+            m.runs.with_label_values(&["error"]).inc();
+            return;
+        }
+    };
+    let now = Utc::now();
+    let n = targets.len();
+    let retention = config.state.retention_days;
+    let started = blocking(shared, "cycle", move |s| {
+        let active = s.store.active_alerts()?;
+        let a = s.alerting.clone();
+        let mut plans = Vec::new();
+        let started = s.store.start_cycle(&targets, now, |tx, run_id, gone| {
+            let gone: Vec<detect::Alert> = active
+                .iter()
+                .filter(|x| gone.contains(&x.account_id))
+                .cloned()
+                .collect();
+            plans.push(detect::resolve_gone(&gone, now));
+            alerts::store::write_plans(tx, run_id, now, &plans, &|n| a.routes(n))
+        })?;
+        s.store.prune(retention, Utc::now())?;
+        Ok((started, plans))
+    })
+    .await;
+    match started {
+        Ok((started, plans)) => {
+            tracing::info!(
+                run_id = started.run_id,
+                accounts = n,
+                removed = started.gone.len(),
+                "audit cycle started"
+            );
+            if plans.iter().any(|p| !p.notices.is_empty()) {
+                shared.alerting.wake.notify_one();
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the audit cycle could not be started: previous state kept");
+            m.runs.with_label_values(&["error"]).inc();
+        }
+    }
+}
+
+/// Audits claimed accounts, compares each with its history and saves it while its claim holds.
+async fn audit_batch(
+    shared: &Arc<Shared>,
+    config: &Config,
+    base: &aws_config::SdkConfig,
+    claims: Vec<Claim>,
+) {
+    let m = &shared.metrics;
+    m.in_progress.set(1);
+    let targets: Vec<audit::Target> = claims.iter().map(|c| c.target.clone()).collect();
+    let opts = super::audit_options(config);
+    tracing::info!(
+        accounts = targets.len(),
+        checks = opts.checks.len(),
+        "audit started"
+    );
+    let renewal = {
+        let (s, every) = (shared.clone(), shared.claim_ttl() / 3);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every.max(std::time::Duration::from_millis(100)));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let (owner, ttl) = (s.owner.clone(), s.claim_ttl_ms());
+                if let Err(e) = blocking(&s, "renew", move |s| {
+                    s.store
+                        .renew_claims(&owner, Utc::now().timestamp_millis(), ttl)
+                })
+                .await
+                {
+                    tracing::warn!(error = %e, "claims could not be renewed: another replica may take the accounts over");
+                }
+            }
+        })
+    };
+    let mut report =
+        audit::audit_all(base, &targets, &opts, config.audit.max_concurrent_accounts).await;
+    renewal.abort();
+    m.count_report_calls(&report);
+
+    let window = chrono::Duration::hours(i64::from(config.state.unknown_staleness_hours));
+    let ids: Vec<String> = targets.iter().map(|t| t.account_id.clone()).collect();
+    let past = blocking(shared, "state reader", move |s| {
+        let active = s.store.active_alerts()?;
+        let mut accounts = HashMap::new();
+        for id in ids {
+            let known = s.store.last_known(&id)?;
+            let history = s.store.history_for_alerts(&id)?;
+            accounts.insert(id, (known, history));
+        }
+        Ok((accounts, active))
+    })
+    .await;
+    // Without the previous state nothing can be compared: nothing is saved, the claims run out and
+    // the accounts are audited again (not before the next tick on this replica).
+    let (known, active) = match past {
+        Ok(p) => p,
+        Err(e) => {
+            save_failed(shared, format!("the previous state could not be read: {e}"));
+            shared.hold.store(true, Ordering::SeqCst);
+            finish(shared, &report);
+            return;
+        }
+    };
+    carry_over(&mut report, &|id| known.get(id).map(|(k, _)| k), window);
+
+    let now = Utc::now();
+    let alerting = shared.alerting.clone();
+    let mut plans: HashMap<String, detect::Plan> = report
+        .accounts
+        .iter()
+        .map(|a| {
+            let history = known
+                .get(&a.account_id)
+                .map(|(_, h)| h.clone())
+                .unwrap_or_default();
+            let mine: Vec<detect::Alert> = active
+                .iter()
+                .filter(|x| x.account_id == a.account_id)
+                .cloned()
+                .collect();
+            (
+                a.account_id.clone(),
+                detect::plan(a, &history, &mine, &alerting.rules, now),
+            )
+        })
+        .collect();
+
+    // Each account is saved into the cycle it was claimed for.
+    let mut by_run: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
+    for c in &claims {
+        by_run
+            .entry(c.run_id)
+            .or_default()
+            .push((c.target.account_id.clone(), c.epoch));
+    }
+    let report = Arc::new(report);
+    for (run_id, epochs) in by_run {
+        let mine: Vec<(String, detect::Plan)> = epochs
+            .iter()
+            .filter_map(|(id, _)| plans.remove(id).map(|p| (id.clone(), p)))
+            .collect();
+        let (s_report, owner) = (report.clone(), shared.owner.clone());
+        let saved = blocking(shared, "state writer", move |s| {
+            let a = s.alerting.clone();
+            let mut written = Vec::new();
+            let (run, held) = s.store.save_claimed(
+                SaveTo::Cycle(run_id),
+                &owner,
+                &epochs,
+                &s_report,
+                |tx, run, held| {
+                    written = mine
+                        .into_iter()
+                        .filter(|(id, _)| held.contains(id))
+                        .map(|(_, p)| p)
+                        .collect();
+                    alerts::store::write_plans(tx, run, now, &written, &|n| a.routes(n))
+                },
+            )?;
+            let lost: Vec<String> = epochs
+                .iter()
+                .map(|(id, _)| id.clone())
+                .filter(|id| !held.contains(id))
+                .collect();
+            Ok((run, written, lost))
+        })
+        .await;
+        match saved {
+            Ok((run, written, lost)) => {
+                for id in &lost {
+                    tracing::warn!(account_id = id, run_id = run, "claim lost (taken over, or the account left the schedule): this replica's result is not saved");
+                }
+                tracing::info!(run_id = run, accounts = written.len(), "accounts saved");
+                let at = Utc::now();
+                m.last_save.set(at.timestamp_millis() as f64 / 1000.0);
+                shared.saves.set(Ok(at));
+                for r in written.iter().flat_map(|p| &p.regressions) {
+                    m.regressions
+                        .with_label_values(&[&r.account_id, r.practice_label()])
+                        .inc();
+                    tracing::warn!(
+                        account_id = r.account_id,
+                        kind = r.kind.as_str(),
+                        severity = r.severity.as_str(),
+                        "regression: {}",
+                        r.summary
+                    );
+                }
+                if written.iter().any(|p| !p.notices.is_empty()) {
+                    shared.alerting.wake.notify_one();
+                }
+            }
+            Err(e) => {
+                save_failed(shared, e);
+                // The claims run out; until the next tick this replica claims nothing more, so that
+                // a database refusing writes is not answered with audits in a loop.
+                shared.hold.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+    finish(shared, &report);
+}
+
+/// Counts a batch in the run metrics.
+fn finish(shared: &Shared, report: &maturity_checks::report::Report) {
+    let m = &shared.metrics;
+    let audited = report
+        .accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Audited)
+        .count();
+    let result = match audited {
+        n if n == report.accounts.len() => "success",
+        0 => "error",
+        _ => "partial",
+    };
+    m.runs.with_label_values(&[result]).inc();
+    m.accounts_audited.inc_by(report.accounts.len() as u64);
+    tracing::info!(
+        result,
+        accounts = report.accounts.len(),
+        audited,
+        duration_seconds = report.duration_seconds,
+        "audit finished"
+    );
+    m.in_progress.set(0);
+}
