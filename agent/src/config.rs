@@ -176,9 +176,9 @@ pub struct StateConfig {
     pub password_file: Option<PathBuf>,
     /// PEM certificates that verify the PostgreSQL server's (default: the Mozilla roots).
     pub ca_file: Option<PathBuf>,
-    /// With `url`: replicas on one database take turns through a lease of this many seconds; the
-    /// holder audits and delivers, the others stand by and take over within this time when it
-    /// stops renewing (a third of it).
+    /// With `url`: how long a claim on an account, and the lease of the replica that starts the
+    /// cycles and delivers the alerts, run without renewal (renewed every third of it). A replica
+    /// that dies loses both within this time, and the others audit its accounts.
     pub lease_seconds: u64,
     /// Runs older than this many days are deleted (the latest run of each account is always kept).
     pub retention_days: u32,

@@ -5,7 +5,7 @@
 //! - [`config`]: the TOML configuration, validated with line numbers.
 //! - [`targets`]: which accounts a run audits (static list, Organizations discovery, rules).
 //! - [`runner`]: the run loop apart from its clock (no overlap, skipped ticks, grace on shutdown).
-//! - [`daemon`]: `run`: scheduler, state, metrics and HTTP wired together; `run_once` is one audit.
+//! - [`daemon`]: `run`: scheduler, shared schedule, state, metrics and HTTP wired together.
 //! - [`state`]: the store, SQLite or PostgreSQL behind one interface; [`metrics`]: the Prometheus series; [`http`]: the server.
 //! - [`output`]: the tables of the CLI; [`iam_policy`]: the least-privilege policy (`iam-policy`).
 //! - [`alerts`]: regressions, alerts, the durable outbox and the sinks (Alertmanager, webhook, Slack).

@@ -36,6 +36,8 @@ pub struct Metrics {
     api_errors: IntCounterVec,
     pub last_start: Gauge,
     pub in_progress: IntGauge,
+    /// 1 while this process holds the lease (starts cycles, delivers alerts); always 1 alone.
+    pub leader: IntGauge,
     pub regressions: IntCounterVec,
     pub alerts_sent: IntCounterVec,
     pub alert_queue: IntGaugeVec,
@@ -127,6 +129,11 @@ impl Metrics {
             api_errors: counter_vec(&r, "maturity_aws_api_errors_total", "AWS API calls that failed, by error kind.", &["service", "operation", "error"]),
             last_start: {
                 let g = Gauge::new("maturity_audit_last_start_timestamp_seconds", "Start time of the last audit cycle, from the state whichever replica started it (alert when it stops advancing).").expect("valid");
+                r.register(Box::new(g.clone())).expect("unique");
+                g
+            },
+            leader: {
+                let g = IntGauge::new("maturity_replica_leader", "1 while this process holds the lease of its state: it starts the audit cycles, delivers the alerts and receives the events (always 1 for one agent alone).").expect("valid");
                 r.register(Box::new(g.clone())).expect("unique");
                 g
             },

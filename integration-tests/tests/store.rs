@@ -391,7 +391,183 @@ macro_rules! both {
     )*};
 }
 
+/// The shared schedule: a cycle makes every target due; two replicas claiming at once get
+/// different accounts, in order; a save goes through only while its claim holds (an expired and
+/// re-claimed account is saved by its new claimer only); what is saved is served in the schedule's
+/// order; an account no longer targeted leaves the schedule; a re-check claims an account only
+/// while nobody else does.
+fn claims_share_the_schedule(backend: Backend) {
+    use maturity_agent::state::schedule::SaveTo;
+    use maturity_checks::audit::Target;
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, &dir);
+    let (a, b) = (Store::connect(&db).unwrap(), Store::connect(&db).unwrap());
+    let ids: Vec<String> = (1..=6).map(|i| format!("{i:012}")).collect();
+    let targets: Vec<Target> = ids
+        .iter()
+        .map(|id| Target {
+            account_id: id.clone(),
+            account_name: format!("name-{id}"),
+            role_arn: Some(format!("arn:aws:iam::{id}:role/audit")),
+            external_id: None,
+        })
+        .collect();
+    let t0 = Utc::now();
+    let started = a.start_cycle(&targets, t0, |_, _, _| Ok(())).unwrap();
+    assert!(started.gone.is_empty());
+    let cycle = a.latest_cycle().unwrap().unwrap();
+    assert_eq!((cycle.run_id, cycle.pending), (started.run_id, 6));
+
+    // Two replicas claim at once, from two threads: disjoint, and all six between them.
+    let now = Utc::now().timestamp_millis();
+    let (ca, cb) = std::thread::scope(|s| {
+        let ta = s.spawn(|| a.claim_due("a", now, 1000, 3).unwrap());
+        let tb = s.spawn(|| b.claim_due("b", now, 1000, 3).unwrap());
+        (ta.join().unwrap(), tb.join().unwrap())
+    });
+    let mut all: Vec<&str> = ca
+        .iter()
+        .chain(&cb)
+        .map(|c| c.target.account_id.as_str())
+        .collect();
+    all.sort();
+    assert_eq!(all, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        ca[0].target,
+        targets[ids
+            .iter()
+            .position(|i| *i == ca[0].target.account_id)
+            .unwrap()]
+    );
+    assert!(
+        a.claim_due("a", now + 10, 1000, 10).unwrap().is_empty(),
+        "every due account is claimed"
+    );
+    assert!(
+        a.claim_account(&ids[0], "events", now + 10, 1000)
+            .unwrap()
+            .is_none(),
+        "a re-check waits for the audit's claim"
+    );
+
+    // b's claims run out; a takes them over (new epochs); b's late save keeps nothing.
+    assert_eq!(a.renew_claims("a", now + 900, 1000).unwrap(), 3);
+    let taken = a.claim_due("a", now + 1500, 1000, 10).unwrap();
+    let mut taken_ids: Vec<&str> = taken.iter().map(|c| c.target.account_id.as_str()).collect();
+    taken_ids.sort();
+    let mut b_ids: Vec<&str> = cb.iter().map(|c| c.target.account_id.as_str()).collect();
+    b_ids.sort();
+    assert_eq!(
+        taken_ids, b_ids,
+        "only b's expired claims (a renewed its own)"
+    );
+    let at = Utc::now();
+    let report = |subset: &[&str]| {
+        sample::report(
+            at,
+            subset
+                .iter()
+                .map(|id| {
+                    let v =
+                        Verdict::new(format!("arn:aws:iam::{id}:root"), None, Status::Pass, "why");
+                    sample::audited(
+                        id,
+                        &format!("name-{id}"),
+                        vec![sample::check(
+                            sample::meta("iam_root_mfa_enabled"),
+                            Status::Pass,
+                            vec![v],
+                        )],
+                    )
+                })
+                .collect(),
+        )
+    };
+    let late: Vec<(String, i64)> = cb
+        .iter()
+        .map(|c| (c.target.account_id.clone(), c.epoch))
+        .collect();
+    let (_, held) = b
+        .save_claimed(
+            SaveTo::Cycle(started.run_id),
+            "b",
+            &late,
+            &report(&b_ids),
+            |_, _, _| panic!("nothing held"),
+        )
+        .unwrap();
+    assert!(held.is_empty(), "{held:?}");
+    let mine: Vec<(String, i64)> = ca
+        .iter()
+        .chain(&taken)
+        .map(|c| (c.target.account_id.clone(), c.epoch))
+        .collect();
+    let everyone: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut written = vec![];
+    let (_, held) = a
+        .save_claimed(
+            SaveTo::Cycle(started.run_id),
+            "a",
+            &mine,
+            &report(&everyone),
+            |_, _, h| {
+                written = h.to_vec();
+                Ok(())
+            },
+        )
+        .unwrap();
+    assert_eq!(held.len(), 6);
+    assert_eq!(written.len(), 6);
+    assert_eq!(a.latest_cycle().unwrap().unwrap().pending, 0);
+    assert!(
+        a.claim_due("a", now + 1600, 1000, 10).unwrap().is_empty(),
+        "done for this cycle"
+    );
+    let served: Vec<String> = a
+        .latest_report()
+        .unwrap()
+        .unwrap()
+        .accounts
+        .iter()
+        .map(|x| x.account_id.clone())
+        .collect();
+    assert_eq!(served, ids, "served in the schedule's order");
+
+    // A re-check claims the account now, and saves it in a run of its own.
+    let c = b
+        .claim_account(&ids[1], "b", now + 1700, 1000)
+        .unwrap()
+        .expect("free");
+    let (run, held) = b
+        .save_claimed(
+            SaveTo::Recheck,
+            "b",
+            &[(ids[1].clone(), c.epoch)],
+            &report(&[&ids[1]]),
+            |_, _, _| Ok(()),
+        )
+        .unwrap();
+    assert!(run > started.run_id && held == [ids[1].clone()]);
+    assert!(
+        a.claim_due("a", now + 1800, 1000, 10).unwrap().is_empty(),
+        "a re-check does not make an account due"
+    );
+
+    // The next cycle without the sixth account: it leaves the schedule, the rest are due again.
+    let next = a
+        .start_cycle(&targets[..5], Utc::now(), |_, _, gone| {
+            assert_eq!(gone, [ids[5].clone()]);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(next.gone, [ids[5].clone()]);
+    assert_eq!(a.latest_cycle().unwrap().unwrap().pending, 5);
+    assert_eq!(a.served().unwrap().len(), 5);
+    assert_eq!(a.latest_report().unwrap().unwrap().accounts.len(), 5);
+}
+
 both!(
+    claims_share_the_schedule,
     runs_history_and_retention,
     regressions_alerts_and_outbox,
     rechecks_replace_their_account,

@@ -124,7 +124,9 @@ pub async fn deliver(shared: Arc<Shared>, alerting: Arc<Alerting>) {
     // One replica delivers: the one that holds the lease (every outbox write of delivery is fenced
     // with it), so each row is claimed by one delivery task at a time.
     while !shared.is_active() {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // The queue is the state's: every replica shows its depth, whichever delivers.
+        refresh_depth(&shared, &alerting).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
     // Other replicas queue notifications too, and cannot wake this task: look every second.
     let longest = if shared.replica.is_some() {
@@ -142,7 +144,8 @@ pub async fn deliver(shared: Arc<Shared>, alerting: Arc<Alerting>) {
     }
     loop {
         if !shared.is_active() {
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            refresh_depth(&shared, &alerting).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
         refresh_depth(&shared, &alerting).await;

@@ -2,9 +2,12 @@
 //!
 //! Each pass of the run loop ([`work`]):
 //! 1. At a scheduled tick, the lease holder (one agent alone always holds it) starts a cycle:
-//!    discovery, the targets written to the schedule, every account due. A tick on a replica that
-//!    does not hold the lease is remembered: if that replica takes the lease over before the cycle
-//!    was started (the holder died at the tick), it starts it.
+//!    discovery, the targets written to the schedule, every account due; unless accounts of the
+//!    previous cycle are still being audited (claimed), when the tick is skipped and counted, so
+//!    that cycles never overlap. A tick on a replica that does not hold the lease is remembered: if
+//!    that replica takes the lease over before the cycle was started (the holder died at the
+//!    tick), it starts it. A tick that came while this replica audited a batch is looked at after
+//!    the batch.
 //! 2. Every replica claims due accounts in batches (up to `audit.max_concurrent_accounts` each when
 //!    replicas share the state, all of them when alone), audits a batch with its claims renewed,
 //!    compares each account with its own history, and saves each account with its regressions and
@@ -63,9 +66,10 @@ pub async fn work(
             return;
         }
     };
+    let cron = tick == Tick::Cron || shared.tick_missed.swap(false, Ordering::SeqCst);
     {
         let mut pending = shared.pending.lock().unwrap_or_else(|p| p.into_inner());
-        if tick == Tick::Cron {
+        if cron {
             // A new tick: claims held back after a failed save are tried again.
             shared.hold.store(false, Ordering::SeqCst);
             pending.get_or_insert(latest);
@@ -78,7 +82,21 @@ pub async fn work(
     let due = *shared.pending.lock().unwrap_or_else(|p| p.into_inner());
     if due.is_some() && shared.is_active() {
         *shared.pending.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        start(&shared, &config, &base).await;
+        let now = Utc::now().timestamp_millis();
+        match blocking(&shared, "cycle", move |s| s.store.in_progress(now)).await {
+            Ok(0) => start(&shared, &config, &base).await,
+            Ok(n) => {
+                // The previous cycle is still being audited: runs never overlap.
+                tracing::warn!(
+                    accounts_in_progress = n,
+                    "a scheduled audit was skipped: the previous one is still running"
+                );
+                shared.metrics.skipped_runs.inc();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the schedule could not be read: the cycle starts at the next tick")
+            }
+        }
     }
     let shared_state = shared.replica.is_some();
     let limit = if shared_state {

@@ -318,6 +318,18 @@ impl Store {
         })
     }
 
+    /// How many accounts of the newest cycle are being audited (due, claimed, the claim running).
+    pub fn in_progress(&self, now_ms: i64) -> Result<i64, StateError> {
+        self.read(|db| {
+            db.query_one(
+                "SELECT COUNT(*) FROM schedule WHERE done_run < due_run AND owner IS NOT NULL AND expires_ms >= ?1",
+                args![now_ms],
+            )?
+            .unwrap_or_default()
+            .int(0)
+        })
+    }
+
     /// The scheduled accounts in order, with their newest result rows.
     pub fn served(&self) -> Result<Vec<Served>, StateError> {
         self.read(|db| {
