@@ -178,7 +178,7 @@ async fn dashboard_and_rules_work_against_a_real_prometheus() {
         received["generatorURL"]
             .as_str()
             .unwrap_or_default()
-            .contains("/graph?g0.expr=maturity_level"),
+            .contains("/graph?g0.expr=max+without+%28instance%2C+pod%29+%28maturity_level%29"),
         "sent by Prometheus for the rule: {received}"
     );
     assert!(

@@ -175,7 +175,8 @@ async fn start(shared: &Arc<Shared>, config: &Config, base: &aws_config::SdkConf
             }
         }
         Err(e) => {
-            tracing::error!(error = %e, "the audit cycle could not be started: previous state kept");
+            // The cycle's first write: a database that refuses it refuses the run.
+            save_failed(shared, format!("the audit cycle could not be started: {e}"));
             m.runs.with_label_values(&["error"]).inc();
         }
     }
