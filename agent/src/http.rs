@@ -271,22 +271,25 @@ async fn ready(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
-fn latest(shared: &Shared) -> Option<Arc<Report>> {
-    shared
-        .latest
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone()
+/// The latest state with every check and verdict, read from the store (the process keeps only
+/// what the metrics need in memory).
+async fn stored(shared: &Arc<Shared>) -> Result<Option<Report>, String> {
+    let s = shared.clone();
+    match tokio::task::spawn_blocking(move || s.store.latest_report()).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 async fn report(State(shared): State<Arc<Shared>>) -> Response {
-    match latest(&shared) {
-        Some(r) => Json(r.as_ref().clone()).into_response(),
-        None => (
+    match stored(&shared).await {
+        Ok(Some(r)) => Json(r).into_response(),
+        Ok(None) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "no audit has finished yet\n",
         )
             .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
     }
 }
 
@@ -302,23 +305,31 @@ async fn account(
     else {
         return (StatusCode::BAD_REQUEST, "an account id is 12 digits\n").into_response();
     };
-    let current = latest(&shared).and_then(|r| r.account(&id).cloned());
     let s = shared.clone();
     let key = id.clone();
-    let history = tokio::task::spawn_blocking(move || s.store.history(&key, 100)).await;
-    match (current, history) {
-        (None, _) => (
+    let read = tokio::task::spawn_blocking(move || {
+        let current = match s.store.current_result(&key)? {
+            Some(a) => Some(a),
+            // A state saved before the shared schedule.
+            None => s
+                .store
+                .latest_report()?
+                .and_then(|r| r.account(&key).cloned()),
+        };
+        Ok::<_, crate::state::StateError>((current, s.store.history(&key, 100)?))
+    })
+    .await;
+    match read {
+        Ok(Ok((None, _))) => (
             StatusCode::NOT_FOUND,
             format!("account {id} is not in the latest report\n"),
         )
             .into_response(),
-        (Some(a), Ok(Ok(h))) => {
+        Ok(Ok((Some(a), h))) => {
             Json(serde_json::json!({ "account": a, "history": h })).into_response()
         }
-        (Some(_), Ok(Err(e))) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response()
-        }
-        (Some(_), Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
     }
 }
 
@@ -357,8 +368,11 @@ const COLOURS: [&str; 6] = [
     "#d73027", "#fc8d59", "#fee08b", "#d9ef8b", "#91cf60", "#1a9850",
 ];
 
-async fn page(State(shared): State<Arc<Shared>>) -> Html<String> {
-    Html(render(latest(&shared).as_deref()))
+async fn page(State(shared): State<Arc<Shared>>) -> Response {
+    match stored(&shared).await {
+        Ok(r) => Html(render(r.as_ref())).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+    }
 }
 
 /// The heatmap page: accounts × practices coloured by level, then each account's failing checks.

@@ -247,25 +247,7 @@ pub async fn audit_all(
     use futures::stream::{self, StreamExt};
     let started_at = chrono::Utc::now();
     let started = Instant::now();
-    let needs = catalog::needs_of(&opts.checks);
-    let (organization, organization_read) = if needs.iter().any(|n| n.is_organization()) {
-        let rec = CallRecorder::with_rate_limit(opts.max_requests_per_second);
-        let audited: Vec<String> = targets.iter().map(|t| t.account_id.clone()).collect();
-        let fact = read_organization(base, opts, &rec, &needs, &audited)
-            .await
-            .map(Arc::new);
-        if let Err(e) = &fact {
-            tracing::warn!(error = %e, "AWS Organizations could not be read: the environments checks are unknown");
-        }
-        let read = OrganizationRead {
-            errors: rec.errors(),
-            api_calls: rec.counts(),
-        };
-        (fact, Some(read))
-    } else {
-        let nc = FactError::not_collected("organizations", "DescribeOrganization");
-        (Err(nc), None)
-    };
+    let (organization, organization_read) = organization_for(base, targets, opts).await;
     let organization = &organization;
     let audits: Vec<_> = targets
         .iter()
@@ -283,6 +265,49 @@ pub async fn audit_all(
         accounts,
         organization: organization_read,
     }
+}
+
+/// The organization-level facts of a run over `targets`, read once for all of its accounts when
+/// an enabled check needs them, with the calls that read made.
+pub async fn organization_for(
+    base: &SdkConfig,
+    targets: &[Target],
+    opts: &Options,
+) -> (Fact<Arc<Organization>>, Option<OrganizationRead>) {
+    let needs = catalog::needs_of(&opts.checks);
+    if !needs.iter().any(|n| n.is_organization()) {
+        let nc = FactError::not_collected("organizations", "DescribeOrganization");
+        return (Err(nc), None);
+    }
+    let rec = CallRecorder::with_rate_limit(opts.max_requests_per_second);
+    let audited: Vec<String> = targets.iter().map(|t| t.account_id.clone()).collect();
+    let fact = read_organization(base, opts, &rec, &needs, &audited)
+        .await
+        .map(Arc::new);
+    if let Err(e) = &fact {
+        tracing::warn!(error = %e, "AWS Organizations could not be read: the environments checks are unknown");
+    }
+    let read = OrganizationRead {
+        errors: rec.errors(),
+        api_calls: rec.counts(),
+    };
+    (fact, Some(read))
+}
+
+/// Audits `targets`, at most `concurrency` at a time, each account's report yielded as soon as it
+/// is done (in the order they finish): a caller saves each before the others end, and holds only
+/// the accounts in flight.
+pub fn audit_stream<'a>(
+    base: &'a SdkConfig,
+    targets: &'a [Target],
+    opts: &'a Options,
+    organization: &'a Fact<Arc<Organization>>,
+    concurrency: usize,
+) -> impl futures::Stream<Item = AccountReport> + 'a {
+    use futures::stream::{self, StreamExt};
+    stream::iter(targets)
+        .map(move |t| audit_account(base, t, opts, organization))
+        .buffer_unordered(concurrency.max(1))
 }
 
 /// Reads the organization-level facts once for the run, through the organization role when one is

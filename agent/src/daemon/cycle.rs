@@ -23,7 +23,7 @@ use chrono::Utc;
 use maturity_checks::audit;
 use maturity_checks::facts::CallRecorder;
 use maturity_checks::report::AccountStatus;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -182,15 +182,19 @@ async fn start(shared: &Arc<Shared>, config: &Config, base: &aws_config::SdkConf
     }
 }
 
-/// Audits claimed accounts, compares each with its history and saves it while its claim holds.
+/// Audits claimed accounts and, as each finishes, compares it with its history and saves it while
+/// its claim holds: only the accounts in flight are in memory.
 async fn audit_batch(
     shared: &Arc<Shared>,
     config: &Config,
     base: &aws_config::SdkConfig,
     claims: Vec<Claim>,
 ) {
+    use futures::StreamExt;
     let m = &shared.metrics;
     m.in_progress.set(1);
+    let started = std::time::Instant::now();
+    let started_at = Utc::now();
     let targets: Vec<audit::Target> = claims.iter().map(|c| c.target.clone()).collect();
     let opts = super::audit_options(config);
     tracing::info!(
@@ -217,155 +221,144 @@ async fn audit_batch(
             }
         })
     };
-    let mut report =
-        audit::audit_all(base, &targets, &opts, config.audit.max_concurrent_accounts).await;
-    renewal.abort();
-    m.count_report_calls(&report);
-
-    let window = chrono::Duration::hours(i64::from(config.state.unknown_staleness_hours));
-    let ids: Vec<String> = targets.iter().map(|t| t.account_id.clone()).collect();
-    let past = blocking(shared, "state reader", move |s| {
-        let active = s.store.active_alerts()?;
-        let mut accounts = HashMap::new();
-        for id in ids {
-            let known = s.store.last_known(&id)?;
-            let history = s.store.history_for_alerts(&id)?;
-            accounts.insert(id, (known, history));
-        }
-        Ok((accounts, active))
-    })
-    .await;
-    // Without the previous state nothing can be compared: nothing is saved, the claims run out and
-    // the accounts are audited again (not before the next tick on this replica).
-    let (known, active) = match past {
-        Ok(p) => p,
-        Err(e) => {
-            save_failed(shared, format!("the previous state could not be read: {e}"));
-            shared.hold.store(true, Ordering::SeqCst);
-            finish(shared, &report);
-            return;
-        }
-    };
-    carry_over(&mut report, &|id| known.get(id).map(|(k, _)| k), window);
-
-    let now = Utc::now();
-    let alerting = shared.alerting.clone();
-    let mut plans: HashMap<String, detect::Plan> = report
-        .accounts
+    let (organization, read) = audit::organization_for(base, &targets, &opts).await;
+    if let Some(r) = &read {
+        m.count_calls(&r.api_calls);
+    }
+    let claim_of: HashMap<&str, &Claim> = claims
         .iter()
-        .map(|a| {
-            let history = known
-                .get(&a.account_id)
-                .map(|(_, h)| h.clone())
-                .unwrap_or_default();
-            let mine: Vec<detect::Alert> = active
-                .iter()
-                .filter(|x| x.account_id == a.account_id)
-                .cloned()
-                .collect();
-            (
-                a.account_id.clone(),
-                detect::plan(a, &history, &mine, &alerting.rules, now),
-            )
-        })
+        .map(|c| (c.target.account_id.as_str(), c))
         .collect();
-
-    // Each account is saved into the cycle it was claimed for.
-    let mut by_run: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
-    for c in &claims {
-        by_run
-            .entry(c.run_id)
-            .or_default()
-            .push((c.target.account_id.clone(), c.epoch));
-    }
-    let report = Arc::new(report);
-    for (run_id, epochs) in by_run {
-        let mine: Vec<(String, detect::Plan)> = epochs
-            .iter()
-            .filter_map(|(id, _)| plans.remove(id).map(|p| (id.clone(), p)))
-            .collect();
-        let (s_report, owner) = (report.clone(), shared.owner.clone());
-        let saved = blocking(shared, "state writer", move |s| {
-            let a = s.alerting.clone();
-            let mut written = Vec::new();
-            let (run, held) = s.store.save_claimed(
-                SaveTo::Cycle(run_id),
-                &owner,
-                &epochs,
-                &s_report,
-                |tx, run, held| {
-                    written = mine
-                        .into_iter()
-                        .filter(|(id, _)| held.contains(id))
-                        .map(|(_, p)| p)
-                        .collect();
-                    alerts::store::write_plans(tx, run, now, &written, &|n| a.routes(n))
-                },
-            )?;
-            let lost: Vec<String> = epochs
-                .iter()
-                .map(|(id, _)| id.clone())
-                .filter(|id| !held.contains(id))
-                .collect();
-            Ok((run, written, lost))
-        })
-        .await;
-        match saved {
-            Ok((run, written, lost)) => {
-                for id in &lost {
-                    tracing::warn!(account_id = id, run_id = run, "claim lost (taken over, or the account left the schedule): this replica's result is not saved");
-                }
-                tracing::info!(run_id = run, accounts = written.len(), "accounts saved");
-                let at = Utc::now();
-                m.last_save.set(at.timestamp_millis() as f64 / 1000.0);
-                shared.saves.set(Ok(at));
-                for r in written.iter().flat_map(|p| &p.regressions) {
-                    m.regressions
-                        .with_label_values(&[&r.account_id, r.practice_label()])
-                        .inc();
-                    tracing::warn!(
-                        account_id = r.account_id,
-                        kind = r.kind.as_str(),
-                        severity = r.severity.as_str(),
-                        "regression: {}",
-                        r.summary
-                    );
-                }
-                if written.iter().any(|p| !p.notices.is_empty()) {
-                    shared.alerting.wake.notify_one();
-                }
-            }
-            Err(e) => {
-                save_failed(shared, e);
-                // The claims run out; until the next tick this replica claims nothing more, so that
-                // a database refusing writes is not answered with audits in a loop.
-                shared.hold.store(true, Ordering::SeqCst);
-            }
+    let (mut done, mut audited) = (0usize, 0usize);
+    let mut accounts = std::pin::pin!(audit::audit_stream(
+        base,
+        &targets,
+        &opts,
+        &organization,
+        config.audit.max_concurrent_accounts,
+    ));
+    while let Some(account) = accounts.next().await {
+        m.count_calls(&account.api_calls);
+        done += 1;
+        audited += usize::from(account.status == AccountStatus::Audited);
+        let Some(claim) = claim_of.get(account.account_id.as_str()) else {
+            continue;
+        };
+        if let Err(e) = save_account(shared, config, claim, account, started_at).await {
+            save_failed(shared, e);
+            // The claims run out; until the next tick this replica claims nothing more, so that a
+            // database refusing writes is not answered with audits in a loop.
+            shared.hold.store(true, Ordering::SeqCst);
+            break;
         }
     }
-    finish(shared, &report);
+    renewal.abort();
+    // Served before the batch is counted: a reader of the run counters sees the batch's results.
+    view::refresh(shared).await;
+    finish(shared, done, audited, started.elapsed().as_secs_f64());
+}
+
+/// Compares one audited account with its history and saves it with its regressions and alerts,
+/// while its claim holds. A lost claim is logged (another replica audits the account), not an error.
+async fn save_account(
+    shared: &Arc<Shared>,
+    config: &Config,
+    claim: &Claim,
+    account: maturity_checks::report::AccountReport,
+    started_at: chrono::DateTime<Utc>,
+) -> Result<(), String> {
+    let m = &shared.metrics;
+    let id = account.account_id.clone();
+    let key = id.clone();
+    let (known, history, mine) = blocking(shared, "state reader", move |s| {
+        let mine: Vec<detect::Alert> = s
+            .store
+            .active_alerts()?
+            .into_iter()
+            .filter(|x| x.account_id == key)
+            .collect();
+        Ok((
+            s.store.last_known(&key)?,
+            s.store.history_for_alerts(&key)?,
+            mine,
+        ))
+    })
+    .await
+    .map_err(|e| format!("the previous state could not be read: {e}"))?;
+    let window = chrono::Duration::hours(i64::from(config.state.unknown_staleness_hours));
+    let mut one = maturity_checks::report::Report {
+        schema_version: maturity_checks::report::SCHEMA_VERSION,
+        agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at,
+        duration_seconds: account.duration_seconds,
+        accounts: vec![account],
+        organization: None,
+    };
+    carry_over(&mut one, &|_| Some(&known), window);
+    let now = Utc::now();
+    let plan = detect::plan(
+        &one.accounts[0],
+        &history,
+        &mine,
+        &shared.alerting.rules,
+        now,
+    );
+    let (owner, epoch, run_id) = (shared.owner.clone(), claim.epoch, claim.run_id);
+    let (run, held, plan) = blocking(shared, "state writer", move |s| {
+        let a = s.alerting.clone();
+        let plans = [plan];
+        let (run, held) = s.store.save_claimed(
+            SaveTo::Cycle(run_id),
+            &owner,
+            &[(id, epoch)],
+            &one,
+            |tx, run, _| alerts::store::write_plans(tx, run, now, &plans, &|n| a.routes(n)),
+        )?;
+        let [plan] = plans;
+        Ok((run, held, plan))
+    })
+    .await?;
+    let Some(id) = held.first() else {
+        tracing::warn!(account_id = claim.target.account_id, run_id, "claim lost (taken over, or the account left the schedule): this replica's result is not saved");
+        return Ok(());
+    };
+    tracing::debug!(account_id = id, run_id = run, "account saved");
+    let at = Utc::now();
+    m.last_save.set(at.timestamp_millis() as f64 / 1000.0);
+    shared.saves.set(Ok(at));
+    for r in &plan.regressions {
+        m.regressions
+            .with_label_values(&[&r.account_id, r.practice_label()])
+            .inc();
+        tracing::warn!(
+            account_id = r.account_id,
+            kind = r.kind.as_str(),
+            severity = r.severity.as_str(),
+            "regression: {}",
+            r.summary
+        );
+    }
+    if !plan.notices.is_empty() {
+        shared.alerting.wake.notify_one();
+    }
+    Ok(())
 }
 
 /// Counts a batch in the run metrics.
-fn finish(shared: &Shared, report: &maturity_checks::report::Report) {
+fn finish(shared: &Shared, accounts: usize, audited: usize, duration_seconds: f64) {
     let m = &shared.metrics;
-    let audited = report
-        .accounts
-        .iter()
-        .filter(|a| a.status == AccountStatus::Audited)
-        .count();
     let result = match audited {
-        n if n == report.accounts.len() => "success",
+        n if n == accounts => "success",
         0 => "error",
         _ => "partial",
     };
     m.runs.with_label_values(&[result]).inc();
-    m.accounts_audited.inc_by(report.accounts.len() as u64);
+    m.accounts_audited.inc_by(accounts as u64);
     tracing::info!(
         result,
-        accounts = report.accounts.len(),
+        accounts,
         audited,
-        duration_seconds = report.duration_seconds,
+        duration_seconds,
         "audit finished"
     );
     m.in_progress.set(0);

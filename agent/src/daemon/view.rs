@@ -37,60 +37,68 @@ fn read(shared: &Shared) -> Result<(), crate::state::StateError> {
     let Some(cycle) = store.latest_cycle()? else {
         return Ok(());
     };
+    let m = &shared.metrics;
     let mut seen = shared.seen.lock().unwrap_or_else(|p| p.into_inner());
-    let current = shared
+    if served.iter().all(|s| s.last_row == 0) {
+        // A state saved before the shared schedule: its newest full audit, until a cycle saves.
+        if seen.rows.is_empty() && seen.cycle.is_none() {
+            let (report, previous) = super::restore(store)?;
+            if let Some(report) = report {
+                m.update(&report, &|id| previous.get(id).cloned());
+                publish(shared, slim(report));
+            }
+            seen.cycle = Some((0, 0.0));
+        }
+        return Ok(());
+    }
+    let saved: Vec<&crate::state::schedule::Served> =
+        served.iter().filter(|s| s.last_row > 0).collect();
+    let changed: Vec<i64> = saved
+        .iter()
+        .filter(|s| seen.rows.get(&s.account_id).map(|r| r.0) != Some(s.last_row))
+        .map(|s| s.last_row)
+        .collect();
+    let cycle_key = (cycle.run_id, cycle.duration_seconds);
+    if changed.is_empty() && saved.len() == seen.rows.len() && seen.cycle == Some(cycle_key) {
+        return Ok(());
+    }
+    // The accounts that changed: their series from the whole result, then only a summary is kept.
+    let mut fresh: HashMap<String, (AccountReport, DateTime<Utc>)> = HashMap::new();
+    for (a, at) in store.results(&changed)? {
+        let id = a.account_id.clone();
+        if a.status == AccountStatus::Failed {
+            match store.last_audited(&id)? {
+                Some(p) => seen.previous.insert(id.clone(), slim_account(p)),
+                None => seen.previous.remove(&id),
+            };
+        } else {
+            seen.previous.remove(&id);
+        }
+        // The levels of a failed account are its last audited report's, read in full once.
+        let previous = if a.status == AccountStatus::Failed {
+            store.last_audited(&id)?
+        } else {
+            None
+        };
+        m.set_account(&a, previous.as_ref(), at.timestamp() as f64);
+        fresh.insert(id, (slim_account(a), at));
+    }
+    let keep: std::collections::HashSet<&str> =
+        saved.iter().map(|s| s.account_id.as_str()).collect();
+    m.retain(&keep);
+    let old = shared
         .latest
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    if served.iter().all(|s| s.last_row == 0) {
-        // A state saved before the shared schedule: its newest full audit, until a cycle saves.
-        if current.is_none() {
-            let (report, previous) = super::restore(store)?;
-            if let Some(report) = report {
-                shared
-                    .metrics
-                    .update(&report, &|id| previous.get(id).cloned());
-                *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(report));
-            }
-        }
-        return Ok(());
-    }
-    let changed: Vec<i64> = served
-        .iter()
-        .filter(|s| s.last_row > 0 && seen.rows.get(&s.account_id).map(|r| r.0) != Some(s.last_row))
-        .map(|s| s.last_row)
-        .collect();
-    let same_accounts = current
-        .as_ref()
-        .is_some_and(|r| r.accounts.len() == served.iter().filter(|s| s.last_row > 0).count());
-    let cycle_key = (cycle.run_id, cycle.duration_seconds);
-    if changed.is_empty() && same_accounts && seen.cycle == Some(cycle_key) {
-        return Ok(());
-    }
-    let mut fresh: HashMap<String, (AccountReport, DateTime<Utc>)> = store
-        .results(&changed)?
-        .into_iter()
-        .map(|(a, at)| (a.account_id.clone(), (a, at)))
-        .collect();
-    for (id, (a, _)) in &fresh {
-        if a.status == AccountStatus::Failed {
-            match store.last_audited(id)? {
-                Some(p) => seen.previous.insert(id.clone(), p),
-                None => seen.previous.remove(id),
-            };
-        } else {
-            seen.previous.remove(id);
-        }
-    }
-    let old: HashMap<&str, &AccountReport> = current
+    let old: HashMap<&str, &AccountReport> = old
         .iter()
         .flat_map(|r| r.accounts.iter())
         .map(|a| (a.account_id.as_str(), a))
         .collect();
-    let mut accounts = Vec::with_capacity(served.len());
-    let mut rows = HashMap::with_capacity(served.len());
-    for s in served.iter().filter(|s| s.last_row > 0) {
+    let mut accounts = Vec::with_capacity(saved.len());
+    let mut rows = HashMap::with_capacity(saved.len());
+    for s in &saved {
         if let Some((a, at)) = fresh.remove(&s.account_id) {
             rows.insert(s.account_id.clone(), (s.last_row, at));
             accounts.push(a);
@@ -99,39 +107,42 @@ fn read(shared: &Shared) -> Result<(), crate::state::StateError> {
         {
             rows.insert(s.account_id.clone(), *r);
             accounts.push((*a).clone());
-        } else {
-            // Served before under another report (a restart's restore): read it now.
-            if let Some((a, at)) = store.results(&[s.last_row])?.into_iter().next() {
-                rows.insert(s.account_id.clone(), (s.last_row, at));
-                accounts.push(a);
-            }
         }
     }
-    let report = Report {
-        schema_version: maturity_checks::report::SCHEMA_VERSION,
-        agent_version: env!("CARGO_PKG_VERSION").to_owned(),
-        started_at: cycle.started_at,
-        duration_seconds: cycle.duration_seconds,
-        accounts,
-        organization: None,
-    };
     seen.previous.retain(|id, _| rows.contains_key(id));
-    let m = &shared.metrics;
-    m.update(&report, &|id| seen.previous.get(id).cloned());
-    for a in report
-        .accounts
-        .iter()
-        .filter(|a| a.status == AccountStatus::Audited)
-    {
-        if let Some((_, at)) = rows.get(&a.account_id) {
-            m.set_last_success(&a.account_id, *at);
-        }
-    }
+    m.set_active_alerts(&store.active_alerts()?);
     m.last_start.set(cycle.started_at.timestamp() as f64);
-    let active = store.active_alerts()?;
-    m.set_active_alerts(&report, &active);
     seen.rows = rows;
     seen.cycle = Some(cycle_key);
-    *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(report));
+    drop(old);
+    publish(
+        shared,
+        Report {
+            schema_version: maturity_checks::report::SCHEMA_VERSION,
+            agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+            started_at: cycle.started_at,
+            duration_seconds: cycle.duration_seconds,
+            accounts,
+            organization: None,
+        },
+    );
     Ok(())
+}
+
+/// What is kept in memory of an account's result: its status, levels and scores, not its checks,
+/// verdicts and API calls (the API and the page read those from the store on request).
+fn slim_account(mut a: AccountReport) -> AccountReport {
+    a.checks = Vec::new();
+    a.api_calls = Vec::new();
+    a
+}
+
+fn slim(mut r: Report) -> Report {
+    r.accounts = r.accounts.into_iter().map(slim_account).collect();
+    r.organization = None;
+    r
+}
+
+fn publish(shared: &Shared, report: Report) {
+    *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(report));
 }

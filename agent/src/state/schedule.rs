@@ -349,6 +349,18 @@ impl Store {
         })
     }
 
+    /// An account's newest result as served (its schedule row's), if it is scheduled and saved.
+    pub fn current_result(&self, account_id: &str) -> Result<Option<AccountReport>, StateError> {
+        self.read(|db| {
+            db.query_one(
+                "SELECT a.report FROM schedule s JOIN account_runs a ON a.rowid = s.last_row WHERE s.account_id = ?1",
+                args![account_id],
+            )?
+            .map(|mut r| Ok(serde_json::from_str(&r.text(0)?)?))
+            .transpose()
+        })
+    }
+
     /// The results saved in these rows (of `account_runs`), each with its run's start.
     pub fn results(&self, rows: &[i64]) -> Result<Vec<(AccountReport, DateTime<Utc>)>, StateError> {
         self.read(|db| {

@@ -1,33 +1,22 @@
 //! The Prometheus metrics. Computed after each audit and served from memory: a scrape never calls
 //! AWS and never waits for an audit. Labels are bounded (account, practice, check, level, severity,
-//! status, service, operation, error kind): never an ARN or a resource name.
+//! status, service, operation, error kind): never an ARN or a resource name. The per-account series
+//! are compact rows written at scrape ([`accounts`]); the others are the `prometheus` crate's.
+
+pub mod accounts;
 
 use maturity_checks::catalog::Check;
-use maturity_checks::model::Status;
-use maturity_checks::report::{AccountReport, AccountStatus, Report};
+use maturity_checks::report::{AccountReport, Report};
 use prometheus::{
-    Encoder, Gauge, GaugeVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
-/// The statuses a check can have in `maturity_check_status` (one series each, 1 for the current).
-pub const STATUSES: [&str; 5] = ["pass", "fail", "unknown", "not_applicable", "accepted"];
+pub use accounts::STATUSES;
 
 pub struct Metrics {
     registry: Registry,
-    level: IntGaugeVec,
-    level_unconfirmed: IntGaugeVec,
-    account_level: IntGaugeVec,
-    dsomm_level: IntGaugeVec,
-    dsomm_level_unconfirmed: IntGaugeVec,
-    dsomm_dimension_level: IntGaugeVec,
-    score: GaugeVec,
-    check_status: IntGaugeVec,
-    failing_resources: IntGaugeVec,
+    accounts: accounts::AccountSeries,
     check_info: IntGaugeVec,
-    account_up: IntGaugeVec,
-    last_success: GaugeVec,
-    duration: GaugeVec,
     pub runs: IntCounterVec,
     /// Accounts this process audited (with replicas: its share of the cycles).
     pub accounts_audited: IntCounter,
@@ -41,7 +30,6 @@ pub struct Metrics {
     pub regressions: IntCounterVec,
     pub alerts_sent: IntCounterVec,
     pub alert_queue: IntGaugeVec,
-    pub alerts_active: IntGaugeVec,
     /// Runs whose save to the state store failed (their regressions and alerts are not saved).
     pub save_failures: IntCounter,
     /// When a run was last saved, and when a save last failed: the latest attempt failed while the
@@ -52,12 +40,6 @@ pub struct Metrics {
 
 fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
     let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
-    r.register(Box::new(g.clone())).expect("unique metric");
-    g
-}
-
-fn float_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
-    let g = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
     r.register(Box::new(g.clone())).expect("unique metric");
     g
 }
@@ -101,19 +83,8 @@ impl Metrics {
     pub fn new(checks: &[&Check]) -> Metrics {
         let r = Registry::new();
         let m = Metrics {
-            level: gauge_vec(&r, "maturity_level", "DSOMM maturity level (0-5) of a practice of an account.", &["account_id", "account_name", "practice"]),
-            level_unconfirmed: gauge_vec(&r, "maturity_level_unconfirmed", "1 when an unknown check stands between the practice's level and its confirmed level.", &["account_id", "account_name", "practice"]),
-            account_level: gauge_vec(&r, "maturity_account_level", "DSOMM maturity level of an account: the minimum over its practices.", &["account_id", "account_name"]),
-            dsomm_level: gauge_vec(&r, "maturity_dsomm_level", "DSOMM maturity level (0-5) of a DSOMM sub-dimension of an account, from the activities its checks evidence.", &["account_id", "account_name", "dimension", "subdimension"]),
-            dsomm_level_unconfirmed: gauge_vec(&r, "maturity_dsomm_level_unconfirmed", "1 when an unknown check stands between the sub-dimension's level and its confirmed level.", &["account_id", "account_name", "dimension", "subdimension"]),
-            dsomm_dimension_level: gauge_vec(&r, "maturity_dsomm_dimension_level", "DSOMM maturity level of a DSOMM dimension of an account: the minimum over its evidenced sub-dimensions.", &["account_id", "account_name", "dimension"]),
-            score: float_vec(&r, "maturity_score_ratio", "Passing checks over checks that passed or failed (0-1), per practice.", &["account_id", "account_name", "practice"]),
-            check_status: gauge_vec(&r, "maturity_check_status", "1 for the check's current status, 0 for the other statuses.", &["account_id", "check", "practice", "level", "severity", "status"]),
-            failing_resources: gauge_vec(&r, "maturity_check_failing_resources", "Resources failing a check.", &["account_id", "check"]),
+            accounts: accounts::AccountSeries::new(maturity_checks::catalog::CATALOG),
             check_info: gauge_vec(&r, "maturity_check_info", "Metadata of each check of the catalog.", &["check", "practice", "level", "severity", "dsomm_activity", "title"]),
-            account_up: gauge_vec(&r, "maturity_account_up", "1 when the account's last audit succeeded, 0 when it could not be audited.", &["account_id", "account_name"]),
-            last_success: float_vec(&r, "maturity_audit_last_success_timestamp_seconds", "Start time of the account's last successful audit.", &["account_id"]),
-            duration: float_vec(&r, "maturity_audit_duration_seconds", "Duration of the account's last audit.", &["account_id"]),
             runs: counter_vec(&r, "maturity_audit_runs_total", "Audit runs of this process by result (success, partial: some accounts failed, error: no account audited); with replicas sharing a state, a run is one batch of claimed accounts.", &["result"]),
             accounts_audited: {
                 let c = IntCounter::new("maturity_audit_accounts_total", "Account audits made by this process (with replicas sharing a state: its share of the cycles).").expect("valid");
@@ -145,7 +116,6 @@ impl Metrics {
             regressions: counter_vec(&r, "maturity_regressions_total", "Maturity regressions detected, per account and practice (`account` for account-level drops).", &["account_id", "practice"]),
             alerts_sent: counter_vec(&r, "maturity_alerts_sent_total", "Alert notification deliveries by sink and result (ok, error: will retry, rejected: refused by the sink).", &["sink", "result"]),
             alert_queue: gauge_vec(&r, "maturity_alert_queue_depth", "Alert notifications waiting in the outbox for a sink.", &["sink"]),
-            alerts_active: gauge_vec(&r, "maturity_alerts_active", "Active (unresolved) alerts of an account.", &["account_id"]),
             save_failures: {
                 let c = IntCounter::new("maturity_state_save_failures_total", "Audit runs that could not be saved to the state store (their regressions and alerts are lost).").expect("valid");
                 r.register(Box::new(c.clone())).expect("unique");
@@ -199,69 +169,54 @@ impl Metrics {
         }
     }
 
-    /// Sets `maturity_alerts_active` for every account of the report from the active alerts.
-    pub fn set_active_alerts(&self, report: &Report, active: &[crate::alerts::detect::Alert]) {
-        self.alerts_active.reset();
-        for a in &report.accounts {
-            let n = active
-                .iter()
-                .filter(|x| x.account_id == a.account_id)
-                .count();
-            self.alerts_active
-                .with_label_values(&[&a.account_id])
-                .set(n as i64);
-        }
+    /// Sets `maturity_alerts_active` for every account from the active alerts.
+    pub fn set_active_alerts(&self, active: &[crate::alerts::detect::Alert]) {
+        self.accounts
+            .set_alerts(&|id| active.iter().filter(|x| x.account_id == id).count() as i64);
     }
 
     /// Replaces the per-account series with what `report` says. An account that could not be audited
     /// keeps the levels of `previous` (its last audited report) with `maturity_account_up` 0.
     pub fn update(&self, report: &Report, previous: &dyn Fn(&str) -> Option<AccountReport>) {
-        for v in [
-            &self.level,
-            &self.level_unconfirmed,
-            &self.account_level,
-            &self.dsomm_level,
-            &self.dsomm_level_unconfirmed,
-            &self.dsomm_dimension_level,
-            &self.check_status,
-            &self.failing_resources,
-            &self.account_up,
-        ] {
-            v.reset();
-        }
-        self.score.reset();
-        // The series kept across runs end with their account: an account no longer audited (gone
-        // from the organization or the config) must not leave frozen series behind, or
-        // `MaturityAccountNotAudited` fires for it forever.
-        let audited: std::collections::HashSet<&str> = report
+        let keep: std::collections::HashSet<&str> = report
             .accounts
             .iter()
             .map(|a| a.account_id.as_str())
             .collect();
-        retain_accounts(&self.last_success, &audited);
-        retain_accounts(&self.duration, &audited);
-        retain_accounts(&self.regressions, &audited);
-        retain_accounts(&self.alerts_active, &audited);
+        self.retain(&keep);
+        let at = report.started_at.timestamp() as f64;
         for a in &report.accounts {
-            let up = a.status == AccountStatus::Audited;
-            self.account_up
-                .with_label_values(&[&a.account_id, &a.account_name])
-                .set(i64::from(up));
-            self.duration
-                .with_label_values(&[&a.account_id])
-                .set(a.duration_seconds);
-            if up {
-                self.last_success
-                    .with_label_values(&[&a.account_id])
-                    .set(report.started_at.timestamp() as f64);
-                self.account(a);
-            } else if let Some(prev) = previous(&a.account_id) {
-                self.account(&AccountReport {
-                    account_name: a.account_name.clone(),
-                    ..prev
-                });
-            }
+            self.set_account(a, previous(&a.account_id).as_ref(), at);
         }
+    }
+
+    /// Replaces one account's series (`audited_at`: when its result was audited).
+    pub fn set_account(
+        &self,
+        a: &AccountReport,
+        previous: Option<&AccountReport>,
+        audited_at: f64,
+    ) {
+        self.accounts.set(a, previous, audited_at);
+        // Zeros for the practices of the account's regressions counter.
+        self.regressions
+            .with_label_values(&[&a.account_id, "account"]);
+        let shown = match previous {
+            Some(p) if a.status != maturity_checks::report::AccountStatus::Audited => p,
+            _ => a,
+        };
+        for p in &shown.practices {
+            self.regressions
+                .with_label_values(&[&a.account_id, p.practice.as_str()]);
+        }
+    }
+
+    /// Ends every series of the accounts not in `keep`: an account no longer audited (gone from the
+    /// organization or the config) must not leave frozen series behind, or
+    /// `MaturityAccountNotAudited` fires for it forever.
+    pub fn retain(&self, keep: &std::collections::HashSet<&str>) {
+        self.accounts.retain(keep);
+        retain_accounts(&self.regressions, keep);
     }
 
     /// Counts the calls a run of this process made (its accounts' and the organization's), once:
@@ -277,9 +232,8 @@ impl Metrics {
 
     /// When an account's served result was audited (its run's start).
     pub fn set_last_success(&self, account_id: &str, at: chrono::DateTime<chrono::Utc>) {
-        self.last_success
-            .with_label_values(&[account_id])
-            .set(at.timestamp() as f64);
+        self.accounts
+            .set_last_success(account_id, at.timestamp() as f64);
     }
 
     /// Counts calls made outside any account's audit (discovery).
@@ -296,77 +250,32 @@ impl Metrics {
         }
     }
 
-    fn account(&self, a: &AccountReport) {
-        let (id, name) = (a.account_id.as_str(), a.account_name.as_str());
-        if let Some(level) = a.level {
-            self.account_level
-                .with_label_values(&[id, name])
-                .set(i64::from(level));
-        }
-        self.regressions.with_label_values(&[id, "account"]);
-        for p in &a.practices {
-            let practice = p.practice.as_str();
-            self.regressions.with_label_values(&[id, practice]);
-            self.level
-                .with_label_values(&[id, name, practice])
-                .set(i64::from(p.level));
-            self.level_unconfirmed
-                .with_label_values(&[id, name, practice])
-                .set(i64::from(p.unconfirmed));
-            // A practice without pass or fail verdicts exports its level but no ratio: 0 would be a lie.
-            if let Some(score) = p.score {
-                self.score
-                    .with_label_values(&[id, name, practice])
-                    .set(score);
-            }
-        }
-        for d in &a.dimensions {
-            let labels = [id, name, d.dimension.as_str(), d.subdimension.as_str()];
-            self.dsomm_level
-                .with_label_values(&labels)
-                .set(i64::from(d.level));
-            self.dsomm_level_unconfirmed
-                .with_label_values(&labels)
-                .set(i64::from(d.unconfirmed));
-        }
-        for (dimension, level, _) in maturity_checks::scoring::dimension_levels(&a.dimensions) {
-            self.dsomm_dimension_level
-                .with_label_values(&[id, name, &dimension])
-                .set(i64::from(level));
-        }
-        for c in &a.checks {
-            let level = c.level.to_string();
-            for s in STATUSES {
-                let current = i64::from(s == c.status.as_str());
-                self.check_status
-                    .with_label_values(&[
-                        id,
-                        &c.id,
-                        c.practice.as_str(),
-                        &level,
-                        c.severity.as_str(),
-                        s,
-                    ])
-                    .set(current);
-            }
-            let failing = c
-                .verdicts
-                .iter()
-                .filter(|v| v.status == Status::Fail)
-                .count();
-            self.failing_resources
-                .with_label_values(&[id, &c.id])
-                .set(failing as i64);
-        }
-    }
-
     /// The text exposition.
     pub fn encode(&self) -> String {
-        let mut buf = Vec::new();
-        TextEncoder::new()
-            .encode(&self.registry.gather(), &mut buf)
-            .expect("text encoding");
-        String::from_utf8(buf).expect("utf-8 exposition")
+        let encoder = TextEncoder::new();
+        let mut families: Vec<(String, String)> = self
+            .registry
+            .gather()
+            .into_iter()
+            .map(|f| {
+                let mut buf = Vec::new();
+                encoder
+                    .encode(std::slice::from_ref(&f), &mut buf)
+                    .expect("text encoding");
+                (
+                    f.name().to_owned(),
+                    String::from_utf8(buf).expect("utf-8 exposition"),
+                )
+            })
+            .collect();
+        families.extend(
+            self.accounts
+                .families()
+                .into_iter()
+                .map(|(n, t)| (n.to_owned(), t)),
+        );
+        families.sort_by(|a, b| a.0.cmp(&b.0));
+        families.into_iter().map(|(_, t)| t).collect()
     }
 }
 
@@ -375,7 +284,9 @@ mod tests {
     use super::*;
     use maturity_checks::catalog::CATALOG;
     use maturity_checks::facts::ApiCallCount;
+    use maturity_checks::model::Status;
     use maturity_checks::model::{Practice, Severity, Verdict};
+    use maturity_checks::report::AccountStatus;
     use maturity_checks::report::{CheckResult, DsommRef};
 
     fn fixture() -> Report {
@@ -488,7 +399,6 @@ mod tests {
         let m = Metrics::new(&checks);
         m.init_sinks(&["alertmanager".to_owned()]);
         let report = fixture();
-        m.set_active_alerts(&report, &[]);
         m.count_report_calls(&report);
         let prev = report.accounts[0].clone();
         m.update(&report, &|id| {
@@ -497,6 +407,7 @@ mod tests {
                 ..prev.clone()
             })
         });
+        m.set_active_alerts(&[]);
         m.runs.with_label_values(&["success"]).inc();
         let text = m.encode().replace(env!("CARGO_PKG_VERSION"), "VERSION");
         let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/metrics.prom");
@@ -581,19 +492,13 @@ mod tests {
         m.regressions
             .with_label_values(&["222222222222", "identity"])
             .inc();
-        m.set_active_alerts(&report, &[]);
+        m.set_active_alerts(&[]);
         let families_with = |id: &str| -> std::collections::BTreeSet<String> {
-            m.registry
-                .gather()
-                .iter()
-                .filter(|f| {
-                    f.get_metric().iter().any(|x| {
-                        x.get_label()
-                            .iter()
-                            .any(|l| l.name() == "account_id" && l.value() == id)
-                    })
-                })
-                .map(|f| f.name().to_owned())
+            let label = format!("account_id=\"{id}\"");
+            m.encode()
+                .lines()
+                .filter(|l| !l.starts_with('#') && l.contains(&label))
+                .filter_map(|l| l.split('{').next().map(str::to_owned))
                 .collect()
         };
         let before = families_with("222222222222");

@@ -1,0 +1,463 @@
+//! The per-account series, kept as one compact row per account and written as text at scrape.
+//!
+//! The `prometheus` crate keeps, for every series of a vector, a copy of the family's descriptor
+//! (name, help, label names) and of its label pairs: about 1 KiB a series. An account exports some
+//! 700 series (a status and a failing count per check, levels per practice and DSOMM
+//! sub-dimension), so a thousand accounts held that way took most of a gigabyte. Here an account is
+//! a few hundred bytes of numbers (the check labels are the catalog's, shared), and a scrape writes
+//! the lines from them.
+
+use maturity_checks::catalog::Check;
+use maturity_checks::model::Status;
+use maturity_checks::report::{AccountReport, AccountStatus};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
+use std::sync::RwLock;
+
+/// The statuses a check can have in `maturity_check_status` (only the current one is exported: five
+/// series per check, four of them 0, made a thousand accounts half a million series).
+pub const STATUSES: [&str; 5] = ["pass", "fail", "unknown", "not_applicable", "accepted"];
+
+fn status_index(s: Status) -> u8 {
+    match s {
+        Status::Pass => 0,
+        Status::Fail => 1,
+        Status::Unknown => 2,
+        Status::NotApplicable => 3,
+        Status::Accepted => 4,
+    }
+}
+
+/// The labels of one check, from the catalog.
+struct CheckLabels {
+    id: &'static str,
+    practice: &'static str,
+    level: String,
+    severity: &'static str,
+}
+
+/// What an account's levels are (its own, or its last audited report's while it cannot be audited).
+#[derive(Default)]
+struct Levels {
+    account: Option<u8>,
+    /// Practice, level, unconfirmed, score.
+    practices: Vec<(&'static str, u8, bool, Option<f64>)>,
+    /// Dimension, sub-dimension, level, unconfirmed.
+    dsomm: Vec<(String, String, u8, bool)>,
+    dimensions: Vec<(String, u8)>,
+    /// Check (index into the catalog's labels), status, failing resources; sorted by check id.
+    checks: Vec<(u16, u8, u32)>,
+}
+
+#[derive(Default)]
+struct Row {
+    name: String,
+    up: bool,
+    duration: f64,
+    last_success: Option<f64>,
+    alerts_active: i64,
+    levels: Levels,
+}
+
+/// Every account's row.
+pub struct AccountSeries {
+    checks: Vec<CheckLabels>,
+    index: HashMap<&'static str, u16>,
+    rows: RwLock<BTreeMap<String, Row>>,
+}
+
+impl AccountSeries {
+    /// Labels for `checks` (every check a report may hold), sorted by id.
+    pub fn new(checks: &[&Check]) -> AccountSeries {
+        let mut labels: Vec<CheckLabels> = checks
+            .iter()
+            .map(|c| CheckLabels {
+                id: c.meta.id,
+                practice: c.meta.practice.as_str(),
+                level: c.level().to_string(),
+                severity: c.meta.severity.as_str(),
+            })
+            .collect();
+        labels.sort_by_key(|c| c.id);
+        labels.dedup_by_key(|c| c.id);
+        let index = labels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id, u16::try_from(i).expect("fewer than 65536 checks")))
+            .collect();
+        AccountSeries {
+            checks: labels,
+            index,
+            rows: RwLock::new(BTreeMap::new()),
+        }
+    }
+
+    fn levels(&self, a: &AccountReport) -> Levels {
+        let mut practices: Vec<_> = a
+            .practices
+            .iter()
+            .map(|p| (p.practice.as_str(), p.level, p.unconfirmed, p.score))
+            .collect();
+        practices.sort_by_key(|p| p.0);
+        let mut dsomm: Vec<_> = a
+            .dimensions
+            .iter()
+            .map(|d| {
+                (
+                    d.dimension.clone(),
+                    d.subdimension.clone(),
+                    d.level,
+                    d.unconfirmed,
+                )
+            })
+            .collect();
+        dsomm.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+        let mut dimensions: Vec<_> = maturity_checks::scoring::dimension_levels(&a.dimensions)
+            .into_iter()
+            .map(|(d, level, _)| (d, level))
+            .collect();
+        dimensions.sort();
+        let mut checks: Vec<_> = a
+            .checks
+            .iter()
+            .filter_map(|c| {
+                let i = *self.index.get(c.id.as_str())?;
+                let failing = c
+                    .verdicts
+                    .iter()
+                    .filter(|v| v.status == Status::Fail)
+                    .count();
+                Some((i, status_index(c.status), failing as u32))
+            })
+            .collect();
+        checks.sort_by_key(|c| c.0);
+        Levels {
+            account: a.level,
+            practices,
+            dsomm,
+            dimensions,
+            checks,
+        }
+    }
+
+    /// Replaces an account's row. An account that could not be audited keeps the levels of
+    /// `previous` (its last audited report) with `maturity_account_up` 0, and its last success time.
+    pub fn set(&self, a: &AccountReport, previous: Option<&AccountReport>, audited_at: f64) {
+        let up = a.status == AccountStatus::Audited;
+        let levels = match (up, previous) {
+            (true, _) => self.levels(a),
+            (false, Some(p)) => self.levels(p),
+            (false, None) => Levels::default(),
+        };
+        let mut rows = self.rows.write().unwrap_or_else(|p| p.into_inner());
+        let old = rows.remove(&a.account_id);
+        let row = Row {
+            name: a.account_name.clone(),
+            up,
+            duration: a.duration_seconds,
+            last_success: if up {
+                Some(audited_at)
+            } else {
+                old.as_ref().and_then(|o| o.last_success)
+            },
+            alerts_active: old.as_ref().map_or(0, |o| o.alerts_active),
+            levels,
+        };
+        rows.insert(a.account_id.clone(), row);
+    }
+
+    /// Sets an account's last success time (its served result's audit).
+    pub fn set_last_success(&self, account_id: &str, at: f64) {
+        if let Some(r) = self
+            .rows
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(account_id)
+        {
+            r.last_success = Some(at);
+        }
+    }
+
+    /// Sets every account's count of active alerts.
+    pub fn set_alerts(&self, count: &dyn Fn(&str) -> i64) {
+        for (id, r) in self
+            .rows
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter_mut()
+        {
+            r.alerts_active = count(id);
+        }
+    }
+
+    /// Drops the rows of accounts not in `keep`.
+    pub fn retain(&self, keep: &std::collections::HashSet<&str>) {
+        self.rows
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|id, _| keep.contains(id.as_str()));
+    }
+
+    /// The families' text, each with its name (for the caller's ordering). Families without a
+    /// series are left out, like the registry's.
+    pub fn families(&self) -> Vec<(&'static str, String)> {
+        let rows = self.rows.read().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::new();
+        let mut family =
+            |name: &'static str, help: &str, kind: &str, body: &mut dyn FnMut(&mut String)| {
+                let mut lines = String::new();
+                body(&mut lines);
+                if !lines.is_empty() {
+                    let mut text = format!(
+                        "# HELP {name} {}\n# TYPE {name} {kind}\n",
+                        escape_help(help)
+                    );
+                    text.push_str(&lines);
+                    out.push((name, text));
+                }
+            };
+        family(
+            "maturity_account_level",
+            "DSOMM maturity level of an account: the minimum over its practices.",
+            "gauge",
+            &mut |s| {
+                for (id, r) in rows.iter() {
+                    if let Some(l) = r.levels.account {
+                        sample(
+                            s,
+                            "maturity_account_level",
+                            &[("account_id", id), ("account_name", &r.name)],
+                            l,
+                        );
+                    }
+                }
+            },
+        );
+        family(
+            "maturity_account_up",
+            "1 when the account's last audit succeeded, 0 when it could not be audited.",
+            "gauge",
+            &mut |s| {
+                for (id, r) in rows.iter() {
+                    sample(
+                        s,
+                        "maturity_account_up",
+                        &[("account_id", id), ("account_name", &r.name)],
+                        u8::from(r.up),
+                    );
+                }
+            },
+        );
+        family(
+            "maturity_alerts_active",
+            "Active (unresolved) alerts of an account.",
+            "gauge",
+            &mut |s| {
+                for (id, r) in rows.iter() {
+                    sample(
+                        s,
+                        "maturity_alerts_active",
+                        &[("account_id", id)],
+                        r.alerts_active,
+                    );
+                }
+            },
+        );
+        family(
+            "maturity_audit_duration_seconds",
+            "Duration of the account's last audit.",
+            "gauge",
+            &mut |s| {
+                for (id, r) in rows.iter() {
+                    sample(
+                        s,
+                        "maturity_audit_duration_seconds",
+                        &[("account_id", id)],
+                        Float(r.duration),
+                    );
+                }
+            },
+        );
+        family(
+            "maturity_audit_last_success_timestamp_seconds",
+            "Start time of the account's last successful audit.",
+            "gauge",
+            &mut |s| {
+                for (id, r) in rows.iter() {
+                    if let Some(t) = r.last_success {
+                        sample(
+                            s,
+                            "maturity_audit_last_success_timestamp_seconds",
+                            &[("account_id", id)],
+                            Float(t),
+                        );
+                    }
+                }
+            },
+        );
+        family(
+            "maturity_check_failing_resources",
+            "Resources failing a check.",
+            "gauge",
+            &mut |s| {
+                for (id, r) in rows.iter() {
+                    for (c, _, failing) in &r.levels.checks {
+                        let c = &self.checks[usize::from(*c)];
+                        sample(
+                            s,
+                            "maturity_check_failing_resources",
+                            &[("account_id", id), ("check", c.id)],
+                            failing,
+                        );
+                    }
+                }
+            },
+        );
+        family(
+            "maturity_check_status",
+            "The check's current status: one series per account and check, of value 1, labelled with the status.",
+            "gauge",
+            &mut |s| {
+                for (id, r) in rows.iter() {
+                    for (c, status, _) in &r.levels.checks {
+                        let c = &self.checks[usize::from(*c)];
+                        let labels = [
+                            ("account_id", id.as_str()),
+                            ("check", c.id),
+                            ("level", &c.level),
+                            ("practice", c.practice),
+                            ("severity", c.severity),
+                            ("status", STATUSES[usize::from(*status)]),
+                        ];
+                        sample(s, "maturity_check_status", &labels, 1);
+                    }
+                }
+            },
+        );
+        family(
+            "maturity_dsomm_dimension_level",
+            "DSOMM maturity level of a DSOMM dimension of an account: the minimum over its evidenced sub-dimensions.",
+            "gauge",
+            &mut |s| {
+                for (id, r) in rows.iter() {
+                    for (d, l) in &r.levels.dimensions {
+                        sample(s, "maturity_dsomm_dimension_level", &[("account_id", id), ("account_name", &r.name), ("dimension", d)], l);
+                    }
+                }
+            },
+        );
+        for (name, help, unconfirmed) in [
+            ("maturity_dsomm_level", "DSOMM maturity level (0-5) of a DSOMM sub-dimension of an account, from the activities its checks evidence.", false),
+            ("maturity_dsomm_level_unconfirmed", "1 when an unknown check stands between the sub-dimension's level and its confirmed level.", true),
+        ] {
+            family(name, help, "gauge", &mut |s| {
+                for (id, r) in rows.iter() {
+                    for (d, sub, l, u) in &r.levels.dsomm {
+                        let v = if unconfirmed { u8::from(*u) } else { *l };
+                        sample(s, name, &[("account_id", id), ("account_name", &r.name), ("dimension", d), ("subdimension", sub)], v);
+                    }
+                }
+            });
+        }
+        for (name, help, unconfirmed) in [
+            ("maturity_level", "DSOMM maturity level (0-5) of a practice of an account.", false),
+            ("maturity_level_unconfirmed", "1 when an unknown check stands between the practice's level and its confirmed level.", true),
+        ] {
+            family(name, help, "gauge", &mut |s| {
+                for (id, r) in rows.iter() {
+                    for (p, l, u, _) in &r.levels.practices {
+                        let v = if unconfirmed { u8::from(*u) } else { *l };
+                        sample(s, name, &[("account_id", id), ("account_name", &r.name), ("practice", p)], v);
+                    }
+                }
+            });
+        }
+        family(
+            "maturity_score_ratio",
+            "Passing checks over checks that passed or failed (0-1), per practice.",
+            "gauge",
+            &mut |s| {
+                for (id, r) in rows.iter() {
+                    for (p, _, _, score) in &r.levels.practices {
+                        // A practice without pass or fail verdicts exports no ratio: 0 would be a lie.
+                        if let Some(v) = score {
+                            sample(
+                                s,
+                                "maturity_score_ratio",
+                                &[
+                                    ("account_id", id),
+                                    ("account_name", &r.name),
+                                    ("practice", p),
+                                ],
+                                Float(*v),
+                            );
+                        }
+                    }
+                }
+            },
+        );
+        out
+    }
+}
+
+/// A float written as the text format wants it.
+struct Float(f64);
+
+impl std::fmt::Display for Float {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            v if v.is_nan() => f.write_str("NaN"),
+            v if v == f64::INFINITY => f.write_str("+Inf"),
+            v if v == f64::NEG_INFINITY => f.write_str("-Inf"),
+            v => write!(f, "{v}"),
+        }
+    }
+}
+
+/// One sample line; `labels` in the order of their names.
+fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: impl std::fmt::Display) {
+    out.push_str(name);
+    out.push('{');
+    for (i, (k, v)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(k);
+        out.push_str("=\"");
+        escape_label(out, v);
+        out.push('"');
+    }
+    let _ = writeln!(out, "}} {value}");
+}
+
+fn escape_label(out: &mut String, v: &str) {
+    for ch in v.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn escape_help(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Label values are escaped as the text format requires; floats are written as Prometheus reads
+    /// them.
+    #[test]
+    fn labels_are_escaped_and_floats_written() {
+        let mut s = String::new();
+        sample(&mut s, "m", &[("a", "x\"y\\z\nw")], Float(f64::INFINITY));
+        assert_eq!(s, "m{a=\"x\\\"y\\\\z\\nw\"} +Inf\n");
+        let mut s = String::new();
+        sample(&mut s, "m", &[("a", "b")], Float(1_800_000_000.0));
+        assert_eq!(s, "m{a=\"b\"} 1800000000\n");
+    }
+}
