@@ -692,6 +692,25 @@ impl Config {
             1,
             86_400,
         )?;
+        let settings = &config.checks.settings;
+        w.within(
+            &["checks", "settings", "unused_service_days"],
+            settings.unused_service_days,
+            1,
+            400,
+        )?;
+        w.within(
+            &["checks", "settings", "last_accessed_jobs_per_run"],
+            settings.last_accessed_jobs_per_run,
+            0,
+            10_000,
+        )?;
+        w.within(
+            &["checks", "settings", "last_accessed_cache_hours"],
+            settings.last_accessed_cache_hours,
+            1,
+            8_760,
+        )?;
         w.within(
             &["state", "retention_days"],
             config.state.retention_days,

@@ -208,6 +208,7 @@ pub fn audit_options(config: &Config) -> Options {
             )
         }),
         exceptions: crate::exceptions::rules(config),
+        access_cache: None,
     }
 }
 
@@ -234,7 +235,8 @@ pub async fn run_once(shared: Arc<Shared>, config: Arc<Config>, base: aws_config
             return;
         }
     };
-    let opts = audit_options(&config);
+    let mut opts = audit_options(&config);
+    opts.access_cache = crate::state::access::cache(shared.clone(), |s| &s.store);
     tracing::info!(
         accounts = targets.len(),
         checks = opts.checks.len(),

@@ -392,7 +392,8 @@ async fn recheck_and_save(ctx: &Context, batch: &Batch) -> Result<(), Failure> {
     };
     let target = target_of(config, &account, &previous.account_name)
         .ok_or_else(|| Failure::Recheck(format!("account {account} is no longer configured")))?;
-    let opts = daemon::audit_options(config);
+    let mut opts = daemon::audit_options(config);
+    opts.access_cache = crate::state::access::cache(shared.clone(), |s| &s.store);
     let organization = if recheck::needs_organization(&opts.checks, &batch.key.needs) {
         let rec = CallRecorder::with_rate_limit(opts.max_requests_per_second);
         let audited: Vec<String> = latest

@@ -110,6 +110,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         epoch BIGINT NOT NULL,
         expires_ms BIGINT NOT NULL
      );",
+    r#"CREATE TABLE service_last_accessed (
+        account_id TEXT NOT NULL,
+        principal_arn TEXT NOT NULL,
+        generated_at TEXT COLLATE "C" NOT NULL,
+        report TEXT NOT NULL,
+        PRIMARY KEY (account_id, principal_arn)
+     );"#,
 ];
 
 /// The tables that hold an identity column, with it (their sequences follow copied rows).
