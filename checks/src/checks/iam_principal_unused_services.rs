@@ -135,6 +135,7 @@ fn judge(
     let young = created.map(|c| c >= limit);
     let mut unused = Vec::new();
     let mut unjudged_new = 0;
+    let mut tracked = 0;
     for service in &held {
         let Some(entry) = report
             .services
@@ -143,6 +144,7 @@ fn judge(
         else {
             continue; // IAM does not track it
         };
+        tracked += 1;
         match entry.last_authenticated {
             Some(t) if t < limit => unused.push(format!("{service} (last used {})", day(t))),
             Some(_) => {}
@@ -186,10 +188,16 @@ fn judge(
             if unjudged_new == 1 { "" } else { "s" }
         )));
     }
+    if tracked == 0 {
+        return Ok(Judged::Pass(format!(
+            "{who} holds {} service{}, none of which {as_of} tracks: nothing to judge.",
+            held.len(),
+            if held.len() == 1 { "" } else { "s" }
+        )));
+    }
     Ok(Judged::Pass(format!(
-        "{who} used each of the {} service{} it holds within {days} days ({as_of}).",
-        held.len(),
-        if held.len() == 1 { "" } else { "s" }
+        "{who} used each of the {tracked} service{} it holds within {days} days ({as_of}).",
+        if tracked == 1 { "" } else { "s" }
     )))
 }
 
@@ -379,6 +387,28 @@ mod tests {
         assert_eq!(v.len(), 2, "{v:?}");
         assert!(v.iter().all(|v| v.status == Status::Pass), "{v:?}");
         assert!(v[0].resource.ends_with(":user/u") && v[1].resource.ends_with(":role/r"));
+        assert!(
+            v[0].reason.contains("each of the 1 service it holds"),
+            "{}",
+            v[0].reason
+        );
+        assert!(
+            v[1].reason.contains("each of the 1 service it holds"),
+            "{}",
+            v[1].reason
+        );
+        let untracked = snap(
+            vec![role("r", Some(400), S3_AND_EC2)],
+            vec![],
+            &[(&r, report(&r, &[]))],
+        );
+        let v = evaluate(&untracked, &Settings::default());
+        assert_eq!(v[0].status, Status::Pass);
+        assert!(
+            v[0].reason.ends_with("nothing to judge."),
+            "{}",
+            v[0].reason
+        );
         let only_linked = snap(vec![linked_role], vec![], &[]);
         assert_eq!(
             evaluate(&only_linked, &Settings::default())[0].status,
