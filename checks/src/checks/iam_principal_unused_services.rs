@@ -50,7 +50,8 @@ already fail it. Resource policies and SCPs are not modelled: they can only narr
 **Cost**: one job per principal, at least two calls (`Generate…`, `Get…`, one more per poll while \
 IAM builds the report). A full refresh of an account with 500 roles is 500 jobs, at least 1,000 \
 calls: with the defaults, 10 runs of 50 jobs (10 hours with the hourly schedule); each report is \
-then reused for 24 hours, so the steady state is about 500 jobs a day (21 an hour). Size \
+then reused for 24 hours, so the steady state is 500 jobs a day (50 per run in ten runs out of 24, \
+21 per run on average; measured in `BENCHMARKS.md`). Size \
 `last_accessed_cache_hours` to at least `principals / last_accessed_jobs_per_run` runs, or \
 principals whose report expired before their turn are `unknown`. The one-shot `audit` keeps no \
 report: it starts up to 50 jobs per account and leaves the other principals `unknown`.\n\n\
