@@ -38,8 +38,11 @@ the run's budget of jobs (`last_accessed_jobs_per_run`, default 50 per account) 
 with no report or an older one, its job was still `IN_PROGRESS` after ten polls (about 25 s), the \
 job `FAILED`, or a call failed. A report is kept for `last_accessed_cache_hours` (default 24) in the \
 daemon's state and judged as of its completion, so a service first used after the report counts from \
-the next report. IAM tracks the last 400 days (`unused_service_days` is at most 400): \"never used\" \
-means none in that window. A principal created less than `unused_service_days` before the report is \
+the next report; a kept report older than its principal (a role deleted and created again under \
+the same ARN) is not used. IAM tracks at least the last 400 days (`unused_service_days` is at most 400): \"never \
+used\" means none in that window; recent activity usually appears within four hours; every attempt \
+counts, denied ones too (an attempt an SCP refused reads as use: the check errs towards pass, never \
+towards a false fail). A principal created less than `unused_service_days` before the report is \
 judged only on the services it used (none of which can be older): it passes until the window has \
 passed, and says so. Service-linked roles are not judged and cost no job: AWS defines their policies. \
 AWS Identity Center (`AWSReservedSSO_…`) roles are judged: the fix is in the permission set. A \

@@ -29,18 +29,19 @@ pub(super) async fn collect(
     client: &aws_sdk_iam::Client,
     details: &AuthorizationDetails,
 ) -> BTreeMap<String, PrincipalAccess> {
-    let principals: Vec<String> = details
+    let created: BTreeMap<&str, Option<DateTime<Utc>>> = details
         .users
         .iter()
-        .map(|u| u.arn.clone())
+        .map(|u| (u.arn.as_str(), u.created))
         .chain(
             details
                 .roles
                 .iter()
                 .filter(|r| !is_service_linked(&r.arn))
-                .map(|r| r.arn.clone()),
+                .map(|r| (r.arn.as_str(), r.created)),
         )
         .collect();
+    let principals: Vec<String> = created.keys().map(|a| (*a).to_owned()).collect();
     let budget = c.last_accessed;
     let account = c.account_id.to_owned();
     let kept = match &budget.cache {
@@ -60,6 +61,15 @@ pub(super) async fn collect(
             }
         }
     };
+    // A report older than its principal is of a deleted namesake (same ARN, created again).
+    let kept: Vec<ServiceLastAccessed> = kept
+        .into_iter()
+        .filter(|r| {
+            created
+                .get(r.arn.as_str())
+                .is_some_and(|c| c.is_none_or(|c| c <= r.generated_at))
+        })
+        .collect();
     let now = Utc::now();
     let mut plan = plan(&principals, kept, budget, now);
     // The futures are made first (a closure that makes them inside the stream trips the
