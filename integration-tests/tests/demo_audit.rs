@@ -24,11 +24,7 @@ fn check<'a>(a: &'a AccountReport, id: &str) -> &'a maturity_checks::report::Che
 }
 
 fn calls(a: &AccountReport, operation: &str) -> u64 {
-    a.api_calls
-        .iter()
-        .filter(|c| c.operation == operation)
-        .map(|c| c.count)
-        .sum()
+    a.calls_of(operation)
 }
 
 /// The demo organization audited by the binary: every account reaches the levels its profile was

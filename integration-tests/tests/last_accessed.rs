@@ -66,14 +66,6 @@ fn config(dir: &Path, endpoint: &str, settings: &str, extra: &str) -> PathBuf {
     path
 }
 
-fn calls(a: &AccountReport, operation: &str) -> u64 {
-    a.api_calls
-        .iter()
-        .filter(|c| c.operation == operation)
-        .map(|c| c.count)
-        .sum()
-}
-
 fn audit(config: &Path) -> AccountReport {
     let out = agent::run(&[
         "audit",
@@ -89,6 +81,22 @@ fn audit(config: &Path) -> AccountReport {
         )
     });
     report.accounts.into_iter().next().expect("one account")
+}
+
+fn days_ago(days: i64) -> Option<chrono::DateTime<Utc>> {
+    Some(Utc::now() - Duration::days(days))
+}
+
+/// Seeds role `arn` as created 200 days ago, having used s3 two days ago and ec2 150 days ago.
+fn unused_ec2(moto: &Moto, arn: &str) {
+    let ago = days_ago;
+    seed_last_accessed(
+        &moto.endpoint,
+        arn,
+        ago(200),
+        &[("s3", ago(2)), ("ec2", ago(150))],
+        0,
+    );
 }
 
 /// The verdict of `arn` in the account's result of the check.
@@ -108,15 +116,8 @@ fn verdict<'a>(a: &'a AccountReport, arn: &str) -> &'a maturity_checks::model::V
 async fn a_held_service_unused_for_the_days_fails_naming_it() {
     let moto = Moto::start();
     let arns = roles(&moto, &["app", "busy", "broken"]).await;
-    let now = Utc::now();
-    let ago = |d| Some(now - Duration::days(d));
-    seed_last_accessed(
-        &moto.endpoint,
-        &arns[0],
-        ago(200),
-        &[("s3", ago(2)), ("ec2", ago(150))],
-        0,
-    );
+    let ago = days_ago;
+    unused_ec2(&moto, &arns[0]);
     seed_last_accessed(
         &moto.endpoint,
         &arns[1],
@@ -154,8 +155,8 @@ async fn a_held_service_unused_for_the_days_fails_naming_it() {
         "{}",
         broken.reason
     );
-    assert_eq!(calls(&a, "GenerateServiceLastAccessedDetails"), 3);
-    assert_eq!(calls(&a, "GetServiceLastAccessedDetails"), 1 + 3 + 1);
+    assert_eq!(a.calls_of("GenerateServiceLastAccessedDetails"), 3);
+    assert_eq!(a.calls_of("GetServiceLastAccessedDetails"), 1 + 3 + 1);
 
     // A role that is young is not failed for what it has not used yet; with 365 days the old
     // role's ec2 is within the window.
@@ -176,7 +177,7 @@ async fn without_a_cache_the_budget_leaves_the_rest_unknown() {
         "last_accessed_jobs_per_run = 1",
         "",
     ));
-    assert_eq!(calls(&a, "GenerateServiceLastAccessedDetails"), 1);
+    assert_eq!(a.calls_of("GenerateServiceLastAccessedDetails"), 1);
     assert_eq!(verdict(&a, &arns[0]).status, Status::Pass);
     let waiting = verdict(&a, &arns[1]);
     assert_eq!(waiting.status, Status::Unknown);
@@ -196,15 +197,7 @@ async fn without_a_cache_the_budget_leaves_the_rest_unknown() {
 async fn the_daemon_spreads_principals_over_runs_and_keeps_their_reports() {
     let moto = Moto::start();
     let arns = roles(&moto, &["app", "busy"]).await;
-    let now = Utc::now();
-    let ago = |d| Some(now - Duration::days(d));
-    seed_last_accessed(
-        &moto.endpoint,
-        &arns[0],
-        ago(200),
-        &[("s3", ago(2)), ("ec2", ago(150))],
-        0,
-    );
+    unused_ec2(&moto, &arns[0]);
     let dir = tempfile::tempdir().unwrap();
     let port = integration_tests::free_port();
     let path = config(
@@ -229,7 +222,7 @@ async fn the_daemon_spreads_principals_over_runs_and_keeps_their_reports() {
     }
     let generated: Vec<u64> = runs
         .iter()
-        .map(|r| calls(&r.accounts[0], "GenerateServiceLastAccessedDetails"))
+        .map(|r| r.accounts[0].calls_of("GenerateServiceLastAccessedDetails"))
         .collect();
     let status = |r: &Report, arn: &str| verdict(&r.accounts[0], arn).status;
     assert_eq!(generated[0], 1, "{generated:?}");
