@@ -57,7 +57,9 @@ then reused for 24 hours, so the steady state is 500 jobs a day (50 per run in t
 21 per run on average; measured in `BENCHMARKS.md`). Size \
 `last_accessed_cache_hours` to at least `principals / last_accessed_jobs_per_run` runs, or \
 principals whose report expired before their turn are `unknown`. The one-shot `audit` keeps no \
-report: it starts up to 50 jobs per account and leaves the other principals `unknown`.\n\n\
+report: it starts up to 50 jobs per account and leaves the other principals `unknown`. Jobs run four \
+at a time: 50 jobs that each need all ten polls take about 5 minutes, within the default \
+`account_timeout_seconds` (600); raise both together.\n\n\
 **Differs from Prowler** (no last-accessed check; `iam_role_administratoraccess_policy` and \
 `iam_policy_allows_privilege_escalation` judge policies, not use): ours follows AWS's Access \
 Advisor guidance of refining permissions by last access, judges users and roles, and names the \
