@@ -692,6 +692,25 @@ impl Config {
             1,
             86_400,
         )?;
+        let settings = &config.checks.settings;
+        w.within(
+            &["checks", "settings", "unused_service_days"],
+            settings.unused_service_days,
+            1,
+            400,
+        )?;
+        w.within(
+            &["checks", "settings", "last_accessed_jobs_per_run"],
+            settings.last_accessed_jobs_per_run,
+            0,
+            10_000,
+        )?;
+        w.within(
+            &["checks", "settings", "last_accessed_cache_hours"],
+            settings.last_accessed_cache_hours,
+            1,
+            8_760,
+        )?;
         w.within(
             &["state", "retention_days"],
             config.state.retention_days,
@@ -1006,6 +1025,9 @@ rds_min_backup_retention_days = 14
             ("[audit]\naccount_timeout_seconds = 0\n", "line 2: audit.account_timeout_seconds = 0 is out of range: 1 to 86400"),
             ("[audit]\nmax_concurrent_accounts = 0\n", "line 2: audit.max_concurrent_accounts = 0 is out of range: 1 to 256"),
             ("[state]\nretention_days = 1000000000\n", "line 2: state.retention_days = 1000000000 is out of range: 1 to 36500"),
+            ("[checks.settings]\nunused_service_days = 401\n", "line 2: checks.settings.unused_service_days = 401 is out of range: 1 to 400"),
+            ("[checks.settings]\nlast_accessed_cache_hours = 0\n", "line 2: checks.settings.last_accessed_cache_hours = 0 is out of range: 1 to 8760"),
+            ("[checks.settings]\nlast_accessed_jobs_per_run = 10001\n", "line 2: checks.settings.last_accessed_jobs_per_run = 10001 is out of range: 0 to 10000"),
             ("[alerts]\nretry_initial_seconds = 1e300\n", "line 2: alerts.retry_initial_seconds = 1e300 is out of range: 0.1 to 3600"),
             ("[alerts]\nretry_max_seconds = inf\n", "line 2: alerts.retry_max_seconds = inf is out of range: retry_initial_seconds (5.0) to 86400"),
             ("[alerts]\nresend_interval_seconds = 9223372036854775807\n", "line 2: alerts.resend_interval_seconds = 9223372036854775807 is out of range: 1 to 3600"),

@@ -191,9 +191,10 @@ mod tests {
             .all(|a| a.starts_with("organizations:") || a == "iam:ListOrganizationsFeatures"));
         assert!(actions.iter().any(|a| a == "ec2:DescribeRegions"));
         assert!(actions.iter().any(|a| a == "sts:GetCallerIdentity"));
-        // Generating the credential report is the one call that is not a List/Get/Describe/View
-        // (or BatchGet, a read of several at once): IAM builds the report asynchronously and the
-        // agent only reads it.
+        // Generating the credential report and a principal's service last-accessed report are the
+        // only calls that are not a List/Get/Describe/View (or BatchGet, a read of several at
+        // once): IAM builds those reports asynchronously and the agent only reads them (both are
+        // `Read` in AWS's Service Authorization Reference).
         let writes: Vec<_> = actions
             .iter()
             .filter(|a| {
@@ -203,7 +204,22 @@ mod tests {
                     .any(|p| verb.starts_with(p))
             })
             .collect();
-        assert_eq!(writes, ["iam:GenerateCredentialReport"]);
+        assert_eq!(
+            writes,
+            [
+                "iam:GenerateCredentialReport",
+                "iam:GenerateServiceLastAccessedDetails"
+            ]
+        );
+        let catalog = maturity_checks::policy::actions::catalog();
+        for a in writes {
+            let i = catalog.index(a).expect("a known action");
+            assert_eq!(
+                catalog.actions[i].level,
+                maturity_checks::policy::actions::AccessLevel::Read,
+                "{a}"
+            );
+        }
     }
 
     /// Disabling checks removes the actions only they need and keeps those others still need.

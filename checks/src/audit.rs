@@ -42,6 +42,9 @@ pub struct Options {
     pub organization_role: Option<(String, Option<String>)>,
     /// Accepted findings, applied to each account's results before scoring.
     pub exceptions: Vec<crate::exceptions::Exception>,
+    /// Where IAM's service last-accessed reports are kept between runs (the agent's state store);
+    /// `None` keeps nothing, and `last_accessed_jobs_per_run` alone bounds the jobs.
+    pub access_cache: Option<Arc<dyn crate::last_accessed::AccessCache>>,
 }
 
 /// Evaluates the checks over a snapshot: pure, no I/O.
@@ -169,12 +172,14 @@ pub async fn audit_account(
         } else {
             opts.regions.clone()
         };
+        let budget = crate::last_accessed::Budget::of(&opts.settings, opts.access_cache.clone());
         let collector = Collector {
             config: &config,
             account_id: &target.account_id,
             regions: &regions,
             s3_path_style: opts.s3_path_style,
             recorder: &recorder,
+            last_accessed: &budget,
         };
         let mut snapshot = collector.collect(&catalog::needs_of(&opts.checks)).await;
         snapshot.organization = organization.clone();

@@ -71,6 +71,7 @@ pub static CATALOG: &[&Check] = &[
     &checks::iam_role_trust_no_foreign_accounts::CHECK,
     &checks::iam_no_privilege_escalation::CHECK,
     &checks::iam_role_unused::CHECK,
+    &checks::iam_principal_unused_services::CHECK,
     &checks::sqs_queue_policy_not_public::CHECK,
     &checks::sns_topic_policy_not_public::CHECK,
     &checks::lambda_function_policy_not_public::CHECK,
@@ -299,6 +300,10 @@ mod tests {
                     }
                     Need::IamAuthorizationDetails => {
                         snap.iam.authorization = denied("iam", "GetAccountAuthorizationDetails")
+                    }
+                    Need::IamServiceLastAccessed => {
+                        snap.iam.service_last_accessed =
+                            denied("iam", "GenerateServiceLastAccessedDetails")
                     }
                     Need::S3Buckets => snap.s3.buckets = denied("s3", "ListBuckets"),
                     Need::S3BucketEncryption | Need::S3BucketPublicAccessBlock => {}

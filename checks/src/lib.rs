@@ -15,6 +15,7 @@
 //! - [`dsomm_export`]: the DSOMM app's team progress and evidence files from reports.
 //! - [`scoring`]: the DSOMM level and score per practice and per account.
 //! - [`audit`]: one account end to end (collect → evaluate → score) into a [`report::AccountReport`].
+//! - [`last_accessed`]: the per-run budget and the cache of IAM's service last-accessed jobs.
 //! - [`recheck`]: a targeted re-check of one account's affected checks after an event, merged into
 //!   its last report.
 //! - [`triggers`]: the CloudTrail events that can change each need's facts, and the EventBridge
@@ -34,6 +35,7 @@ pub mod dsomm_export;
 pub mod exceptions;
 pub mod facts;
 pub mod filter_pattern;
+pub mod last_accessed;
 pub mod model;
 pub mod policy;
 pub mod recheck;

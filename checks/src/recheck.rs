@@ -254,12 +254,15 @@ impl Reader<'_> {
             .into_iter()
             .filter(|n| !n.is_organization())
             .collect();
+        let budget =
+            crate::last_accessed::Budget::of(&self.opts.settings, self.opts.access_cache.clone());
         let collector = Collector {
             config: self.config,
             account_id: &self.target.account_id,
             regions,
             s3_path_style: self.opts.s3_path_style,
             recorder: self.recorder,
+            last_accessed: &budget,
         };
         let mut snap = collector.collect(&needs).await;
         snap.organization = self.organization.clone();

@@ -138,4 +138,12 @@ impl AccountReport {
     pub fn practice(&self, p: Practice) -> Option<&PracticeScore> {
         self.practices.iter().find(|s| s.practice == p)
     }
+    /// How many calls of `operation` the account's audit made, whatever their outcome.
+    pub fn calls_of(&self, operation: &str) -> u64 {
+        self.api_calls
+            .iter()
+            .filter(|c| c.operation == operation)
+            .map(|c| c.count)
+            .sum()
+    }
 }

@@ -44,6 +44,19 @@ pub struct Settings {
     pub high_risk_ports: Vec<u16>,
     /// Days after which a role nobody assumed fails (`iam_role_unused`). Default 90.
     pub unused_role_days: u32,
+    /// Days after which a service a user or role may use but did not use fails
+    /// (`iam_principal_unused_services`; IAM's service last-accessed report). At most 400, IAM's
+    /// tracking period. Default 90.
+    pub unused_service_days: u32,
+    /// How many service last-accessed jobs (`GenerateServiceLastAccessedDetails`, one per user or
+    /// role) the agent starts per account and run; principals beyond it are read in later runs,
+    /// those with the oldest kept report first. 0 starts none (only kept reports are judged).
+    /// Default 50.
+    pub last_accessed_jobs_per_run: u32,
+    /// How long, in hours from IAM's completion of the job, a principal's last-accessed report is
+    /// kept in the state store and used instead of a new job (`run` only: the one-shot `audit`
+    /// keeps nothing). Default 24.
+    pub last_accessed_cache_hours: u32,
     /// AWS account ids that roles may trust when the account belongs to no organization
     /// (`iam_role_trust_no_foreign_accounts`; inside an organization its accounts are the trusted
     /// ones). Default empty.
@@ -75,6 +88,9 @@ impl Default for Settings {
                 5000, 5432, 5500, 5601, 6379, 8080, 8088, 8888, 9042, 9200, 9300, 11211, 27017,
             ],
             unused_role_days: 90,
+            unused_service_days: 90,
+            last_accessed_jobs_per_run: 50,
+            last_accessed_cache_hours: 24,
             trusted_account_ids: Vec::new(),
         }
     }

@@ -123,6 +123,10 @@ pub enum Need {
     /// IAM `ListOrganizationsFeatures` of the organization (centralized root access): read once
     /// per run with the organization's credentials.
     OrganizationRootCredentialsManagement,
+    /// IAM `GenerateServiceLastAccessedDetails` and `GetServiceLastAccessedDetails` (polled) per
+    /// user and role, within a budget of jobs per run and kept in the agent's state between runs
+    /// ([`crate::last_accessed`]); needs the principals of [`Need::IamAuthorizationDetails`].
+    IamServiceLastAccessed,
 }
 
 /// One AWS operation a need makes, with the IAM action it requires.
@@ -459,6 +463,18 @@ impl Need {
                     "iam:ListOrganizationsFeatures"
                 ),
             ],
+            Need::IamServiceLastAccessed => &[
+                op!(
+                    "iam",
+                    "GenerateServiceLastAccessedDetails",
+                    "iam:GenerateServiceLastAccessedDetails"
+                ),
+                op!(
+                    "iam",
+                    "GetServiceLastAccessedDetails",
+                    "iam:GetServiceLastAccessedDetails"
+                ),
+            ],
             Need::OrganizationDelegatedAdministrators => &[
                 op!(
                     "organizations",
@@ -502,6 +518,7 @@ impl Need {
             Need::SecretsManagerPolicies => &[Need::SecretsManagerSecrets],
             Need::EcrRepositoryPolicies => &[Need::EcrRepositories],
             Need::EcsTaskDefinitions => &[Need::EcsServices],
+            Need::IamServiceLastAccessed => &[Need::IamAuthorizationDetails],
             _ => &[],
         }
     }
@@ -576,6 +593,10 @@ pub struct IamFacts {
     pub authorization: Fact<AuthorizationDetails>,
     /// The account password policy; `Ok(None)` when none is set (IAM then applies its default).
     pub password_policy: Fact<Option<PasswordPolicy>>,
+    /// IAM's service last-accessed report of each user and role (not service-linked roles), by
+    /// principal ARN: every principal of the authorization details has an entry, known or
+    /// unknown with the reason (job budget spent, job unfinished or failed, call failed).
+    pub service_last_accessed: Fact<BTreeMap<String, PrincipalAccess>>,
 }
 
 impl Default for IamFacts {
@@ -588,6 +609,10 @@ impl Default for IamFacts {
                 "GetAccountAuthorizationDetails",
             )),
             password_policy: Err(FactError::not_collected("iam", "GetAccountPasswordPolicy")),
+            service_last_accessed: Err(FactError::not_collected(
+                "iam",
+                "GetServiceLastAccessedDetails",
+            )),
         }
     }
 }
@@ -677,10 +702,45 @@ pub struct AuthorizationDetails {
     pub policies: Vec<ManagedPolicy>,
 }
 
+/// IAM's service last-accessed report of one principal (`GetServiceLastAccessedDetails` at
+/// `SERVICE_LEVEL` granularity), as the job answered it. Kept between runs by the agent
+/// ([`crate::last_accessed::AccessCache`]), hence serializable both ways.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ServiceLastAccessed {
+    /// The user's or role's ARN.
+    pub arn: String,
+    /// When IAM finished the report (`JobCompletionDate`): ages are judged against it, and the
+    /// cache keeps the report for `last_accessed_cache_hours` from it.
+    pub generated_at: DateTime<Utc>,
+    /// The services the principal's policies allow, as IAM lists them (`ServicesLastAccessed`).
+    pub services: Vec<ServiceAccess>,
+}
+
+/// One service of a last-accessed report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ServiceAccess {
+    /// The service's namespace, the prefix of its IAM actions (`s3`).
+    pub namespace: String,
+    /// When the principal last authenticated against the service (`LastAuthenticated`); `None`
+    /// when IAM has no record of an attempt within its tracking period (400 days).
+    pub last_authenticated: Option<DateTime<Utc>>,
+}
+
+/// What is known of one principal's service use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum PrincipalAccess {
+    /// IAM's report, from this run or kept from an earlier one.
+    Known(ServiceLastAccessed),
+    /// Why there is no report: the principal cannot be judged in this run.
+    Unknown(String),
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IamUser {
     pub name: String,
     pub arn: String,
+    /// When the user was created.
+    pub created: Option<DateTime<Utc>>,
     pub groups: Vec<String>,
     pub attached_policy_arns: Vec<String>,
     pub inline_policies: Vec<InlinePolicy>,

@@ -135,6 +135,11 @@ impl Need {
             ),
             Need::IamCredentialReport => IAM_USER_CREDENTIALS,
             Need::IamAuthorizationDetails => IAM_AUTHORIZATION,
+            // Service use is not a management event: only new and deleted principals change
+            // which reports there are (a new one is read within the budget).
+            Need::IamServiceLastAccessed => triggers!("iam.amazonaws.com":
+                "CreateUser", "DeleteUser", "CreateRole", "DeleteRole",
+            ),
             Need::IamPasswordPolicy => triggers!("iam.amazonaws.com":
                 "UpdateAccountPasswordPolicy", "DeleteAccountPasswordPolicy",
             ),
@@ -321,6 +326,7 @@ impl Need {
             Need::IamAccountSummary
             | Need::IamCredentialReport
             | Need::IamAuthorizationDetails
+            | Need::IamServiceLastAccessed
             | Need::IamPasswordPolicy
             | Need::S3Buckets
             | Need::S3BucketEncryption

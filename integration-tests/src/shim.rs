@@ -14,6 +14,13 @@
 //! | `DescribeSnapshots` with `RestorableBy` `all` (EC2, query) | ignores `RestorableBy` (and `Owner`): lists every snapshot | passes it to moto and keeps, of moto's answer, the snapshots that `ModifySnapshotAttribute` calls seen by the shim made restorable by group `all` (and `ResetSnapshotAttribute` or a removal did not take back) |
 //! | `PutComplianceItems`, `ListResourceComplianceSummaries`, `DescribeInstanceInformation` (Systems Manager, JSON 1.1) | missing | serves them from its own state: a node is managed once it reports compliance (`PutComplianceItems` is accepted for managed nodes only), and it is listed `Online` |
 //! | `GetDeploymentGroup` (CodeDeploy, JSON 1.1) | answers `alarmConfiguration` `{}` whatever was created | `CreateDeploymentGroup` is passed to moto and its alarm configuration recorded; moto's `GetDeploymentGroup` answer gets it back |
+//! | `GenerateServiceLastAccessedDetails`, `GetServiceLastAccessedDetails` (IAM, query) | HTTP 500 | serves the jobs of the users and roles moto knows (`GetUser` / `GetRole`), answering the report a test seeded for the principal (none seeded: no service), paged by `MaxItems` / `Marker`, after the seeded number of `IN_PROGRESS` polls, or `FAILED` when seeded so |
+//! | `CreateDate` of a user or role (IAM `GetAccountAuthorizationDetails`) | the time moto created it: no API back-dates a principal | moto's answer, with the creation date a test seeded for the principal |
+//!
+//! Tests seed what no AWS API can set (a principal's service use and age) with an unsigned
+//! `POST /_shim/service-last-accessed` of `{"arn", "created"?, "services": [{"namespace",
+//! "last_authenticated"?}], "in_progress_polls"?, "failed"?}` (RFC 3339 times); see
+//! [`seed_last_accessed`].
 //!
 //! Requests are recognized as the SDK sends them: by the SigV4 credential scope's service, the
 //! method and path, `X-Amz-Target` (Organizations) and `smithy-protocol` (CloudWatch). State is kept
@@ -73,6 +80,10 @@ struct Emulated {
     compliance: HashMap<Scope, BTreeMap<(String, String), Vec<Json>>>,
     /// CodeDeploy's `alarmConfiguration` by (application, deployment group).
     deployment_alarms: HashMap<Scope, HashMap<(String, String), Json>>,
+    /// Service last-accessed seeds by principal ARN (`/_shim/service-last-accessed`).
+    last_accessed: HashMap<String, Json>,
+    /// Service last-accessed jobs: job id → (principal ARN, `IN_PROGRESS` polls left, created at).
+    jobs: HashMap<String, (String, u64, String)>,
 }
 
 struct Shared {
@@ -452,10 +463,19 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
             bucket_versioning(s, c).await
         }
         ("ec2", "/") if m == Method::POST => ec2_snapshots(s, c, scope).await,
+        ("", "/_shim/service-last-accessed") if m == Method::POST => {
+            Ok(seed_last_accessed_request(s, c))
+        }
+        ("iam", "/") if m == Method::POST && iam_action(c).is_some() => {
+            iam_last_accessed(s, c).await
+        }
         ("sts" | "iam", _) if m == Method::POST => {
             let up = s.forward(c).await?;
             if up.ok() {
                 learn_account(s, c, &account, &up);
+                if form_action(c).as_deref() == Some("GetAccountAuthorizationDetails") {
+                    return Ok(backdated(s, up));
+                }
             }
             Ok(up.into_response())
         }
@@ -490,6 +510,291 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
     let start = text.find(open)? + open.len();
     let len = text[start..].find(close)?;
     Some(&text[start..start + len])
+}
+
+// ---- IAM (query): service last-accessed jobs, and principals' creation dates ----
+
+const IAM_XMLNS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+
+/// The `Action` of a query-protocol request.
+fn form_action(c: &Call) -> Option<String> {
+    form_param(c, "Action")
+}
+
+fn form_param(c: &Call, name: &str) -> Option<String> {
+    form_pairs(&String::from_utf8_lossy(&c.body))
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// The last-accessed operation of an IAM request, when it is one the shim serves.
+fn iam_action(c: &Call) -> Option<&'static str> {
+    match form_action(c)?.as_str() {
+        "GenerateServiceLastAccessedDetails" => Some("GenerateServiceLastAccessedDetails"),
+        "GetServiceLastAccessedDetails" => Some("GetServiceLastAccessedDetails"),
+        _ => None,
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn iam_xml(status: u16, body: String) -> Response {
+    let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static("text/xml"));
+    r
+}
+
+fn iam_result(action: &str, inner: &str) -> Response {
+    iam_xml(
+        200,
+        format!(
+            "<{action}Response xmlns=\"{IAM_XMLNS}\"><{action}Result>{inner}</{action}Result>\
+             <ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
+            new_id()
+        ),
+    )
+}
+
+fn iam_error(status: u16, code: &str, message: &str) -> Response {
+    iam_xml(
+        status,
+        format!(
+            "<ErrorResponse xmlns=\"{IAM_XMLNS}\"><Error><Type>Sender</Type><Code>{code}</Code>\
+             <Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+            xml_escape(message),
+            new_id()
+        ),
+    )
+}
+
+/// Records a test's seed for one principal.
+fn seed_last_accessed_request(s: &Shared, c: &Call) -> Response {
+    let seed: Json = match serde_json::from_slice(&c.body) {
+        Ok(v) => v,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("not JSON: {e}")).into_response(),
+    };
+    let Some(arn) = seed["arn"].as_str().map(str::to_owned) else {
+        return (StatusCode::BAD_REQUEST, "no arn").into_response();
+    };
+    s.with(|st| st.last_accessed.insert(arn, seed));
+    (StatusCode::OK, "seeded").into_response()
+}
+
+fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+async fn iam_last_accessed(s: &Shared, c: &Call) -> Result<Response, Reject> {
+    match iam_action(c) {
+        Some("GenerateServiceLastAccessedDetails") => {
+            let Some(arn) = form_param(c, "Arn") else {
+                return Ok(iam_error(400, "InvalidInput", "Arn is required"));
+            };
+            // A user or role moto knows: `arn:aws:iam::ACCOUNT:role/path/name`.
+            let kind = arn.split(':').nth(5).and_then(|r| r.split('/').next());
+            let name = arn.rsplit('/').next().unwrap_or_default();
+            let probe = match kind {
+                Some("role") => format!("Action=GetRole&RoleName={name}&Version=2010-05-08"),
+                Some("user") => format!("Action=GetUser&UserName={name}&Version=2010-05-08"),
+                _ => {
+                    return Ok(iam_error(
+                        400,
+                        "InvalidInput",
+                        "the shim serves jobs of users and roles only",
+                    ))
+                }
+            };
+            let known = s
+                .sibling(
+                    c,
+                    Method::POST,
+                    "/",
+                    &[("content-type", "application/x-www-form-urlencoded")],
+                    &probe,
+                )
+                .await?;
+            if !known.ok() {
+                return Ok(iam_error(
+                    404,
+                    "NoSuchEntity",
+                    &format!("The entity {arn} cannot be found."),
+                ));
+            }
+            let id = new_id();
+            let polls = s.with(|st| {
+                st.last_accessed
+                    .get(&arn)
+                    .and_then(|seed| seed["in_progress_polls"].as_u64())
+                    .unwrap_or(0)
+            });
+            s.with(|st| {
+                st.jobs
+                    .insert(id.clone(), (arn, polls, iso(chrono::Utc::now())))
+            });
+            Ok(iam_result(
+                "GenerateServiceLastAccessedDetails",
+                &format!("<JobId>{id}</JobId>"),
+            ))
+        }
+        _ => {
+            let id = form_param(c, "JobId").unwrap_or_default();
+            let job = s.with(|st| {
+                let job = st.jobs.get_mut(&id)?;
+                let in_progress = job.1 > 0;
+                job.1 = job.1.saturating_sub(1);
+                let seed = st.last_accessed.get(&job.0).cloned();
+                Some((in_progress, job.2.clone(), seed))
+            });
+            let Some((in_progress, created, seed)) = job else {
+                return Ok(iam_error(
+                    404,
+                    "NoSuchEntity",
+                    &format!("No job {id} was found."),
+                ));
+            };
+            let seed = seed.unwrap_or_else(|| json!({}));
+            let head = format!(
+                "<JobType>SERVICE_LEVEL</JobType><JobCreationDate>{created}</JobCreationDate>"
+            );
+            if in_progress {
+                return Ok(iam_result(
+                    "GetServiceLastAccessedDetails",
+                    &format!("<JobStatus>IN_PROGRESS</JobStatus>{head}<ServicesLastAccessed/>"),
+                ));
+            }
+            let done = iso(chrono::Utc::now());
+            if let Some(why) = seed["failed"].as_str() {
+                return Ok(iam_result(
+                    "GetServiceLastAccessedDetails",
+                    &format!(
+                        "<JobStatus>FAILED</JobStatus>{head}<JobCompletionDate>{done}</JobCompletionDate>\
+                         <ServicesLastAccessed/><Error><Code>ServiceFailure</Code><Message>{}</Message></Error>",
+                        xml_escape(why)
+                    ),
+                ));
+            }
+            let services: Vec<Json> = seed["services"].as_array().cloned().unwrap_or_default();
+            let max = form_param(c, "MaxItems").and_then(|m| m.parse().ok());
+            let (items, next) = page(&services, form_param(c, "Marker").as_deref(), max);
+            let members: String = items
+                .iter()
+                .map(|svc| {
+                    let ns = xml_escape(svc["namespace"].as_str().unwrap_or_default());
+                    let last = svc["last_authenticated"]
+                        .as_str()
+                        .map(|t| {
+                            format!(
+                                "<LastAuthenticated>{}</LastAuthenticated><LastAuthenticatedRegion>us-east-1</LastAuthenticatedRegion>",
+                                xml_escape(t)
+                            )
+                        })
+                        .unwrap_or_default();
+                    let entities = u8::from(!last.is_empty());
+                    format!(
+                        "<member><ServiceName>{ns}</ServiceName><ServiceNamespace>{ns}</ServiceNamespace>{last}\
+                         <TotalAuthenticatedEntities>{entities}</TotalAuthenticatedEntities></member>"
+                    )
+                })
+                .collect();
+            let more = match next {
+                Some(m) => format!("<IsTruncated>true</IsTruncated><Marker>{m}</Marker>"),
+                None => "<IsTruncated>false</IsTruncated>".to_owned(),
+            };
+            Ok(iam_result(
+                "GetServiceLastAccessedDetails",
+                &format!(
+                    "<JobStatus>COMPLETED</JobStatus>{head}<JobCompletionDate>{done}</JobCompletionDate>\
+                     <ServicesLastAccessed>{members}</ServicesLastAccessed>{more}"
+                ),
+            ))
+        }
+    }
+}
+
+/// moto's `GetAccountAuthorizationDetails` answer with each seeded principal's creation date.
+fn backdated(s: &Shared, up: Upstream) -> Response {
+    let created: Vec<(String, String)> = s.with(|st| {
+        st.last_accessed
+            .iter()
+            .filter_map(|(arn, seed)| Some((arn.clone(), seed["created"].as_str()?.to_owned())))
+            .collect()
+    });
+    if created.is_empty() {
+        return up.into_response();
+    }
+    let mut text = String::from_utf8_lossy(&up.body).into_owned();
+    for (arn, date) in &created {
+        text = with_create_date(&text, arn, date);
+    }
+    let mut up = up;
+    up.body = Bytes::from(text);
+    up.into_response()
+}
+
+/// `xml` with the `<CreateDate>` that follows each `<Arn>arn</Arn>` set to `date`.
+fn with_create_date(xml: &str, arn: &str, date: &str) -> String {
+    let tag = format!("<Arn>{}</Arn>", xml_escape(arn));
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    while let Some(i) = rest.find(&tag) {
+        let end = i + tag.len();
+        out.push_str(&rest[..end]);
+        rest = &rest[end..];
+        let trimmed = rest.trim_start();
+        if let Some(after) = trimmed.strip_prefix("<CreateDate>") {
+            if let Some(close) = after.find("</CreateDate>") {
+                out.push_str(&rest[..rest.len() - trimmed.len()]);
+                out.push_str(&format!("<CreateDate>{}</CreateDate>", xml_escape(date)));
+                rest = &after[close + "</CreateDate>".len()..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Seeds the shim in front of moto (`endpoint`, `http://127.0.0.1:PORT`) with a principal's
+/// service use and creation date, which no AWS API can set: `services` are (namespace, last
+/// authenticated or `None` for never), `created` back-dates the principal in IAM's answers.
+pub fn seed_last_accessed(
+    endpoint: &str,
+    arn: &str,
+    created: Option<chrono::DateTime<chrono::Utc>>,
+    services: &[(&str, Option<chrono::DateTime<chrono::Utc>>)],
+    in_progress_polls: u32,
+) {
+    post_seed(
+        endpoint,
+        &json!({
+            "arn": arn,
+            "created": created.map(iso),
+            "services": services.iter().map(|(n, t)| json!({"namespace": n, "last_authenticated": t.map(iso)})).collect::<Vec<_>>(),
+            "in_progress_polls": in_progress_polls,
+        }),
+    );
+}
+
+/// Seeds the shim so that the last-accessed jobs of `arn` end `FAILED` with `message`.
+pub fn seed_failed_last_accessed(endpoint: &str, arn: &str, message: &str) {
+    post_seed(endpoint, &json!({"arn": arn, "failed": message}));
+}
+
+fn post_seed(endpoint: &str, seed: &Json) {
+    let port: u16 = endpoint
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a shim endpoint with a port");
+    let (status, text) = crate::http::post(port, "/_shim/service-last-accessed", &seed.to_string())
+        .expect("seed the shim");
+    assert_eq!(status, 200, "the shim refused the seed: {text}");
 }
 
 // ---- Systems Manager (JSON 1.1): compliance and managed nodes ----
@@ -1358,6 +1663,21 @@ impl Drop for Shim {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A seeded creation date replaces the one after the principal's ARN, wherever IAM repeats it
+    /// (the role's detail and its instance profiles' copies), and no other principal's.
+    #[test]
+    fn backdates_the_principal_named() {
+        let xml = "<member><Arn>arn:aws:iam::1:role/a</Arn>\n  <CreateDate>2026-12-01T00:00:00Z</CreateDate></member>\
+                   <member><Arn>arn:aws:iam::1:role/ab</Arn><CreateDate>2026-12-01T00:00:00Z</CreateDate></member>\
+                   <Roles><member><Arn>arn:aws:iam::1:role/a</Arn><CreateDate>x</CreateDate></member></Roles>";
+        let out = with_create_date(xml, "arn:aws:iam::1:role/a", "2020-01-01T00:00:00Z");
+        assert_eq!(out.matches("2020-01-01T00:00:00Z").count(), 2, "{out}");
+        assert!(
+            out.contains("role/ab</Arn><CreateDate>2026-12-01T00:00:00Z"),
+            "{out}"
+        );
+    }
 
     #[test]
     fn pages_by_index_tokens() {

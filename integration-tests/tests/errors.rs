@@ -26,12 +26,14 @@ async fn collect_against(
     let config = base_config(&opts).await;
     let recorder = CallRecorder::new();
     let regions = vec!["us-east-1".to_owned(), "eu-west-1".to_owned()];
+    let budget = maturity_checks::last_accessed::Budget::of(&Default::default(), None);
     let collector = Collector {
         config: &config,
         account_id: "111122223333",
         regions: &regions,
         s3_path_style: true,
         recorder: &recorder,
+        last_accessed: &budget,
     };
     let needs = catalog::needs_of(CATALOG);
     let mut snapshot = collector.collect(&needs).await;

@@ -576,3 +576,91 @@ async fn codedeploy_alarm_configuration() {
     let plain = get("plain").await;
     assert!(!plain.alarm_configuration().is_some_and(|a| a.enabled()));
 }
+
+/// IAM's service last-accessed jobs: served for the roles moto knows (a job of an unknown role is
+/// `NoSuchEntity`), in progress for the seeded polls, then the seeded services paged by
+/// `MaxItems` / `Marker`; the seeded creation date shows in `GetAccountAuthorizationDetails`.
+#[tokio::test(flavor = "multi_thread")]
+async fn service_last_accessed_jobs_and_backdated_principals() {
+    use aws_sdk_iam::types::{EntityType, JobStatusType};
+    let moto = Moto::start();
+    let cfg = seed::management_config(&moto.endpoint).await;
+    let iam = aws_sdk_iam::Client::new(&cfg);
+    let arn = iam
+        .create_role()
+        .role_name("app")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .send()
+        .await
+        .unwrap()
+        .role()
+        .unwrap()
+        .arn()
+        .to_owned();
+    let unknown = iam
+        .generate_service_last_accessed_details()
+        .arn(arn.replace("role/app", "role/nobody"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_iam::error::ProvideErrorMetadata::code(&unknown),
+        Some("NoSuchEntity")
+    );
+    let created = chrono::Utc::now() - chrono::Duration::days(300);
+    let used = Some(chrono::Utc::now() - chrono::Duration::days(2));
+    integration_tests::shim::seed_last_accessed(
+        &moto.endpoint,
+        &arn,
+        Some(created),
+        &[("s3", used), ("ec2", None), ("sqs", used)],
+        1,
+    );
+    let job = iam
+        .generate_service_last_accessed_details()
+        .arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let id = job.job_id().unwrap();
+    let get = |marker: Option<String>| {
+        iam.get_service_last_accessed_details()
+            .job_id(id)
+            .max_items(2)
+            .set_marker(marker)
+            .send()
+    };
+    let first = get(None).await.unwrap();
+    assert_eq!(first.job_status(), &JobStatusType::InProgress);
+    let page = get(None).await.unwrap();
+    assert_eq!(page.job_status(), &JobStatusType::Completed);
+    assert!(page.is_truncated());
+    let names: Vec<&str> = page
+        .services_last_accessed()
+        .iter()
+        .map(|s| s.service_namespace())
+        .collect();
+    assert_eq!(names, ["s3", "ec2"]);
+    assert!(page.services_last_accessed()[0]
+        .last_authenticated()
+        .is_some());
+    assert!(page.services_last_accessed()[1]
+        .last_authenticated()
+        .is_none());
+    let rest = get(page.marker().map(str::to_owned)).await.unwrap();
+    assert!(!rest.is_truncated());
+    assert_eq!(rest.services_last_accessed()[0].service_namespace(), "sqs");
+
+    let details = iam
+        .get_account_authorization_details()
+        .filter(EntityType::Role)
+        .send()
+        .await
+        .unwrap();
+    let role = &details.role_detail_list()[0];
+    assert_eq!(
+        role.create_date().map(|d| d.secs()),
+        Some(created.timestamp()),
+        "the seeded creation date"
+    );
+}

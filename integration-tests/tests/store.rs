@@ -376,6 +376,68 @@ fn leases_fence_writes(backend: Backend) {
     assert!(e.contains("taken over"), "{e}");
 }
 
+/// IAM's service last-accessed reports kept between runs (`state::access`, the collector's cache):
+/// per account and principal, replaced by newer ones, dropped once expired (text order is time
+/// order on both engines), a row in another shape skipped; a replica without the lease keeps its
+/// reports too (it audits the accounts it claims).
+fn last_accessed_reports_are_kept(backend: Backend) {
+    use maturity_agent::state::Fence;
+    use maturity_checks::last_accessed::AccessCache;
+    use maturity_checks::snapshot::{ServiceAccess, ServiceLastAccessed};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::connect(&database(backend, &dir)).unwrap());
+    let cache = maturity_agent::state::access::StoreCache::new(store.clone(), |s| s);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let hours = |h| now - Duration::hours(h);
+    let report = |arn: &str, at: chrono::DateTime<Utc>| ServiceLastAccessed {
+        arn: arn.into(),
+        generated_at: at,
+        services: vec![ServiceAccess {
+            namespace: "s3".into(),
+            last_authenticated: Some(at - Duration::days(3)),
+        }],
+    };
+    let (a, b) = ("arn:aws:iam::1:role/a", "arn:aws:iam::1:role/b");
+    cache
+        .save("1", &[report(a, hours(30)), report(b, hours(2))], hours(48))
+        .unwrap();
+    cache.save("2", &[report(a, hours(1))], hours(48)).unwrap();
+    assert_eq!(
+        cache.load("1").unwrap(),
+        [report(a, hours(30)), report(b, hours(2))]
+    );
+    // A newer report replaces a's; the 24-hour expiry drops nothing else of account 1.
+    cache.save("1", &[report(a, hours(0))], hours(24)).unwrap();
+    assert_eq!(
+        cache.load("1").unwrap(),
+        [report(a, hours(0)), report(b, hours(2))]
+    );
+    // Expiry takes b (2 h old against a 1-hour limit, a few seconds' difference counts), and
+    // leaves account 2 alone.
+    cache.save("1", &[], hours(1)).unwrap();
+    assert_eq!(cache.load("1").unwrap(), [report(a, hours(0))]);
+    assert_eq!(cache.load("2").unwrap().len(), 1);
+    // Every replica audits the accounts it claims, so every replica keeps reports, whatever it
+    // holds of the lease: a report is a fact from AWS, and a newer one replaces it.
+    store.set_fence(Fence::Standby);
+    cache.save("3", &[report(a, hours(0))], hours(24)).unwrap();
+    store.set_fence(Fence::Off);
+    assert_eq!(cache.load("3").unwrap(), [report(a, hours(0))]);
+    // A row another version wrote in another shape is skipped: its principal gets a new job.
+    store
+        .read(|db| {
+            db.execute(
+                "UPDATE service_last_accessed SET report = '{}' WHERE account_id = '2'",
+                &[],
+            )
+        })
+        .unwrap();
+    assert!(cache.load("2").unwrap().is_empty());
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -573,6 +635,7 @@ both!(
     rechecks_replace_their_account,
     newer_schema_is_refused,
     leases_fence_writes,
+    last_accessed_reports_are_kept,
 );
 
 /// `state copy` from SQLite to PostgreSQL keeps every run, level, verdict, known status, alert and

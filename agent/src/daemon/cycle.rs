@@ -196,7 +196,8 @@ async fn audit_batch(
     let started = std::time::Instant::now();
     let started_at = Utc::now();
     let targets: Vec<audit::Target> = claims.iter().map(|c| c.target.clone()).collect();
-    let opts = super::audit_options(config);
+    let mut opts = super::audit_options(config);
+    opts.access_cache = crate::state::access::cache(shared.clone(), |s| &s.store);
     tracing::info!(
         accounts = targets.len(),
         checks = opts.checks.len(),

@@ -252,6 +252,7 @@ pub fn audit_options(config: &Config) -> Options {
             )
         }),
         exceptions: crate::exceptions::rules(config),
+        access_cache: None,
     }
 }
 

@@ -390,7 +390,8 @@ async fn recheck_claimed(ctx: &Context, batch: &Batch, claim: &Claim) -> Result<
         .map_err(|e| Failure::Recheck(e.to_string()))?
         .ok_or_else(|| Failure::Recheck(format!("account {account} has no audited report yet")))?;
     let target = &claim.target;
-    let opts = daemon::audit_options(config);
+    let mut opts = daemon::audit_options(config);
+    opts.access_cache = crate::state::access::cache(shared.clone(), |s| &s.store);
     let organization = if recheck::needs_organization(&opts.checks, &batch.key.needs) {
         let rec = CallRecorder::with_rate_limit(opts.max_requests_per_second);
         let audited: Vec<String> = shared

@@ -6,11 +6,13 @@
 //! - [`db`]: [`Db`], what the queries see of either engine ([`Value`]s in, [`Row`]s out).
 //! - [`sqlite`], [`postgres`]: the engines: connection, migrations, the check of `validate`.
 //! - this module: [`Store`], every query of the state, written once for both engines.
+//! - [`access`]: IAM's service last-accessed reports kept between runs (the collector's cache).
 //! - [`copy`]: `state copy`, a whole state from one database into another.
 //!
 //! A run is written in one transaction: a crash or `kill -9` mid-run leaves the previous state
 //! intact. The schema is migrated on open; a newer schema than this agent's is refused.
 
+pub mod access;
 pub mod copy;
 pub mod db;
 pub mod postgres;

@@ -121,6 +121,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         expires_ms BIGINT NOT NULL DEFAULT 0,
         last_row BIGINT NOT NULL DEFAULT 0
      );",
+    r#"CREATE TABLE service_last_accessed (
+        account_id TEXT NOT NULL,
+        principal_arn TEXT NOT NULL,
+        generated_at TEXT COLLATE "C" NOT NULL,
+        report TEXT NOT NULL,
+        PRIMARY KEY (account_id, principal_arn)
+     );"#,
 ];
 
 /// The tables that hold an identity column, with it (their sequences follow copied rows).

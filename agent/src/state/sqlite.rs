@@ -128,6 +128,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         expires_ms INTEGER NOT NULL DEFAULT 0,
         last_row INTEGER NOT NULL DEFAULT 0
      );",
+    // 7: IAM's service last-accessed reports
+    // kept between runs (`state::access`), one per account and principal.
+    "CREATE TABLE service_last_accessed (
+        account_id TEXT NOT NULL,
+        principal_arn TEXT NOT NULL,
+        generated_at TEXT NOT NULL,
+        report TEXT NOT NULL,
+        PRIMARY KEY (account_id, principal_arn)
+     );",
 ];
 
 impl rusqlite::ToSql for Value {

@@ -127,7 +127,7 @@ mod tests {
                     }]
                 })
                 .unwrap_or_default(),
-            permissions_boundary: None,
+            ..Default::default()
         }
     }
 

@@ -28,7 +28,7 @@ ago; the reason gives the last use or the creation date. A role whose creation d
 used\" means none in that window; a role created recently and not yet used passes until the window \
 passes; service-linked roles belong to AWS services and are not judged; AWS Identity Center \
 (`AWSReservedSSO_…`) roles are judged: an unused permission set assignment is unused access too. Which \
-services a role holds but does not use (IAM's service last-accessed jobs) is not judged yet.\n\n\
+services a used role holds but does not use is `iam_principal_unused_services`'s question.\n\n\
 **Differs from Prowler** (`iam_role_administratoraccess_policy`, no unused-role check; \
 `iam_user_accesskey_unused` and `iam_user_console_access_unused` cover users only): ours judges roles, \
 which hold most standing access in an organization.",

@@ -46,6 +46,7 @@ pub mod iam_passrole_restricted;
 pub mod iam_password_policy_strong;
 pub mod iam_policy_no_full_admin;
 pub mod iam_policy_no_service_wildcard;
+pub mod iam_principal_unused_services;
 pub mod iam_role_trust_no_foreign_accounts;
 pub mod iam_role_trust_not_public;
 pub mod iam_role_unused;

@@ -29,6 +29,7 @@ pub(super) async fn collect(c: &Collector<'_>, needs: &BTreeSet<Need>) -> IamFac
             Need::IamCredentialReport,
             Need::IamAuthorizationDetails,
             Need::IamPasswordPolicy,
+            Need::IamServiceLastAccessed,
         ],
     ) {
         return facts;
@@ -46,9 +47,20 @@ pub(super) async fn collect(c: &Collector<'_>, needs: &BTreeSet<Need>) -> IamFac
                 .then_some(credential_report(c, &client).await)
         },
         async {
-            needs
-                .contains(&Need::IamAuthorizationDetails)
-                .then_some(authorization(c, &client).await)
+            if !needs.contains(&Need::IamAuthorizationDetails) {
+                return None;
+            }
+            let details = authorization(c, &client).await;
+            // The jobs are per principal: they wait for the principals' listing.
+            let access = if needs.contains(&Need::IamServiceLastAccessed) {
+                Some(match &details {
+                    Ok(d) => Ok(super::last_accessed::collect(c, &client, d).await),
+                    Err(e) => Err(e.clone()),
+                })
+            } else {
+                None
+            };
+            Some((details, access))
         },
         async {
             needs
@@ -65,8 +77,11 @@ pub(super) async fn collect(c: &Collector<'_>, needs: &BTreeSet<Need>) -> IamFac
     if let Some(r) = report {
         facts.credential_report = r;
     }
-    if let Some(d) = details {
+    if let Some((d, access)) = details {
         facts.authorization = d;
+        if let Some(a) = access {
+            facts.service_last_accessed = a;
+        }
     }
     facts
 }
@@ -291,6 +306,7 @@ async fn authorization(
             d.users.push(IamUser {
                 name: u.user_name().unwrap_or_default().to_owned(),
                 arn: u.arn().unwrap_or_default().to_owned(),
+                created: u.create_date().and_then(utc),
                 groups: u.group_list().to_vec(),
                 attached_policy_arns: attached(u.attached_managed_policies()),
                 inline_policies: inline(u.user_policy_list()),

@@ -25,6 +25,7 @@ mod iam;
 mod inspector2;
 mod kms;
 mod lambda;
+mod last_accessed;
 mod logs;
 pub mod organizations;
 mod rds;
@@ -60,6 +61,8 @@ pub struct Collector<'a> {
     /// Path-style S3 addressing, needed by emulators on an IP endpoint.
     pub s3_path_style: bool,
     pub recorder: &'a CallRecorder,
+    /// The budget and cache of IAM's service last-accessed jobs ([`crate::last_accessed`]).
+    pub last_accessed: &'a crate::last_accessed::Budget,
 }
 
 impl Collector<'_> {
