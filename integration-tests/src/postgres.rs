@@ -221,7 +221,7 @@ impl Postgres {
     }
 
     /// The postmaster's process id.
-    fn postmaster(&self) -> Option<i32> {
+    pub fn postmaster(&self) -> Option<i32> {
         std::fs::read_to_string(self.data.join("postmaster.pid"))
             .ok()?
             .lines()

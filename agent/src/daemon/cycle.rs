@@ -245,7 +245,8 @@ async fn audit_batch(
         let Some(claim) = claim_of.get(account.account_id.as_str()) else {
             continue;
         };
-        if let Err(e) = save_account(shared, config, claim, account, started_at).await {
+        let to = SaveTo::Cycle(claim.run_id);
+        if let Err(e) = save_account(shared, config, to, claim.epoch, account, started_at).await {
             save_failed(shared, e);
             // The claims run out; until the next tick this replica claims nothing more, so that a
             // database refusing writes is not answered with audits in a loop.
@@ -259,15 +260,17 @@ async fn audit_batch(
     finish(shared, done, audited, started.elapsed().as_secs_f64());
 }
 
-/// Compares one audited account with its history and saves it with its regressions and alerts,
-/// while its claim holds. A lost claim is logged (another replica audits the account), not an error.
-async fn save_account(
+/// Compares one audited (or re-checked) account with its history and saves it with its
+/// regressions and alerts, while its claim (at `epoch`) holds. Returns the run it was saved in;
+/// `None` when the claim was lost (another replica audits the account), which is not an error.
+pub(crate) async fn save_account(
     shared: &Arc<Shared>,
     config: &Config,
-    claim: &Claim,
+    to: SaveTo,
+    epoch: i64,
     account: maturity_checks::report::AccountReport,
     started_at: chrono::DateTime<Utc>,
-) -> Result<(), String> {
+) -> Result<Option<i64>, String> {
     let m = &shared.metrics;
     let id = account.account_id.clone();
     let key = id.clone();
@@ -304,25 +307,24 @@ async fn save_account(
         &shared.alerting.rules,
         now,
     );
-    let (owner, epoch, run_id) = (shared.owner.clone(), claim.epoch, claim.run_id);
+    let owner = shared.owner.clone();
+    let account_id = id.clone();
     let (run, held, plan) = blocking(shared, "state writer", move |s| {
         let a = s.alerting.clone();
         let plans = [plan];
-        let (run, held) = s.store.save_claimed(
-            SaveTo::Cycle(run_id),
-            &owner,
-            &[(id, epoch)],
-            &one,
-            |tx, run, _| alerts::store::write_plans(tx, run, now, &plans, &|n| a.routes(n)),
-        )?;
+        let (run, held) =
+            s.store
+                .save_claimed(to, &owner, &[(account_id, epoch)], &one, |tx, run, _| {
+                    alerts::store::write_plans(tx, run, now, &plans, &|n| a.routes(n))
+                })?;
         let [plan] = plans;
         Ok((run, held, plan))
     })
     .await?;
-    let Some(id) = held.first() else {
-        tracing::warn!(account_id = claim.target.account_id, run_id, "claim lost (taken over, or the account left the schedule): this replica's result is not saved");
-        return Ok(());
-    };
+    if held.is_empty() {
+        tracing::warn!(account_id = id, "claim lost (taken over, or the account left the schedule): this replica's result is not saved");
+        return Ok(None);
+    }
     tracing::debug!(account_id = id, run_id = run, "account saved");
     let at = Utc::now();
     m.last_save.set(at.timestamp_millis() as f64 / 1000.0);
@@ -335,6 +337,8 @@ async fn save_account(
             account_id = r.account_id,
             kind = r.kind.as_str(),
             severity = r.severity.as_str(),
+            run_id = run,
+            recheck = (to == SaveTo::Recheck),
             "regression: {}",
             r.summary
         );
@@ -342,7 +346,7 @@ async fn save_account(
     if !plan.notices.is_empty() {
         shared.alerting.wake.notify_one();
     }
-    Ok(())
+    Ok(Some(run))
 }
 
 /// Counts a batch in the run metrics.

@@ -64,7 +64,7 @@ fn read(shared: &Shared) -> Result<(), crate::state::StateError> {
     }
     // The accounts that changed: their series from the whole result, then only a summary is kept.
     let mut fresh: HashMap<String, (AccountReport, DateTime<Utc>)> = HashMap::new();
-    for (a, at) in store.results(&changed)? {
+    for (a, at, _) in store.results(&changed)? {
         let id = a.account_id.clone();
         if a.status == AccountStatus::Failed {
             match store.last_audited(&id)? {

@@ -9,7 +9,6 @@ use super::debounce::{Added, Batch, Debouncer};
 use super::dedup::Dedup;
 use super::envelope::{self, Audited};
 use super::metrics::EventMetrics;
-use crate::alerts::{self, detect};
 use crate::config::Config;
 use crate::daemon::{self, Shared};
 use crate::state::schedule::{Claim, SaveTo};
@@ -432,85 +431,22 @@ async fn recheck_claimed(ctx: &Context, batch: &Batch, claim: &Claim) -> Result<
 /// Saves a re-checked account as a partial run (one account) with its regressions and alert
 /// changes in one transaction, while its claim holds, then serves the state again.
 async fn save_partial(ctx: &Context, merged: AccountReport, epoch: i64) -> Result<(), Failure> {
-    let shared = ctx.shared.clone();
-    let config = &ctx.config;
-    let now = Utc::now();
-    let mut partial = Report {
-        schema_version: maturity_checks::report::SCHEMA_VERSION,
-        agent_version: env!("CARGO_PKG_VERSION").to_owned(),
-        started_at: now,
-        duration_seconds: merged.duration_seconds,
-        accounts: vec![merged],
-        organization: None,
-    };
-    let id = partial.accounts[0].account_id.clone();
-    let s = shared.clone();
-    let past = {
-        let id = id.clone();
-        tokio::task::spawn_blocking(move || {
-            let active = s.store.active_alerts()?;
-            let known = s.store.last_known(&id)?;
-            let history = s.store.history_for_alerts(&id)?;
-            Ok::<_, crate::state::StateError>((known, history, active))
-        })
-        .await
-        .map_err(|e| Failure::NotSaved(e.to_string()))?
-        .map_err(|e| Failure::NotSaved(e.to_string()))?
-    };
-    let (known, history, active) = past;
-    let window = chrono::Duration::hours(i64::from(config.state.unknown_staleness_hours));
-    daemon::carry_over(&mut partial, &|_| Some(&known), window);
-    let mine: Vec<detect::Alert> = active
-        .iter()
-        .filter(|x| x.account_id == id)
-        .cloned()
-        .collect();
-    let plans = vec![detect::plan(
-        &partial.accounts[0],
-        &history,
-        &mine,
-        &shared.alerting.rules,
-        now,
-    )];
-    let s = shared.clone();
-    let saved = tokio::task::spawn_blocking(move || {
-        let a = s.alerting.clone();
-        let (run_id, held) = s.store.save_claimed(
-            SaveTo::Recheck,
-            &s.owner,
-            &[(id, epoch)],
-            &partial,
-            |tx, run_id, _| alerts::store::write_plans(tx, run_id, now, &plans, &|n| a.routes(n)),
-        )?;
-        Ok::<_, crate::state::StateError>((run_id, held, plans))
-    })
+    let saved = daemon::cycle::save_account(
+        &ctx.shared,
+        &ctx.config,
+        SaveTo::Recheck,
+        epoch,
+        merged,
+        Utc::now(),
+    )
     .await
-    .map_err(|e| Failure::NotSaved(e.to_string()))?
-    .map_err(|e| Failure::NotSaved(e.to_string()))?;
-    let (run_id, held, plans) = saved;
-    if held.is_empty() {
+    .map_err(Failure::NotSaved)?;
+    if saved.is_none() {
         return Err(Failure::NotSaved(
             "the account's claim was taken over before the re-check was saved".into(),
         ));
     }
-    let m = &shared.metrics;
-    for r in plans.iter().flat_map(|p| &p.regressions) {
-        m.regressions
-            .with_label_values(&[&r.account_id, r.practice_label()])
-            .inc();
-        tracing::warn!(
-            account_id = r.account_id,
-            kind = r.kind.as_str(),
-            severity = r.severity.as_str(),
-            run_id,
-            "regression (re-check): {}",
-            r.summary
-        );
-    }
-    if plans.iter().any(|p| !p.notices.is_empty()) {
-        shared.alerting.wake.notify_one();
-    }
-    daemon::view::refresh(&shared).await;
+    daemon::view::refresh(&ctx.shared).await;
     Ok(())
 }
 

@@ -397,23 +397,33 @@ impl Store {
         if rows.is_empty() {
             return self.latest_full_audit();
         }
-        let Some(mut report) = self.latest_full_audit()? else {
-            return Ok(None);
-        };
         let position: HashMap<&str, i64> = served
             .iter()
             .map(|s| (s.account_id.as_str(), s.position))
             .collect();
-        let mut accounts: Vec<AccountReport> =
-            self.results(&rows)?.into_iter().map(|(a, _)| a).collect();
+        let results = self.results(&rows)?;
+        // The report is as new as its newest result: a cycle that saved nothing yet does not
+        // make it look newer.
+        let (started_at, duration_seconds) = results
+            .iter()
+            .map(|(_, at, d)| (*at, *d))
+            .max_by_key(|(at, _)| *at)
+            .unwrap_or_default();
+        let mut accounts: Vec<AccountReport> = results.into_iter().map(|(a, _, _)| a).collect();
         accounts.sort_by_key(|a| {
             position
                 .get(a.account_id.as_str())
                 .copied()
                 .unwrap_or(i64::MAX)
         });
-        report.accounts = accounts;
-        Ok(Some(report))
+        Ok(Some(Report {
+            schema_version: maturity_checks::report::SCHEMA_VERSION,
+            agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+            started_at,
+            duration_seconds,
+            accounts,
+            organization: None,
+        }))
     }
 
     /// The newest full audit as a report, rebuilt from its accounts, each account replaced by its
@@ -421,7 +431,8 @@ impl Store {
     fn latest_full_audit(&self) -> Result<Option<Report>, StateError> {
         self.read(|db| {
             let Some(mut run) = db.query_one(
-                "SELECT id, started_at, duration_seconds, agent_version FROM runs WHERE kind = 'audit' ORDER BY id DESC LIMIT 1",
+                "SELECT id, started_at, duration_seconds, agent_version FROM runs r WHERE kind = 'audit'
+                 AND EXISTS (SELECT 1 FROM account_runs a WHERE a.run_id = r.id) ORDER BY id DESC LIMIT 1",
                 &[],
             )?
             else {

@@ -361,8 +361,11 @@ impl Store {
         })
     }
 
-    /// The results saved in these rows (of `account_runs`), each with its run's start.
-    pub fn results(&self, rows: &[i64]) -> Result<Vec<(AccountReport, DateTime<Utc>)>, StateError> {
+    /// The results saved in these rows (of `account_runs`), each with its run's start and duration.
+    pub fn results(
+        &self,
+        rows: &[i64],
+    ) -> Result<Vec<(AccountReport, DateTime<Utc>, f64)>, StateError> {
         self.read(|db| {
             let mut out = Vec::with_capacity(rows.len());
             for chunk in rows.chunks(64) {
@@ -371,14 +374,15 @@ impl Store {
                     chunk.iter().map(|r| super::Value::Int(*r)).collect();
                 for mut r in db.query(
                     &format!(
-                        "SELECT a.report, r.started_at FROM account_runs a JOIN runs r ON r.id = a.run_id
+                        "SELECT a.report, r.started_at, r.duration_seconds FROM account_runs a JOIN runs r ON r.id = a.run_id
                          WHERE a.rowid IN ({})",
                         marks.join(", ")
                     ),
                     &values,
                 )? {
                     let report = serde_json::from_str(&r.text(0)?)?;
-                    out.push((report, super::rfc3339(&r.text(1)?).unwrap_or_default()));
+                    let at = super::rfc3339(&r.text(1)?).unwrap_or_default();
+                    out.push((report, at, r.real(2)?));
                 }
             }
             Ok(out)

@@ -1,13 +1,15 @@
 //! Benchmark of the daemon over an organization: seeds N member accounts (default 100) with a
-//! realistic mix of resources, runs `maturity-agent run` with Organizations discovery, and prints the
-//! first run's wall time, API calls, the daemon's peak RSS, and `/metrics` scrape latency measured
-//! while that run is in progress.
+//! realistic mix of resources, runs `maturity-agent run` with Organizations discovery — one agent on
+//! SQLite, or `--replicas R` agents sharing a PostgreSQL state (`--postgres` for one) — and prints
+//! the first cycle's wall time, API calls, each replica's peak RSS and CPU time, PostgreSQL's own
+//! CPU time per account audit, and `/metrics` scrape latency measured while the cycle runs.
 //!
-//! `cargo run -p integration-tests --bin bench-org -- --accounts 100`
+//! `cargo run -p integration-tests --bin bench-org -- --accounts 100 [--replicas 3]`
 
 use clap::Parser;
 use integration_tests::http::{get, sample};
 use integration_tests::moto::Moto;
+use integration_tests::postgres::Postgres;
 use integration_tests::seed::{self, SeedResult};
 use std::time::{Duration, Instant};
 
@@ -16,6 +18,12 @@ struct Args {
     /// Member accounts to create and audit.
     #[arg(long, default_value_t = 100)]
     accounts: usize,
+    /// Agents sharing one PostgreSQL state (more than one implies --postgres).
+    #[arg(long, default_value_t = 1)]
+    replicas: usize,
+    /// Keep the state in PostgreSQL (Debian's, a cluster of this benchmark) rather than SQLite.
+    #[arg(long)]
+    postgres: bool,
 }
 
 /// A small realistic account: two console users (one without MFA), a scoped and (every fifth
@@ -73,6 +81,31 @@ async fn populate(cfg: &aws_config::SdkConfig, i: usize) -> SeedResult<()> {
     Ok(())
 }
 
+/// User and system CPU seconds of a process (and, with `children`, of its live child processes).
+fn cpu_seconds(pid: i32, children: bool) -> f64 {
+    let ticks = |pid: i32| -> Option<(f64, i32)> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let cpu = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+        Some((cpu / 100.0, f.get(1)?.parse().ok()?))
+    };
+    let own = ticks(pid).map_or(0.0, |t| t.0);
+    if !children {
+        return own;
+    }
+    let kids: f64 = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(ticks)
+        .filter(|(_, ppid)| *ppid == pid)
+        .map(|(c, _)| c)
+        .sum();
+    own + kids
+}
+
 fn vm_hwm_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -106,66 +139,123 @@ async fn main() -> SeedResult<()> {
     let seeding = t.elapsed();
 
     let dir = tempfile::tempdir()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let config = dir.path().join("bench.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[aws]\nregions = [\"us-east-1\"]\nendpoint_url = \"{}\"\ncall_timeout_seconds = 60\n\n\
-             [audit]\nmax_concurrent_accounts = 8\naccount_timeout_seconds = 900\n\n\
-             [organization]\ndiscover = true\nrole_name = \"OrganizationAccountAccessRole\"\nexclude_account_ids = [\"123456789012\"]\n\n\
-             [schedule]\ncron = \"0 0 0 1 1 *\"\n\n[server]\nlisten = \"127.0.0.1:{port}\"\n\n\
-             [state]\npath = \"{}\"\n\n[checks]\ndisabled = [\"iam_root_mfa_enabled\"]\n",
-            moto.endpoint,
-            dir.path().join("state.db").display()
-        ),
-    )?;
-    let mut daemon = std::process::Command::new(integration_tests::agent::binary())
-        .args(["run", "--config"])
-        .arg(&config)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
+    let replicas = args.replicas.max(1);
+    let pg = (args.postgres || replicas > 1).then(|| Postgres::start(None));
+    let state = match &pg {
+        Some(pg) => {
+            let db = pg.create_database();
+            format!(
+                "url = \"{}\"\npassword_env = \"BENCH_PG_PASSWORD\"",
+                pg.url(&db, "sslmode=disable")
+            )
+        }
+        None => format!("path = \"{}\"", dir.path().join("state.db").display()),
+    };
+    let ports: Vec<u16> = (0..replicas)
+        .map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+        })
+        .collect::<Result<_, _>>()?;
+    let mut daemons = Vec::new();
+    for (i, port) in ports.iter().enumerate() {
+        let config = dir.path().join(format!("bench-{i}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "[aws]\nregions = [\"us-east-1\"]\nendpoint_url = \"{}\"\ncall_timeout_seconds = 60\n\n\
+                 [audit]\nmax_concurrent_accounts = 8\naccount_timeout_seconds = 900\n\n\
+                 [organization]\ndiscover = true\nrole_name = \"OrganizationAccountAccessRole\"\nexclude_account_ids = [\"123456789012\"]\n\n\
+                 [schedule]\ncron = \"0 0 0 1 1 *\"\n\n[server]\nlisten = \"127.0.0.1:{port}\"\n\n\
+                 [state]\n{state}\n\n[checks]\ndisabled = [\"iam_root_mfa_enabled\"]\n",
+                moto.endpoint,
+            ),
+        )?;
+        let daemon = std::process::Command::new(integration_tests::agent::binary())
+            .args(["run", "--config"])
+            .arg(&config)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env(
+                "BENCH_PG_PASSWORD",
+                pg.as_ref().map(|p| p.password.as_str()).unwrap_or_default(),
+            )
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        daemons.push(daemon);
+    }
     let started = Instant::now();
     let mut latencies = Vec::new();
-    let mut text;
-    loop {
+    let metrics = |port: u16| get(port, "/metrics").map(|(_, b)| b).unwrap_or_default();
+    let up = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("maturity_account_up{") && l.ends_with(" 1"))
+            .count()
+    };
+    let total = |texts: &[String], name: &str| -> f64 {
+        texts
+            .iter()
+            .flat_map(|t| t.lines())
+            .filter(|l| l.starts_with(name))
+            .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+            .sum()
+    };
+    let texts = loop {
         let t = Instant::now();
-        text = get(port, "/metrics").map(|(_, b)| b).unwrap_or_default();
-        if !text.is_empty() && sample(&text, "maturity_audit_in_progress") == Some(1.0) {
+        let text = metrics(ports[0]);
+        if sample(&text, "maturity_audit_in_progress") == Some(1.0) {
             latencies.push(t.elapsed());
         }
-        if sample(&text, "maturity_audit_runs_total{result=\"success\"}") == Some(1.0)
-            || sample(&text, "maturity_audit_runs_total{result=\"partial\"}") == Some(1.0)
+        let texts: Vec<String> = std::iter::once(text)
+            .chain(ports[1..].iter().map(|p| metrics(*p)))
+            .collect();
+        // The cycle is done when every account was audited once and replica 0 serves them all.
+        if total(&texts, "maturity_audit_accounts_total ") >= args.accounts as f64
+            && up(&texts[0])
+                + texts[0]
+                    .lines()
+                    .filter(|l| l.starts_with("maturity_account_up{") && l.ends_with(" 0"))
+                    .count()
+                >= args.accounts
         {
-            break;
+            break texts;
         }
-        if started.elapsed() > Duration::from_secs(1800) {
-            return Err("the first run did not finish within 30 minutes".into());
+        if started.elapsed() > Duration::from_secs(3600) {
+            return Err("the first cycle did not finish within an hour".into());
         }
         std::thread::sleep(Duration::from_millis(50));
-    }
+    };
     let wall = started.elapsed();
-    let rss = vm_hwm_kib(daemon.id());
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(daemon.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    );
-    let _ = daemon.wait();
-
-    let calls: f64 = text
-        .lines()
-        .filter(|l| l.starts_with("maturity_aws_api_calls_total{"))
-        .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
-        .sum();
-    let up = text
-        .lines()
-        .filter(|l| l.starts_with("maturity_account_up{") && l.ends_with(" 1"))
-        .count();
+    let per_replica: Vec<(f64, f64, f64)> = daemons
+        .iter()
+        .zip(&texts)
+        .map(|(d, t)| {
+            (
+                vm_hwm_kib(d.id())
+                    .map(|k| k as f64 / 1024.0)
+                    .unwrap_or(f64::NAN),
+                cpu_seconds(d.id() as i32, false),
+                sample(t, "maturity_audit_accounts_total").unwrap_or(0.0),
+            )
+        })
+        .collect();
+    let pg_cpu = pg
+        .as_ref()
+        .and_then(|p| p.postmaster())
+        .map(|pid| cpu_seconds(pid, true));
+    for d in &daemons {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(d.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+    }
+    for d in &mut daemons {
+        let _ = d.wait();
+    }
+    let calls = total(&texts, "maturity_aws_api_calls_total{");
+    let up = up(&texts[0]);
     latencies.sort();
     let pct = |p: f64| {
         latencies
@@ -174,21 +264,31 @@ async fn main() -> SeedResult<()> {
             .unwrap_or(f64::NAN)
     };
     println!(
-        "maturity-agent daemon benchmark: {} member accounts discovered through Organizations",
-        args.accounts
+        "maturity-agent daemon benchmark: {} member accounts discovered through Organizations, {} replica(s), state in {}",
+        args.accounts,
+        replicas,
+        if pg.is_some() { "PostgreSQL" } else { "SQLite" }
     );
     println!(
         "seeding                    {:>10.1} s",
         seeding.as_secs_f64()
     );
-    println!("first run (start to saved) {:>10.1} s", wall.as_secs_f64());
+    println!("first cycle (start to saved) {:>8.1} s", wall.as_secs_f64());
     println!("accounts up                {:>10}", up);
     println!("API calls                  {:>10.0}", calls);
-    println!(
-        "daemon peak RSS            {:>10.1} MiB",
-        rss.map(|k| k as f64 / 1024.0).unwrap_or(f64::NAN)
-    );
-    println!("scrapes during the run     {:>10}", latencies.len());
+    for (i, (rss, cpu, audited)) in per_replica.iter().enumerate() {
+        println!(
+            "replica {i}: peak RSS {rss:.1} MiB, CPU {cpu:.1} s, accounts audited {audited:.0}"
+        );
+    }
+    if let Some(cpu) = pg_cpu {
+        println!(
+            "PostgreSQL CPU             {:>10.1} s ({:.1} ms per account audit)",
+            cpu,
+            cpu * 1000.0 / args.accounts.max(1) as f64
+        );
+    }
+    println!("scrapes during the cycle   {:>10}", latencies.len());
     println!(
         "scrape latency p50/p99/max {:>6.1} / {:.1} / {:.1} ms",
         pct(0.5),
