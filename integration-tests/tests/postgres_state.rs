@@ -362,7 +362,8 @@ fn series(port: u16, name: &str) -> f64 {
 /// audits each account exactly once (from the state's run records: none twice, none skipped), the
 /// replicas share the accounts (each audits some) and serve the same levels; `kill -9` of the
 /// lease holder right after a control breaks → the others audit its accounts and start the next
-/// cycles, and the regression reaches the signed webhook exactly once.
+/// cycles, and the regression reaches a real Alertmanager (which notifies once) and the signed
+/// webhook exactly once.
 #[tokio::test(flavor = "multi_thread")]
 async fn replicas_share_the_accounts_and_alert_once_across_kill() {
     const SECRET: &str = "hook-secret-for-tests";
@@ -373,6 +374,15 @@ async fn replicas_share_the_accounts_and_alert_once_across_kill() {
     let pg = Postgres::start(None);
     let db = pg.create_database();
     let receiver = integration_tests::receiver::Receiver::start(SECRET).await;
+    // A real Alertmanager, which notifies the same receiver (path /alertmanager).
+    let am = integration_tests::alertmanager::Alertmanager::start(
+        dir.path(),
+        &format!(
+            "route:\n  receiver: agent-test\n  group_by: [alertname, account_id, check, practice]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\n\
+             receivers:\n  - name: agent-test\n    webhook_configs:\n      - url: {}/alertmanager\n",
+            receiver.url
+        ),
+    );
     // Two checks keep a cycle of 30 accounts within the schedule on moto.
     let disabled: Vec<String> = maturity_checks::catalog::CATALOG
         .iter()
@@ -400,11 +410,13 @@ async fn replicas_share_the_accounts_and_alert_once_across_kill() {
                      [server]\nlisten = \"127.0.0.1:{port}\"\n\n\
                      [state]\nurl = \"{url}\"\npassword_env = \"TEST_PG_PASSWORD\"\nlease_seconds = 3\n\n\
                      [alerts]\nretry_initial_seconds = 0.5\nretry_max_seconds = 2\n\n\
+                     [[alerts.sinks]]\ntype = \"alertmanager\"\nurls = [\"{am}\"]\n\n\
                      [[alerts.sinks]]\ntype = \"webhook\"\nurl = \"{hook}/hook\"\nsecret_env = \"TEST_HOOK_SECRET\"\n\n\
                      [checks]\ndisabled = [{disabled}]\n",
                     endpoint = moto.endpoint,
                     url = pg.url(&db, "sslmode=disable"),
                     hook = receiver.url,
+                    am = am.url,
                     disabled = disabled.join(", "),
                 ),
             )
@@ -478,6 +490,37 @@ async fn replicas_share_the_accounts_and_alert_once_across_kill() {
     survivor.wait_for(60, "the regression reaches the webhook", || {
         (!mfa_firing().is_empty()).then_some(())
     });
+    // Alertmanager holds the alert once and notified its receiver once, whichever replicas sent
+    // or re-sent it (the labels never name a replica).
+    let in_am = |a: &serde_json::Value| a["labels"]["check"] == MFA;
+    survivor.wait_for(60, "the alert in Alertmanager, notified", || {
+        let notified = receiver
+            .received("alertmanager")
+            .into_iter()
+            .filter(|n| {
+                n.body["alerts"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(in_am))
+            })
+            .count();
+        (notified >= 1).then_some(())
+    });
+    assert_eq!(
+        am.alerts().iter().filter(|a| in_am(a)).count(),
+        1,
+        "{:?}",
+        am.alerts()
+    );
+    let am_notices = receiver
+        .received("alertmanager")
+        .into_iter()
+        .filter(|n| {
+            n.body["alerts"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(in_am))
+        })
+        .count();
+    assert_eq!(am_notices, 1, "Alertmanager notified once");
     let notices = mfa_firing();
     assert_eq!(
         notices.len(),

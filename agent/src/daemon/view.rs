@@ -9,13 +9,11 @@ use maturity_checks::report::{AccountReport, AccountStatus, Report};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// What the previous refresh read: each account's result row and its run's start, the cycle, and
-/// the last audited report of each account that failed (its levels are kept in the metrics).
+/// What the previous refresh read: each account's result row and its run's start, and the cycle.
 #[derive(Default)]
 pub struct Seen {
     rows: HashMap<String, (i64, DateTime<Utc>)>,
     cycle: Option<(i64, f64)>,
-    previous: HashMap<String, AccountReport>,
 }
 
 /// Reads what changed in the state and serves it. Errors are logged; the served state stays.
@@ -63,25 +61,20 @@ fn read(shared: &Shared) -> Result<(), crate::state::StateError> {
         return Ok(());
     }
     // The accounts that changed: their series from the whole result, then only a summary is kept.
+    // Read a few at a time, so that a thousand whole results are never in memory together.
     let mut fresh: HashMap<String, (AccountReport, DateTime<Utc>)> = HashMap::new();
-    for (a, at, _) in store.results(&changed)? {
-        let id = a.account_id.clone();
-        if a.status == AccountStatus::Failed {
-            match store.last_audited(&id)? {
-                Some(p) => seen.previous.insert(id.clone(), slim_account(p)),
-                None => seen.previous.remove(&id),
+    for chunk in changed.chunks(32) {
+        for (a, at, _) in store.results(chunk)? {
+            let id = a.account_id.clone();
+            // The levels of a failed account are its last audited report's.
+            let previous = if a.status == AccountStatus::Failed {
+                store.last_audited(&id)?
+            } else {
+                None
             };
-        } else {
-            seen.previous.remove(&id);
+            m.set_account(&a, previous.as_ref(), at.timestamp() as f64);
+            fresh.insert(id, (slim_account(a), at));
         }
-        // The levels of a failed account are its last audited report's, read in full once.
-        let previous = if a.status == AccountStatus::Failed {
-            store.last_audited(&id)?
-        } else {
-            None
-        };
-        m.set_account(&a, previous.as_ref(), at.timestamp() as f64);
-        fresh.insert(id, (slim_account(a), at));
     }
     let keep: std::collections::HashSet<&str> =
         saved.iter().map(|s| s.account_id.as_str()).collect();
@@ -109,7 +102,6 @@ fn read(shared: &Shared) -> Result<(), crate::state::StateError> {
             accounts.push((*a).clone());
         }
     }
-    seen.previous.retain(|id, _| rows.contains_key(id));
     m.set_active_alerts(&store.active_alerts()?);
     m.last_start.set(cycle.started_at.timestamp() as f64);
     seen.rows = rows;
