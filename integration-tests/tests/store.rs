@@ -352,7 +352,7 @@ fn leases_fence_writes(backend: Backend) {
         .save_run(&run("111111111111", Status::Pass, Utc::now()))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("on standby"), "{e}");
+    assert!(e.contains("does not hold the lease"), "{e}");
     assert_eq!(
         a.run_count().unwrap(),
         0,

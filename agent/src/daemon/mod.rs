@@ -176,14 +176,14 @@ async fn renew_lease(shared: &Arc<Shared>) -> bool {
             match other {
                 Ok(Ok(_)) if was => tracing::warn!(
                     owner = r.owner,
-                    "the lease was taken over: this replica stands by"
+                    "the lease was taken over: this replica audits the accounts it claims, another starts the cycles and delivers"
                 ),
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
-                    tracing::error!(error = %e, "the lease could not be renewed: this replica stands by until it is")
+                    tracing::error!(error = %e, "the lease could not be renewed: this replica leaves the cycles and deliveries to another until it is")
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, "the lease task failed: this replica stands by")
+                    tracing::error!(error = %e, "the lease task failed: this replica leaves the cycles and deliveries to another")
                 }
             }
             false
@@ -192,7 +192,7 @@ async fn renew_lease(shared: &Arc<Shared>) -> bool {
 }
 
 /// The last saved state (the latest full audit, and for its failed accounts their last audited
-/// report), to serve after a restart or on a standby replica.
+/// report), to serve after a restart of a state saved before the shared schedule.
 pub(crate) fn restore(
     store: &Store,
 ) -> Result<(Option<Report>, HashMap<String, AccountReport>), crate::state::StateError> {

@@ -126,7 +126,7 @@ impl Queue for Sqs {
 
 /// Long-polls the queue forever, handing messages to `tx`; on an error, waits with exponential
 /// backoff (`retry_initial_seconds` doubling to `retry_max_seconds`) and counts it. Receives only
-/// while `active()` (a standby replica of a shared state leaves the messages to the active one,
+/// while `active()` (a replica of a shared state that does not hold the lease leaves the messages to the one that does,
 /// whose saves are the only ones that commit).
 pub async fn receive_loop<Q: Queue>(
     queue: Arc<Q>,

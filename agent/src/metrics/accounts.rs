@@ -198,22 +198,43 @@ impl AccountSeries {
             .retain(|id, _| keep.contains(id.as_str()));
     }
 
-    /// The families' text, each with its name (for the caller's ordering). Families without a
-    /// series are left out, like the registry's.
-    pub fn families(&self) -> Vec<(&'static str, String)> {
+    /// The names of the families written by [`AccountSeries::write`].
+    pub const FAMILIES: [&'static str; 13] = [
+        "maturity_account_level",
+        "maturity_account_up",
+        "maturity_alerts_active",
+        "maturity_audit_duration_seconds",
+        "maturity_audit_last_success_timestamp_seconds",
+        "maturity_check_failing_resources",
+        "maturity_check_status",
+        "maturity_dsomm_dimension_level",
+        "maturity_dsomm_level",
+        "maturity_dsomm_level_unconfirmed",
+        "maturity_level",
+        "maturity_level_unconfirmed",
+        "maturity_score_ratio",
+    ];
+
+    /// Appends the text of the family `only` (one of [`AccountSeries::FAMILIES`]) to `out`, straight
+    /// from the rows: a scrape of a thousand accounts builds no copy of its lines. A family without
+    /// a series is left out, like the registry's.
+    pub fn write(&self, only: &str, out: &mut String) {
         let rows = self.rows.read().unwrap_or_else(|p| p.into_inner());
-        let mut out = Vec::new();
         let mut family =
             |name: &'static str, help: &str, kind: &str, body: &mut dyn FnMut(&mut String)| {
-                let mut lines = String::new();
-                body(&mut lines);
-                if !lines.is_empty() {
-                    let mut text = format!(
-                        "# HELP {name} {}\n# TYPE {name} {kind}\n",
-                        escape_help(help)
-                    );
-                    text.push_str(&lines);
-                    out.push((name, text));
+                if name != only {
+                    return;
+                }
+                let start = out.len();
+                let _ = write!(
+                    out,
+                    "# HELP {name} {}\n# TYPE {name} {kind}\n",
+                    escape_help(help)
+                );
+                let head = out.len();
+                body(out);
+                if out.len() == head {
+                    out.truncate(start);
                 }
             };
         family(
@@ -297,11 +318,11 @@ impl AccountSeries {
         );
         family(
             "maturity_check_failing_resources",
-            "Resources failing a check.",
+            "Resources failing a check, where some do (no series: none).",
             "gauge",
             &mut |s| {
                 for (id, r) in rows.iter() {
-                    for (c, _, failing) in &r.levels.checks {
+                    for (c, _, failing) in r.levels.checks.iter().filter(|c| c.2 > 0) {
                         let c = &self.checks[usize::from(*c)];
                         sample(
                             s,
@@ -396,7 +417,6 @@ impl AccountSeries {
                 }
             },
         );
-        out
     }
 }
 

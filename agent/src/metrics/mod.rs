@@ -253,29 +253,27 @@ impl Metrics {
     /// The text exposition.
     pub fn encode(&self) -> String {
         let encoder = TextEncoder::new();
-        let mut families: Vec<(String, String)> = self
-            .registry
-            .gather()
-            .into_iter()
-            .map(|f| {
-                let mut buf = Vec::new();
-                encoder
-                    .encode(std::slice::from_ref(&f), &mut buf)
-                    .expect("text encoding");
-                (
-                    f.name().to_owned(),
-                    String::from_utf8(buf).expect("utf-8 exposition"),
-                )
-            })
+        let gathered = self.registry.gather();
+        let mut names: Vec<(&str, Option<&prometheus::proto::MetricFamily>)> = gathered
+            .iter()
+            .map(|f| (f.name(), Some(f)))
+            .chain(accounts::AccountSeries::FAMILIES.iter().map(|n| (*n, None)))
             .collect();
-        families.extend(
-            self.accounts
-                .families()
-                .into_iter()
-                .map(|(n, t)| (n.to_owned(), t)),
-        );
-        families.sort_by(|a, b| a.0.cmp(&b.0));
-        families.into_iter().map(|(_, t)| t).collect()
+        names.sort_by(|a, b| a.0.cmp(b.0));
+        let mut out = String::new();
+        for (name, family) in names {
+            match family {
+                Some(f) => {
+                    let mut buf = Vec::new();
+                    encoder
+                        .encode(std::slice::from_ref(f), &mut buf)
+                        .expect("text encoding");
+                    out.push_str(&String::from_utf8(buf).expect("utf-8 exposition"));
+                }
+                None => self.accounts.write(name, &mut out),
+            }
+        }
+        out
     }
 }
 

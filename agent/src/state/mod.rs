@@ -528,7 +528,7 @@ fn check_fence(db: &mut dyn Db, fence: &Fence) -> Result<(), DbError> {
     match fence {
         Fence::Off => Ok(()),
         Fence::Standby => Err(DbError::Fenced(
-            "this replica is on standby (another holds the lease): nothing is written".into(),
+            "this replica does not hold the lease (another does): this write of the lease holder is refused".into(),
         )),
         Fence::Held { name, owner, epoch } => {
             let held = db.execute(
