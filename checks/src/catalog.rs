@@ -97,8 +97,10 @@ pub static CATALOG: &[&Check] = &[
     &checks::securityhub_enabled::CHECK,
     &checks::ecr_registry_scan_on_push::CHECK,
     &checks::inspector2_scanning_enabled::CHECK,
+    &checks::cloudwatch_dashboard_exists::CHECK,
     &checks::guardduty_enabled::CHECK,
     &checks::guardduty_malware_protection_enabled::CHECK,
+    &checks::guardduty_runtime_monitoring_enabled::CHECK,
     &checks::ecr_registry_continuous_scanning::CHECK,
     &checks::ssm_instance_patch_compliant::CHECK,
     &checks::ec2_security_group_no_world_admin_ports::CHECK,
@@ -233,6 +235,7 @@ mod tests {
                 r.metric_filters = denied("logs", "DescribeMetricFilters");
                 r.alarms = denied("cloudwatch", "DescribeAlarms");
             }
+            Need::CloudWatchDashboards => r.dashboards = denied("cloudwatch", "ListDashboards"),
             Need::GuardDutyDetectors => {
                 r.guardduty_detectors = denied("guardduty", "ListDetectors")
             }
@@ -378,6 +381,7 @@ mod tests {
                     | Need::KmsKeys
                     | Need::SecretsManagerSecrets
                     | Need::CloudWatchMetricAlarms
+                    | Need::CloudWatchDashboards
                     | Need::GuardDutyDetectors
                     | Need::RdsSnapshots
                     | Need::Ec2EbsSnapshots

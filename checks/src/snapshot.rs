@@ -89,6 +89,8 @@ pub enum Need {
     Budgets,
     /// CloudWatch Logs `DescribeMetricFilters` and CloudWatch `DescribeAlarms` per region.
     CloudWatchMetricAlarms,
+    /// CloudWatch `ListDashboards` per region.
+    CloudWatchDashboards,
     /// GuardDuty `ListDetectors` + `GetDetector` per region.
     GuardDutyDetectors,
     /// Security Hub `DescribeHub` + `GetEnabledStandards` per region.
@@ -360,6 +362,11 @@ impl Need {
                 ),
                 op!("cloudwatch", "DescribeAlarms", "cloudwatch:DescribeAlarms"),
             ],
+            Need::CloudWatchDashboards => &[op!(
+                "cloudwatch",
+                "ListDashboards",
+                "cloudwatch:ListDashboards"
+            )],
             Need::GuardDutyDetectors => &[
                 op!("guardduty", "ListDetectors", "guardduty:ListDetectors"),
                 op!("guardduty", "GetDetector", "guardduty:GetDetector"),
@@ -929,6 +936,7 @@ pub struct RegionFacts {
     pub secrets: Fact<Vec<Secret>>,
     pub metric_filters: Fact<Vec<MetricFilter>>,
     pub alarms: Fact<Vec<MetricAlarm>>,
+    pub dashboards: Fact<Vec<Dashboard>>,
     pub guardduty_detectors: Fact<Vec<GuardDutyDetector>>,
     /// Security Hub in this region; `Ok(None)` when it is not enabled.
     pub security_hub: Fact<Option<SecurityHubState>>,
@@ -967,6 +975,7 @@ impl Default for RegionFacts {
             secrets: Err(nc("secretsmanager", "ListSecrets")),
             metric_filters: Err(nc("logs", "DescribeMetricFilters")),
             alarms: Err(nc("cloudwatch", "DescribeAlarms")),
+            dashboards: Err(nc("cloudwatch", "ListDashboards")),
             guardduty_detectors: Err(nc("guardduty", "ListDetectors")),
             security_hub: Err(nc("securityhub", "DescribeHub")),
             db_snapshots: Err(nc("rds", "DescribeDBSnapshots")),
@@ -1454,6 +1463,13 @@ pub struct MetricAlarm {
     pub metric_name: Option<String>,
     pub actions_enabled: bool,
     pub alarm_actions: Vec<String>,
+}
+
+/// A CloudWatch dashboard (`ListDashboards`' `DashboardEntries`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dashboard {
+    pub name: String,
+    pub arn: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

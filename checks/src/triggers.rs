@@ -261,6 +261,9 @@ impl Need {
                     event_name: "DeleteAlarms",
                 },
             ],
+            Need::CloudWatchDashboards => triggers!("monitoring.amazonaws.com":
+                "PutDashboard", "DeleteDashboards",
+            ),
             Need::GuardDutyDetectors => triggers!("guardduty.amazonaws.com":
                 "CreateDetector", "UpdateDetector", "DeleteDetector",
             ),
@@ -363,6 +366,7 @@ impl Need {
             | Need::SnsTopics
             | Need::LambdaFunctions
             | Need::CloudWatchMetricAlarms
+            | Need::CloudWatchDashboards
             | Need::GuardDutyDetectors
             | Need::SecurityHub
             | Need::EcrRepositories

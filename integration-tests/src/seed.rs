@@ -12,7 +12,8 @@
 //! |            | whose policies deny plain HTTP, the account-level public access block, EBS       |
 //! |            | encryption by default, AWS Config recording everything, flow logs on every VPC,  |
 //! |            | a cost budget with a notification, a root-usage metric filter and an alarm that  |
-//! |            | notifies SNS, GuardDuty and Security Hub with its default standards, a backup    |
+//! |            | notifies SNS, a CloudWatch dashboard, GuardDuty (malware protection and runtime  |
+//! |            | monitoring) and Security Hub with its default standards, a backup                |
 //! |            | plan selecting tagged resources, a DynamoDB table with point-in-time recovery,   |
 //! |            | an instance requiring IMDSv2, a rotated secret, an ALB that redirects HTTP to    |
 //! |            | HTTPS and serves TLS 1.2+ to an HTTPS target group behind a WAFv2 web ACL, RDS   |
@@ -113,7 +114,8 @@ impl DemoAccount {
                     ("edge_encryption", 3),
                     ("backups", 2),
                     ("logging", 3),
-                    // Scanned images and instances, patched, malware protection: level 4.
+                    // A dashboard; scanned images and instances, patched, malware protection and
+                    // runtime monitoring: level 4.
                     ("monitoring", 4),
                     ("network", 3),
                     ("data_protection", 3),
@@ -874,6 +876,7 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     budget(cfg, id).await?;
     root_usage_metric_filter(cfg, "organization-audit").await?;
     root_usage_alarm(cfg, true).await?;
+    dashboard(cfg).await?;
     threat_detection(cfg).await?;
     let plan = backup_plan(cfg).await?;
     backup_selection(cfg, &plan).await?;
@@ -1531,8 +1534,8 @@ async fn rotated_key(cfg: &SdkConfig, description: &str) -> SeedResult<String> {
     Ok(meta.arn().ok_or("no key arn")?.to_owned())
 }
 
-/// GuardDuty (with EBS malware protection) and Security Hub (with its default standards) in
-/// every demo region.
+/// GuardDuty (with EBS malware protection and Runtime Monitoring) and Security Hub (with its
+/// default standards) in every demo region.
 async fn threat_detection(cfg: &SdkConfig) -> SeedResult<()> {
     use aws_sdk_guardduty::types::{DetectorFeature, DetectorFeatureConfiguration, FeatureStatus};
     for region in REGIONS {
@@ -1543,6 +1546,12 @@ async fn threat_detection(cfg: &SdkConfig) -> SeedResult<()> {
             .features(
                 DetectorFeatureConfiguration::builder()
                     .name(DetectorFeature::EbsMalwareProtection)
+                    .status(FeatureStatus::Enabled)
+                    .build(),
+            )
+            .features(
+                DetectorFeatureConfiguration::builder()
+                    .name(DetectorFeature::RuntimeMonitoring)
                     .status(FeatureStatus::Enabled)
                     .build(),
             )
@@ -1620,6 +1629,23 @@ async fn root_usage_alarm(cfg: &SdkConfig, notify: bool) -> SeedResult<()> {
         ));
     }
     req.send().await?;
+    Ok(())
+}
+
+/// A CloudWatch dashboard of the root-usage metric, in the first demo region only (one dashboard
+/// shows every region's metrics).
+async fn dashboard(cfg: &SdkConfig) -> SeedResult<()> {
+    let body = serde_json::json!({"widgets": [{
+        "type": "metric", "x": 0, "y": 0, "width": 12, "height": 6,
+        "properties": {"metrics": [["CISBenchmark", "RootAccountUsage"]], "period": 300,
+            "stat": "Sum", "region": REGIONS[0], "title": "Root usage"},
+    }]});
+    aws_sdk_cloudwatch::Client::new(cfg)
+        .put_dashboard()
+        .dashboard_name("operations")
+        .dashboard_body(body.to_string())
+        .send()
+        .await?;
     Ok(())
 }
 

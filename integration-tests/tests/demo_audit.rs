@@ -770,12 +770,22 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((L, "account {id} in us-east-1")),
         ),
         (
+            "cloudwatch_dashboard_exists",
+            Some((P, "account {id}")),
+            Some((L, "account {id}")),
+        ),
+        (
             "guardduty_enabled",
             Some((P, "account {id} in eu-west-1")),
             Some((L, "account {id} in eu-west-1")),
         ),
         (
             "guardduty_malware_protection_enabled",
+            Some((P, "account {id} in us-east-1")),
+            Some((L, "account {id} in us-east-1")),
+        ),
+        (
+            "guardduty_runtime_monitoring_enabled",
             Some((P, "account {id} in us-east-1")),
             Some((L, "account {id} in us-east-1")),
         ),

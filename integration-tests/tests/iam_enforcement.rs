@@ -19,7 +19,7 @@
 //!   names the IAM actions, is denied those calls, and adding moto's names clears them.
 //!
 //! The operations the test harness's shim serves itself because moto lacks them (Access Analyzer,
-//! CloudWatch `DescribeAlarms`, Backup selections, Security Hub standards; see
+//! CloudWatch `DescribeAlarms` and `ListDashboards`, Backup selections, Security Hub standards; see
 //! `integration_tests::shim`) are not authorized against IAM, so their permissions are not judged.
 
 use integration_tests::agent;

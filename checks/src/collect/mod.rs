@@ -125,7 +125,7 @@ impl Collector<'_> {
             recorders,
             keys,
             secrets,
-            (filters, alarms),
+            (filters, alarms, dashboards),
             detectors,
             hub,
             (db_snapshots, ebs_snapshots, queues, topics, functions),
@@ -167,7 +167,8 @@ impl Collector<'_> {
             Box::pin(async {
                 tokio::join!(
                     logs::collect(self, region, needs),
-                    cloudwatch::collect(self, region, needs)
+                    cloudwatch::collect(self, region, needs),
+                    cloudwatch::dashboards(self, region, needs),
                 )
             }),
             Box::pin(guardduty::collect(self, region, needs)),
@@ -216,6 +217,7 @@ impl Collector<'_> {
         set(&mut f.secrets, secrets);
         set(&mut f.metric_filters, filters);
         set(&mut f.alarms, alarms);
+        set(&mut f.dashboards, dashboards);
         set(&mut f.guardduty_detectors, detectors);
         set(&mut f.security_hub, hub);
         set(&mut f.db_snapshots, db_snapshots);
