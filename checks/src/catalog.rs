@@ -101,6 +101,7 @@ pub static CATALOG: &[&Check] = &[
     &checks::guardduty_enabled::CHECK,
     &checks::guardduty_malware_protection_enabled::CHECK,
     &checks::guardduty_runtime_monitoring_enabled::CHECK,
+    &checks::cloudwatch_availability_probe_exists::CHECK,
     &checks::ecr_registry_continuous_scanning::CHECK,
     &checks::ssm_instance_patch_compliant::CHECK,
     &checks::ec2_security_group_no_world_admin_ports::CHECK,
@@ -236,6 +237,7 @@ mod tests {
                 r.alarms = denied("cloudwatch", "DescribeAlarms");
             }
             Need::CloudWatchDashboards => r.dashboards = denied("cloudwatch", "ListDashboards"),
+            Need::SyntheticsCanaries => r.canaries = denied("synthetics", "DescribeCanaries"),
             Need::GuardDutyDetectors => {
                 r.guardduty_detectors = denied("guardduty", "ListDetectors")
             }
@@ -357,6 +359,9 @@ mod tests {
                         snap.cloudfront = denied("cloudfront", "ListDistributions")
                     }
                     Need::Budgets => snap.budgets = denied("budgets", "DescribeBudgets"),
+                    Need::Route53HealthChecks => {
+                        snap.health_checks = denied("route53", "ListHealthChecks")
+                    }
                     // Organization facts: the organization is read, the needed part is denied.
                     Need::OrganizationAccounts => {
                         org.accounts = denied("organizations", "ListAccounts")
@@ -382,6 +387,7 @@ mod tests {
                     | Need::SecretsManagerSecrets
                     | Need::CloudWatchMetricAlarms
                     | Need::CloudWatchDashboards
+                    | Need::SyntheticsCanaries
                     | Need::GuardDutyDetectors
                     | Need::RdsSnapshots
                     | Need::Ec2EbsSnapshots

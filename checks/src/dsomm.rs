@@ -160,6 +160,11 @@ pub const VISUALIZED_METRICS: Activity = Activity {
     name: "Visualized metrics",
     level: 2,
 };
+pub const ADVANCED_AVAILABILITY_METRICS: Activity = Activity {
+    uuid: "ed715b38-c34b-40cd-83fd-ce807f306fc1",
+    name: "Advanced availability and stability metrics",
+    level: 3,
+};
 pub const AUDIT_OF_SYSTEM_EVENTS: Activity = Activity {
     uuid: "1cd5e4b8-be36-4726-adc7-d8f843f47ac8",
     name: "Audit of system events",

@@ -337,6 +337,7 @@ mod tests {
         for id in [
             "cloudwatch_root_usage_alarm",
             "cloudwatch_dashboard_exists",
+            "cloudwatch_availability_probe_exists",
             "backup_plan_covers_resources",
             "wafv2_public_endpoints_protected",
             "cloudtrail_multi_region_logging",

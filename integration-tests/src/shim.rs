@@ -10,6 +10,7 @@
 //! | `PutMetricAlarm`, `DescribeAlarms`, `PutDashboard`, `ListDashboards` (CloudWatch, rpc-v2-cbor) | HTTP 404: it speaks only the query protocol | serves them from its own state, in CBOR |
 //! | `BatchEnableStandards`, `GetEnabledStandards` (Security Hub, restJson1) | missing | serves them for the hubs moto knows (`DescribeHub`); `EnableSecurityHub` is passed to moto and, unless `EnableDefaultStandards` is false, subscribes the default standards as AWS does |
 //! | Security Hub's delegated administrator in Organizations | `EnableOrganizationAdminAccount` registers none, and `RegisterDelegatedAdministrator` refuses `securityhub.amazonaws.com` | `EnableOrganizationAdminAccount` is passed to moto and recorded; `ListDelegatedAdministrators` and `ListDelegatedServicesForAccount` get moto's answer with that registration added |
+//! | `CreateCanary`, `DescribeCanaries` (CloudWatch Synthetics, restJson1) | answers the `Timeline` times as ISO 8601 strings, the SDK wants epoch seconds | moto's answer, with those times as epoch seconds |
 //! | `GetBucketVersioning` (S3, restXml) | answers `<GetBucketVersioningResponse>`, the SDK wants `<VersioningConfiguration>` | moto's answer, re-rooted |
 //! | `DescribeSnapshots` with `RestorableBy` `all` (EC2, query) | ignores `RestorableBy` (and `Owner`): lists every snapshot | passes it to moto and keeps, of moto's answer, the snapshots that `ModifySnapshotAttribute` calls seen by the shim made restorable by group `all` (and `ResetSnapshotAttribute` or a removal did not take back) |
 //! | `PutComplianceItems`, `ListResourceComplianceSummaries`, `DescribeInstanceInformation` (Systems Manager, JSON 1.1) | missing | serves them from its own state: a node is managed once it reports compliance (`PutComplianceItems` is accepted for managed nodes only), and it is listed `Online` |
@@ -391,6 +392,7 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
                 p.strip_prefix(CBOR_PATH).unwrap_or_default(),
             ))
         }
+        ("synthetics", "/canary" | "/canaries") if m == Method::POST => canary_timeline(s, c).await,
         ("securityhub", "/standards/get" | "/standards/register") if m == Method::POST => {
             security_hub_standards(s, c, scope).await
         }
@@ -987,6 +989,41 @@ async fn deployment_group(
     })?;
     answer["deploymentGroupInfo"]["alarmConfiguration"] = alarms;
     Ok(json_response(200, JSON11, &answer))
+}
+
+// ---- CloudWatch Synthetics (restJson1) ----
+
+/// moto's `CreateCanary` / `DescribeCanaries` answer with each canary's `Timeline` times
+/// (ISO 8601 strings in moto) as epoch seconds, restJson1's timestamp form.
+async fn canary_timeline(s: &Shared, c: &Call) -> Result<Response, Reject> {
+    let up = s.forward(c).await?;
+    if !up.ok() {
+        return Ok(up.into_response());
+    }
+    let mut answer: Json = serde_json::from_slice(&up.body).map_err(|e| {
+        Box::new(rest_error(
+            500,
+            "InternalServerException",
+            &format!("moto's answer is not JSON: {e}"),
+        ))
+    })?;
+    let canaries = match answer.get_mut("Canaries") {
+        Some(Json::Array(all)) => all.iter_mut().collect(),
+        _ => answer.get_mut("Canary").into_iter().collect::<Vec<_>>(),
+    };
+    for canary in canaries {
+        if let Some(Json::Object(timeline)) = canary.get_mut("Timeline") {
+            for v in timeline.values_mut() {
+                if let Some(t) = v
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                {
+                    *v = json!(t.timestamp_millis() as f64 / 1000.0);
+                }
+            }
+        }
+    }
+    Ok(rest_ok(&answer))
 }
 
 // ---- IAM Access Analyzer (restJson1) ----

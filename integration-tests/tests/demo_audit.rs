@@ -790,6 +790,11 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((L, "account {id} in us-east-1")),
         ),
         (
+            "cloudwatch_availability_probe_exists",
+            Some((P, "account {id}")),
+            Some((L, "account {id}")),
+        ),
+        (
             "ecr_registry_continuous_scanning",
             Some((P, "arn:aws:ecr:us-east-1:{id}:repository/api")),
             Some((L, "arn:aws:ecr:us-east-1:{id}:repository/legacy-web")),

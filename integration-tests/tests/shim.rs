@@ -281,6 +281,48 @@ async fn cloudwatch_dashboards_over_rpc_v2_cbor() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn synthetics_canaries_with_epoch_timestamps() {
+    use aws_sdk_synthetics::types::{CanaryCodeInput, CanaryScheduleInput, CanaryState};
+    let moto = Moto::start();
+    let cfg = seed::management_config(&moto.endpoint).await;
+    let synthetics = aws_sdk_synthetics::Client::new(&cfg);
+    let created = synthetics
+        .create_canary()
+        .name("home")
+        .code(
+            CanaryCodeInput::builder()
+                .handler("index.handler")
+                .s3_bucket("canaries")
+                .s3_key("home.zip")
+                .build(),
+        )
+        .artifact_s3_location("s3://canaries/artifacts")
+        .execution_role_arn("arn:aws:iam::123456789012:role/canary")
+        .schedule(
+            CanaryScheduleInput::builder()
+                .expression("rate(5 minutes)")
+                .build()
+                .unwrap(),
+        )
+        .runtime_version("syn-nodejs-puppeteer-9.1")
+        .send()
+        .await
+        .unwrap();
+    let timeline = created.canary().unwrap().timeline().unwrap();
+    let age = chrono::Utc::now().timestamp() - timeline.created().unwrap().secs();
+    assert!((0..600).contains(&age), "created {age} s ago");
+    let all = synthetics.describe_canaries().send().await.unwrap();
+    let canary = &all.canaries()[0];
+    assert_eq!(canary.name(), Some("home"));
+    assert_eq!(
+        canary.status().and_then(|s| s.state()),
+        Some(&CanaryState::Ready)
+    );
+    assert!(canary.timeline().unwrap().last_modified().is_some());
+    assert_eq!(canary.timeline().unwrap().last_started(), None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn security_hub_standards_and_delegated_administrator() {
     let moto = Moto::start();
     let mgmt = seed::management_config(&moto.endpoint).await;

@@ -10,6 +10,7 @@ pub mod cloudtrail_config_changes_recorded;
 pub mod cloudtrail_kms_encrypted;
 pub mod cloudtrail_log_file_validation;
 pub mod cloudtrail_multi_region_logging;
+pub mod cloudwatch_availability_probe_exists;
 pub mod cloudwatch_dashboard_exists;
 pub mod cloudwatch_root_usage_alarm;
 pub mod config_recorder_enabled;
