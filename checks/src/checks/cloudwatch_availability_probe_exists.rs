@@ -48,7 +48,7 @@ endpoints are probed.\n\n\
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
     let mut probes = Vec::new();
-    let mut unknown = None;
+    let mut unreadable = None;
     match &snap.health_checks {
         Ok(checks) => probes.extend(
             checks
@@ -56,7 +56,7 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
                 .filter(|h| !h.disabled && ENDPOINT_PROBES.contains(&h.kind.as_str()))
                 .map(|h| format!("health check {} ({} {})", h.id, h.kind, h.endpoint)),
         ),
-        Err(e) => unknown = Some(e),
+        Err(e) => unreadable = Some(e),
     }
     for (region, facts) in &snap.regional {
         match &facts.canaries {
@@ -66,41 +66,25 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
                     .filter(|k| k.state == "RUNNING")
                     .map(|k| format!("canary {} ({region})", k.name)),
             ),
-            Err(e) => unknown = unknown.or(Some(e)),
+            Err(e) => unreadable = unreadable.or(Some(e)),
         }
     }
-    let resource = snap.account_resource();
-    if !probes.is_empty() {
-        let n = probes.len();
-        probes.truncate(3);
-        let more = if n > 3 {
-            format!(" and {} more", n - 3)
-        } else {
-            String::new()
-        };
-        return vec![Verdict::pass(
-            resource,
-            None,
+    super::account_evidence(
+        snap,
+        probes,
+        unreadable,
+        |_, names| {
             format!(
-                "Account {} probes its availability: {}{more}.",
-                snap.account_id,
-                probes.join(", ")
-            ),
-        )];
-    }
-    if let Some(e) = unknown {
-        return vec![super::unknown(&resource, None, e)];
-    }
-    let regions: Vec<&str> = snap.regional.keys().map(String::as_str).collect();
-    vec![Verdict::fail(
-        resource,
-        None,
+                "Account {} probes its availability: {names}.",
+                snap.account_id
+            )
+        },
         format!(
             "Account {} has no enabled Route 53 endpoint health check and no running Synthetics canary in {}.",
             snap.account_id,
-            regions.join(", ")
+            super::audited_regions(snap)
         ),
-    )]
+    )
 }
 
 #[cfg(test)]

@@ -42,48 +42,32 @@ where its metrics are shown.\n\n\
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
     let mut found = Vec::new();
-    let mut unknown = None;
+    let mut unreadable = None;
     for (region, facts) in &snap.regional {
         match &facts.dashboards {
             Ok(dashboards) => {
                 found.extend(dashboards.iter().map(|d| format!("{} ({region})", d.name)))
             }
-            Err(e) => unknown = unknown.or(Some(e)),
+            Err(e) => unreadable = unreadable.or(Some(e)),
         }
     }
-    let resource = snap.account_resource();
-    if !found.is_empty() {
-        let n = found.len();
-        found.truncate(3);
-        let more = if n > 3 {
-            format!(" and {} more", n - 3)
-        } else {
-            String::new()
-        };
-        return vec![Verdict::pass(
-            resource,
-            None,
+    super::account_evidence(
+        snap,
+        found,
+        unreadable,
+        |n, names| {
             format!(
-                "Account {} visualizes its metrics on {n} CloudWatch dashboard{}: {}{more}.",
+                "Account {} visualizes its metrics on {n} CloudWatch dashboard{}: {names}.",
                 snap.account_id,
                 if n == 1 { "" } else { "s" },
-                found.join(", ")
-            ),
-        )];
-    }
-    if let Some(e) = unknown {
-        return vec![super::unknown(&resource, None, e)];
-    }
-    let regions: Vec<&str> = snap.regional.keys().map(String::as_str).collect();
-    vec![Verdict::fail(
-        resource,
-        None,
+            )
+        },
         format!(
             "Account {} has no CloudWatch dashboard in {}.",
             snap.account_id,
-            regions.join(", ")
+            super::audited_regions(snap)
         ),
-    )]
+    )
 }
 
 #[cfg(test)]

@@ -40,60 +40,24 @@ fails a region without an enabled detector instead of skipping it, because nothi
 };
 
 fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
-    super::per_region_value(
+    super::per_region_guardduty_plan(
         snap,
-        "GuardDuty detectors",
-        |r| &r.guardduty_detectors,
-        |region, detectors| {
-            let resource = super::account_in(snap, region);
-            let mut unknown = None;
-            let mut off = None;
-            for d in detectors {
-                match (&d.status, &d.features) {
-                    (Ok(s), Ok(features)) if s == "ENABLED" => {
-                        let status = |name: &str| {
-                            features
-                                .iter()
-                                .find(|(n, _)| n == name)
-                                .map(|(_, s)| s.as_str())
-                        };
-                        if status("RUNTIME_MONITORING") == Some("ENABLED") {
-                            return vec![Verdict::pass(
-                                resource,
-                                Some(region),
-                                format!(
-                                    "GuardDuty detector {} audits workloads' runtime events in {region}.",
-                                    d.id
-                                ),
-                            )];
-                        }
-                        off = Some(if status("EKS_RUNTIME_MONITORING") == Some("ENABLED") {
-                            format!(
-                                "detector {} has only EKS Runtime Monitoring, which watches EKS clusters alone",
-                                d.id
-                            )
-                        } else {
-                            format!(
-                                "detector {} has Runtime Monitoring {}",
-                                d.id,
-                                status("RUNTIME_MONITORING").unwrap_or("not configured")
-                            )
-                        });
-                    }
-                    (Ok(_), Ok(_)) => {}
-                    (Err(e), _) | (_, Err(e)) => unknown = unknown.or(Some(e)),
-                }
+        |region, id, features| {
+            let status = |name| super::feature_status(features, name);
+            match status("RUNTIME_MONITORING") {
+                Some("ENABLED") => Ok(format!(
+                    "GuardDuty detector {id} audits workloads' runtime events in {region}."
+                )),
+                _ if status("EKS_RUNTIME_MONITORING") == Some("ENABLED") => Err(format!(
+                    "detector {id} has only EKS Runtime Monitoring, which watches EKS clusters alone"
+                )),
+                other => Err(format!(
+                    "detector {id} has Runtime Monitoring {}",
+                    other.unwrap_or("not configured")
+                )),
             }
-            if let Some(e) = unknown {
-                return vec![super::unknown(&resource, Some(region), e)];
-            }
-            let why = off.unwrap_or_else(|| "no GuardDuty detector is enabled".to_owned());
-            vec![Verdict::fail(
-                resource,
-                Some(region),
-                format!("Nothing audits workloads' system events in {region}: {why}."),
-            )]
         },
+        |region, why| format!("Nothing audits workloads' system events in {region}: {why}."),
     )
 }
 
