@@ -232,7 +232,7 @@ mod tests {
 id = "111111111111"
 name = "prod"
 [checks]
-disabled = ["guardduty_enabled", "guardduty_malware_protection_enabled", "s3_bucket_versioning_enabled"]
+disabled = ["guardduty_enabled", "guardduty_malware_protection_enabled", "guardduty_runtime_monitoring_enabled", "s3_bucket_versioning_enabled"]
 "#,
         )
         .unwrap();

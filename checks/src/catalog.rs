@@ -97,8 +97,11 @@ pub static CATALOG: &[&Check] = &[
     &checks::securityhub_enabled::CHECK,
     &checks::ecr_registry_scan_on_push::CHECK,
     &checks::inspector2_scanning_enabled::CHECK,
+    &checks::cloudwatch_dashboard_exists::CHECK,
     &checks::guardduty_enabled::CHECK,
     &checks::guardduty_malware_protection_enabled::CHECK,
+    &checks::guardduty_runtime_monitoring_enabled::CHECK,
+    &checks::cloudwatch_availability_probe_exists::CHECK,
     &checks::ecr_registry_continuous_scanning::CHECK,
     &checks::ssm_instance_patch_compliant::CHECK,
     &checks::ec2_security_group_no_world_admin_ports::CHECK,
@@ -233,6 +236,8 @@ mod tests {
                 r.metric_filters = denied("logs", "DescribeMetricFilters");
                 r.alarms = denied("cloudwatch", "DescribeAlarms");
             }
+            Need::CloudWatchDashboards => r.dashboards = denied("cloudwatch", "ListDashboards"),
+            Need::SyntheticsCanaries => r.canaries = denied("synthetics", "DescribeCanaries"),
             Need::GuardDutyDetectors => {
                 r.guardduty_detectors = denied("guardduty", "ListDetectors")
             }
@@ -354,6 +359,9 @@ mod tests {
                         snap.cloudfront = denied("cloudfront", "ListDistributions")
                     }
                     Need::Budgets => snap.budgets = denied("budgets", "DescribeBudgets"),
+                    Need::Route53HealthChecks => {
+                        snap.health_checks = denied("route53", "ListHealthChecks")
+                    }
                     // Organization facts: the organization is read, the needed part is denied.
                     Need::OrganizationAccounts => {
                         org.accounts = denied("organizations", "ListAccounts")
@@ -378,6 +386,8 @@ mod tests {
                     | Need::KmsKeys
                     | Need::SecretsManagerSecrets
                     | Need::CloudWatchMetricAlarms
+                    | Need::CloudWatchDashboards
+                    | Need::SyntheticsCanaries
                     | Need::GuardDutyDetectors
                     | Need::RdsSnapshots
                     | Need::Ec2EbsSnapshots

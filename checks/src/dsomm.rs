@@ -155,6 +155,21 @@ pub const ALERTING: Activity = Activity {
     name: "Alerting",
     level: 2,
 };
+pub const VISUALIZED_METRICS: Activity = Activity {
+    uuid: "ded39bcf-4eaa-4c5f-9c94-09acde0a4734",
+    name: "Visualized metrics",
+    level: 2,
+};
+pub const ADVANCED_AVAILABILITY_METRICS: Activity = Activity {
+    uuid: "ed715b38-c34b-40cd-83fd-ce807f306fc1",
+    name: "Advanced availability and stability metrics",
+    level: 3,
+};
+pub const AUDIT_OF_SYSTEM_EVENTS: Activity = Activity {
+    uuid: "1cd5e4b8-be36-4726-adc7-d8f843f47ac8",
+    name: "Audit of system events",
+    level: 3,
+};
 pub const TEST_THE_CLOUD_CONFIGURATION: Activity = Activity {
     uuid: "46d6a2a8-f9dc-4c15-9fc8-1723cfecbddc",
     name: "Test the cloud configuration",

@@ -325,6 +325,7 @@ mod tests {
             "kms_key_rotation_enabled",
             "inspector2_scanning_enabled",
             "guardduty_malware_protection_enabled",
+            "guardduty_runtime_monitoring_enabled",
             "ecr_repository_not_public",
             "ecr_registry_continuous_scanning",
             "ecs_task_definition_non_root",
@@ -335,6 +336,8 @@ mod tests {
         }
         for id in [
             "cloudwatch_root_usage_alarm",
+            "cloudwatch_dashboard_exists",
+            "cloudwatch_availability_probe_exists",
             "backup_plan_covers_resources",
             "wafv2_public_endpoints_protected",
             "cloudtrail_multi_region_logging",

@@ -89,6 +89,12 @@ pub enum Need {
     Budgets,
     /// CloudWatch Logs `DescribeMetricFilters` and CloudWatch `DescribeAlarms` per region.
     CloudWatchMetricAlarms,
+    /// CloudWatch `ListDashboards` per region.
+    CloudWatchDashboards,
+    /// Route 53 `ListHealthChecks` (global).
+    Route53HealthChecks,
+    /// CloudWatch Synthetics `DescribeCanaries` per region.
+    SyntheticsCanaries,
     /// GuardDuty `ListDetectors` + `GetDetector` per region.
     GuardDutyDetectors,
     /// Security Hub `DescribeHub` + `GetEnabledStandards` per region.
@@ -360,6 +366,21 @@ impl Need {
                 ),
                 op!("cloudwatch", "DescribeAlarms", "cloudwatch:DescribeAlarms"),
             ],
+            Need::CloudWatchDashboards => &[op!(
+                "cloudwatch",
+                "ListDashboards",
+                "cloudwatch:ListDashboards"
+            )],
+            Need::Route53HealthChecks => &[op!(
+                "route53",
+                "ListHealthChecks",
+                "route53:ListHealthChecks"
+            )],
+            Need::SyntheticsCanaries => &[op!(
+                "synthetics",
+                "DescribeCanaries",
+                "synthetics:DescribeCanaries"
+            )],
             Need::GuardDutyDetectors => &[
                 op!("guardduty", "ListDetectors", "guardduty:ListDetectors"),
                 op!("guardduty", "GetDetector", "guardduty:GetDetector"),
@@ -538,6 +559,8 @@ pub struct AccountSnapshot {
     pub cloudfront: Fact<Vec<Distribution>>,
     /// Cost budgets of the account with their notifications (a global service, read once).
     pub budgets: Fact<Vec<Budget>>,
+    /// Route 53 health checks (a global service, read once).
+    pub health_checks: Fact<Vec<HealthCheck>>,
     /// When the snapshot was started: checks judge ages (key age, unused credentials) against it,
     /// so that they stay pure functions of the snapshot.
     pub collected_at: DateTime<Utc>,
@@ -568,6 +591,7 @@ impl AccountSnapshot {
             cloudtrail: Err(FactError::not_collected("cloudtrail", "DescribeTrails")),
             cloudfront: Err(FactError::not_collected("cloudfront", "ListDistributions")),
             budgets: Err(FactError::not_collected("budgets", "DescribeBudgets")),
+            health_checks: Err(FactError::not_collected("route53", "ListHealthChecks")),
             collected_at: Utc::now(),
             regional: regions
                 .iter()
@@ -929,6 +953,9 @@ pub struct RegionFacts {
     pub secrets: Fact<Vec<Secret>>,
     pub metric_filters: Fact<Vec<MetricFilter>>,
     pub alarms: Fact<Vec<MetricAlarm>>,
+    pub dashboards: Fact<Vec<Dashboard>>,
+    /// CloudWatch Synthetics canaries.
+    pub canaries: Fact<Vec<Canary>>,
     pub guardduty_detectors: Fact<Vec<GuardDutyDetector>>,
     /// Security Hub in this region; `Ok(None)` when it is not enabled.
     pub security_hub: Fact<Option<SecurityHubState>>,
@@ -967,6 +994,8 @@ impl Default for RegionFacts {
             secrets: Err(nc("secretsmanager", "ListSecrets")),
             metric_filters: Err(nc("logs", "DescribeMetricFilters")),
             alarms: Err(nc("cloudwatch", "DescribeAlarms")),
+            dashboards: Err(nc("cloudwatch", "ListDashboards")),
+            canaries: Err(nc("synthetics", "DescribeCanaries")),
             guardduty_detectors: Err(nc("guardduty", "ListDetectors")),
             security_hub: Err(nc("securityhub", "DescribeHub")),
             db_snapshots: Err(nc("rds", "DescribeDBSnapshots")),
@@ -1454,6 +1483,35 @@ pub struct MetricAlarm {
     pub metric_name: Option<String>,
     pub actions_enabled: bool,
     pub alarm_actions: Vec<String>,
+}
+
+/// A CloudWatch dashboard (`ListDashboards`' `DashboardEntries`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dashboard {
+    pub name: String,
+    pub arn: String,
+}
+
+/// A Route 53 health check (`ListHealthChecks`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HealthCheck {
+    pub id: String,
+    /// `HealthCheckConfig.Type`: `HTTP`, `HTTPS`, `HTTP_STR_MATCH`, `HTTPS_STR_MATCH`, `TCP`,
+    /// `CALCULATED`, `CLOUDWATCH_METRIC` or `RECOVERY_CONTROL`.
+    pub kind: String,
+    /// `HealthCheckConfig.Disabled`: Route 53 stops probing the endpoint.
+    pub disabled: bool,
+    /// The probed endpoint: `FullyQualifiedDomainName`, else `IPAddress` (empty for the types that
+    /// probe none).
+    pub endpoint: String,
+}
+
+/// A CloudWatch Synthetics canary (`DescribeCanaries`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Canary {
+    pub name: String,
+    /// `Status.State`: `RUNNING`, `STOPPED`, `READY`, `ERROR`, …
+    pub state: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -40,6 +40,7 @@ pub const GLOBAL_EVENT_SOURCES: &[&str] = &[
     "cloudfront.amazonaws.com",
     "organizations.amazonaws.com",
     "budgets.amazonaws.com",
+    "route53.amazonaws.com",
 ];
 
 /// The region in which the events of [`GLOBAL_EVENT_SOURCES`] arrive.
@@ -261,6 +262,15 @@ impl Need {
                     event_name: "DeleteAlarms",
                 },
             ],
+            Need::CloudWatchDashboards => triggers!("monitoring.amazonaws.com":
+                "PutDashboard", "DeleteDashboards",
+            ),
+            Need::Route53HealthChecks => triggers!("route53.amazonaws.com":
+                "CreateHealthCheck", "UpdateHealthCheck", "DeleteHealthCheck",
+            ),
+            Need::SyntheticsCanaries => triggers!("synthetics.amazonaws.com":
+                "CreateCanary", "UpdateCanary", "StartCanary", "StopCanary", "DeleteCanary",
+            ),
             Need::GuardDutyDetectors => triggers!("guardduty.amazonaws.com":
                 "CreateDetector", "UpdateDetector", "DeleteDetector",
             ),
@@ -337,6 +347,7 @@ impl Need {
             | Need::CloudTrailTrails
             | Need::CloudFrontDistributions
             | Need::Budgets
+            | Need::Route53HealthChecks
             | Need::OrganizationAccounts
             | Need::OrganizationDelegatedAdministrators
             | Need::OrganizationRootCredentialsManagement => Scope::Account,
@@ -363,6 +374,8 @@ impl Need {
             | Need::SnsTopics
             | Need::LambdaFunctions
             | Need::CloudWatchMetricAlarms
+            | Need::CloudWatchDashboards
+            | Need::SyntheticsCanaries
             | Need::GuardDutyDetectors
             | Need::SecurityHub
             | Need::EcrRepositories

@@ -12,7 +12,9 @@
 //! |            | whose policies deny plain HTTP, the account-level public access block, EBS       |
 //! |            | encryption by default, AWS Config recording everything, flow logs on every VPC,  |
 //! |            | a cost budget with a notification, a root-usage metric filter and an alarm that  |
-//! |            | notifies SNS, GuardDuty and Security Hub with its default standards, a backup    |
+//! |            | notifies SNS, a CloudWatch dashboard, a Route 53 health check, GuardDuty (malware|
+//! |            | protection and runtime monitoring) and Security Hub with its default standards, |
+//! |            | a backup                                                                         |
 //! |            | plan selecting tagged resources, a DynamoDB table with point-in-time recovery,   |
 //! |            | an instance requiring IMDSv2, a rotated secret, an ALB that redirects HTTP to    |
 //! |            | HTTPS and serves TLS 1.2+ to an HTTPS target group behind a WAFv2 web ACL, RDS   |
@@ -26,7 +28,8 @@
 //! |            | TLS 1.0 on HTTPS, without a web ACL, a CloudFront distribution allowing HTTP,    |
 //! |            | unencrypted RDS with 1 day of backups, a table without point-in-time recovery,   |
 //! |            | an instance accepting IMDSv1, an unrotated secret and KMS key, SSH open, a cost  |
-//! |            | budget, AWS Config in the first region only                                      |
+//! |            | budget, AWS Config in the first region only, a disabled health check and a       |
+//! |            | canary never started                                                             |
 //! | sandbox    | `Environment=sandbox`; no password policy, an admin user without MFA also holding|
 //! |            | all of S3 and one with MFA, an analyzer in the first region only, a logging multi-region trail    |
 //! |            | without log file validation or KMS, encrypted, blocked, versioned buckets without|
@@ -113,7 +116,8 @@ impl DemoAccount {
                     ("edge_encryption", 3),
                     ("backups", 2),
                     ("logging", 3),
-                    // Scanned images and instances, patched, malware protection: level 4.
+                    // A dashboard; scanned images and instances, patched, malware protection and
+                    // runtime monitoring: level 4.
                     ("monitoring", 4),
                     ("network", 3),
                     ("data_protection", 3),
@@ -874,6 +878,8 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     budget(cfg, id).await?;
     root_usage_metric_filter(cfg, "organization-audit").await?;
     root_usage_alarm(cfg, true).await?;
+    dashboard(cfg).await?;
+    health_check(cfg, "api.example.com", false).await?;
     threat_detection(cfg).await?;
     let plan = backup_plan(cfg).await?;
     backup_selection(cfg, &plan).await?;
@@ -947,6 +953,10 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
         .policy_arn(god)
         .send()
         .await?;
+
+    // Availability probes that measure nothing: a disabled health check, a canary never started.
+    health_check(cfg, "legacy.example.com", true).await?;
+    idle_canary(cfg, id).await?;
 
     let uploads = format!("legacy-{id}-uploads");
     bucket(cfg, "us-east-1", &uploads, false, None).await?;
@@ -1531,8 +1541,8 @@ async fn rotated_key(cfg: &SdkConfig, description: &str) -> SeedResult<String> {
     Ok(meta.arn().ok_or("no key arn")?.to_owned())
 }
 
-/// GuardDuty (with EBS malware protection) and Security Hub (with its default standards) in
-/// every demo region.
+/// GuardDuty (with EBS malware protection and Runtime Monitoring) and Security Hub (with its
+/// default standards) in every demo region.
 async fn threat_detection(cfg: &SdkConfig) -> SeedResult<()> {
     use aws_sdk_guardduty::types::{DetectorFeature, DetectorFeatureConfiguration, FeatureStatus};
     for region in REGIONS {
@@ -1543,6 +1553,12 @@ async fn threat_detection(cfg: &SdkConfig) -> SeedResult<()> {
             .features(
                 DetectorFeatureConfiguration::builder()
                     .name(DetectorFeature::EbsMalwareProtection)
+                    .status(FeatureStatus::Enabled)
+                    .build(),
+            )
+            .features(
+                DetectorFeatureConfiguration::builder()
+                    .name(DetectorFeature::RuntimeMonitoring)
                     .status(FeatureStatus::Enabled)
                     .build(),
             )
@@ -1620,6 +1636,69 @@ async fn root_usage_alarm(cfg: &SdkConfig, notify: bool) -> SeedResult<()> {
         ));
     }
     req.send().await?;
+    Ok(())
+}
+
+/// A CloudWatch dashboard of the root-usage metric, in the first demo region only (one dashboard
+/// shows every region's metrics).
+async fn dashboard(cfg: &SdkConfig) -> SeedResult<()> {
+    let body = serde_json::json!({"widgets": [{
+        "type": "metric", "x": 0, "y": 0, "width": 12, "height": 6,
+        "properties": {"metrics": [["CISBenchmark", "RootAccountUsage"]], "period": 300,
+            "stat": "Sum", "region": REGIONS[0], "title": "Root usage"},
+    }]});
+    aws_sdk_cloudwatch::Client::new(cfg)
+        .put_dashboard()
+        .dashboard_name("operations")
+        .dashboard_body(body.to_string())
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// A Route 53 HTTPS health check of `fqdn`'s `/health`, disabled when `disabled`.
+async fn health_check(cfg: &SdkConfig, fqdn: &str, disabled: bool) -> SeedResult<()> {
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
+    aws_sdk_route53::Client::new(cfg)
+        .create_health_check()
+        .caller_reference(fqdn)
+        .health_check_config(
+            HealthCheckConfig::builder()
+                .r#type(HealthCheckType::Https)
+                .fully_qualified_domain_name(fqdn)
+                .port(443)
+                .resource_path("/health")
+                .disabled(disabled)
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// A CloudWatch Synthetics canary, created and never started (state `READY`).
+async fn idle_canary(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
+    use aws_sdk_synthetics::types::{CanaryCodeInput, CanaryScheduleInput};
+    aws_sdk_synthetics::Client::new(cfg)
+        .create_canary()
+        .name("legacy-home")
+        .code(
+            CanaryCodeInput::builder()
+                .handler("index.handler")
+                .s3_bucket(format!("legacy-{id}-canaries"))
+                .s3_key("home.zip")
+                .build(),
+        )
+        .artifact_s3_location(format!("s3://legacy-{id}-canaries/artifacts"))
+        .execution_role_arn(format!("arn:aws:iam::{id}:role/canary"))
+        .schedule(
+            CanaryScheduleInput::builder()
+                .expression("rate(5 minutes)")
+                .build()?,
+        )
+        .runtime_version("syn-nodejs-puppeteer-9.1")
+        .send()
+        .await?;
     Ok(())
 }
 

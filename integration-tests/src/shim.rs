@@ -7,9 +7,10 @@
 //! |---|---|---|
 //! | `CreateAnalyzer`, `ListAnalyzers` (IAM Access Analyzer, restJson1) | HTTP 500 | serves them from its own state |
 //! | `CreateBackupSelection`, `ListBackupSelections` (Backup, restJson1) | HTTP 500 | serves them from its own state, for the plans moto knows (`GetBackupPlan`) |
-//! | `PutMetricAlarm`, `DescribeAlarms` (CloudWatch, rpc-v2-cbor) | HTTP 404: it speaks only the query protocol | serves them from its own state, in CBOR |
+//! | `PutMetricAlarm`, `DescribeAlarms`, `PutDashboard`, `ListDashboards` (CloudWatch, rpc-v2-cbor) | HTTP 404: it speaks only the query protocol | serves them from its own state, in CBOR |
 //! | `BatchEnableStandards`, `GetEnabledStandards` (Security Hub, restJson1) | missing | serves them for the hubs moto knows (`DescribeHub`); `EnableSecurityHub` is passed to moto and, unless `EnableDefaultStandards` is false, subscribes the default standards as AWS does |
 //! | Security Hub's delegated administrator in Organizations | `EnableOrganizationAdminAccount` registers none, and `RegisterDelegatedAdministrator` refuses `securityhub.amazonaws.com` | `EnableOrganizationAdminAccount` is passed to moto and recorded; `ListDelegatedAdministrators` and `ListDelegatedServicesForAccount` get moto's answer with that registration added |
+//! | `CreateCanary`, `DescribeCanaries` (CloudWatch Synthetics, restJson1) | answers the `Timeline` times as ISO 8601 strings, the SDK wants epoch seconds | moto's answer, with those times as epoch seconds |
 //! | `GetBucketVersioning` (S3, restXml) | answers `<GetBucketVersioningResponse>`, the SDK wants `<VersioningConfiguration>` | moto's answer, re-rooted |
 //! | `DescribeSnapshots` with `RestorableBy` `all` (EC2, query) | ignores `RestorableBy` (and `Owner`): lists every snapshot | passes it to moto and keeps, of moto's answer, the snapshots that `ModifySnapshotAttribute` calls seen by the shim made restorable by group `all` (and `ResetSnapshotAttribute` or a removal did not take back) |
 //! | `PutComplianceItems`, `ListResourceComplianceSummaries`, `DescribeInstanceInformation` (Systems Manager, JSON 1.1) | missing | serves them from its own state: a node is managed once it reports compliance (`PutComplianceItems` is accepted for managed nodes only), and it is listed `Online` |
@@ -70,6 +71,8 @@ struct Emulated {
     selections: HashMap<(Scope, String), Vec<Json>>,
     /// `MetricAlarm` maps by alarm name.
     alarms: HashMap<Scope, BTreeMap<String, Vec<(Cbor, Cbor)>>>,
+    /// Dashboards by name: (body, last modified in epoch seconds).
+    dashboards: HashMap<Scope, BTreeMap<String, (String, f64)>>,
     /// `StandardsSubscription` objects.
     standards: HashMap<Scope, Vec<Json>>,
     /// management account → Security Hub's delegated administrators (account, epoch seconds).
@@ -379,7 +382,7 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
                 && c.header("smithy-protocol") == "rpc-v2-cbor"
                 && matches!(
                     p.strip_prefix(CBOR_PATH),
-                    Some("PutMetricAlarm" | "DescribeAlarms")
+                    Some("PutMetricAlarm" | "DescribeAlarms" | "PutDashboard" | "ListDashboards")
                 ) =>
         {
             Ok(cloudwatch(
@@ -389,6 +392,7 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
                 p.strip_prefix(CBOR_PATH).unwrap_or_default(),
             ))
         }
+        ("synthetics", "/canary" | "/canaries") if m == Method::POST => canary_timeline(s, c).await,
         ("securityhub", "/standards/get" | "/standards/register") if m == Method::POST => {
             security_hub_standards(s, c, scope).await
         }
@@ -987,6 +991,41 @@ async fn deployment_group(
     Ok(json_response(200, JSON11, &answer))
 }
 
+// ---- CloudWatch Synthetics (restJson1) ----
+
+/// moto's `CreateCanary` / `DescribeCanaries` answer with each canary's `Timeline` times
+/// (ISO 8601 strings in moto) as epoch seconds, restJson1's timestamp form.
+async fn canary_timeline(s: &Shared, c: &Call) -> Result<Response, Reject> {
+    let up = s.forward(c).await?;
+    if !up.ok() {
+        return Ok(up.into_response());
+    }
+    let mut answer: Json = serde_json::from_slice(&up.body).map_err(|e| {
+        Box::new(rest_error(
+            500,
+            "InternalServerException",
+            &format!("moto's answer is not JSON: {e}"),
+        ))
+    })?;
+    let canaries = match answer.get_mut("Canaries") {
+        Some(Json::Array(all)) => all.iter_mut().collect(),
+        _ => answer.get_mut("Canary").into_iter().collect::<Vec<_>>(),
+    };
+    for canary in canaries {
+        if let Some(Json::Object(timeline)) = canary.get_mut("Timeline") {
+            for v in timeline.values_mut() {
+                if let Some(t) = v
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                {
+                    *v = json!(t.timestamp_millis() as f64 / 1000.0);
+                }
+            }
+        }
+    }
+    Ok(rest_ok(&answer))
+}
+
 // ---- IAM Access Analyzer (restJson1) ----
 
 const ANALYZER_TYPES: [&str; 4] = [
@@ -1186,6 +1225,71 @@ const ALARM_MEMBERS: [&str; 19] = [
     "Metrics",
 ];
 
+/// `PutDashboard` (the body must be a JSON object, as AWS requires) and `ListDashboards` (by
+/// `DashboardNamePrefix`, 1000 a page as AWS pages them).
+fn dashboards(
+    s: &Shared,
+    scope: &Scope,
+    operation: &str,
+    str_of: &dyn Fn(&str) -> Option<String>,
+) -> Response {
+    if operation == "PutDashboard" {
+        let (Some(name), Some(body)) = (str_of("DashboardName"), str_of("DashboardBody")) else {
+            return cbor_error(
+                "MissingRequiredParameterException",
+                "MissingParameter",
+                "The parameters DashboardName and DashboardBody are required.",
+            );
+        };
+        if !serde_json::from_str::<Json>(&body).is_ok_and(|b| b.is_object()) {
+            return cbor_error(
+                "DashboardInvalidInputError",
+                "InvalidParameterInput",
+                "The dashboard body is invalid, there are 1 validation errors: \
+                 the body must be a JSON object",
+            );
+        }
+        s.with(|st| {
+            st.dashboards
+                .entry(scope.clone())
+                .or_default()
+                .insert(name, (body, now_secs()))
+        });
+        return cbor_response(
+            200,
+            &Cbor::Map(vec![(
+                text("DashboardValidationMessages"),
+                Cbor::Array(vec![]),
+            )]),
+            None,
+        );
+    }
+    let prefix = str_of("DashboardNamePrefix").unwrap_or_default();
+    let account = &scope.0;
+    let all: Vec<Cbor> = s.with(|st| {
+        (st.dashboards.get(scope).into_iter().flat_map(|m| m.iter()))
+            .filter(|(name, _)| name.starts_with(prefix.as_str()))
+            .map(|(name, (body, modified))| {
+                Cbor::Map(vec![
+                    (text("DashboardName"), text(name)),
+                    (
+                        text("DashboardArn"),
+                        text(&format!("arn:aws:cloudwatch::{account}:dashboard/{name}")),
+                    ),
+                    (text("LastModified"), timestamp(*modified)),
+                    (text("Size"), Cbor::Integer(body.len().into())),
+                ])
+            })
+            .collect()
+    });
+    let (items, next) = page(&all, str_of("NextToken").as_deref(), Some(1000));
+    let mut out = vec![(text("DashboardEntries"), Cbor::Array(items))];
+    if let Some(n) = next {
+        out.push((text("NextToken"), text(&n)));
+    }
+    cbor_response(200, &Cbor::Map(out), None)
+}
+
 fn cloudwatch(s: &Shared, c: &Call, scope: Scope, operation: &str) -> Response {
     let input = if c.body.is_empty() {
         Cbor::Map(vec![])
@@ -1209,6 +1313,9 @@ fn cloudwatch(s: &Shared, c: &Call, scope: Scope, operation: &str) -> Response {
         );
     };
     let str_of = |k: &str| get(input, k).and_then(Cbor::as_text).map(str::to_owned);
+    if operation == "PutDashboard" || operation == "ListDashboards" {
+        return dashboards(s, &scope, operation, &str_of);
+    }
     if operation == "PutMetricAlarm" {
         for required in ["AlarmName", "EvaluationPeriods", "ComparisonOperator"] {
             if get(input, required).is_none() {

@@ -770,6 +770,11 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((L, "account {id} in us-east-1")),
         ),
         (
+            "cloudwatch_dashboard_exists",
+            Some((P, "account {id}")),
+            Some((L, "account {id}")),
+        ),
+        (
             "guardduty_enabled",
             Some((P, "account {id} in eu-west-1")),
             Some((L, "account {id} in eu-west-1")),
@@ -778,6 +783,16 @@ const COVERAGE: &[(&str, Side, Side)] = {
             "guardduty_malware_protection_enabled",
             Some((P, "account {id} in us-east-1")),
             Some((L, "account {id} in us-east-1")),
+        ),
+        (
+            "guardduty_runtime_monitoring_enabled",
+            Some((P, "account {id} in us-east-1")),
+            Some((L, "account {id} in us-east-1")),
+        ),
+        (
+            "cloudwatch_availability_probe_exists",
+            Some((P, "account {id}")),
+            Some((L, "account {id}")),
         ),
         (
             "ecr_registry_continuous_scanning",

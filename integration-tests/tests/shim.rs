@@ -223,6 +223,106 @@ async fn cloudwatch_alarms_over_rpc_v2_cbor() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn cloudwatch_dashboards_over_rpc_v2_cbor() {
+    let moto = Moto::start();
+    let cfg = seed::management_config(&moto.endpoint).await;
+    let cw = aws_sdk_cloudwatch::Client::new(&cfg);
+    let body = r#"{"widgets":[]}"#;
+    for name in ["ops", "ops-db", "billing"] {
+        cw.put_dashboard()
+            .dashboard_name(name)
+            .dashboard_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let all = cw.list_dashboards().send().await.unwrap();
+    let names: Vec<_> = all
+        .dashboard_entries()
+        .iter()
+        .filter_map(|d| d.dashboard_name())
+        .collect();
+    assert_eq!(names, ["billing", "ops", "ops-db"]);
+    let d = &all.dashboard_entries()[0];
+    assert_eq!(
+        d.dashboard_arn(),
+        Some("arn:aws:cloudwatch::123456789012:dashboard/billing")
+    );
+    assert_eq!(d.size(), Some(body.len() as i64));
+    assert!(d.last_modified().is_some());
+    let ops = cw
+        .list_dashboards()
+        .dashboard_name_prefix("ops")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ops.dashboard_entries().len(), 2);
+    // A body that is not a JSON object is CloudWatch's error.
+    let err = cw
+        .put_dashboard()
+        .dashboard_name("broken")
+        .dashboard_body("not json")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.into_service_error().meta().code(),
+        Some("InvalidParameterInput")
+    );
+    // The other region holds none.
+    let eu = aws_sdk_cloudwatch::Client::new(&in_region(&cfg, "eu-west-1").await);
+    assert!(eu
+        .list_dashboards()
+        .send()
+        .await
+        .unwrap()
+        .dashboard_entries()
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn synthetics_canaries_with_epoch_timestamps() {
+    use aws_sdk_synthetics::types::{CanaryCodeInput, CanaryScheduleInput, CanaryState};
+    let moto = Moto::start();
+    let cfg = seed::management_config(&moto.endpoint).await;
+    let synthetics = aws_sdk_synthetics::Client::new(&cfg);
+    let created = synthetics
+        .create_canary()
+        .name("home")
+        .code(
+            CanaryCodeInput::builder()
+                .handler("index.handler")
+                .s3_bucket("canaries")
+                .s3_key("home.zip")
+                .build(),
+        )
+        .artifact_s3_location("s3://canaries/artifacts")
+        .execution_role_arn("arn:aws:iam::123456789012:role/canary")
+        .schedule(
+            CanaryScheduleInput::builder()
+                .expression("rate(5 minutes)")
+                .build()
+                .unwrap(),
+        )
+        .runtime_version("syn-nodejs-puppeteer-9.1")
+        .send()
+        .await
+        .unwrap();
+    let timeline = created.canary().unwrap().timeline().unwrap();
+    let age = chrono::Utc::now().timestamp() - timeline.created().unwrap().secs();
+    assert!((0..600).contains(&age), "created {age} s ago");
+    let all = synthetics.describe_canaries().send().await.unwrap();
+    let canary = &all.canaries()[0];
+    assert_eq!(canary.name(), Some("home"));
+    assert_eq!(
+        canary.status().and_then(|s| s.state()),
+        Some(&CanaryState::Ready)
+    );
+    assert!(canary.timeline().unwrap().last_modified().is_some());
+    assert_eq!(canary.timeline().unwrap().last_started(), None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn security_hub_standards_and_delegated_administrator() {
     let moto = Moto::start();
     let mgmt = seed::management_config(&moto.endpoint).await;

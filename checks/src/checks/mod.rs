@@ -10,6 +10,8 @@ pub mod cloudtrail_config_changes_recorded;
 pub mod cloudtrail_kms_encrypted;
 pub mod cloudtrail_log_file_validation;
 pub mod cloudtrail_multi_region_logging;
+pub mod cloudwatch_availability_probe_exists;
+pub mod cloudwatch_dashboard_exists;
 pub mod cloudwatch_root_usage_alarm;
 pub mod config_recorder_enabled;
 pub mod dynamodb_table_pitr_enabled;
@@ -37,6 +39,7 @@ pub mod elbv2_listener_tls_only;
 pub mod elbv2_target_group_tls;
 pub mod guardduty_enabled;
 pub mod guardduty_malware_protection_enabled;
+pub mod guardduty_runtime_monitoring_enabled;
 pub mod iam_access_keys_rotated;
 pub mod iam_admin_users_mfa_enabled;
 pub mod iam_console_users_mfa_enabled;
@@ -127,6 +130,91 @@ pub(crate) fn per_region_value<T>(
         }
     }
     verdicts
+}
+
+/// Judges a GuardDuty protection plan in every audited region. `judge(detector id, features)`
+/// of each `ENABLED` detector gives `Ok(passing reason)` or `Err(why the plan is off)`: the region
+/// passes on the first detector that passes, is `unknown` when a detector could not be read, and
+/// otherwise fails with `fail(region, why)` ("no GuardDuty detector is enabled" without one).
+pub(crate) fn per_region_guardduty_plan(
+    snap: &AccountSnapshot,
+    judge: impl Fn(&str, &str, &[(String, String)]) -> Result<String, String>,
+    fail: impl Fn(&str, &str) -> String,
+) -> Vec<Verdict> {
+    per_region_value(
+        snap,
+        "GuardDuty detectors",
+        |r| &r.guardduty_detectors,
+        |region, detectors| {
+            let resource = account_in(snap, region);
+            let mut unknown_error = None;
+            let mut off = None;
+            for d in detectors {
+                match (&d.status, &d.features) {
+                    (Ok(s), Ok(features)) if s == "ENABLED" => {
+                        match judge(region, &d.id, features) {
+                            Ok(reason) => {
+                                return vec![Verdict::pass(resource, Some(region), reason)]
+                            }
+                            Err(why) => off = Some(why),
+                        }
+                    }
+                    (Ok(_), Ok(_)) => {}
+                    (Err(e), _) | (_, Err(e)) => unknown_error = unknown_error.or(Some(e)),
+                }
+            }
+            if let Some(e) = unknown_error {
+                return vec![unknown(&resource, Some(region), e)];
+            }
+            let why = off.unwrap_or_else(|| "no GuardDuty detector is enabled".to_owned());
+            vec![Verdict::fail(resource, Some(region), fail(region, &why))]
+        },
+    )
+}
+
+/// The status of the feature `name` among a detector's features, if it has it.
+pub(crate) fn feature_status<'a>(features: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    features
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, s)| s.as_str())
+}
+
+/// One account-level verdict from evidence gathered over the account's facts: `pass(n, names)`
+/// when `found` is not empty (naming at most three, "and N more"), else `unknown` for the first
+/// fact that could not be read, else `fail` with the given reason.
+pub(crate) fn account_evidence(
+    snap: &AccountSnapshot,
+    mut found: Vec<String>,
+    unreadable: Option<&FactError>,
+    pass: impl Fn(usize, &str) -> String,
+    fail: String,
+) -> Vec<Verdict> {
+    let resource = snap.account_resource();
+    if !found.is_empty() {
+        let n = found.len();
+        found.truncate(3);
+        let more = if n > 3 {
+            format!(" and {} more", n - 3)
+        } else {
+            String::new()
+        };
+        let names = format!("{}{more}", found.join(", "));
+        return vec![Verdict::pass(resource, None, pass(n, &names))];
+    }
+    if let Some(e) = unreadable {
+        return vec![unknown(&resource, None, e)];
+    }
+    vec![Verdict::fail(resource, None, fail)]
+}
+
+/// The audited regions, comma-separated, for reasons that name where nothing was found.
+pub(crate) fn audited_regions(snap: &AccountSnapshot) -> String {
+    snap.regional
+        .keys()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The active ECS services of one region, or `None` with an `unknown` verdict for "ECS services

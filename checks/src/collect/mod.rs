@@ -29,6 +29,7 @@ mod last_accessed;
 mod logs;
 pub mod organizations;
 mod rds;
+mod route53;
 mod s3;
 mod s3control;
 mod secretsmanager;
@@ -37,6 +38,7 @@ pub mod session;
 mod sns;
 mod sqs;
 mod ssm;
+mod synthetics;
 mod wafv2;
 
 use crate::facts::{CallRecorder, ErrorKind, Fact, FactError, Outcome};
@@ -77,13 +79,14 @@ impl Collector<'_> {
     /// Reads every fact in `needs`, services and regions concurrently.
     pub async fn collect(&self, needs: &BTreeSet<Need>) -> AccountSnapshot {
         let mut snap = AccountSnapshot::new(self.account_id, self.regions);
-        let (iam, s3, account_pab, trails, distributions, budgets, regional) = tokio::join!(
+        let (iam, s3, account_pab, trails, distributions, budgets, health_checks, regional) = tokio::join!(
             Box::pin(iam::collect(self, needs)),
             Box::pin(s3::collect(self, needs)),
             Box::pin(s3control::collect(self, needs)),
             Box::pin(cloudtrail::collect(self, needs)),
             Box::pin(cloudfront::collect(self, needs)),
             Box::pin(budgets::collect(self, needs)),
+            Box::pin(route53::collect(self, needs)),
             futures::future::join_all(self.regions.iter().map(|region| async move {
                 (region.clone(), Box::pin(self.region(region, needs)).await)
             })),
@@ -103,6 +106,9 @@ impl Collector<'_> {
         }
         if let Some(b) = budgets {
             snap.budgets = b;
+        }
+        if let Some(h) = health_checks {
+            snap.health_checks = h;
         }
         for (region, facts) in regional {
             snap.regional.insert(region, facts);
@@ -125,7 +131,7 @@ impl Collector<'_> {
             recorders,
             keys,
             secrets,
-            (filters, alarms),
+            (filters, alarms, dashboards, canaries),
             detectors,
             hub,
             (db_snapshots, ebs_snapshots, queues, topics, functions),
@@ -167,7 +173,9 @@ impl Collector<'_> {
             Box::pin(async {
                 tokio::join!(
                     logs::collect(self, region, needs),
-                    cloudwatch::collect(self, region, needs)
+                    cloudwatch::collect(self, region, needs),
+                    cloudwatch::dashboards(self, region, needs),
+                    synthetics::collect(self, region, needs),
                 )
             }),
             Box::pin(guardduty::collect(self, region, needs)),
@@ -216,6 +224,8 @@ impl Collector<'_> {
         set(&mut f.secrets, secrets);
         set(&mut f.metric_filters, filters);
         set(&mut f.alarms, alarms);
+        set(&mut f.dashboards, dashboards);
+        set(&mut f.canaries, canaries);
         set(&mut f.guardduty_detectors, detectors);
         set(&mut f.security_hub, hub);
         set(&mut f.db_snapshots, db_snapshots);
