@@ -248,9 +248,15 @@ async fn audit_batch(
         let to = SaveTo::Cycle(claim.run_id);
         if let Err(e) = save_account(shared, config, to, claim.epoch, account, started_at).await {
             save_failed(shared, e);
-            // The claims run out; until the next tick this replica claims nothing more, so that a
-            // database refusing writes is not answered with audits in a loop.
+            // Until the next tick this replica claims nothing more, so that a database refusing
+            // writes is not answered with audits in a loop; its claims are given up (when the
+            // database takes that much) so that the next tick is not held back by them.
             shared.hold.store(true, Ordering::SeqCst);
+            let owner = shared.owner.clone();
+            let _ = blocking(shared, "release", move |s| {
+                s.store.release_claims(&owner, None)
+            })
+            .await;
             break;
         }
     }
