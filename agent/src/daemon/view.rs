@@ -78,7 +78,11 @@ fn read(shared: &Shared) -> Result<(), crate::state::StateError> {
     }
     let keep: std::collections::HashSet<&str> =
         saved.iter().map(|s| s.account_id.as_str()).collect();
-    m.retain(&keep);
+    // On the first refresh (a restore may have served other accounts) and when an account left:
+    // ending series walks every series of the registry's families.
+    if seen.rows.is_empty() || seen.rows.keys().any(|id| !keep.contains(id.as_str())) {
+        m.retain(&keep);
+    }
     let old = shared
         .latest
         .read()
