@@ -126,10 +126,11 @@ fn read(shared: &Shared) -> Result<(), crate::state::StateError> {
 }
 
 /// What is kept in memory of an account's result: its status, levels and scores, not its checks,
-/// verdicts and API calls (the API and the page read those from the store on request).
+/// verdicts, read errors and API calls (the API and the page read those from the store on request).
 fn slim_account(mut a: AccountReport) -> AccountReport {
     a.checks = Vec::new();
     a.api_calls = Vec::new();
+    a.errors = Vec::new();
     a
 }
 
