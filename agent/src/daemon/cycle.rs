@@ -67,7 +67,8 @@ pub async fn work(
         }
     };
     let cron = tick == Tick::Cron || shared.tick_missed.swap(false, Ordering::SeqCst);
-    {
+    // Whether a tick waits for its cycle and this replica is the one to start it (taken if so).
+    let start_now = {
         let mut pending = shared.pending.lock().unwrap_or_else(|p| p.into_inner());
         if cron {
             // A new tick: claims held back after a failed save are tried again.
@@ -78,10 +79,9 @@ pub async fn work(
             // Another replica (or this one) started the cycle of that tick.
             *pending = None;
         }
-    }
-    let due = *shared.pending.lock().unwrap_or_else(|p| p.into_inner());
-    if due.is_some() && shared.is_active() {
-        *shared.pending.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        shared.is_active() && pending.take().is_some()
+    };
+    if start_now {
         let now = Utc::now().timestamp_millis();
         match blocking(&shared, "cycle", move |s| s.store.in_progress(now)).await {
             Ok(0) => start(&shared, &config, &base).await,
@@ -204,7 +204,7 @@ async fn audit_batch(
         "audit started"
     );
     let renewal = {
-        let (s, every) = (shared.clone(), shared.claim_ttl() / 3);
+        let (s, every) = (shared.clone(), shared.claim_ttl / 3);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every.max(std::time::Duration::from_millis(100)));
             tick.tick().await;

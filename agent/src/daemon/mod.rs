@@ -63,23 +63,10 @@ pub const LEASE: &str = "daemon";
 /// claims; the holder of this lease also starts the cycles (discovery), delivers the outbox,
 /// re-sends to Alertmanager and receives the SQS events; another takes the lease over when the
 /// holder stops renewing it. Every write of the holder's own duties is fenced with the lease's
-/// epoch (`state::Fence`).
+/// epoch (`state::Fence`). It is held by [`Shared::owner`] for [`Shared::claim_ttl`].
+#[derive(Default)]
 pub struct Replica {
-    /// Who holds the lease (the same as [`Shared::owner`]).
-    pub owner: String,
-    /// How long a lease runs without renewal (`state.lease_seconds`).
-    pub ttl: Duration,
     active: AtomicBool,
-}
-
-impl Replica {
-    pub fn new(owner: &str, ttl: Duration) -> Replica {
-        Replica {
-            owner: owner.to_owned(),
-            ttl,
-            active: AtomicBool::new(false),
-        }
-    }
 }
 
 /// A name for this process, unique among replicas: host, process id and a random part.
@@ -109,7 +96,7 @@ impl Shared {
             saves: SaveStatus::default(),
             auth,
             alerting,
-            replica: shared_state.then(|| Replica::new(&owner, claim_ttl)),
+            replica: shared_state.then(Replica::default),
             owner,
             claim_ttl,
             pending: Mutex::new(None),
@@ -117,10 +104,6 @@ impl Shared {
             tick_missed: AtomicBool::new(false),
             seen: Mutex::new(view::Seen::default()),
         }
-    }
-
-    pub fn claim_ttl(&self) -> Duration {
-        self.claim_ttl
     }
 
     pub fn claim_ttl_ms(&self) -> i64 {
@@ -142,8 +125,8 @@ async fn renew_lease(shared: &Arc<Shared>) -> bool {
     let Some(r) = &shared.replica else {
         return false;
     };
-    let (s, owner) = (shared.clone(), r.owner.clone());
-    let ttl = i64::try_from(r.ttl.as_millis()).unwrap_or(i64::MAX);
+    let (s, owner) = (shared.clone(), shared.owner.clone());
+    let ttl = shared.claim_ttl_ms();
     let got = tokio::task::spawn_blocking(move || {
         s.store
             .acquire_lease(LEASE, &owner, Utc::now().timestamp_millis(), ttl)
@@ -153,14 +136,14 @@ async fn renew_lease(shared: &Arc<Shared>) -> bool {
         Ok(Ok(Some(epoch))) => {
             shared.store.set_fence(crate::state::Fence::Held {
                 name: LEASE.into(),
-                owner: r.owner.clone(),
+                owner: shared.owner.clone(),
                 epoch,
             });
             shared.metrics.leader.set(1);
             let became = !r.active.swap(true, Ordering::SeqCst);
             if became {
                 tracing::info!(
-                    owner = r.owner,
+                    owner = shared.owner,
                     epoch,
                     "this replica holds the lease: it audits, saves and delivers"
                 );
@@ -175,7 +158,7 @@ async fn renew_lease(shared: &Arc<Shared>) -> bool {
             let was = r.active.swap(false, Ordering::SeqCst);
             match other {
                 Ok(Ok(_)) if was => tracing::warn!(
-                    owner = r.owner,
+                    owner = shared.owner,
                     "the lease was taken over: this replica audits the accounts it claims, another starts the cycles and delivers"
                 ),
                 Ok(Ok(_)) => {}
@@ -422,12 +405,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if shared.replica.is_none() {
         shared.metrics.leader.set(1);
     }
-    if let Some(r) = &shared.replica {
+    if shared.replica.is_some() {
         // Before the first pass: the lease holder starts a cycle at once; every replica claims.
         renew_lease(&shared).await;
         tracing::info!(
-            owner = r.owner,
-            lease_seconds = r.ttl.as_secs(),
+            owner = shared.owner,
+            lease_seconds = shared.claim_ttl.as_secs(),
             leader = shared.is_active(),
             "replica of a shared state: it audits the accounts it claims"
         );
@@ -540,8 +523,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             }
         })
     });
-    let lease = shared.replica.as_ref().map(|r| {
-        let (s, wake, every) = (shared.clone(), tx.clone(), r.ttl / 3);
+    let lease = shared.replica.as_ref().map(|_| {
+        let (s, wake, every) = (shared.clone(), tx.clone(), shared.claim_ttl / 3);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -595,11 +578,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     // Claims of this process are given up: the other replicas audit those accounts at once.
     let s = shared.clone();
     let _ = tokio::task::spawn_blocking(move || s.store.release_claims(&s.owner, None)).await;
-    if let (Some(task), Some(r)) = (lease, &shared.replica) {
+    if let Some(task) = lease {
         task.abort();
         if shared.is_active() {
             // Handed over at once rather than after the lease runs out.
-            let (s, owner) = (shared.clone(), r.owner.clone());
+            let (s, owner) = (shared.clone(), shared.owner.clone());
             let _ = tokio::task::spawn_blocking(move || s.store.release_lease(LEASE, &owner)).await;
             tracing::info!("lease released");
         }
