@@ -712,6 +712,18 @@ impl Config {
             8_760,
         )?;
         w.within(
+            &["checks", "settings", "max_image_age_days"],
+            settings.max_image_age_days,
+            1,
+            3_650,
+        )?;
+        w.within(
+            &["checks", "settings", "short_max_image_age_days"],
+            settings.short_max_image_age_days,
+            1,
+            settings.max_image_age_days,
+        )?;
+        w.within(
             &["state", "retention_days"],
             config.state.retention_days,
             1,
@@ -1028,6 +1040,8 @@ rds_min_backup_retention_days = 14
             ("[checks.settings]\nunused_service_days = 401\n", "line 2: checks.settings.unused_service_days = 401 is out of range: 1 to 400"),
             ("[checks.settings]\nlast_accessed_cache_hours = 0\n", "line 2: checks.settings.last_accessed_cache_hours = 0 is out of range: 1 to 8760"),
             ("[checks.settings]\nlast_accessed_jobs_per_run = 10001\n", "line 2: checks.settings.last_accessed_jobs_per_run = 10001 is out of range: 0 to 10000"),
+            ("[checks.settings]\nmax_image_age_days = 0\n", "line 2: checks.settings.max_image_age_days = 0 is out of range: 1 to 3650"),
+            ("[checks.settings]\nmax_image_age_days = 7\nshort_max_image_age_days = 8\n", "line 3: checks.settings.short_max_image_age_days = 8 is out of range: 1 to 7"),
             ("[alerts]\nretry_initial_seconds = 1e300\n", "line 2: alerts.retry_initial_seconds = 1e300 is out of range: 0.1 to 3600"),
             ("[alerts]\nretry_max_seconds = inf\n", "line 2: alerts.retry_max_seconds = inf is out of range: retry_initial_seconds (5.0) to 86400"),
             ("[alerts]\nresend_interval_seconds = 9223372036854775807\n", "line 2: alerts.resend_interval_seconds = 9223372036854775807 is out of range: 1 to 3600"),

@@ -129,6 +129,8 @@ pub static CATALOG: &[&Check] = &[
     &checks::organizations_security_account_delegated::CHECK,
     &checks::ecr_repository_tag_immutable::CHECK,
     &checks::ecs_task_definition_image_pinned::CHECK,
+    &checks::ecs_ec2_running_image_max_age::CHECK,
+    &checks::ecs_ec2_running_image_short_max_age::CHECK,
     &checks::ecs_task_definition_secrets_from_store::CHECK,
     &checks::ecs_service_rolling_update::CHECK,
     &checks::ecs_service_canary_deployment::CHECK,
@@ -247,6 +249,7 @@ mod tests {
                 r.ecr_registry_scanning = denied("ecr", "GetRegistryScanningConfiguration")
             }
             Need::EcsServices => r.ecs_services = denied("ecs", "ListClusters"),
+            Need::EcsRunningTasks => r.ecs_tasks = denied("ecs", "ListTasks"),
             Need::CodeDeployDeploymentGroups => {
                 r.codedeploy_groups = denied("codedeploy", "ListApplications")
             }
@@ -350,7 +353,8 @@ mod tests {
                     | Need::KmsKeyPolicies
                     | Need::SecretsManagerPolicies
                     | Need::EcrRepositoryPolicies
-                    | Need::EcsTaskDefinitions => {}
+                    | Need::EcsTaskDefinitions
+                    | Need::Ec2InstanceImages => {}
                     Need::S3AccountPublicAccessBlock => {
                         snap.s3.account_public_access_block =
                             denied("s3control", "GetPublicAccessBlock")
@@ -398,6 +402,7 @@ mod tests {
                     | Need::EcrRepositories
                     | Need::EcrRegistryScanning
                     | Need::EcsServices
+                    | Need::EcsRunningTasks
                     | Need::CodeDeployDeploymentGroups
                     | Need::Inspector2AccountStatus
                     | Need::SsmPatchCompliance => {

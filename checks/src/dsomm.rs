@@ -206,6 +206,16 @@ pub const SECURITY_ACCOUNT: Activity = Activity {
     level: 2,
 };
 
+pub const MAXIMUM_IMAGE_LIFETIME: Activity = Activity {
+    uuid: "485a3383-7f2e-4dba-bb84-479377070904",
+    name: "Usage of a maximum lifetime for images",
+    level: 2,
+};
+pub const SHORT_MAXIMUM_IMAGE_LIFETIME: Activity = Activity {
+    uuid: "6b96e5a0-ce34-4ea4-a88f-469d3b84546e",
+    name: "Usage of a short maximum lifetime for images",
+    level: 4,
+};
 pub const PINNING_OF_ARTIFACTS: Activity = Activity {
     uuid: "f3c4971e-9f4d-4e59-8ed0-f0bdb6262477",
     name: "Pinning of artifacts",

@@ -330,6 +330,7 @@ mod tests {
             "ecr_registry_continuous_scanning",
             "ecs_task_definition_non_root",
             "ecs_service_canary_deployment",
+            "ecs_ec2_running_image_max_age",
             "ssm_instance_patch_compliant",
         ] {
             assert!(local.contains(id), "{id} should be region-local");

@@ -44,6 +44,14 @@ pub struct Settings {
     pub high_risk_ports: Vec<u16>,
     /// Days after which a role nobody assumed fails (`iam_role_unused`). Default 90.
     pub unused_role_days: u32,
+    /// The maximum age in days of the images that run: ECS tasks' container images (since ECR
+    /// received them) and EC2 instances' AMIs (since their creation)
+    /// (`ecs_ec2_running_image_max_age`; DSOMM's example is 30). Default 30.
+    pub max_image_age_days: u32,
+    /// The tighter maximum of DSOMM's level 4 "short maximum lifetime" (images built and
+    /// deployed daily, `ecs_ec2_running_image_short_max_age`): one day plus a day for an audit
+    /// that runs between the nightly build and its rollout. Default 2.
+    pub short_max_image_age_days: u32,
     /// Days after which a service a user or role may use but did not use fails
     /// (`iam_principal_unused_services`; IAM's service last-accessed report). At most 400, IAM's
     /// tracking period. Default 90.
@@ -88,6 +96,8 @@ impl Default for Settings {
                 5000, 5432, 5500, 5601, 6379, 8080, 8088, 8888, 9042, 9200, 9300, 11211, 27017,
             ],
             unused_role_days: 90,
+            max_image_age_days: 30,
+            short_max_image_age_days: 2,
             unused_service_days: 90,
             last_accessed_jobs_per_run: 50,
             last_accessed_cache_hours: 24,

@@ -111,6 +111,13 @@ pub enum Need {
     /// ECS `DescribeTaskDefinition` per task definition that a service runs (AWS has no batch
     /// call for task definitions).
     EcsTaskDefinitions,
+    /// ECS `ListClusters`, `ListTasks` (desired status `RUNNING`) per cluster and `DescribeTasks`
+    /// (a hundred at a time) per region, with ECR `DescribeImages` for the images those tasks run
+    /// (per repository, a hundred image ids at a time): when each running image was pushed.
+    EcsRunningTasks,
+    /// EC2 `DescribeImages` of the AMIs that the region's instances run (a hundred ids at a time):
+    /// when each was created. Needs the instances.
+    Ec2InstanceImages,
     /// CodeDeploy `ListApplications`, `ListDeploymentGroups` per application,
     /// `GetDeploymentGroup` per group and `GetDeploymentConfig` per custom deployment
     /// configuration (the predefined `CodeDeployDefault.*` ones are known by name), per region.
@@ -416,6 +423,13 @@ impl Need {
                 "DescribeTaskDefinition",
                 "ecs:DescribeTaskDefinition"
             )],
+            Need::EcsRunningTasks => &[
+                op!("ecs", "ListClusters", "ecs:ListClusters"),
+                op!("ecs", "ListTasks", "ecs:ListTasks"),
+                op!("ecs", "DescribeTasks", "ecs:DescribeTasks"),
+                op!("ecr", "DescribeImages", "ecr:DescribeImages"),
+            ],
+            Need::Ec2InstanceImages => &[op!("ec2", "DescribeImages", "ec2:DescribeImages")],
             Need::CodeDeployDeploymentGroups => &[
                 op!(
                     "codedeploy",
@@ -539,6 +553,7 @@ impl Need {
             Need::SecretsManagerPolicies => &[Need::SecretsManagerSecrets],
             Need::EcrRepositoryPolicies => &[Need::EcrRepositories],
             Need::EcsTaskDefinitions => &[Need::EcsServices],
+            Need::Ec2InstanceImages => &[Need::Ec2Instances],
             Need::IamServiceLastAccessed => &[Need::IamAuthorizationDetails],
             _ => &[],
         }
@@ -970,6 +985,11 @@ pub struct RegionFacts {
     pub ecs_services: Fact<Vec<EcsService>>,
     /// The task definitions the region's services run, by ARN (each read on its own).
     pub ecs_task_definitions: Fact<BTreeMap<String, Fact<TaskDefinition>>>,
+    /// The ECS tasks that run in the region's clusters, with when their images were pushed.
+    pub ecs_tasks: Fact<Vec<EcsTask>>,
+    /// When each AMI that the region's instances run was created, by AMI id; `Ok(None)` when
+    /// `DescribeImages` does not return it (deregistered, or no longer shared with the account).
+    pub instance_images: Fact<BTreeMap<String, Fact<Option<DateTime<Utc>>>>>,
     pub codedeploy_groups: Fact<Vec<DeploymentGroup>>,
     pub inspector2: Fact<Inspector2Status>,
     /// Nodes managed by Systems Manager, with their patch compliance.
@@ -1007,6 +1027,8 @@ impl Default for RegionFacts {
             ecr_registry_scanning: Err(nc("ecr", "GetRegistryScanningConfiguration")),
             ecs_services: Err(nc("ecs", "ListClusters")),
             ecs_task_definitions: Err(nc("ecs", "DescribeTaskDefinition")),
+            ecs_tasks: Err(nc("ecs", "ListTasks")),
+            instance_images: Err(nc("ec2", "DescribeImages")),
             codedeploy_groups: Err(nc("codedeploy", "ListApplications")),
             inspector2: Err(nc("inspector2", "BatchGetAccountStatus")),
             ssm_instances: Err(nc("ssm", "DescribeInstanceInformation")),
@@ -1382,6 +1404,10 @@ pub struct Instance {
     pub http_tokens: Option<String>,
     /// `MetadataOptions.HttpEndpoint`: `enabled` or `disabled`.
     pub http_endpoint: Option<String>,
+    /// `ImageId`: the AMI the instance was launched from.
+    pub image_id: Option<String>,
+    /// `LaunchTime`: when the instance was last started (a stop and start moves it).
+    pub launch_time: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -1711,6 +1737,41 @@ pub struct ContainerDefinition {
     pub secret_names: Vec<String>,
     /// How many `environmentFiles` (S3 objects) the container reads.
     pub environment_files: usize,
+}
+
+/// An ECS task that runs (`DescribeTasks`, last status `RUNNING`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EcsTask {
+    pub arn: String,
+    pub cluster_name: String,
+    /// `group`: `service:NAME` for the tasks a service started, `family:NAME` or the caller's
+    /// own group for tasks started by `RunTask`.
+    pub group: String,
+    /// `startedAt`: when the task moved to `RUNNING`.
+    pub started_at: Option<DateTime<Utc>>,
+    pub containers: Vec<RunningContainer>,
+}
+
+/// One container of a running ECS task and the image it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunningContainer {
+    pub name: String,
+    /// `image`: the reference the task was started with (tag or digest).
+    pub image: String,
+    /// `imageDigest`: the manifest digest the container agent pulled, when ECS reports it.
+    pub digest: Option<String>,
+    /// When the running image was pushed to ECR (`DescribeImages` `imagePushedAt`), or why that
+    /// cannot be known; `Err` when the call failed.
+    pub pushed_at: Fact<ImageDate>,
+}
+
+/// When an image was made, or why AWS cannot say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ImageDate {
+    At(DateTime<Utc>),
+    /// The date cannot be read from AWS; the sentence says why (e.g. "nginx:1.25 is not in an
+    /// ECR registry").
+    Unknowable(String),
 }
 
 /// A CodeDeploy deployment group with its deployment configuration.

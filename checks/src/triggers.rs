@@ -302,6 +302,47 @@ impl Need {
                 },
             ],
             Need::EcsServices | Need::EcsTaskDefinitions => ECS_SERVICES,
+            // Which tasks run and the images behind them; their age grows with time alone,
+            // which the scheduled audit follows. Tasks that a service's scheduler starts and
+            // replaces are not API calls of the account: the service's own calls stand in.
+            Need::EcsRunningTasks => &[
+                Trigger {
+                    event_source: "ecs.amazonaws.com",
+                    event_name: "RunTask",
+                },
+                Trigger {
+                    event_source: "ecs.amazonaws.com",
+                    event_name: "StartTask",
+                },
+                Trigger {
+                    event_source: "ecs.amazonaws.com",
+                    event_name: "StopTask",
+                },
+                Trigger {
+                    event_source: "ecs.amazonaws.com",
+                    event_name: "CreateService",
+                },
+                Trigger {
+                    event_source: "ecs.amazonaws.com",
+                    event_name: "UpdateService",
+                },
+                Trigger {
+                    event_source: "ecs.amazonaws.com",
+                    event_name: "DeleteService",
+                },
+                Trigger {
+                    event_source: "ecr.amazonaws.com",
+                    event_name: "PutImage",
+                },
+                Trigger {
+                    event_source: "ecr.amazonaws.com",
+                    event_name: "BatchDeleteImage",
+                },
+            ],
+            Need::Ec2InstanceImages => triggers!("ec2.amazonaws.com":
+                "RunInstances", "StartInstances", "StopInstances", "TerminateInstances",
+                "DeregisterImage", "ModifyImageAttribute",
+            ),
             Need::CodeDeployDeploymentGroups => triggers!("codedeploy.amazonaws.com":
                 "CreateDeploymentGroup", "UpdateDeploymentGroup", "DeleteDeploymentGroup",
                 "DeleteApplication", "CreateDeploymentConfig", "DeleteDeploymentConfig",
@@ -383,6 +424,8 @@ impl Need {
             | Need::EcrRegistryScanning
             | Need::EcsServices
             | Need::EcsTaskDefinitions
+            | Need::EcsRunningTasks
+            | Need::Ec2InstanceImages
             | Need::CodeDeployDeploymentGroups
             | Need::Inspector2AccountStatus
             | Need::SsmPatchCompliance => Scope::Region,

@@ -90,6 +90,8 @@ mod tests {
             state: state.into(),
             http_tokens: Some(tokens.into()),
             http_endpoint: Some(endpoint.into()),
+            image_id: None,
+            launch_time: None,
         }
     }
 

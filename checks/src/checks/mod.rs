@@ -19,6 +19,8 @@ pub mod ebs_default_encryption_enabled;
 pub mod ec2_default_security_group_closed;
 pub mod ec2_ebs_snapshot_not_public;
 pub mod ec2_instance_imdsv2_required;
+pub mod ecs_ec2_running_image_max_age;
+pub mod ecs_ec2_running_image_short_max_age;
 pub mod ec2_security_group_egress_restricted;
 pub mod ec2_security_group_no_world_admin_ports;
 pub mod ec2_security_group_no_world_high_risk_ports;

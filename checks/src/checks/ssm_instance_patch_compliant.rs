@@ -154,6 +154,8 @@ mod tests {
             state: state.into(),
             http_tokens: None,
             http_endpoint: None,
+            image_id: None,
+            launch_time: None,
         }
     }
 

@@ -1,11 +1,12 @@
-//! EC2: security groups, VPCs with their flow logs, instances, the EBS encryption default and the
-//! account's own EBS snapshots of one region.
+//! EC2: security groups, VPCs with their flow logs, instances and the creation dates of the AMIs
+//! they run, the EBS encryption default and the account's own EBS snapshots of one region.
 
-use super::{call, pages, wants, Collector};
+use super::{call, call_or_absent, pages, wants, Collector};
 use crate::facts::Fact;
 use crate::snapshot::{EbsSnapshot, FlowLog, Instance, Need, Permission, SecurityGroup, Vpc};
 use aws_sdk_ec2::types::IpPermission;
-use std::collections::BTreeSet;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) async fn collect(
     c: &Collector<'_>,
@@ -167,10 +168,100 @@ pub(super) async fn instances(
                     http_endpoint: meta
                         .and_then(|m| m.http_endpoint())
                         .map(|t| t.as_str().to_owned()),
+                    image_id: i.image_id().map(str::to_owned),
+                    launch_time: i.launch_time().and_then(utc),
                 }
             })
             .collect()
     }))
+}
+
+/// At most this many AMI ids per `DescribeImages` call (kept well under AWS's request size).
+const IMAGE_BATCH: usize = 100;
+
+/// When each AMI that a running instance of the region runs was created (`DescribeImages` with
+/// the AMI ids, deprecated and disabled ones included), by AMI id; `Ok(None)` for an AMI that
+/// EC2 no longer returns. A batch that EC2 refuses as a whole because one of its AMIs is gone
+/// (`InvalidAMIID.NotFound`) is asked again one AMI at a time.
+pub(super) async fn instance_images(
+    c: &Collector<'_>,
+    region: &str,
+    needs: &BTreeSet<Need>,
+    instances: Option<&Fact<Vec<Instance>>>,
+) -> Option<Fact<BTreeMap<String, Fact<Option<DateTime<Utc>>>>>> {
+    if !wants(needs, &[Need::Ec2InstanceImages]) {
+        return None;
+    }
+    let instances = match instances? {
+        Err(e) => return Some(Err(e.clone())),
+        Ok(i) => i,
+    };
+    let ids: BTreeSet<String> = instances
+        .iter()
+        .filter(|i| i.state == "running")
+        .filter_map(|i| i.image_id.clone())
+        .collect();
+    let ids: Vec<String> = ids.into_iter().collect();
+    let ec2 = aws_sdk_ec2::Client::new(&c.in_region(region));
+    let describe = |batch: Vec<String>| {
+        let ec2 = &ec2;
+        async move {
+            call_or_absent(
+                c.recorder,
+                "ec2",
+                "DescribeImages",
+                Some(region),
+                &["InvalidAMIID.NotFound"],
+                ec2.describe_images()
+                    .set_image_ids(Some(batch))
+                    .include_deprecated(true)
+                    .include_disabled(true)
+                    .send(),
+            )
+            .await
+            .map(|o| {
+                o.map(|o| {
+                    o.images()
+                        .iter()
+                        .filter_map(|i| Some((i.image_id()?.to_owned(), i.creation_date())))
+                        .map(|(id, d)| (id, d.and_then(ami_date)))
+                        .collect::<BTreeMap<_, _>>()
+                })
+            })
+        }
+    };
+    let mut dates = BTreeMap::new();
+    for batch in ids.chunks(IMAGE_BATCH) {
+        match describe(batch.to_vec()).await {
+            Err(e) => dates.extend(batch.iter().map(|id| (id.clone(), Err(e.clone())))),
+            Ok(Some(found)) => {
+                for id in batch {
+                    let date = found.get(id).copied().flatten();
+                    dates.insert(id.clone(), Ok(date));
+                }
+            }
+            // One AMI of the batch is gone: ask for each on its own.
+            Ok(None) => {
+                for id in batch {
+                    let one = describe(vec![id.clone()]).await;
+                    let date = one.map(|o| o.and_then(|f| f.get(id).copied().flatten()));
+                    dates.insert(id.clone(), date);
+                }
+            }
+        }
+    }
+    Some(Ok(dates))
+}
+
+/// An AMI's `CreationDate` (ISO 8601, e.g. `2024-05-01T12:34:56.000Z`).
+fn ami_date(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+fn utc(t: &aws_sdk_ec2::primitives::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
 /// Whether new EBS volumes of one region are encrypted by default.

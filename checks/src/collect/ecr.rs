@@ -145,3 +145,176 @@ async fn registry_scanning(
             .collect(),
     })
 }
+
+/// An image reference in an ECR private registry, parsed from a container's `image`:
+/// `ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPOSITORY[:TAG][@DIGEST]` (or the dual-stack
+/// `ACCOUNT.dkr-ecr.REGION.on.aws/…`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct EcrImage {
+    pub registry: String,
+    pub region: String,
+    pub repository: String,
+    /// The tag the reference names (`latest` when it names neither a tag nor a digest).
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl EcrImage {
+    /// The reference's parts, or `None` when it is not in an ECR private registry.
+    pub(super) fn parse(image: &str) -> Option<EcrImage> {
+        let (host, path) = image.split_once('/')?;
+        let (registry, rest) = host.split_once('.')?;
+        let region = rest
+            .strip_prefix("dkr.ecr.")
+            .and_then(|r| {
+                r.strip_suffix(".amazonaws.com")
+                    .or_else(|| r.strip_suffix(".amazonaws.com.cn"))
+            })
+            .or_else(|| {
+                rest.strip_prefix("dkr-ecr.")
+                    .and_then(|r| r.strip_suffix(".on.aws"))
+            })?;
+        if registry.len() != 12 || !registry.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (name, digest) = match path.split_once('@') {
+            Some((n, d)) => (n, Some(d.to_owned())),
+            None => (path, None),
+        };
+        // A tag follows the last `:` of the last path segment.
+        let (repository, tag) = match name.rsplit_once(':') {
+            Some((r, t)) if !t.contains('/') => (r, Some(t.to_owned())),
+            _ => (name, None),
+        };
+        let tag = match (&tag, &digest) {
+            (None, None) => Some("latest".to_owned()),
+            _ => tag,
+        };
+        Some(EcrImage {
+            registry: registry.to_owned(),
+            region: region.to_owned(),
+            repository: repository.to_owned(),
+            tag,
+            digest,
+        })
+    }
+}
+
+/// What ECR says of one image: when it was pushed and its digest; `None` when ECR has no such
+/// image (or repository).
+pub(super) type Pushed = Option<(chrono::DateTime<chrono::Utc>, String)>;
+
+/// At most this many image ids per `DescribeImages` call (AWS's limit).
+const IMAGE_BATCH: usize = 100;
+
+/// When each of `images` was pushed (`DescribeImages` with the image ids, per repository, a
+/// hundred ids at a time; by digest when known, else by tag). ECR refuses a whole batch when one
+/// of its images or the repository is gone (`ImageNotFoundException`,
+/// `RepositoryNotFoundException`): such a batch is asked again one image at a time.
+pub(super) async fn pushed_at(
+    c: &Collector<'_>,
+    images: BTreeSet<EcrImage>,
+) -> std::collections::BTreeMap<EcrImage, Fact<Pushed>> {
+    use aws_sdk_ecr::types::ImageIdentifier;
+    let mut by_repo: std::collections::BTreeMap<(String, String, String), Vec<EcrImage>> =
+        Default::default();
+    for i in images {
+        by_repo
+            .entry((i.registry.clone(), i.region.clone(), i.repository.clone()))
+            .or_default()
+            .push(i);
+    }
+    let id = |i: &EcrImage| match &i.digest {
+        Some(d) => ImageIdentifier::builder().image_digest(d).build(),
+        None => ImageIdentifier::builder()
+            .set_image_tag(i.tag.clone())
+            .build(),
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for ((registry, region, repository), images) in by_repo {
+        let client = aws_sdk_ecr::Client::new(&c.in_region(&region));
+        let describe = |batch: &[EcrImage]| {
+            let request = client
+                .describe_images()
+                .registry_id(&registry)
+                .repository_name(&repository)
+                .set_image_ids(Some(batch.iter().map(id).collect()));
+            let region = region.clone();
+            async move {
+                let answer = call_or_absent(
+                    c.recorder,
+                    "ecr",
+                    "DescribeImages",
+                    Some(&region),
+                    &["ImageNotFoundException", "RepositoryNotFoundException"],
+                    request.send(),
+                )
+                .await?;
+                Ok::<_, FactError>(answer.map(|o| o.image_details().to_vec()))
+            }
+        };
+        let find = |details: &[aws_sdk_ecr::types::ImageDetail], i: &EcrImage| -> Pushed {
+            details
+                .iter()
+                .find(|d| match (&i.digest, &i.tag) {
+                    (Some(digest), _) => d.image_digest() == Some(digest.as_str()),
+                    (None, Some(tag)) => d.image_tags().iter().any(|t| t == tag),
+                    (None, None) => false,
+                })
+                .and_then(|d| {
+                    let at = d.image_pushed_at()?;
+                    let at = chrono::DateTime::from_timestamp(at.secs(), at.subsec_nanos())?;
+                    Some((at, d.image_digest().unwrap_or_default().to_owned()))
+                })
+        };
+        for batch in images.chunks(IMAGE_BATCH) {
+            match describe(batch).await {
+                Err(e) => out.extend(batch.iter().map(|i| (i.clone(), Err(e.clone())))),
+                Ok(Some(details)) => {
+                    out.extend(batch.iter().map(|i| (i.clone(), Ok(find(&details, i)))))
+                }
+                Ok(None) => {
+                    for i in batch {
+                        let one = describe(std::slice::from_ref(i)).await;
+                        let pushed = one.map(|d| d.and_then(|d| find(&d, i)));
+                        out.insert(i.clone(), pushed);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EcrImage;
+
+    #[test]
+    fn parses_ecr_references_only() {
+        let i = EcrImage::parse("111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/api:1.4")
+            .unwrap();
+        assert_eq!(
+            (i.registry.as_str(), i.region.as_str(), i.repository.as_str()),
+            ("111122223333", "eu-west-1", "team/api")
+        );
+        assert_eq!((i.tag.as_deref(), i.digest.as_deref()), (Some("1.4"), None));
+        let i = EcrImage::parse("111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn/api@sha256:ab")
+            .unwrap();
+        assert_eq!((i.region.as_str(), i.tag, i.digest.as_deref()), ("cn-north-1", None, Some("sha256:ab")));
+        let i = EcrImage::parse("111122223333.dkr-ecr.us-east-1.on.aws/api").unwrap();
+        assert_eq!(i.tag.as_deref(), Some("latest"));
+        let i = EcrImage::parse("111122223333.dkr.ecr.us-east-1.amazonaws.com/api:v1@sha256:cd")
+            .unwrap();
+        assert_eq!((i.tag.as_deref(), i.digest.as_deref()), (Some("v1"), Some("sha256:cd")));
+        for other in [
+            "nginx:1.25",
+            "public.ecr.aws/nginx/nginx:1.25",
+            "docker.io/library/nginx",
+            "registry.example.com:5000/api:1",
+            "abc.dkr.ecr.us-east-1.amazonaws.com/api",
+        ] {
+            assert_eq!(EcrImage::parse(other), None, "{other}");
+        }
+    }
+}

@@ -1,58 +1,94 @@
 //! ECS: the services of every cluster of one region (`ListClusters`, `ListServices` per cluster,
 //! `DescribeServices` ten at a time) and, when a check needs them, the task definitions those
-//! services run (`DescribeTaskDefinition` per distinct ARN: AWS has no batch call for them).
-//! Environment values are never kept, only their names.
+//! services run (`DescribeTaskDefinition` per distinct ARN: AWS has no batch call for them) and
+//! the tasks that run (`ListTasks` per cluster, `DescribeTasks` a hundred at a time) with when
+//! ECR received their images ([`super::ecr::pushed_at`]). Environment values are never kept,
+//! only their names.
 
+use super::ecr::{self, EcrImage};
 use super::{call, pages, wants, Collector, PER_RESOURCE_CONCURRENCY};
 use crate::facts::{ErrorKind, Fact, FactError};
-use crate::snapshot::{ContainerDefinition, EcsService, Need, TaskDefinition};
+use crate::snapshot::{
+    ContainerDefinition, EcsService, EcsTask, ImageDate, Need, RunningContainer, TaskDefinition,
+};
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// At most this many services per `DescribeServices` call (AWS's limit).
 const DESCRIBE_BATCH: usize = 10;
 
+/// At most this many tasks per `DescribeTasks` call (AWS's limit).
+const TASK_BATCH: usize = 100;
+
 type TaskDefinitions = BTreeMap<String, Fact<TaskDefinition>>;
 
-/// The services and, with [`Need::EcsTaskDefinitions`], their task definitions; `None` where no
-/// check needs them.
+/// The services and, with [`Need::EcsTaskDefinitions`], their task definitions, and with
+/// [`Need::EcsRunningTasks`] the running tasks; `None` where no check needs them. The clusters
+/// are listed once for both.
+#[allow(clippy::type_complexity)]
 pub(super) async fn collect(
     c: &Collector<'_>,
     region: &str,
     needs: &BTreeSet<Need>,
-) -> (Option<Fact<Vec<EcsService>>>, Option<Fact<TaskDefinitions>>) {
-    if !wants(needs, &[Need::EcsServices, Need::EcsTaskDefinitions]) {
-        return (None, None);
+) -> (
+    Option<Fact<Vec<EcsService>>>,
+    Option<Fact<TaskDefinitions>>,
+    Option<Fact<Vec<EcsTask>>>,
+) {
+    let want_services = wants(needs, &[Need::EcsServices, Need::EcsTaskDefinitions]);
+    let want_tasks = wants(needs, &[Need::EcsRunningTasks]);
+    if !want_services && !want_tasks {
+        return (None, None, None);
     }
     let client = aws_sdk_ecs::Client::new(&c.in_region(region));
-    let services = services(c, &client, region).await;
-    if !needs.contains(&Need::EcsTaskDefinitions) {
-        return (Some(services), None);
-    }
-    let definitions = match &services {
-        Err(e) => Err(e.clone()),
-        Ok(list) => Ok(task_definitions(c, &client, region, list).await),
+    let clusters: Fact<Vec<String>> = pages(
+        c.recorder,
+        "ecs",
+        "ListClusters",
+        Some(region),
+        client.list_clusters().into_paginator().send(),
+    )
+    .await
+    .map(|p| {
+        p.iter()
+            .flat_map(|p| p.cluster_arns().iter().cloned())
+            .collect()
+    });
+    let (services, tasks) = tokio::join!(
+        async {
+            if !want_services {
+                return None;
+            }
+            Some(match &clusters {
+                Err(e) => Err(e.clone()),
+                Ok(list) => services(c, &client, region, list).await,
+            })
+        },
+        async {
+            if !want_tasks {
+                return None;
+            }
+            Some(match &clusters {
+                Err(e) => Err(e.clone()),
+                Ok(list) => running_tasks(c, &client, region, list).await,
+            })
+        }
+    );
+    let definitions = match (&services, needs.contains(&Need::EcsTaskDefinitions)) {
+        (Some(Err(e)), true) => Some(Err(e.clone())),
+        (Some(Ok(list)), true) => Some(Ok(task_definitions(c, &client, region, list).await)),
+        _ => None,
     };
-    (Some(services), Some(definitions))
+    (services, definitions, tasks)
 }
 
 async fn services(
     c: &Collector<'_>,
     client: &aws_sdk_ecs::Client,
     region: &str,
+    clusters: &[String],
 ) -> Fact<Vec<EcsService>> {
     let rec = c.recorder;
-    let clusters: Vec<String> = pages(
-        rec,
-        "ecs",
-        "ListClusters",
-        Some(region),
-        client.list_clusters().into_paginator().send(),
-    )
-    .await?
-    .iter()
-    .flat_map(|p| p.cluster_arns().iter().cloned())
-    .collect();
     let mut all = Vec::new();
     for cluster in clusters {
         let arns: Vec<String> = pages(
@@ -62,7 +98,7 @@ async fn services(
             Some(region),
             client
                 .list_services()
-                .cluster(&cluster)
+                .cluster(cluster)
                 .into_paginator()
                 .send(),
         )
@@ -79,7 +115,7 @@ async fn services(
                 Some(region),
                 client
                     .describe_services()
-                    .cluster(&cluster)
+                    .cluster(cluster)
                     .set_services(Some(batch.to_vec()))
                     .send(),
             )
@@ -107,6 +143,154 @@ async fn services(
         }
     }
     Ok(all)
+}
+
+/// The tasks of every cluster that run (`ListTasks` desired status `RUNNING`, then
+/// `DescribeTasks`, keeping last status `RUNNING`), with when ECR received each container's image.
+async fn running_tasks(
+    c: &Collector<'_>,
+    client: &aws_sdk_ecs::Client,
+    region: &str,
+    clusters: &[String],
+) -> Fact<Vec<EcsTask>> {
+    let rec = c.recorder;
+    // (task, its containers' (name, image, digest, ECR reference)).
+    type Container = (String, String, Option<String>, Option<EcrImage>);
+    let mut tasks: Vec<(EcsTask, Vec<Container>)> = Vec::new();
+    for cluster in clusters {
+        let arns: Vec<String> = pages(
+            rec,
+            "ecs",
+            "ListTasks",
+            Some(region),
+            client
+                .list_tasks()
+                .cluster(cluster)
+                .desired_status(aws_sdk_ecs::types::DesiredStatus::Running)
+                .into_paginator()
+                .send(),
+        )
+        .await?
+        .iter()
+        .flat_map(|p| p.task_arns().iter().cloned())
+        .collect();
+        let cluster_name = cluster.rsplit('/').next().unwrap_or(cluster).to_owned();
+        for batch in arns.chunks(TASK_BATCH) {
+            let out = call(
+                rec,
+                "ecs",
+                "DescribeTasks",
+                Some(region),
+                client
+                    .describe_tasks()
+                    .cluster(cluster)
+                    .set_tasks(Some(batch.to_vec()))
+                    .send(),
+            )
+            .await?;
+            // A task that stopped since the listing is `MISSING`; any other failure leaves a
+            // task unread, which a shorter list would hide.
+            if let Some(f) = out
+                .failures()
+                .iter()
+                .find(|f| f.reason() != Some("MISSING"))
+            {
+                return Err(FactError::new(
+                    "ecs",
+                    "DescribeTasks",
+                    Some(region),
+                    ErrorKind::Other,
+                    format!(
+                        "{} could not be described: {}",
+                        f.arn().unwrap_or("a task"),
+                        f.reason().unwrap_or("no reason given")
+                    ),
+                ));
+            }
+            for t in out
+                .tasks()
+                .iter()
+                .filter(|t| t.last_status() == Some("RUNNING"))
+            {
+                let containers = t
+                    .containers()
+                    .iter()
+                    .map(|k| {
+                        let image = k.image().unwrap_or_default().to_owned();
+                        let digest = k.image_digest().map(str::to_owned);
+                        let mut reference = EcrImage::parse(&image);
+                        if let (Some(r), Some(d)) = (reference.as_mut(), &digest) {
+                            r.digest = Some(d.clone());
+                            r.tag = None;
+                        }
+                        (k.name().unwrap_or_default().to_owned(), image, digest, reference)
+                    })
+                    .collect();
+                let task = EcsTask {
+                    arn: t.task_arn().unwrap_or_default().to_owned(),
+                    cluster_name: cluster_name.clone(),
+                    group: t.group().unwrap_or_default().to_owned(),
+                    started_at: t
+                        .started_at()
+                        .and_then(|s| chrono::DateTime::from_timestamp(s.secs(), s.subsec_nanos())),
+                    containers: vec![],
+                };
+                tasks.push((task, containers));
+            }
+        }
+    }
+    let wanted: BTreeSet<EcrImage> = tasks
+        .iter()
+        .flat_map(|(_, cs)| cs.iter().filter_map(|(_, _, _, r)| r.clone()))
+        .collect();
+    let pushed = ecr::pushed_at(c, wanted).await;
+    Ok(tasks
+        .into_iter()
+        .map(|(mut task, containers)| {
+            task.containers = containers
+                .into_iter()
+                .map(|(name, image, digest, reference)| RunningContainer {
+                    pushed_at: image_date(&task, &image, reference.as_ref(), &pushed),
+                    name,
+                    image,
+                    digest,
+                })
+                .collect();
+            task
+        })
+        .collect())
+}
+
+/// When the image a container runs was pushed, as far as AWS can say: the ECR image of its
+/// digest; without a digest, the image its tag names now, but only if that image was pushed
+/// before the task started (a tag that moved since names another image).
+fn image_date(
+    task: &EcsTask,
+    image: &str,
+    reference: Option<&EcrImage>,
+    pushed: &BTreeMap<EcrImage, Fact<ecr::Pushed>>,
+) -> Fact<ImageDate> {
+    let Some(reference) = reference else {
+        return Ok(ImageDate::Unknowable(format!(
+            "{image} is not in an ECR private registry, and AWS does not record when it was built"
+        )));
+    };
+    let found = pushed
+        .get(reference)
+        .cloned()
+        .unwrap_or_else(|| Err(FactError::not_collected("ecr", "DescribeImages")))?;
+    Ok(match (found, &reference.digest, task.started_at) {
+        (None, _, _) => ImageDate::Unknowable(format!("{image} is no longer in ECR")),
+        (Some((at, _)), Some(_), _) => ImageDate::At(at),
+        (Some((at, _)), None, Some(started)) if at <= started => ImageDate::At(at),
+        (Some(_), None, None) => ImageDate::Unknowable(format!(
+            "ECS reports neither a digest for {image} nor when the task started: which image its tag named then is unknown"
+        )),
+        (Some((at, digest)), None, Some(_)) => ImageDate::Unknowable(format!(
+            "ECS reports no digest for {image}, and the image its tag names now ({digest}) was pushed on {} after the task started",
+            at.format("%Y-%m-%d")
+        )),
+    })
 }
 
 fn service(s: &aws_sdk_ecs::types::Service, cluster_name: &str) -> EcsService {

@@ -121,7 +121,7 @@ impl Collector<'_> {
     async fn region(&self, region: &str, needs: &BTreeSet<Need>) -> RegionFacts {
         let mut f = RegionFacts::default();
         let (
-            (sgs, vpcs, instances, ebs),
+            (sgs, vpcs, (instances, instance_images), ebs),
             (lbs, acls, tgs),
             classic,
             dbs,
@@ -135,7 +135,7 @@ impl Collector<'_> {
             detectors,
             hub,
             (db_snapshots, ebs_snapshots, queues, topics, functions),
-            ((repositories, scanning), (services, definitions), groups, inspector, managed),
+            ((repositories, scanning), (services, definitions, tasks), groups, inspector, managed),
         ) = // Each service's future is boxed: held inline, the ~20 of them make one future whose
             // moves overflowed a worker thread's 2 MiB stack in debug builds once nested under
             // the event consumer's re-check.
@@ -144,7 +144,12 @@ impl Collector<'_> {
                 tokio::join!(
                     ec2::collect(self, region, needs),
                     ec2::vpcs(self, region, needs),
-                    ec2::instances(self, region, needs),
+                    async {
+                        let instances = ec2::instances(self, region, needs).await;
+                        let images =
+                            ec2::instance_images(self, region, needs, instances.as_ref()).await;
+                        (instances, images)
+                    },
                     ec2::ebs_encryption_by_default(self, region, needs),
                 )
             }),
@@ -207,6 +212,7 @@ impl Collector<'_> {
         set(&mut f.security_groups, sgs);
         set(&mut f.vpcs, vpcs);
         set(&mut f.instances, instances);
+        set(&mut f.instance_images, instance_images);
         set(&mut f.ebs_encryption_by_default, ebs);
         set(&mut f.load_balancers, lbs);
         set(&mut f.classic_load_balancers, classic);
@@ -237,6 +243,7 @@ impl Collector<'_> {
         set(&mut f.ecr_registry_scanning, scanning);
         set(&mut f.ecs_services, services);
         set(&mut f.ecs_task_definitions, definitions);
+        set(&mut f.ecs_tasks, tasks);
         set(&mut f.codedeploy_groups, groups);
         set(&mut f.inspector2, inspector);
         set(&mut f.ssm_instances, managed);
