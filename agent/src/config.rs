@@ -718,6 +718,18 @@ impl Config {
             3_650,
         )?;
         w.within(
+            &["checks", "settings", "chaos_experiment_max_age_days"],
+            settings.chaos_experiment_max_age_days,
+            1,
+            3_650,
+        )?;
+        w.within(
+            &["checks", "settings", "drift_check_max_age_days"],
+            settings.drift_check_max_age_days,
+            1,
+            3_650,
+        )?;
+        w.within(
             &["checks", "settings", "short_max_image_age_days"],
             settings.short_max_image_age_days,
             1,

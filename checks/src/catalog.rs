@@ -131,6 +131,11 @@ pub static CATALOG: &[&Check] = &[
     &checks::ecs_task_definition_image_pinned::CHECK,
     &checks::ecs_ec2_running_image_max_age::CHECK,
     &checks::ecs_ec2_running_image_short_max_age::CHECK,
+    &checks::cloudformation_stack_in_sync::CHECK,
+    &checks::cloudfront_elbv2_security_headers_set::CHECK,
+    &checks::wafv2_web_acl_in_depth_rules::CHECK,
+    &checks::fis_experiment_recently_run::CHECK,
+    &checks::ce_anomaly_detection_alerting::CHECK,
     &checks::ecs_task_definition_secrets_from_store::CHECK,
     &checks::ecs_service_rolling_update::CHECK,
     &checks::ecs_service_canary_deployment::CHECK,
@@ -250,6 +255,10 @@ mod tests {
             }
             Need::EcsServices => r.ecs_services = denied("ecs", "ListClusters"),
             Need::EcsRunningTasks => r.ecs_tasks = denied("ecs", "ListTasks"),
+            Need::FisExperiments => r.fis_experiments = denied("fis", "ListExperiments"),
+            Need::CloudFormationStacks => {
+                r.cloudformation_stacks = denied("cloudformation", "DescribeStacks")
+            }
             Need::CodeDeployDeploymentGroups => {
                 r.codedeploy_groups = denied("codedeploy", "ListApplications")
             }
@@ -354,7 +363,9 @@ mod tests {
                     | Need::SecretsManagerPolicies
                     | Need::EcrRepositoryPolicies
                     | Need::EcsTaskDefinitions
-                    | Need::Ec2InstanceImages => {}
+                    | Need::Ec2InstanceImages
+                    | Need::Elbv2ListenerAttributes
+                    | Need::CloudFrontResponseHeadersPolicies => {}
                     Need::S3AccountPublicAccessBlock => {
                         snap.s3.account_public_access_block =
                             denied("s3control", "GetPublicAccessBlock")
@@ -365,6 +376,10 @@ mod tests {
                     Need::Budgets => snap.budgets = denied("budgets", "DescribeBudgets"),
                     Need::Route53HealthChecks => {
                         snap.health_checks = denied("route53", "ListHealthChecks")
+                    }
+                    Need::Wafv2WebAclRules => snap.web_acls = denied("wafv2", "GetWebACL"),
+                    Need::CostAnomalyDetection => {
+                        snap.cost_anomaly = denied("ce", "GetAnomalyMonitors")
                     }
                     // Organization facts: the organization is read, the needed part is denied.
                     Need::OrganizationAccounts => {
@@ -403,6 +418,8 @@ mod tests {
                     | Need::EcrRegistryScanning
                     | Need::EcsServices
                     | Need::EcsRunningTasks
+                    | Need::CloudFormationStacks
+                    | Need::FisExperiments
                     | Need::CodeDeployDeploymentGroups
                     | Need::Inspector2AccountStatus
                     | Need::SsmPatchCompliance => {

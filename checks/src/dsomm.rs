@@ -206,6 +206,31 @@ pub const SECURITY_ACCOUNT: Activity = Activity {
     level: 2,
 };
 
+pub const MONITORING_OF_COSTS: Activity = Activity {
+    uuid: "10e23a8c-22ff-4487-a706-87ccc9d0798e",
+    name: "Monitoring of costs",
+    level: 2,
+};
+pub const CHAOS_TECHNOLOGY: Activity = Activity {
+    uuid: "f8e80f18-2503-4e3e-b3bc-7f67bb28defe",
+    name: "Usage of a chaos technology",
+    level: 4,
+};
+pub const WAF_MEDIUM: Activity = Activity {
+    uuid: "f0e01814-3b88-4bd0-a3a9-f91db001d20b-medium",
+    name: "WAF medium",
+    level: 4,
+};
+pub const SECURE_HEADERS: Activity = Activity {
+    uuid: "29318d60-18ce-4526-80ea-f5928e49f639",
+    name: "Secure headers",
+    level: 3,
+};
+pub const INFRASTRUCTURE_AS_CODE: Activity = Activity {
+    uuid: "8b994601-575e-4ea5-b228-accb18c8e514",
+    name: "Infrastructure as Code",
+    level: 3,
+};
 pub const MAXIMUM_IMAGE_LIFETIME: Activity = Activity {
     uuid: "485a3383-7f2e-4dba-bb84-479377070904",
     name: "Usage of a maximum lifetime for images",

@@ -331,6 +331,7 @@ mod tests {
             "ecs_task_definition_non_root",
             "ecs_service_canary_deployment",
             "ecs_ec2_running_image_max_age",
+            "cloudformation_stack_in_sync",
             "ssm_instance_patch_compliant",
         ] {
             assert!(local.contains(id), "{id} should be region-local");
@@ -341,6 +342,10 @@ mod tests {
             "cloudwatch_availability_probe_exists",
             "backup_plan_covers_resources",
             "wafv2_public_endpoints_protected",
+            "cloudfront_elbv2_security_headers_set",
+            "wafv2_web_acl_in_depth_rules",
+            "fis_experiment_recently_run",
+            "ce_anomaly_detection_alerting",
             "cloudtrail_multi_region_logging",
             "iam_admin_users_mfa_enabled",
             "s3_bucket_public_access_blocked",

@@ -52,6 +52,13 @@ pub struct Settings {
     /// deployed daily, `ecs_ec2_running_image_short_max_age`): one day plus a day for an audit
     /// that runs between the nightly build and its rollout. Default 2.
     pub short_max_image_age_days: u32,
+    /// Days within which drift detection must have run on a CloudFormation stack for its
+    /// `IN_SYNC` status to count (`cloudformation_stack_in_sync`; AWS Config's
+    /// `cloudformation-stack-drift-detection-check` runs it daily). Default 7.
+    pub drift_check_max_age_days: u32,
+    /// Days within which an AWS FIS experiment must have run for chaos engineering to count
+    /// (`fis_experiment_recently_run`). Default 90 (a quarterly game day).
+    pub chaos_experiment_max_age_days: u32,
     /// Days after which a service a user or role may use but did not use fails
     /// (`iam_principal_unused_services`; IAM's service last-accessed report). At most 400, IAM's
     /// tracking period. Default 90.
@@ -98,6 +105,8 @@ impl Default for Settings {
             unused_role_days: 90,
             max_image_age_days: 30,
             short_max_image_age_days: 2,
+            drift_check_max_age_days: 7,
+            chaos_experiment_max_age_days: 90,
             unused_service_days: 90,
             last_accessed_jobs_per_run: 50,
             last_accessed_cache_hours: 24,

@@ -118,6 +118,22 @@ pub enum Need {
     /// EC2 `DescribeImages` of the AMIs that the region's instances run (a hundred ids at a time):
     /// when each was created. Needs the instances.
     Ec2InstanceImages,
+    /// CloudFormation `DescribeStacks` per region, with each stack's drift information.
+    CloudFormationStacks,
+    /// AWS Fault Injection Service `ListExperiments` per region.
+    FisExperiments,
+    /// Cost Explorer's anomaly detection: `GetAnomalyMonitors` and `GetAnomalySubscriptions`
+    /// (global, read once in us-east-1).
+    CostAnomalyDetection,
+    /// ELBv2 `DescribeListenerAttributes` per HTTPS listener of an internet-facing application
+    /// load balancer (AWS has no call that lists them). Needs the listeners.
+    Elbv2ListenerAttributes,
+    /// WAFv2 `GetWebACL` per web ACL that protects an internet-facing application load balancer
+    /// or a CloudFront distribution (AWS has no call that lists rules). Needs both.
+    Wafv2WebAclRules,
+    /// CloudFront `GetResponseHeadersPolicy` per response headers policy that a distribution's
+    /// cache behavior uses (global). Needs the distributions.
+    CloudFrontResponseHeadersPolicies,
     /// CodeDeploy `ListApplications`, `ListDeploymentGroups` per application,
     /// `GetDeploymentGroup` per group and `GetDeploymentConfig` per custom deployment
     /// configuration (the predefined `CodeDeployDefault.*` ones are known by name), per region.
@@ -430,6 +446,31 @@ impl Need {
                 op!("ecr", "DescribeImages", "ecr:DescribeImages"),
             ],
             Need::Ec2InstanceImages => &[op!("ec2", "DescribeImages", "ec2:DescribeImages")],
+            Need::Wafv2WebAclRules => &[op!("wafv2", "GetWebACL", "wafv2:GetWebACL")],
+            Need::Elbv2ListenerAttributes => &[op!(
+                "elasticloadbalancing",
+                "DescribeListenerAttributes",
+                "elasticloadbalancing:DescribeListenerAttributes"
+            )],
+            Need::CloudFrontResponseHeadersPolicies => &[op!(
+                "cloudfront",
+                "GetResponseHeadersPolicy",
+                "cloudfront:GetResponseHeadersPolicy"
+            )],
+            Need::FisExperiments => &[op!("fis", "ListExperiments", "fis:ListExperiments")],
+            Need::CostAnomalyDetection => &[
+                op!("ce", "GetAnomalyMonitors", "ce:GetAnomalyMonitors"),
+                op!(
+                    "ce",
+                    "GetAnomalySubscriptions",
+                    "ce:GetAnomalySubscriptions"
+                ),
+            ],
+            Need::CloudFormationStacks => &[op!(
+                "cloudformation",
+                "DescribeStacks",
+                "cloudformation:DescribeStacks"
+            )],
             Need::CodeDeployDeploymentGroups => &[
                 op!(
                     "codedeploy",
@@ -554,6 +595,9 @@ impl Need {
             Need::EcrRepositoryPolicies => &[Need::EcrRepositories],
             Need::EcsTaskDefinitions => &[Need::EcsServices],
             Need::Ec2InstanceImages => &[Need::Ec2Instances],
+            Need::Elbv2ListenerAttributes => &[Need::Elbv2Listeners],
+            Need::Wafv2WebAclRules => &[Need::Wafv2LoadBalancerAcls, Need::CloudFrontDistributions],
+            Need::CloudFrontResponseHeadersPolicies => &[Need::CloudFrontDistributions],
             Need::IamServiceLastAccessed => &[Need::IamAuthorizationDetails],
             _ => &[],
         }
@@ -576,6 +620,14 @@ pub struct AccountSnapshot {
     pub budgets: Fact<Vec<Budget>>,
     /// Route 53 health checks (a global service, read once).
     pub health_checks: Fact<Vec<HealthCheck>>,
+    /// Cost Explorer's anomaly monitors and their alert subscriptions (global, read once).
+    pub cost_anomaly: Fact<CostAnomalyDetection>,
+    /// The security headers of each CloudFront response headers policy that a distribution
+    /// uses, by policy id.
+    pub response_headers_policies: Fact<BTreeMap<String, Fact<SecurityHeaders>>>,
+    /// The rules of each WAFv2 web ACL that protects a public endpoint, by web ACL ARN (regional
+    /// ones and CloudFront's).
+    pub web_acls: Fact<BTreeMap<String, Fact<WebAcl>>>,
     /// When the snapshot was started: checks judge ages (key age, unused credentials) against it,
     /// so that they stay pure functions of the snapshot.
     pub collected_at: DateTime<Utc>,
@@ -607,6 +659,12 @@ impl AccountSnapshot {
             cloudfront: Err(FactError::not_collected("cloudfront", "ListDistributions")),
             budgets: Err(FactError::not_collected("budgets", "DescribeBudgets")),
             health_checks: Err(FactError::not_collected("route53", "ListHealthChecks")),
+            cost_anomaly: Err(FactError::not_collected("ce", "GetAnomalyMonitors")),
+            web_acls: Err(FactError::not_collected("wafv2", "GetWebACL")),
+            response_headers_policies: Err(FactError::not_collected(
+                "cloudfront",
+                "GetResponseHeadersPolicy",
+            )),
             collected_at: Utc::now(),
             regional: regions
                 .iter()
@@ -987,6 +1045,13 @@ pub struct RegionFacts {
     pub ecs_task_definitions: Fact<BTreeMap<String, Fact<TaskDefinition>>>,
     /// The ECS tasks that run in the region's clusters, with when their images were pushed.
     pub ecs_tasks: Fact<Vec<EcsTask>>,
+    /// The security headers that each HTTPS listener of an internet-facing application load
+    /// balancer adds to responses (its listener attributes), by listener ARN.
+    pub listener_headers: Fact<BTreeMap<String, Fact<SecurityHeaders>>>,
+    /// AWS Fault Injection Service experiments (every state).
+    pub fis_experiments: Fact<Vec<FisExperiment>>,
+    /// CloudFormation stacks (every status but deleted).
+    pub cloudformation_stacks: Fact<Vec<CfnStack>>,
     /// When each AMI that the region's instances run was created, by AMI id; `Ok(None)` when
     /// `DescribeImages` does not return it (deregistered, or no longer shared with the account).
     pub instance_images: Fact<BTreeMap<String, Fact<Option<DateTime<Utc>>>>>,
@@ -1029,6 +1094,9 @@ impl Default for RegionFacts {
             ecs_task_definitions: Err(nc("ecs", "DescribeTaskDefinition")),
             ecs_tasks: Err(nc("ecs", "ListTasks")),
             instance_images: Err(nc("ec2", "DescribeImages")),
+            cloudformation_stacks: Err(nc("cloudformation", "DescribeStacks")),
+            fis_experiments: Err(nc("fis", "ListExperiments")),
+            listener_headers: Err(nc("elasticloadbalancing", "DescribeListenerAttributes")),
             codedeploy_groups: Err(nc("codedeploy", "ListApplications")),
             inspector2: Err(nc("inspector2", "BatchGetAccountStatus")),
             ssm_instances: Err(nc("ssm", "DescribeInstanceInformation")),
@@ -1334,6 +1402,51 @@ pub struct Distribution {
     pub default_certificate: bool,
     /// The web ACL id (WAFv2 ARN or WAF classic id); `None` or empty when none.
     pub web_acl_id: Option<String>,
+    /// The response headers policy id of the default and of every other cache behavior, with
+    /// its path pattern (`*` for the default behavior); `None`: the behavior has none.
+    pub response_headers_policies: Vec<(String, Option<String>)>,
+}
+
+/// A WAFv2 web ACL's rules, as far as the checks judge them (`GetWebACL`), Firewall Manager's
+/// pre- and post-process rule groups included.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WebAcl {
+    pub name: String,
+    pub rules: Vec<WafRule>,
+}
+
+/// One rule of a web ACL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WafRule {
+    pub name: String,
+    pub kind: WafRuleKind,
+    /// Whether the rule acts on what it matches: a rule group whose `OverrideAction` is not
+    /// `Count`, a rule whose `Action` is `Block`, `Captcha` or `Challenge`.
+    pub enforced: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum WafRuleKind {
+    /// A managed rule group (`ManagedRuleGroupStatement`): its vendor and name.
+    ManagedGroup { vendor: String, name: String },
+    /// A rate-based rule (`RateBasedStatement`).
+    RateBased,
+    /// Any other statement (own rules, own rule groups).
+    Other,
+}
+
+/// The security headers an edge (a CloudFront response headers policy, an ALB listener) adds to
+/// responses, as header values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SecurityHeaders {
+    /// `Strict-Transport-Security`, e.g. `max-age=31536000; includeSubDomains`.
+    pub strict_transport_security: Option<String>,
+    /// `X-Content-Type-Options` (`nosniff`).
+    pub content_type_options: Option<String>,
+    /// `X-Frame-Options` (`DENY`, `SAMEORIGIN`).
+    pub frame_options: Option<String>,
+    /// `Content-Security-Policy`.
+    pub content_security_policy: Option<String>,
 }
 
 /// An AWS Backup plan.
@@ -1737,6 +1850,55 @@ pub struct ContainerDefinition {
     pub secret_names: Vec<String>,
     /// How many `environmentFiles` (S3 objects) the container reads.
     pub environment_files: usize,
+}
+
+/// Cost Explorer's anomaly detection of the account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CostAnomalyDetection {
+    /// The monitors (`GetAnomalyMonitors`): ARN and name.
+    pub monitors: Vec<(String, String)>,
+    pub subscriptions: Vec<AnomalySubscription>,
+}
+
+/// An alert subscription of anomaly monitors (`GetAnomalySubscriptions`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AnomalySubscription {
+    pub name: String,
+    /// `MonitorArnList`: the monitors whose anomalies it sends.
+    pub monitors: Vec<String>,
+    /// Its subscribers (`EMAIL` address or `SNS` topic) that did not decline (`Status` not
+    /// `DECLINED`).
+    pub subscribers: Vec<String>,
+}
+
+/// An AWS Fault Injection Service experiment (`ListExperiments`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FisExperiment {
+    pub id: String,
+    pub template_id: String,
+    /// `state.status`: `pending`, `initiating`, `running`, `completed`, `stopping`, `stopped`,
+    /// `failed` or `cancelled`.
+    pub status: String,
+    /// `creationTime`: when the experiment was started.
+    pub created: Option<DateTime<Utc>>,
+}
+
+/// A CloudFormation stack with its drift information (`DescribeStacks`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CfnStack {
+    pub name: String,
+    /// `StackId`: the stack's ARN.
+    pub arn: String,
+    /// `StackStatus`: `CREATE_COMPLETE`, `UPDATE_COMPLETE`, `ROLLBACK_COMPLETE`, …
+    pub status: String,
+    /// `DriftInformation.StackDriftStatus`: `DRIFTED`, `IN_SYNC`, `NOT_CHECKED` or `UNKNOWN`;
+    /// `None` when the answer has no drift information.
+    pub drift: Option<String>,
+    /// `DriftInformation.LastCheckTimestamp`: when drift detection last started on the stack or
+    /// one of its resources.
+    pub last_drift_check: Option<DateTime<Utc>>,
+    /// `ParentId` is set: a nested stack.
+    pub nested: bool,
 }
 
 /// An ECS task that runs (`DescribeTasks`, last status `RUNNING`).

@@ -41,6 +41,7 @@ pub const GLOBAL_EVENT_SOURCES: &[&str] = &[
     "organizations.amazonaws.com",
     "budgets.amazonaws.com",
     "route53.amazonaws.com",
+    "ce.amazonaws.com",
 ];
 
 /// The region in which the events of [`GLOBAL_EVENT_SOURCES`] arrive.
@@ -339,6 +340,32 @@ impl Need {
                     event_name: "BatchDeleteImage",
                 },
             ],
+            // Drift itself comes from changes made outside CloudFormation, through any API: the
+            // scheduled audit finds it once a detection has run.
+            // An experiment's end is not an API call; starting one is.
+            Need::CostAnomalyDetection => triggers!("ce.amazonaws.com":
+                "CreateAnomalyMonitor", "UpdateAnomalyMonitor", "DeleteAnomalyMonitor",
+                "CreateAnomalySubscription", "UpdateAnomalySubscription",
+                "DeleteAnomalySubscription",
+            ),
+            Need::FisExperiments => {
+                triggers!("fis.amazonaws.com": "StartExperiment", "StopExperiment",)
+            }
+            Need::CloudFormationStacks => triggers!("cloudformation.amazonaws.com":
+                "CreateStack", "UpdateStack", "DeleteStack", "ExecuteChangeSet",
+                "DetectStackDrift", "ImportStacksToStackSet",
+            ),
+            Need::Wafv2WebAclRules => triggers!("wafv2.amazonaws.com":
+                "AssociateWebACL", "DisassociateWebACL", "UpdateWebACL", "DeleteWebACL",
+            ),
+            Need::Elbv2ListenerAttributes => triggers!("elasticloadbalancing.amazonaws.com":
+                "CreateListener", "ModifyListener", "DeleteListener", "ModifyListenerAttributes",
+                "CreateLoadBalancer", "DeleteLoadBalancer",
+            ),
+            Need::CloudFrontResponseHeadersPolicies => triggers!("cloudfront.amazonaws.com":
+                "CreateDistribution", "CreateDistributionWithTags", "UpdateDistribution",
+                "DeleteDistribution", "UpdateResponseHeadersPolicy",
+            ),
             Need::Ec2InstanceImages => triggers!("ec2.amazonaws.com":
                 "RunInstances", "StartInstances", "StopInstances", "TerminateInstances",
                 "DeregisterImage", "ModifyImageAttribute",
@@ -387,8 +414,11 @@ impl Need {
             | Need::S3AccountPublicAccessBlock
             | Need::CloudTrailTrails
             | Need::CloudFrontDistributions
+            | Need::CloudFrontResponseHeadersPolicies
+            | Need::Wafv2WebAclRules
             | Need::Budgets
             | Need::Route53HealthChecks
+            | Need::CostAnomalyDetection
             | Need::OrganizationAccounts
             | Need::OrganizationDelegatedAdministrators
             | Need::OrganizationRootCredentialsManagement => Scope::Account,
@@ -426,6 +456,9 @@ impl Need {
             | Need::EcsTaskDefinitions
             | Need::EcsRunningTasks
             | Need::Ec2InstanceImages
+            | Need::CloudFormationStacks
+            | Need::FisExperiments
+            | Need::Elbv2ListenerAttributes
             | Need::CodeDeployDeploymentGroups
             | Need::Inspector2AccountStatus
             | Need::SsmPatchCompliance => Scope::Region,

@@ -56,6 +56,7 @@ impl Moto {
                     break;
                 }
                 if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    pin_ecs_tasks(port);
                     let moto_endpoint = format!("http://127.0.0.1:{port}");
                     let shim = crate::shim::Shim::start(&moto_endpoint);
                     return Moto {
@@ -78,6 +79,21 @@ impl Moto {
         }
         panic!("moto could not be started (three attempts)");
     }
+}
+
+/// moto advances an ECS task's state at every `DescribeTasks` (`RUNNING`, then `DEACTIVATING` …
+/// `STOPPED`), so a task is never seen running twice; AWS keeps a task `RUNNING` until it is
+/// stopped. moto's state manager (`/moto-api/state-manager/set-transition`) is told to advance
+/// it only after a million descriptions.
+fn pin_ecs_tasks(port: u16) {
+    let body =
+        r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#;
+    let (status, answer) = crate::http::post(port, "/moto-api/state-manager/set-transition", body)
+        .expect("moto set-transition");
+    assert_eq!(
+        status, 201,
+        "moto refused the ECS task transition: {answer}"
+    );
 }
 
 impl Moto {

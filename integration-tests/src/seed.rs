@@ -12,12 +12,16 @@
 //! |            | whose policies deny plain HTTP, the account-level public access block, EBS       |
 //! |            | encryption by default, AWS Config recording everything, flow logs on every VPC,  |
 //! |            | a cost budget with a notification, a root-usage metric filter and an alarm that  |
-//! |            | notifies SNS, a CloudWatch dashboard, a Route 53 health check, GuardDuty (malware|
+//! |            | notifies SNS, a CloudWatch dashboard, a Route 53 health check, a CloudFormation  |
+//! |            | stack checked for drift, an AWS FIS experiment run, a cost anomaly monitor that  |
+//! |            | emails its alerts, GuardDuty (malware                                            |
 //! |            | protection and runtime monitoring) and Security Hub with its default standards, |
 //! |            | a backup                                                                         |
 //! |            | plan selecting tagged resources, a DynamoDB table with point-in-time recovery,   |
-//! |            | an instance requiring IMDSv2, a rotated secret, an ALB that redirects HTTP to    |
-//! |            | HTTPS and serves TLS 1.2+ to an HTTPS target group behind a WAFv2 web ACL, RDS   |
+//! |            | an instance requiring IMDSv2, a task running an image pushed now, a rotated      |
+//! |            | secret, an ALB that redirects HTTP to                                            |
+//! |            | HTTPS and serves TLS 1.2+ with security headers to an HTTPS target group behind a|
+//! |            | WAFv2 web ACL enforcing managed rule groups and a rate limit, RDS                |
 //! |            | encrypted with 14 days of backups, security groups open only on 443 with         |
 //! |            | HTTPS-only egress, closed default security groups — in both regions where        |
 //! |            | regional                                                                         |
@@ -29,7 +33,8 @@
 //! |            | unencrypted RDS with 1 day of backups, a table without point-in-time recovery,   |
 //! |            | an instance accepting IMDSv1, an unrotated secret and KMS key, SSH open, a cost  |
 //! |            | budget, AWS Config in the first region only, a disabled health check and a       |
-//! |            | canary never started                                                             |
+//! |            | canary never started, a CloudFormation stack never checked for drift, an FIS      |
+//! |            | experiment template never run, a cost anomaly monitor nobody is alerted by       |
 //! | sandbox    | `Environment=sandbox`; no password policy, an admin user without MFA also holding|
 //! |            | all of S3 and one with MFA, an analyzer in the first region only, a logging multi-region trail    |
 //! |            | without log file validation or KMS, encrypted, blocked, versioned buckets without|
@@ -119,7 +124,8 @@ impl DemoAccount {
                     // A dashboard; scanned images and instances, patched, malware protection and
                     // runtime monitoring: level 4.
                     ("monitoring", 4),
-                    ("network", 3),
+                    // The web ACL goes beyond the baseline (WAF medium): level 4.
+                    ("network", 4),
                     ("data_protection", 3),
                     // Pinned images, secrets from the store, CodeDeploy's watched canary
                     // blue/green deployment: level 5.
@@ -880,6 +886,9 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     root_usage_alarm(cfg, true).await?;
     dashboard(cfg).await?;
     health_check(cfg, "api.example.com", false).await?;
+    stack(cfg, "platform-baseline", true).await?;
+    chaos(cfg, id, true).await?;
+    cost_anomaly_monitor(cfg, true).await?;
     threat_detection(cfg).await?;
     let plan = backup_plan(cfg).await?;
     backup_selection(cfg, &plan).await?;
@@ -919,7 +928,14 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     }
 
     let lb = load_balancer(cfg, "prod-web", true).await?;
-    https_listener(cfg, &lb, "prod-web", "ELBSecurityPolicy-TLS13-1-2-2021-06").await?;
+    https_listener(
+        cfg,
+        &lb,
+        "prod-web",
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        true,
+    )
+    .await?;
     web_acl(cfg, &lb).await?;
     database(cfg, "orders", 14, true).await?;
     exposure(cfg, id, "orders", "prod/orders-db", false).await?;
@@ -956,6 +972,9 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
 
     // Availability probes that measure nothing: a disabled health check, a canary never started.
     health_check(cfg, "legacy.example.com", true).await?;
+    stack(cfg, "legacy-app", false).await?;
+    chaos(cfg, id, false).await?;
+    cost_anomaly_monitor(cfg, false).await?;
     idle_canary(cfg, id).await?;
 
     let uploads = format!("legacy-{id}-uploads");
@@ -964,7 +983,7 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     versioning(cfg, "us-east-1", &uploads, "Suspended").await?;
     classic_load_balancer(cfg, "legacy-classic", false).await?;
     let lb = load_balancer(cfg, "legacy-web", false).await?;
-    https_listener(cfg, &lb, "legacy-web", "ELBSecurityPolicy-2016-08").await?;
+    https_listener(cfg, &lb, "legacy-web", "ELBSecurityPolicy-2016-08", false).await?;
     table(cfg, "legacy-sessions", false).await?;
     let app = instance(cfg, "legacy-app", false).await?;
     patch_compliance(cfg, &app, false).await?;
@@ -1466,14 +1485,81 @@ async fn https_egress_only(ec2: &aws_sdk_ec2::Client, group_id: &str) -> SeedRes
     Ok(())
 }
 
-/// A regional WAFv2 web ACL associated with the load balancer.
+/// A regional WAFv2 web ACL associated with the load balancer, enforcing the baseline managed
+/// rule groups, the SQL injection group and a per-IP rate limit.
 async fn web_acl(cfg: &SdkConfig, lb_arn: &str) -> SeedResult<()> {
-    use aws_sdk_wafv2::types::{AllowAction, DefaultAction, Scope, VisibilityConfig};
+    use aws_sdk_wafv2::types::{
+        AllowAction, BlockAction, DefaultAction, ManagedRuleGroupStatement, NoneAction,
+        OverrideAction, RateBasedStatement, RateBasedStatementAggregateKeyType, Rule, RuleAction,
+        Scope, Statement, VisibilityConfig,
+    };
+    let visibility = |name: &str| {
+        VisibilityConfig::builder()
+            .sampled_requests_enabled(true)
+            .cloud_watch_metrics_enabled(true)
+            .metric_name(name)
+            .build()
+    };
+    let mut rules = Vec::new();
+    for (priority, group) in [
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesSQLiRuleSet",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        rules.push(
+            Rule::builder()
+                .name(group)
+                .priority(priority as i32)
+                .statement(
+                    Statement::builder()
+                        .managed_rule_group_statement(
+                            ManagedRuleGroupStatement::builder()
+                                .vendor_name("AWS")
+                                .name(group)
+                                .build()?,
+                        )
+                        .build(),
+                )
+                .override_action(
+                    OverrideAction::builder()
+                        .none(NoneAction::builder().build())
+                        .build(),
+                )
+                .visibility_config(visibility(group)?)
+                .build()?,
+        );
+    }
+    rules.push(
+        Rule::builder()
+            .name("per-ip")
+            .priority(10)
+            .statement(
+                Statement::builder()
+                    .rate_based_statement(
+                        RateBasedStatement::builder()
+                            .limit(1000)
+                            .aggregate_key_type(RateBasedStatementAggregateKeyType::Ip)
+                            .build()?,
+                    )
+                    .build(),
+            )
+            .action(
+                RuleAction::builder()
+                    .block(BlockAction::builder().build())
+                    .build(),
+            )
+            .visibility_config(visibility("per-ip")?)
+            .build()?,
+    );
     let waf = aws_sdk_wafv2::Client::new(cfg);
     let acl = waf
         .create_web_acl()
         .name("baseline")
         .scope(Scope::Regional)
+        .set_rules(Some(rules))
         .default_action(
             DefaultAction::builder()
                 .allow(AllowAction::builder().build())
@@ -1656,6 +1742,129 @@ async fn dashboard(cfg: &SdkConfig) -> SeedResult<()> {
     Ok(())
 }
 
+/// A Cost Anomaly Detection monitor of the account's services, with an alert subscription that
+/// emails its anomalies when `alerted`.
+async fn cost_anomaly_monitor(cfg: &SdkConfig, alerted: bool) -> SeedResult<()> {
+    use aws_sdk_costexplorer::types::{
+        AnomalyMonitor, AnomalySubscription, AnomalySubscriptionFrequency, MonitorDimension,
+        MonitorType, Subscriber, SubscriberType,
+    };
+    let ce = aws_sdk_costexplorer::Client::new(cfg);
+    let monitor = ce
+        .create_anomaly_monitor()
+        .anomaly_monitor(
+            AnomalyMonitor::builder()
+                .monitor_name("services")
+                .monitor_type(MonitorType::Dimensional)
+                .monitor_dimension(MonitorDimension::Service)
+                .build()?,
+        )
+        .send()
+        .await?;
+    if alerted {
+        ce.create_anomaly_subscription()
+            .anomaly_subscription(
+                AnomalySubscription::builder()
+                    .subscription_name("finops")
+                    .monitor_arn_list(monitor.monitor_arn())
+                    .subscribers(
+                        Subscriber::builder()
+                            .address("finops@example.com")
+                            .r#type(SubscriberType::Email)
+                            .build(),
+                    )
+                    .frequency(AnomalySubscriptionFrequency::Daily)
+                    .build()?,
+            )
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
+/// An AWS FIS experiment template that stops the instances tagged `chaos=ready`, started once
+/// and waited for until it completed when `run`.
+async fn chaos(cfg: &SdkConfig, id: &str, run: bool) -> SeedResult<()> {
+    use aws_sdk_fis::types::{
+        CreateExperimentTemplateActionInput, CreateExperimentTemplateStopConditionInput,
+        CreateExperimentTemplateTargetInput,
+    };
+    let fis = aws_sdk_fis::Client::new(cfg);
+    let template = fis
+        .create_experiment_template()
+        .description("stop tagged instances")
+        .role_arn(format!("arn:aws:iam::{id}:role/fis"))
+        .stop_conditions(
+            CreateExperimentTemplateStopConditionInput::builder()
+                .source("none")
+                .build()?,
+        )
+        .targets(
+            "instances",
+            CreateExperimentTemplateTargetInput::builder()
+                .resource_type("aws:ec2:instance")
+                .resource_tags("chaos", "ready")
+                .selection_mode("COUNT(1)")
+                .build()?,
+        )
+        .actions(
+            "stop",
+            CreateExperimentTemplateActionInput::builder()
+                .action_id("aws:ec2:stop-instances")
+                .targets("Instances", "instances")
+                .build()?,
+        )
+        .send()
+        .await?;
+    if run {
+        let template_id = template
+            .experiment_template()
+            .and_then(|t| t.id())
+            .ok_or("CreateExperimentTemplate returned no id")?;
+        let started = fis
+            .start_experiment()
+            .experiment_template_id(template_id)
+            .send()
+            .await?;
+        let experiment = started
+            .experiment()
+            .and_then(|e| e.id())
+            .ok_or("StartExperiment returned no id")?;
+        // Wait for it to run to its end, as an operator would.
+        for _ in 0..10 {
+            let state = fis.get_experiment().id(experiment).send().await?;
+            let status = state
+                .experiment()
+                .and_then(|e| e.state())
+                .and_then(|s| s.status())
+                .map(|s| s.as_str().to_owned());
+            if status.as_deref() == Some("completed") {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        return Err("the FIS experiment did not complete".into());
+    }
+    Ok(())
+}
+
+/// A CloudFormation stack `name` holding one SSM parameter, checked for drift when `detect`.
+async fn stack(cfg: &SdkConfig, name: &str, detect: bool) -> SeedResult<()> {
+    let cfn = aws_sdk_cloudformation::Client::new(cfg);
+    let template = format!(
+        r#"{{"Resources":{{"Version":{{"Type":"AWS::SSM::Parameter","Properties":{{"Name":"/{name}/version","Type":"String","Value":"1"}}}}}}}}"#
+    );
+    cfn.create_stack()
+        .stack_name(name)
+        .template_body(template)
+        .send()
+        .await?;
+    if detect {
+        cfn.detect_stack_drift().stack_name(name).send().await?;
+    }
+    Ok(())
+}
+
 /// A Route 53 HTTPS health check of `fqdn`'s `/health`, disabled when `disabled`.
 async fn health_check(cfg: &SdkConfig, fqdn: &str, disabled: bool) -> SeedResult<()> {
     use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
@@ -1737,8 +1946,8 @@ async fn table(cfg: &SdkConfig, name: &str, pitr: bool) -> SeedResult<()> {
     Ok(())
 }
 
-/// An EC2 instance in the default VPC whose metadata service requires IMDSv2 tokens when
-/// `imdsv2`, else accepts IMDSv1 too. Returns its id.
+/// An EC2 instance in the default VPC, of an AMI registered for it, whose metadata service
+/// requires IMDSv2 tokens when `imdsv2`, else accepts IMDSv1 too. Returns its id.
 async fn instance(cfg: &SdkConfig, name: &str, imdsv2: bool) -> SeedResult<String> {
     use aws_sdk_ec2::types::*;
     let tokens = if imdsv2 {
@@ -1746,9 +1955,19 @@ async fn instance(cfg: &SdkConfig, name: &str, imdsv2: bool) -> SeedResult<Strin
     } else {
         HttpTokensState::Optional
     };
-    let out = aws_sdk_ec2::Client::new(cfg)
+    let ec2 = aws_sdk_ec2::Client::new(cfg);
+    // The instance's own AMI, registered now (the emulator loads no stock AMIs).
+    let ami = ec2
+        .register_image()
+        .name(format!("{name}-base"))
+        .send()
+        .await?
+        .image_id()
+        .ok_or("RegisterImage returned no id")?
+        .to_owned();
+    let out = ec2
         .run_instances()
-        .image_id("ami-12c6146b")
+        .image_id(ami)
         .instance_type(InstanceType::T3Micro)
         .min_count(1)
         .max_count(1)
@@ -1841,12 +2060,14 @@ async fn server_certificate(cfg: &SdkConfig, common_name: &str) -> SeedResult<St
 }
 
 /// An HTTPS:443 listener on the load balancer with the TLS security policy `ssl_policy`,
-/// forwarding to a new HTTPS target group `{name}-tls-tg`.
+/// forwarding to a new HTTPS target group `{name}-tls-tg`; adding HSTS, `nosniff` and
+/// `X-Frame-Options: DENY` to its responses when `headers`.
 async fn https_listener(
     cfg: &SdkConfig,
     lb_arn: &str,
     name: &str,
     ssl_policy: &str,
+    headers: bool,
 ) -> SeedResult<()> {
     use aws_sdk_elasticloadbalancingv2::types::*;
     let ec2 = aws_sdk_ec2::Client::new(cfg);
@@ -1861,7 +2082,8 @@ async fn https_listener(
     )
     .await?;
     let cert = server_certificate(cfg, &format!("{name}.example.com")).await?;
-    elb.create_listener()
+    let listener = elb
+        .create_listener()
         .load_balancer_arn(lb_arn)
         .protocol(ProtocolEnum::Https)
         .port(443)
@@ -1875,6 +2097,29 @@ async fn https_listener(
         )
         .send()
         .await?;
+    if headers {
+        let arn = listener
+            .listeners()
+            .first()
+            .and_then(|l| l.listener_arn())
+            .ok_or("CreateListener returned no listener")?;
+        let attribute = |key: &str, value: &str| {
+            ListenerAttribute::builder()
+                .key(format!("routing.http.response.{key}.header_value"))
+                .value(value)
+                .build()
+        };
+        elb.modify_listener_attributes()
+            .listener_arn(arn)
+            .attributes(attribute(
+                "strict_transport_security",
+                "max-age=31536000; includeSubDomains",
+            ))
+            .attributes(attribute("x_content_type_options", "nosniff"))
+            .attributes(attribute("x_frame_options", "DENY"))
+            .send()
+            .await?;
+    }
     Ok(())
 }
 
@@ -1981,10 +2226,14 @@ async fn patch_compliance(cfg: &SdkConfig, instance: &str, compliant: bool) -> S
     Ok(())
 }
 
+/// A Docker image manifest (schema 2) whose digest ECR computes on `PutImage`.
+const IMAGE_MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":1470,"digest":"sha256:9c7a54a9a43cca047013b82af109fe963fde787f63f9e016fdc3384500c2823d"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":3370706,"digest":"sha256:8a49fdb3b6a5ff2bd8ec6a86c05b2922a0f7454579ecc07637e94dfd1d0639b6"}]}"#;
+
 /// An ECR repository, an ECS service of a task definition and its deployment, in the first demo
 /// region; `sound`: an immutable repository shared with the organization only and scanned
-/// continuously by Inspector, a digest-pinned non-root task with limits and its secret from
-/// Secrets Manager, deployed by CodeDeploy as a watched canary; otherwise a mutable public
+/// continuously by Inspector, holding an image pushed now, a digest-pinned non-root task with
+/// limits and its secret from Secrets Manager, deployed by CodeDeploy as a watched canary, and
+/// a one-off task of it running on Fargate; otherwise a mutable public
 /// repository with basic scanning and a root, unlimited, tag-pinned task with its password in the
 /// environment, rolled by ECS without a circuit breaker.
 async fn containers(cfg: &SdkConfig, id: &str, sound: bool) -> SeedResult<()> {
@@ -2044,13 +2293,32 @@ async fn containers(cfg: &SdkConfig, id: &str, sound: bool) -> SeedResult<()> {
     ecs.create_cluster().cluster_name(cluster).send().await?;
     let image_repo = format!("{id}.dkr.ecr.{region}.amazonaws.com/{repo}");
     let container = if sound {
+        // The image pushed now: ECR names it by the digest of its manifest.
+        let pushed = ecr
+            .put_image()
+            .repository_name(repo)
+            .image_tag("1.0")
+            .image_manifest(IMAGE_MANIFEST)
+            .send()
+            .await?;
+        let digest = pushed
+            .image()
+            .and_then(|i| i.image_id())
+            .and_then(|i| i.image_digest())
+            .ok_or("PutImage returned no digest")?
+            .to_owned();
         ContainerDefinition::builder()
             .name("app")
-            .image(format!(
-                "{image_repo}@sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"
-            ))
+            .image(format!("{image_repo}@{digest}"))
+            // moto's RunTask sums the containers' memory (and fails without it).
+            .memory(512)
             .user("1000:1000")
-            .environment(KeyValuePair::builder().name("LOG_LEVEL").value("info").build())
+            .environment(
+                KeyValuePair::builder()
+                    .name("LOG_LEVEL")
+                    .value("info")
+                    .build(),
+            )
             .secrets(
                 Secret::builder()
                     .name("DB_PASSWORD")
@@ -2104,6 +2372,14 @@ async fn containers(cfg: &SdkConfig, id: &str, sound: bool) -> SeedResult<()> {
     if !sound {
         return Ok(());
     }
+    // A one-off task of the same image runs on Fargate (moto starts no task for a service).
+    ecs.run_task()
+        .cluster(cluster)
+        .task_definition(&task_arn)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .count(1)
+        .send()
+        .await?;
     use aws_sdk_codedeploy::types::{
         Alarm, AlarmConfiguration, ComputePlatform, DeploymentOption, DeploymentStyle,
         DeploymentType, EcsService,

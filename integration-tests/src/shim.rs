@@ -11,6 +11,8 @@
 //! | `BatchEnableStandards`, `GetEnabledStandards` (Security Hub, restJson1) | missing | serves them for the hubs moto knows (`DescribeHub`); `EnableSecurityHub` is passed to moto and, unless `EnableDefaultStandards` is false, subscribes the default standards as AWS does |
 //! | Security Hub's delegated administrator in Organizations | `EnableOrganizationAdminAccount` registers none, and `RegisterDelegatedAdministrator` refuses `securityhub.amazonaws.com` | `EnableOrganizationAdminAccount` is passed to moto and recorded; `ListDelegatedAdministrators` and `ListDelegatedServicesForAccount` get moto's answer with that registration added |
 //! | `CreateCanary`, `DescribeCanaries` (CloudWatch Synthetics, restJson1) | answers the `Timeline` times as ISO 8601 strings, the SDK wants epoch seconds | moto's answer, with those times as epoch seconds |
+//! | `DetectStackDrift`, `DescribeStacks` (CloudFormation, query) | `DetectStackDrift` is missing; `DescribeStacks` gives no `DriftInformation` | `DetectStackDrift` of an existing stack is recorded and finds it in sync (nothing changes moto's resources behind a stack's back); `DescribeStacks` is moto's answer with each stack's `DriftInformation`: `IN_SYNC` and the detection's time after one, else `NOT_CHECKED` |
+//! | `CreateAnomalyMonitor`, `CreateAnomalySubscription`, `GetAnomalyMonitors`, `GetAnomalySubscriptions` (Cost Explorer, JSON 1.1) | missing | serves them from its own state, per account; a subscription must name existing monitors |
 //! | `GetBucketVersioning` (S3, restXml) | answers `<GetBucketVersioningResponse>`, the SDK wants `<VersioningConfiguration>` | moto's answer, re-rooted |
 //! | `DescribeSnapshots` with `RestorableBy` `all` (EC2, query) | ignores `RestorableBy` (and `Owner`): lists every snapshot | passes it to moto and keeps, of moto's answer, the snapshots that `ModifySnapshotAttribute` calls seen by the shim made restorable by group `all` (and `ResetSnapshotAttribute` or a removal did not take back) |
 //! | `PutComplianceItems`, `ListResourceComplianceSummaries`, `DescribeInstanceInformation` (Systems Manager, JSON 1.1) | missing | serves them from its own state: a node is managed once it reports compliance (`PutComplianceItems` is accepted for managed nodes only), and it is listed `Online` |
@@ -79,6 +81,13 @@ struct Emulated {
     hub_admins: HashMap<String, Vec<(String, f64)>>,
     /// EBS snapshots made restorable by everyone (`ModifySnapshotAttribute` adding group `all`).
     public_snapshots: HashMap<Scope, Vec<String>>,
+    /// Cost Anomaly Detection monitors and subscriptions (`AnomalyMonitor` and
+    /// `AnomalySubscription` objects) by account.
+    anomaly_monitors: HashMap<String, Vec<Json>>,
+    anomaly_subscriptions: HashMap<String, Vec<Json>>,
+    /// CloudFormation stacks (by name and by ARN) with when drift detection last ran on them
+    /// (`DetectStackDrift`), as an ISO 8601 time.
+    drift_checks: HashMap<Scope, HashMap<String, String>>,
     /// Systems Manager compliance items by (resource id, compliance type), in report order.
     compliance: HashMap<Scope, BTreeMap<(String, String), Vec<Json>>>,
     /// CodeDeploy's `alarmConfiguration` by (application, deployment group).
@@ -441,6 +450,17 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
                 _ => Ok(s.forward(c).await?.into_response()),
             }
         }
+        ("ce", "/") if m == Method::POST => {
+            match c.header("x-amz-target").strip_prefix(CE_TARGET) {
+                Some(
+                    op @ ("CreateAnomalyMonitor"
+                    | "CreateAnomalySubscription"
+                    | "GetAnomalyMonitors"
+                    | "GetAnomalySubscriptions"),
+                ) => cost_anomalies(s, c, &account, op),
+                _ => Ok(s.forward(c).await?.into_response()),
+            }
+        }
         ("ssm", "/") if m == Method::POST => {
             match c.header("x-amz-target").strip_prefix(SSM_TARGET) {
                 Some(
@@ -467,6 +487,7 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
             bucket_versioning(s, c).await
         }
         ("ec2", "/") if m == Method::POST => ec2_snapshots(s, c, scope).await,
+        ("cloudformation", "/") if m == Method::POST => stack_drift(s, c, scope).await,
         ("", "/_shim/service-last-accessed") if m == Method::POST => {
             Ok(seed_last_accessed_request(s, c))
         }
@@ -556,21 +577,31 @@ fn iam_xml(status: u16, body: String) -> Response {
 }
 
 fn iam_result(action: &str, inner: &str) -> Response {
+    query_result(IAM_XMLNS, action, inner)
+}
+
+fn iam_error(status: u16, code: &str, message: &str) -> Response {
+    query_error(IAM_XMLNS, status, code, message)
+}
+
+/// A query-protocol answer of `action` in the namespace `xmlns`, with `inner` as its result.
+fn query_result(xmlns: &str, action: &str, inner: &str) -> Response {
     iam_xml(
         200,
         format!(
-            "<{action}Response xmlns=\"{IAM_XMLNS}\"><{action}Result>{inner}</{action}Result>\
+            "<{action}Response xmlns=\"{xmlns}\"><{action}Result>{inner}</{action}Result>\
              <ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
             new_id()
         ),
     )
 }
 
-fn iam_error(status: u16, code: &str, message: &str) -> Response {
+/// A query-protocol error in the namespace `xmlns`.
+fn query_error(xmlns: &str, status: u16, code: &str, message: &str) -> Response {
     iam_xml(
         status,
         format!(
-            "<ErrorResponse xmlns=\"{IAM_XMLNS}\"><Error><Type>Sender</Type><Code>{code}</Code>\
+            "<ErrorResponse xmlns=\"{xmlns}\"><Error><Type>Sender</Type><Code>{code}</Code>\
              <Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
             xml_escape(message),
             new_id()
@@ -804,6 +835,110 @@ fn post_seed(endpoint: &str, seed: &Json) {
 // ---- Systems Manager (JSON 1.1): compliance and managed nodes ----
 
 const SSM_TARGET: &str = "AmazonSSM.";
+
+// ---- Cost Explorer's anomaly detection (JSON 1.1) ----
+
+const CE_TARGET: &str = "AWSInsightsIndexService.";
+
+/// Cost Anomaly Detection, which moto lacks: monitors and their subscriptions kept per account
+/// (Cost Explorer is global), paged with `NextPageToken` / `MaxResults`.
+fn cost_anomalies(s: &Shared, c: &Call, account: &str, op: &str) -> Result<Response, Reject> {
+    let body = c.json_body()?;
+    let invalid = |m: &str| Box::new(json11_error("ValidationException", m));
+    let id = new_id();
+    match op {
+        "CreateAnomalyMonitor" => {
+            let mut monitor = body["AnomalyMonitor"].clone();
+            if !monitor["MonitorName"].is_string() || !monitor["MonitorType"].is_string() {
+                return Err(invalid("AnomalyMonitor needs MonitorName and MonitorType"));
+            }
+            let arn = format!("arn:aws:ce::{account}:anomalymonitor/{id}");
+            monitor["MonitorArn"] = json!(arn);
+            monitor["CreationDate"] = json!(chrono::Utc::now().format("%Y-%m-%d").to_string());
+            s.with(|st| {
+                st.anomaly_monitors
+                    .entry(account.to_owned())
+                    .or_default()
+                    .push(monitor)
+            });
+            Ok(json_response(200, JSON11, &json!({ "MonitorArn": arn })))
+        }
+        "CreateAnomalySubscription" => {
+            let mut sub = body["AnomalySubscription"].clone();
+            let monitors: Vec<String> = sub["MonitorArnList"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|m| m.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !sub["SubscriptionName"].is_string() || monitors.is_empty() {
+                return Err(invalid(
+                    "AnomalySubscription needs SubscriptionName and MonitorArnList",
+                ));
+            }
+            let known = s.with(|st| {
+                let mine = st
+                    .anomaly_monitors
+                    .get(account)
+                    .cloned()
+                    .unwrap_or_default();
+                monitors
+                    .iter()
+                    .all(|m| mine.iter().any(|x| x["MonitorArn"] == json!(m)))
+            });
+            if !known {
+                return Err(Box::new(json11_error(
+                    "UnknownMonitorException",
+                    "a monitor of MonitorArnList does not exist",
+                )));
+            }
+            let arn = format!("arn:aws:ce::{account}:anomalysubscription/{id}");
+            sub["SubscriptionArn"] = json!(arn);
+            sub["AccountId"] = json!(account);
+            s.with(|st| {
+                st.anomaly_subscriptions
+                    .entry(account.to_owned())
+                    .or_default()
+                    .push(sub)
+            });
+            Ok(json_response(
+                200,
+                JSON11,
+                &json!({ "SubscriptionArn": arn }),
+            ))
+        }
+        _ => {
+            let (key, all) = if op == "GetAnomalyMonitors" {
+                let all = s.with(|st| {
+                    st.anomaly_monitors
+                        .get(account)
+                        .cloned()
+                        .unwrap_or_default()
+                });
+                ("AnomalyMonitors", all)
+            } else {
+                let all = s.with(|st| {
+                    st.anomaly_subscriptions
+                        .get(account)
+                        .cloned()
+                        .unwrap_or_default()
+                });
+                ("AnomalySubscriptions", all)
+            };
+            let max = body["MaxResults"]
+                .as_u64()
+                .and_then(|m| usize::try_from(m).ok());
+            let (items, next) = page(&all, body["NextPageToken"].as_str(), max);
+            let mut answer = json!({ key: items });
+            if let Some(t) = next {
+                answer["NextPageToken"] = json!(t);
+            }
+            Ok(json_response(200, JSON11, &answer))
+        }
+    }
+}
 
 /// A JSON 1.1 error: the code in `__type`.
 fn json11_error(code: &str, message: &str) -> Response {
@@ -1605,6 +1740,99 @@ async fn bucket_versioning(s: &Shared, c: &Call) -> Result<Response, Reject> {
         }
     }
     Ok(r)
+}
+
+// ---- CloudFormation (query) ----
+
+const CLOUDFORMATION_XMLNS: &str = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
+
+/// `DetectStackDrift` (moto lacks it) records the detection and finds the stack in sync: nothing
+/// changes moto's resources behind a stack's back; `DescribeStacks` gets moto's answer with the
+/// `DriftInformation` AWS gives every stack (`NOT_CHECKED` until a detection ran). Every other
+/// CloudFormation call goes to moto as it is.
+async fn stack_drift(s: &Shared, c: &Call, scope: Scope) -> Result<Response, Reject> {
+    match form_action(c).as_deref() {
+        Some("DetectStackDrift") => {
+            let Some(stack) = form_param(c, "StackName") else {
+                return Ok(query_error(
+                    CLOUDFORMATION_XMLNS,
+                    400,
+                    "ValidationError",
+                    "StackName is required",
+                ));
+            };
+            // The stack must exist: moto's DescribeStacks of it says so (and gives its ARN).
+            let probe = format!(
+                "Action=DescribeStacks&Version=2010-05-15&StackName={}",
+                percent_encoding::utf8_percent_encode(&stack, percent_encoding::NON_ALPHANUMERIC)
+            );
+            let up = s
+                .sibling(
+                    c,
+                    Method::POST,
+                    "/",
+                    &[("content-type", "application/x-www-form-urlencoded")],
+                    &probe,
+                )
+                .await?;
+            if !up.ok() {
+                return Ok(up.into_response());
+            }
+            let body = String::from_utf8_lossy(&up.body).into_owned();
+            let arn = between(&body, "<StackId>", "</StackId>")
+                .unwrap_or_default()
+                .to_owned();
+            let name = between(&body, "<StackName>", "</StackName>")
+                .unwrap_or(&stack)
+                .to_owned();
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            s.with(|st| {
+                let checks = st.drift_checks.entry(scope).or_default();
+                checks.insert(arn, now.clone());
+                checks.insert(name, now);
+            });
+            Ok(query_result(
+                CLOUDFORMATION_XMLNS,
+                "DetectStackDrift",
+                &format!(
+                    "<StackDriftDetectionId>{}</StackDriftDetectionId>",
+                    new_id()
+                ),
+            ))
+        }
+        Some("DescribeStacks") => {
+            let up = s.forward(c).await?;
+            if !up.ok() {
+                return Ok(up.into_response());
+            }
+            let checks = s.with(|st| st.drift_checks.get(&scope).cloned().unwrap_or_default());
+            let body = String::from_utf8_lossy(&up.body).into_owned();
+            let mut out = String::with_capacity(body.len());
+            let mut rest = body.as_str();
+            while let Some(at) = rest.find("<StackId>") {
+                let Some(len) = rest[at..].find("</StackId>") else {
+                    break;
+                };
+                let end = at + len + "</StackId>".len();
+                let arn = &rest[at + "<StackId>".len()..at + len];
+                let drift = match checks.get(arn) {
+                    Some(t) => format!(
+                        "<StackDriftStatus>IN_SYNC</StackDriftStatus><LastCheckTimestamp>{t}</LastCheckTimestamp>"
+                    ),
+                    None => "<StackDriftStatus>NOT_CHECKED</StackDriftStatus>".to_owned(),
+                };
+                out.push_str(&rest[..end]);
+                out.push_str(&format!("<DriftInformation>{drift}</DriftInformation>"));
+                rest = &rest[end..];
+            }
+            out.push_str(rest);
+            let mut r = (up.status, out).into_response();
+            r.headers_mut()
+                .insert("content-type", HeaderValue::from_static("text/xml"));
+            Ok(r)
+        }
+        _ => Ok(s.forward(c).await?.into_response()),
+    }
 }
 
 // ---- EC2 (query) ----

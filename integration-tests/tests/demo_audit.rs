@@ -120,6 +120,19 @@ async fn demo_organization_reaches_its_designed_levels() {
         let seeded = u64::from(demo.profile != Profile::Sandbox);
         assert_eq!(calls(a, "GetRepositoryPolicy"), seeded, "{}", demo.name);
         assert_eq!(calls(a, "DescribeTaskDefinition"), seeded, "{}", demo.name);
+        // One DescribeImages of ECR for production's one running image, of EC2 per region with
+        // running instances (the first).
+        assert_eq!(
+            calls(a, "DescribeImages"),
+            match demo.profile {
+                Profile::Production => 2,
+                Profile::Legacy => 1,
+                Profile::Sandbox => 0,
+            },
+            "{}",
+            demo.name
+        );
+        assert_eq!(calls(a, "ListTasks"), seeded, "{}", demo.name);
         assert_eq!(
             calls(a, "GetDeploymentGroup"),
             u64::from(demo.profile == Profile::Production)
@@ -942,6 +955,41 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((L, "arn:aws:ecs:us-east-1:{id}:task-definition/legacy-web:1")),
         ),
         (
+            "ecs_ec2_running_image_max_age",
+            Some((P, "arn:aws:ecs:us-east-1:{id}:task/*")),
+            None,
+        ),
+        (
+            "ecs_ec2_running_image_short_max_age",
+            Some((P, "arn:aws:ec2:us-east-1:{id}:instance/*")),
+            None,
+        ),
+        (
+            "cloudformation_stack_in_sync",
+            Some((P, "arn:aws:cloudformation:us-east-1:{id}:stack/platform-baseline/*")),
+            Some((L, "arn:aws:cloudformation:us-east-1:{id}:stack/legacy-app/*")),
+        ),
+        (
+            "cloudfront_elbv2_security_headers_set",
+            Some((P, "arn:aws:elasticloadbalancing:us-east-1:{id}:listener/app/prod-web/*")),
+            Some((L, "arn:aws:elasticloadbalancing:us-east-1:{id}:listener/app/legacy-web/*")),
+        ),
+        (
+            "wafv2_web_acl_in_depth_rules",
+            Some((P, "arn:aws:elasticloadbalancing:us-east-1:{id}:loadbalancer/app/prod-web/*")),
+            Some((L, "arn:aws:elasticloadbalancing:us-east-1:{id}:loadbalancer/app/legacy-web/*")),
+        ),
+        (
+            "fis_experiment_recently_run",
+            Some((P, "account {id}")),
+            Some((L, "account {id}")),
+        ),
+        (
+            "ce_anomaly_detection_alerting",
+            Some((P, "account {id}")),
+            Some((L, "account {id}")),
+        ),
+        (
             "ecs_task_definition_secrets_from_store",
             Some((P, "arn:aws:ecs:us-east-1:{id}:task-definition/api:1")),
             Some((L, "arn:aws:ecs:us-east-1:{id}:task-definition/legacy-web:1")),
@@ -973,6 +1021,8 @@ const MOTO_CANNOT: &[(&str, &str, &str)] = &[
     ("iam_access_keys_rotated", "fail", "a key is as old as the emulator run: no API backdates it"),
     ("iam_credentials_unused_disabled", "fail", "credentials are as old as the emulator run: no API backdates them"),
     ("iam_role_unused", "fail", "roles are as old as the emulator run: no API backdates a role's creation or last use"),
+    ("ecs_ec2_running_image_max_age", "fail", "images are as old as the emulator run: ECR's imagePushedAt, an AMI's CreationDate (moto's bundled AMIs have none, it answers its start time) and a task's or instance's start cannot be backdated"),
+    ("ecs_ec2_running_image_short_max_age", "fail", "the same: nothing seeded is two days old"),
     ("iam_principal_unused_services", "fail", "principals are as old as the emulator run and moto 5.2.5 has no last-accessed jobs: the fail is proven against the shim's seeded reports in tests/last_accessed.rs"),
     ("elb_listener_tls_only", "pass", "a Classic Load Balancer seeded in production lowered production's network level in moto 5.2.5 (not investigated yet); the pass is proven by the unit tests"),
     ("cloudfront_distribution_https_only", "pass", "moto reports CloudFrontDefaultCertificate true for every distribution"),

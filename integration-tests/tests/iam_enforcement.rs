@@ -11,7 +11,7 @@
 //! carry the very `iam-policy` output instead.
 //!
 //! moto 5.2.5's enforcement has two gaps, both measured here rather than assumed:
-//! - it refuses every signed request to GuardDuty, Backup, Security Hub, CloudFront, Lambda and Route 53, whatever the
+//! - it refuses every signed request to GuardDuty, Backup, Security Hub, CloudFront, Lambda, Route 53 and FIS, whatever the
 //!   policy allows (its signature check fails for their requests): a role allowed `*` is denied
 //!   them too ([`MOTO_REFUSES`]);
 //! - for Budgets and the S3 public access block and encryption calls it checks the API operation's
@@ -19,7 +19,8 @@
 //!   names the IAM actions, is denied those calls, and adding moto's names clears them.
 //!
 //! The operations the test harness's shim serves itself because moto lacks them (Access Analyzer,
-//! CloudWatch `DescribeAlarms` and `ListDashboards`, Backup selections, Security Hub standards; see
+//! CloudWatch `DescribeAlarms` and `ListDashboards`, Backup selections, Security Hub standards,
+//! Cost Anomaly Detection, CloudFormation's drift information; see
 //! `integration_tests::shim`) are not authorized against IAM, so their permissions are not judged.
 
 use integration_tests::agent;
@@ -30,9 +31,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Calls moto refuses once IAM is enforced whatever the policy: `(service, operation)`.
-const MOTO_REFUSES: [(&str, &str); 6] = [
+const MOTO_REFUSES: [(&str, &str); 7] = [
     ("backup", "ListBackupPlans"),
     ("cloudfront", "ListDistributions"),
+    ("fis", "ListExperiments"),
     ("guardduty", "ListDetectors"),
     ("lambda", "ListFunctions"),
     ("route53", "ListHealthChecks"),

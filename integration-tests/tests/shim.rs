@@ -764,3 +764,191 @@ async fn service_last_accessed_jobs_and_backdated_principals() {
         "the seeded creation date"
     );
 }
+
+/// `DescribeStacks` carries AWS's `DriftInformation`: `NOT_CHECKED` until `DetectStackDrift`
+/// ran on the stack, `IN_SYNC` with the detection's time after; detection of a stack that does
+/// not exist is refused as moto refuses to describe it.
+#[tokio::test(flavor = "multi_thread")]
+async fn cloudformation_drift_information() {
+    use aws_sdk_cloudformation::types::StackDriftStatus;
+    let moto = Moto::start();
+    let cfg = seed::management_config(&moto.endpoint).await;
+    let cfn = aws_sdk_cloudformation::Client::new(&cfg);
+    let template = r#"{"Resources":{"P":{"Type":"AWS::SSM::Parameter","Properties":{"Name":"/shim/p","Type":"String","Value":"1"}}}}"#;
+    for name in ["checked", "unchecked"] {
+        cfn.create_stack()
+            .stack_name(name)
+            .template_body(template.replace("/shim/p", &format!("/shim/{name}")))
+            .send()
+            .await
+            .unwrap();
+    }
+    let detection = cfn
+        .detect_stack_drift()
+        .stack_name("checked")
+        .send()
+        .await
+        .unwrap();
+    assert!(detection
+        .stack_drift_detection_id()
+        .is_some_and(|id| !id.is_empty()));
+    let stacks = cfn.describe_stacks().send().await.unwrap();
+    let drift = |name: &str| {
+        let s = stacks
+            .stacks()
+            .iter()
+            .find(|s| s.stack_name() == Some(name))
+            .unwrap();
+        let d = s.drift_information().unwrap();
+        (
+            d.stack_drift_status().cloned(),
+            d.last_check_timestamp().is_some(),
+        )
+    };
+    assert_eq!(drift("checked"), (Some(StackDriftStatus::InSync), true));
+    assert_eq!(
+        drift("unchecked"),
+        (Some(StackDriftStatus::NotChecked), false)
+    );
+    let err = cfn
+        .detect_stack_drift()
+        .stack_name("missing")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.raw_response()
+            .is_some_and(|r| r.status().as_u16() == 400),
+        "{err:?}"
+    );
+}
+
+/// ECS tasks stay `RUNNING` however often they are described, as on AWS (the harness pins
+/// moto's task transition).
+#[tokio::test(flavor = "multi_thread")]
+async fn ecs_tasks_stay_running() {
+    use aws_sdk_ecs::types::{ContainerDefinition, LaunchType};
+    let moto = Moto::start();
+    let cfg = seed::management_config(&moto.endpoint).await;
+    let ecs = aws_sdk_ecs::Client::new(&cfg);
+    ecs.create_cluster().cluster_name("c").send().await.unwrap();
+    ecs.register_task_definition()
+        .family("f")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("app")
+                .image("nginx:1.25")
+                .memory(128)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let run = ecs
+        .run_task()
+        .cluster("c")
+        .task_definition("f")
+        .launch_type(LaunchType::Fargate)
+        .send()
+        .await
+        .unwrap();
+    let arn = run.tasks()[0].task_arn().unwrap().to_owned();
+    for _ in 0..3 {
+        let out = ecs
+            .describe_tasks()
+            .cluster("c")
+            .tasks(&arn)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.tasks()[0].last_status(), Some("RUNNING"));
+    }
+}
+
+/// Cost Anomaly Detection is served per account: a subscription must name a monitor that
+/// exists, and both list back in AWS's shapes, paged.
+#[tokio::test(flavor = "multi_thread")]
+async fn cost_anomaly_monitors_and_subscriptions() {
+    use aws_sdk_costexplorer::types::{
+        AnomalyMonitor, AnomalySubscription, AnomalySubscriptionFrequency, MonitorType, Subscriber,
+        SubscriberType,
+    };
+    let moto = Moto::start();
+    let mgmt = seed::management_config(&moto.endpoint).await;
+    let (_, other) = member(&mgmt).await;
+    let ce = aws_sdk_costexplorer::Client::new(&mgmt);
+    let subscription = |monitor: &str| {
+        AnomalySubscription::builder()
+            .subscription_name("finops")
+            .monitor_arn_list(monitor)
+            .subscribers(
+                Subscriber::builder()
+                    .address("finops@example.com")
+                    .r#type(SubscriberType::Email)
+                    .build(),
+            )
+            .frequency(AnomalySubscriptionFrequency::Daily)
+            .build()
+            .unwrap()
+    };
+    let unknown = ce
+        .create_anomaly_subscription()
+        .anomaly_subscription(subscription("arn:aws:ce::1:anomalymonitor/none"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        unknown.as_service_error().and_then(|e| e.meta().code()),
+        Some("UnknownMonitorException")
+    );
+    let mut arns = Vec::new();
+    for name in ["services", "accounts"] {
+        let out = ce
+            .create_anomaly_monitor()
+            .anomaly_monitor(
+                AnomalyMonitor::builder()
+                    .monitor_name(name)
+                    .monitor_type(MonitorType::Custom)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        arns.push(out.monitor_arn().to_owned());
+    }
+    ce.create_anomaly_subscription()
+        .anomaly_subscription(subscription(&arns[0]))
+        .send()
+        .await
+        .unwrap();
+    let first = ce
+        .get_anomaly_monitors()
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.anomaly_monitors().len(), 1);
+    let rest = ce
+        .get_anomaly_monitors()
+        .next_page_token(first.next_page_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.anomaly_monitors()[0].monitor_name(), "accounts");
+    assert_eq!(rest.next_page_token(), None);
+    let subs = ce.get_anomaly_subscriptions().send().await.unwrap();
+    assert_eq!(
+        subs.anomaly_subscriptions()[0].monitor_arn_list(),
+        &arns[..1]
+    );
+    // Another account sees none of them.
+    let theirs = aws_sdk_costexplorer::Client::new(&other);
+    assert!(theirs
+        .get_anomaly_monitors()
+        .send()
+        .await
+        .unwrap()
+        .anomaly_monitors()
+        .is_empty());
+}

@@ -135,6 +135,7 @@ mod tests {
             minimum_protocol_version: min.map(str::to_owned),
             default_certificate: default_cert,
             web_acl_id: None,
+            response_headers_policies: vec![],
         }
     }
 

@@ -262,7 +262,11 @@ pub(crate) mod tests {
     use crate::model::Status;
     use crate::snapshot::{EcsTask, Instance, RunningContainer};
 
-    pub fn task(group: &str, started: i64, images: &[(&str, crate::facts::Fact<ImageDate>)]) -> EcsTask {
+    pub fn task(
+        group: &str,
+        started: i64,
+        images: &[(&str, crate::facts::Fact<ImageDate>)],
+    ) -> EcsTask {
         EcsTask {
             arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task/prod/0123abcd{group}"),
             cluster_name: "prod".into(),
@@ -329,20 +333,35 @@ pub(crate) mod tests {
         let v = evaluate(&s, &Settings::default());
         assert_eq!(v.len(), 2, "{v:#?}");
         assert!(v.iter().all(|v| v.status == Status::Pass), "{v:#?}");
-        assert_eq!(v[0].resource, format!("arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-1"));
+        assert_eq!(
+            v[0].resource,
+            format!("arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-1")
+        );
         assert_eq!(
             v[0].reason,
             "Instance i-1 runs images at most 30 days old (max_image_age_days); the oldest is AMI ami-1, made 2025-05-12 (20 days ago)."
         );
-        assert_eq!(v[1].resource, format!("arn:aws:ecs:{REGION}:{ACCOUNT}:service/prod/api"));
-        assert!(v[1].reason.contains(&format!("container app ({API}), made 2025-05-20 (12 days ago)")), "{}", v[1].reason);
+        assert_eq!(
+            v[1].resource,
+            format!("arn:aws:ecs:{REGION}:{ACCOUNT}:service/prod/api")
+        );
+        assert!(
+            v[1].reason.contains(&format!(
+                "container app ({API}), made 2025-05-20 (12 days ago)"
+            )),
+            "{}",
+            v[1].reason
+        );
     }
 
     #[test]
     fn fails_an_old_image_or_a_run_longer_than_the_bound() {
         let s = running(
             vec![task("family:batch", 1, &[(API, at(45))])],
-            vec![instance("i-1", "ami-old", 3), instance("i-2", "ami-gone", 40)],
+            vec![
+                instance("i-1", "ami-old", 3),
+                instance("i-2", "ami-gone", 40),
+            ],
             &[("ami-old", Some(400)), ("ami-gone", None)],
         );
         let v = evaluate(&s, &Settings::default());
@@ -357,7 +376,12 @@ pub(crate) mod tests {
             v[1].reason,
             "Instance i-2 has run AMI ami-gone since 2025-04-22, 40 days: its image is older than 30 days (max_image_age_days)."
         );
-        assert!(v[2].reason.starts_with("ECS task 0123abcdfamily:batch (family:batch) runs an image older"), "{}", v[2].reason);
+        assert!(
+            v[2].reason
+                .starts_with("ECS task 0123abcdfamily:batch (family:batch) runs an image older"),
+            "{}",
+            v[2].reason
+        );
         // One old image among young ones fails the service.
         let s = running(
             vec![
@@ -372,20 +396,33 @@ pub(crate) mod tests {
 
     #[test]
     fn unknown_when_an_age_cannot_be_read() {
-        let docker = Ok(ImageDate::Unknowable("nginx:1.25 is not in an ECR private registry".into()));
+        let docker = Ok(ImageDate::Unknowable(
+            "nginx:1.25 is not in an ECR private registry".into(),
+        ));
         let s = running(
-            vec![task("service:web", 2, &[(API, at(1)), ("nginx:1.25", docker)])],
+            vec![task(
+                "service:web",
+                2,
+                &[(API, at(1)), ("nginx:1.25", docker)],
+            )],
             vec![instance("i-1", "ami-gone", 2)],
             &[("ami-gone", None)],
         );
         let v = evaluate(&s, &Settings::default());
-        assert_eq!(v.iter().map(|v| v.status).collect::<Vec<_>>(), [Status::Unknown, Status::Unknown]);
+        assert_eq!(
+            v.iter().map(|v| v.status).collect::<Vec<_>>(),
+            [Status::Unknown, Status::Unknown]
+        );
         assert_eq!(
             v[1].reason,
             "Cannot judge ECS service prod/web (container app (nginx:1.25)): nginx:1.25 is not in an ECR private registry."
         );
         let denied_images = Err(denied("ecr", "DescribeImages", Some(REGION)));
-        let s = running(vec![task("service:web", 2, &[(API, denied_images)])], vec![], &[]);
+        let s = running(
+            vec![task("service:web", 2, &[(API, denied_images)])],
+            vec![],
+            &[],
+        );
         let v = evaluate(&s, &Settings::default());
         assert_eq!(v[0].status, Status::Unknown);
         assert!(v[0].reason.contains("DescribeImages"), "{}", v[0].reason);
@@ -409,12 +446,18 @@ pub(crate) mod tests {
 
     #[test]
     fn the_bound_is_the_setting() {
-        let s = running(vec![], vec![instance("i-1", "ami-1", 1)], &[("ami-1", Some(20))]);
+        let s = running(
+            vec![],
+            vec![instance("i-1", "ami-1", 1)],
+            &[("ami-1", Some(20))],
+        );
         let strict = Settings {
             max_image_age_days: 14,
             ..Settings::default()
         };
         assert_eq!(evaluate(&s, &strict)[0].status, Status::Fail);
-        assert!(evaluate(&s, &strict)[0].reason.contains("older than 14 days"));
+        assert!(evaluate(&s, &strict)[0]
+            .reason
+            .contains("older than 14 days"));
     }
 }

@@ -43,17 +43,37 @@ mod tests {
     fn judges_the_same_facts_against_the_short_bound() {
         let s = running(
             vec![],
-            vec![instance("i-new", "ami-new", 1), instance("i-week", "ami-week", 1)],
+            vec![
+                instance("i-new", "ami-new", 1),
+                instance("i-week", "ami-week", 1),
+            ],
             &[("ami-new", Some(1)), ("ami-week", Some(7))],
         );
         let v = evaluate(&s, &Settings::default());
-        assert_eq!(v.iter().map(|v| v.status).collect::<Vec<_>>(), [Status::Pass, Status::Fail]);
-        assert!(v[1].reason.contains("older than 2 days (short_max_image_age_days)"), "{}", v[1].reason);
+        assert_eq!(
+            v.iter().map(|v| v.status).collect::<Vec<_>>(),
+            [Status::Pass, Status::Fail]
+        );
+        assert!(
+            v[1].reason
+                .contains("older than 2 days (short_max_image_age_days)"),
+            "{}",
+            v[1].reason
+        );
         let v = evaluate(&running(vec![], vec![], &[]), &Settings::default());
         assert_eq!(v[0].status, Status::NotApplicable);
         let mut s = running(vec![], vec![instance("i-new", "ami-new", 1)], &[]);
-        s.regional.get_mut(crate::checks::fixtures::REGION).unwrap().instance_images =
-            Err(crate::checks::fixtures::denied("ec2", "DescribeImages", None));
-        assert_eq!(evaluate(&s, &Settings::default())[0].status, Status::Unknown);
+        s.regional
+            .get_mut(crate::checks::fixtures::REGION)
+            .unwrap()
+            .instance_images = Err(crate::checks::fixtures::denied(
+            "ec2",
+            "DescribeImages",
+            None,
+        ));
+        assert_eq!(
+            evaluate(&s, &Settings::default())[0].status,
+            Status::Unknown
+        );
     }
 }

@@ -35,7 +35,8 @@ not_applicable.
 **Edge cases**: internal load balancers are not reachable from the internet and network load \
 balancers cannot carry a web ACL: out of scope. A WAF Classic regional ACL on an ALB is invisible \
 to `GetWebACLForResource` and fails as 'no WAFv2 web ACL', which is true. The ACL's rules are not \
-read: an empty web ACL passes (a known gap; judging rules needs `GetWebACL`). API Gateway, AppSync \
+read here: an empty web ACL passes the baseline; `wafv2_web_acl_in_depth_rules` (level 4) judges \
+the rules. API Gateway, AppSync \
 and Cognito endpoints are not judged.
 
 **Differs from Prowler / Security Hub**: Prowler's `elbv2_waf_acl_attached` and \
@@ -146,6 +147,7 @@ mod tests {
             minimum_protocol_version: None,
             default_certificate: true,
             web_acl_id: acl.map(str::to_owned),
+            response_headers_policies: vec![],
         }
     }
 

@@ -292,21 +292,31 @@ mod tests {
 
     #[test]
     fn parses_ecr_references_only() {
-        let i = EcrImage::parse("111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/api:1.4")
-            .unwrap();
+        let i =
+            EcrImage::parse("111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/api:1.4").unwrap();
         assert_eq!(
-            (i.registry.as_str(), i.region.as_str(), i.repository.as_str()),
+            (
+                i.registry.as_str(),
+                i.region.as_str(),
+                i.repository.as_str()
+            ),
             ("111122223333", "eu-west-1", "team/api")
         );
         assert_eq!((i.tag.as_deref(), i.digest.as_deref()), (Some("1.4"), None));
         let i = EcrImage::parse("111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn/api@sha256:ab")
             .unwrap();
-        assert_eq!((i.region.as_str(), i.tag, i.digest.as_deref()), ("cn-north-1", None, Some("sha256:ab")));
+        assert_eq!(
+            (i.region.as_str(), i.tag, i.digest.as_deref()),
+            ("cn-north-1", None, Some("sha256:ab"))
+        );
         let i = EcrImage::parse("111122223333.dkr-ecr.us-east-1.on.aws/api").unwrap();
         assert_eq!(i.tag.as_deref(), Some("latest"));
         let i = EcrImage::parse("111122223333.dkr.ecr.us-east-1.amazonaws.com/api:v1@sha256:cd")
             .unwrap();
-        assert_eq!((i.tag.as_deref(), i.digest.as_deref()), (Some("v1"), Some("sha256:cd")));
+        assert_eq!(
+            (i.tag.as_deref(), i.digest.as_deref()),
+            (Some("v1"), Some("sha256:cd"))
+        );
         for other in [
             "nginx:1.25",
             "public.ecr.aws/nginx/nginx:1.25",

@@ -106,7 +106,7 @@ async fn services(
         .iter()
         .flat_map(|p| p.service_arns().iter().cloned())
         .collect();
-        let cluster_name = cluster.rsplit('/').next().unwrap_or(&cluster).to_owned();
+        let cluster_name = cluster.rsplit('/').next().unwrap_or(cluster).to_owned();
         for batch in arns.chunks(DESCRIBE_BATCH) {
             let out = call(
                 rec,
@@ -120,25 +120,8 @@ async fn services(
                     .send(),
             )
             .await?;
-            // A service deleted since the listing is `MISSING`: it no longer exists. Any other
-            // failure leaves a service unread, which a shorter list would hide.
-            if let Some(f) = out
-                .failures()
-                .iter()
-                .find(|f| f.reason() != Some("MISSING"))
-            {
-                return Err(FactError::new(
-                    "ecs",
-                    "DescribeServices",
-                    Some(region),
-                    ErrorKind::Other,
-                    format!(
-                        "{} could not be described: {}",
-                        f.arn().unwrap_or("a service"),
-                        f.reason().unwrap_or("no reason given")
-                    ),
-                ));
-            }
+            // A service deleted since the listing is `MISSING`: it no longer exists.
+            all_described(out.failures(), "DescribeServices", region, "a service")?;
             all.extend(out.services().iter().map(|s| service(s, &cluster_name)));
         }
     }
@@ -188,25 +171,8 @@ async fn running_tasks(
                     .send(),
             )
             .await?;
-            // A task that stopped since the listing is `MISSING`; any other failure leaves a
-            // task unread, which a shorter list would hide.
-            if let Some(f) = out
-                .failures()
-                .iter()
-                .find(|f| f.reason() != Some("MISSING"))
-            {
-                return Err(FactError::new(
-                    "ecs",
-                    "DescribeTasks",
-                    Some(region),
-                    ErrorKind::Other,
-                    format!(
-                        "{} could not be described: {}",
-                        f.arn().unwrap_or("a task"),
-                        f.reason().unwrap_or("no reason given")
-                    ),
-                ));
-            }
+            // A task that stopped since the listing is `MISSING`.
+            all_described(out.failures(), "DescribeTasks", region, "a task")?;
             for t in out
                 .tasks()
                 .iter()
@@ -223,7 +189,12 @@ async fn running_tasks(
                             r.digest = Some(d.clone());
                             r.tag = None;
                         }
-                        (k.name().unwrap_or_default().to_owned(), image, digest, reference)
+                        (
+                            k.name().unwrap_or_default().to_owned(),
+                            image,
+                            digest,
+                            reference,
+                        )
                     })
                     .collect();
                 let task = EcsTask {
@@ -291,6 +262,31 @@ fn image_date(
             at.format("%Y-%m-%d")
         )),
     })
+}
+
+/// `Ok` when a `Describe*` batch left nothing unread: every failure is `MISSING` (the resource
+/// went away since the listing); any other failure leaves `what` unread, which a shorter list
+/// would hide.
+fn all_described(
+    failures: &[aws_sdk_ecs::types::Failure],
+    operation: &'static str,
+    region: &str,
+    what: &str,
+) -> Fact<()> {
+    match failures.iter().find(|f| f.reason() != Some("MISSING")) {
+        None => Ok(()),
+        Some(f) => Err(FactError::new(
+            "ecs",
+            operation,
+            Some(region),
+            ErrorKind::Other,
+            format!(
+                "{} could not be described: {}",
+                f.arn().unwrap_or(what),
+                f.reason().unwrap_or("no reason given")
+            ),
+        )),
+    }
 }
 
 fn service(s: &aws_sdk_ecs::types::Service, cluster_name: &str) -> EcsService {

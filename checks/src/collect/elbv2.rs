@@ -1,12 +1,14 @@
 //! ELBv2: target groups and load balancers of one region, their listeners, and the rules of HTTP listeners (only HTTP
 //! listeners need their rules judged, so only they cost a `DescribeRules` call).
 
-use super::{pages, wants, Collector, PER_RESOURCE_CONCURRENCY};
+use super::{call, pages, wants, Collector, PER_RESOURCE_CONCURRENCY};
 use crate::facts::Fact;
-use crate::snapshot::{Listener, ListenerAction, ListenerRule, LoadBalancer, Need, TargetGroup};
+use crate::snapshot::{
+    Listener, ListenerAction, ListenerRule, LoadBalancer, Need, SecurityHeaders, TargetGroup,
+};
 use aws_sdk_elasticloadbalancingv2::types::Action;
 use futures::stream::{self, StreamExt};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 const SERVICE: &str = "elasticloadbalancing";
 
@@ -168,4 +170,67 @@ async fn rules(
             actions: r.actions().iter().map(action).collect(),
         })
         .collect())
+}
+
+/// The security headers that each HTTPS listener of the internet-facing application load
+/// balancers `lbs` adds to responses (`DescribeListenerAttributes` per listener: AWS has no call
+/// that lists them), by listener ARN. Listeners of a load balancer whose listeners could not be
+/// read are left out: the load balancer's own error stands for them.
+pub(super) async fn listener_headers(
+    c: &Collector<'_>,
+    region: &str,
+    needs: &BTreeSet<Need>,
+    lbs: &[LoadBalancer],
+) -> Option<Fact<BTreeMap<String, Fact<SecurityHeaders>>>> {
+    if !wants(needs, &[Need::Elbv2ListenerAttributes]) {
+        return None;
+    }
+    let elb = &aws_sdk_elasticloadbalancingv2::Client::new(&c.in_region(region));
+    let arns: Vec<String> = lbs
+        .iter()
+        .filter(|lb| lb.scheme == "internet-facing" && lb.kind == "application")
+        .filter_map(|lb| lb.listeners.as_ref().ok())
+        .flatten()
+        .filter(|l| l.protocol == "HTTPS")
+        .map(|l| l.arn.clone())
+        .collect();
+    let headers = stream::iter(arns)
+        .map(|arn| async move {
+            let out = call(
+                c.recorder,
+                SERVICE,
+                "DescribeListenerAttributes",
+                Some(region),
+                elb.describe_listener_attributes().listener_arn(&arn).send(),
+            )
+            .await;
+            let headers = out.map(|o| {
+                let value = |key: &str| {
+                    o.attributes()
+                        .iter()
+                        .find(|a| a.key() == Some(key))
+                        .and_then(|a| a.value())
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_owned)
+                };
+                SecurityHeaders {
+                    strict_transport_security: value(
+                        "routing.http.response.strict_transport_security.header_value",
+                    ),
+                    content_type_options: value(
+                        "routing.http.response.x_content_type_options.header_value",
+                    ),
+                    frame_options: value("routing.http.response.x_frame_options.header_value"),
+                    content_security_policy: value(
+                        "routing.http.response.content_security_policy.header_value",
+                    ),
+                }
+            });
+            (arn, headers)
+        })
+        .buffered(PER_RESOURCE_CONCURRENCY)
+        .collect()
+        .await;
+    Some(Ok(headers))
 }

@@ -9,6 +9,8 @@
 mod accessanalyzer;
 mod backup;
 mod budgets;
+mod ce;
+mod cloudformation;
 mod cloudfront;
 mod cloudtrail;
 mod cloudwatch;
@@ -20,6 +22,7 @@ mod ecr;
 mod ecs;
 mod elb;
 mod elbv2;
+mod fis;
 mod guardduty;
 mod iam;
 mod inspector2;
@@ -79,13 +82,30 @@ impl Collector<'_> {
     /// Reads every fact in `needs`, services and regions concurrently.
     pub async fn collect(&self, needs: &BTreeSet<Need>) -> AccountSnapshot {
         let mut snap = AccountSnapshot::new(self.account_id, self.regions);
-        let (iam, s3, account_pab, trails, distributions, budgets, health_checks, regional) = tokio::join!(
+        let (
+            iam,
+            s3,
+            account_pab,
+            trails,
+            (distributions, policies),
+            (budgets, anomalies),
+            health_checks,
+            regional,
+        ) = tokio::join!(
             Box::pin(iam::collect(self, needs)),
             Box::pin(s3::collect(self, needs)),
             Box::pin(s3control::collect(self, needs)),
             Box::pin(cloudtrail::collect(self, needs)),
-            Box::pin(cloudfront::collect(self, needs)),
-            Box::pin(budgets::collect(self, needs)),
+            Box::pin(async {
+                let distributions = cloudfront::collect(self, needs).await;
+                let policies =
+                    cloudfront::response_headers_policies(self, needs, distributions.as_ref())
+                        .await;
+                (distributions, policies)
+            }),
+            Box::pin(async {
+                tokio::join!(budgets::collect(self, needs), ce::collect(self, needs))
+            }),
             Box::pin(route53::collect(self, needs)),
             futures::future::join_all(self.regions.iter().map(|region| async move {
                 (region.clone(), Box::pin(self.region(region, needs)).await)
@@ -104,8 +124,14 @@ impl Collector<'_> {
         if let Some(d) = distributions {
             snap.cloudfront = d;
         }
+        if let Some(p) = policies {
+            snap.response_headers_policies = p;
+        }
         if let Some(b) = budgets {
             snap.budgets = b;
+        }
+        if let Some(a) = anomalies {
+            snap.cost_anomaly = a;
         }
         if let Some(h) = health_checks {
             snap.health_checks = h;
@@ -113,7 +139,34 @@ impl Collector<'_> {
         for (region, facts) in regional {
             snap.regional.insert(region, facts);
         }
+        if wants(needs, &[Need::Wafv2WebAclRules]) {
+            snap.web_acls = self.web_acls(&snap).await;
+        }
         snap
+    }
+
+    /// The rules of the web ACLs that protect the snapshot's public endpoints: the load
+    /// balancers' associations of every region and the distributions' `WebACLId`s that are WAFv2
+    /// ARNs. Unknown when neither could be read at all.
+    async fn web_acls(
+        &self,
+        snap: &AccountSnapshot,
+    ) -> Fact<std::collections::BTreeMap<String, Fact<crate::snapshot::WebAcl>>> {
+        let mut arns = BTreeSet::new();
+        for facts in snap.regional.values() {
+            if let Ok(acls) = &facts.load_balancer_web_acls {
+                arns.extend(acls.values().filter_map(|a| a.as_ref().ok()?.clone()));
+            }
+        }
+        if let Ok(distributions) = &snap.cloudfront {
+            arns.extend(
+                distributions
+                    .iter()
+                    .filter_map(|d| d.web_acl_id.clone())
+                    .filter(|a| a.starts_with("arn:") && a.contains(":wafv2:")),
+            );
+        }
+        Ok(wafv2::web_acls(self, arns).await)
     }
 
     /// Reads the regional facts of one region, every service concurrently (WAF associations after
@@ -122,13 +175,13 @@ impl Collector<'_> {
         let mut f = RegionFacts::default();
         let (
             (sgs, vpcs, (instances, instance_images), ebs),
-            (lbs, acls, tgs),
+            (lbs, (acls, listener_headers), tgs),
             classic,
             dbs,
             analyzers,
             plans,
             tables,
-            recorders,
+            (recorders, stacks, experiments),
             keys,
             secrets,
             (filters, alarms, dashboards, canaries),
@@ -158,21 +211,35 @@ impl Collector<'_> {
                     elbv2::collect(self, region, needs),
                     elbv2::target_groups(self, region, needs)
                 );
-                let acls = match &lbs {
-                    Some(Ok(lbs)) => wafv2::load_balancer_acls(self, region, needs, lbs).await,
-                    Some(Err(e)) if needs.contains(&Need::Wafv2LoadBalancerAcls) => {
-                        Some(Err(e.clone()))
-                    }
-                    _ => None,
+                let (acls, headers) = match &lbs {
+                    Some(Ok(lbs)) => tokio::join!(
+                        wafv2::load_balancer_acls(self, region, needs, lbs),
+                        elbv2::listener_headers(self, region, needs, lbs),
+                    ),
+                    Some(Err(e)) => (
+                        needs
+                            .contains(&Need::Wafv2LoadBalancerAcls)
+                            .then(|| Err(e.clone())),
+                        needs
+                            .contains(&Need::Elbv2ListenerAttributes)
+                            .then(|| Err(e.clone())),
+                    ),
+                    None => (None, None),
                 };
-                (lbs, acls, tgs)
+                (lbs, (acls, headers), tgs)
             }),
             Box::pin(elb::collect(self, region, needs)),
             Box::pin(rds::collect(self, region, needs)),
             Box::pin(accessanalyzer::collect(self, region, needs)),
             Box::pin(backup::collect(self, region, needs)),
             Box::pin(dynamodb::collect(self, region, needs)),
-            Box::pin(config::collect(self, region, needs)),
+            Box::pin(async {
+                tokio::join!(
+                    config::collect(self, region, needs),
+                    cloudformation::collect(self, region, needs),
+                    fis::collect(self, region, needs),
+                )
+            }),
             Box::pin(kms::collect(self, region, needs)),
             Box::pin(secretsmanager::collect(self, region, needs)),
             Box::pin(async {
@@ -217,6 +284,7 @@ impl Collector<'_> {
         set(&mut f.load_balancers, lbs);
         set(&mut f.classic_load_balancers, classic);
         set(&mut f.load_balancer_web_acls, acls);
+        set(&mut f.listener_headers, listener_headers);
         set(&mut f.target_groups, tgs);
         if let Some((instances, clusters)) = dbs {
             f.db_instances = instances;
@@ -226,6 +294,8 @@ impl Collector<'_> {
         set(&mut f.backup_plans, plans);
         set(&mut f.dynamodb_tables, tables);
         set(&mut f.config_recorders, recorders);
+        set(&mut f.cloudformation_stacks, stacks);
+        set(&mut f.fis_experiments, experiments);
         set(&mut f.kms_keys, keys);
         set(&mut f.secrets, secrets);
         set(&mut f.metric_filters, filters);
