@@ -136,6 +136,7 @@ pub static CATALOG: &[&Check] = &[
     &checks::wafv2_web_acl_in_depth_rules::CHECK,
     &checks::fis_experiment_recently_run::CHECK,
     &checks::ce_anomaly_detection_alerting::CHECK,
+    &checks::imagebuilder_pipeline_nightly::CHECK,
     &checks::ecs_task_definition_secrets_from_store::CHECK,
     &checks::ecs_service_rolling_update::CHECK,
     &checks::ecs_service_canary_deployment::CHECK,
@@ -256,6 +257,9 @@ mod tests {
             Need::EcsServices => r.ecs_services = denied("ecs", "ListClusters"),
             Need::EcsRunningTasks => r.ecs_tasks = denied("ecs", "ListTasks"),
             Need::FisExperiments => r.fis_experiments = denied("fis", "ListExperiments"),
+            Need::ImageBuilderPipelines => {
+                r.image_pipelines = denied("imagebuilder", "ListImagePipelines")
+            }
             Need::CloudFormationStacks => {
                 r.cloudformation_stacks = denied("cloudformation", "DescribeStacks")
             }
@@ -420,6 +424,7 @@ mod tests {
                     | Need::EcsRunningTasks
                     | Need::CloudFormationStacks
                     | Need::FisExperiments
+                    | Need::ImageBuilderPipelines
                     | Need::CodeDeployDeploymentGroups
                     | Need::Inspector2AccountStatus
                     | Need::SsmPatchCompliance => {

@@ -206,6 +206,11 @@ pub const SECURITY_ACCOUNT: Activity = Activity {
     level: 2,
 };
 
+pub const NIGHTLY_BUILD_OF_IMAGES: Activity = Activity {
+    uuid: "34869eaf-f2e1-4926-b0bd-28c43402f057",
+    name: "Nightly build of images (base images)",
+    level: 2,
+};
 pub const MONITORING_OF_COSTS: Activity = Activity {
     uuid: "10e23a8c-22ff-4487-a706-87ccc9d0798e",
     name: "Monitoring of costs",

@@ -346,6 +346,7 @@ mod tests {
             "wafv2_web_acl_in_depth_rules",
             "fis_experiment_recently_run",
             "ce_anomaly_detection_alerting",
+            "imagebuilder_pipeline_nightly",
             "cloudtrail_multi_region_logging",
             "iam_admin_users_mfa_enabled",
             "s3_bucket_public_access_blocked",

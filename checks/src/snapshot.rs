@@ -122,6 +122,8 @@ pub enum Need {
     CloudFormationStacks,
     /// AWS Fault Injection Service `ListExperiments` per region.
     FisExperiments,
+    /// EC2 Image Builder `ListImagePipelines` per region.
+    ImageBuilderPipelines,
     /// Cost Explorer's anomaly detection: `GetAnomalyMonitors` and `GetAnomalySubscriptions`
     /// (global, read once in us-east-1).
     CostAnomalyDetection,
@@ -458,6 +460,11 @@ impl Need {
                 "cloudfront:GetResponseHeadersPolicy"
             )],
             Need::FisExperiments => &[op!("fis", "ListExperiments", "fis:ListExperiments")],
+            Need::ImageBuilderPipelines => &[op!(
+                "imagebuilder",
+                "ListImagePipelines",
+                "imagebuilder:ListImagePipelines"
+            )],
             Need::CostAnomalyDetection => &[
                 op!("ce", "GetAnomalyMonitors", "ce:GetAnomalyMonitors"),
                 op!(
@@ -1048,6 +1055,8 @@ pub struct RegionFacts {
     /// The security headers that each HTTPS listener of an internet-facing application load
     /// balancer adds to responses (its listener attributes), by listener ARN.
     pub listener_headers: Fact<BTreeMap<String, Fact<SecurityHeaders>>>,
+    /// EC2 Image Builder image pipelines.
+    pub image_pipelines: Fact<Vec<ImagePipeline>>,
     /// AWS Fault Injection Service experiments (every state).
     pub fis_experiments: Fact<Vec<FisExperiment>>,
     /// CloudFormation stacks (every status but deleted).
@@ -1096,6 +1105,7 @@ impl Default for RegionFacts {
             instance_images: Err(nc("ec2", "DescribeImages")),
             cloudformation_stacks: Err(nc("cloudformation", "DescribeStacks")),
             fis_experiments: Err(nc("fis", "ListExperiments")),
+            image_pipelines: Err(nc("imagebuilder", "ListImagePipelines")),
             listener_headers: Err(nc("elasticloadbalancing", "DescribeListenerAttributes")),
             codedeploy_groups: Err(nc("codedeploy", "ListApplications")),
             inspector2: Err(nc("inspector2", "BatchGetAccountStatus")),
@@ -1869,6 +1879,19 @@ pub struct AnomalySubscription {
     /// Its subscribers (`EMAIL` address or `SNS` topic) that did not decline (`Status` not
     /// `DECLINED`).
     pub subscribers: Vec<String>,
+}
+
+/// An EC2 Image Builder image pipeline (`ListImagePipelines`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImagePipeline {
+    pub name: String,
+    pub arn: String,
+    /// `status`: `ENABLED` or `DISABLED`.
+    pub status: String,
+    /// `schedule.scheduleExpression`: `cron(…)` or `rate(…)`; `None`: run by hand only.
+    pub schedule: Option<String>,
+    /// `lastRunStatus`: `AVAILABLE`, `FAILED`, …; `None` when it never ran.
+    pub last_run_status: Option<String>,
 }
 
 /// An AWS Fault Injection Service experiment (`ListExperiments`).

@@ -348,6 +348,9 @@ impl Need {
                 "CreateAnomalySubscription", "UpdateAnomalySubscription",
                 "DeleteAnomalySubscription",
             ),
+            Need::ImageBuilderPipelines => triggers!("imagebuilder.amazonaws.com":
+                "CreateImagePipeline", "UpdateImagePipeline", "DeleteImagePipeline",
+            ),
             Need::FisExperiments => {
                 triggers!("fis.amazonaws.com": "StartExperiment", "StopExperiment",)
             }
@@ -458,6 +461,7 @@ impl Need {
             | Need::Ec2InstanceImages
             | Need::CloudFormationStacks
             | Need::FisExperiments
+            | Need::ImageBuilderPipelines
             | Need::Elbv2ListenerAttributes
             | Need::CodeDeployDeploymentGroups
             | Need::Inspector2AccountStatus

@@ -14,7 +14,7 @@
 //! |            | a cost budget with a notification, a root-usage metric filter and an alarm that  |
 //! |            | notifies SNS, a CloudWatch dashboard, a Route 53 health check, a CloudFormation  |
 //! |            | stack checked for drift, an AWS FIS experiment run, a cost anomaly monitor that  |
-//! |            | emails its alerts, GuardDuty (malware                                            |
+//! |            | emails its alerts, a nightly Image Builder pipeline, GuardDuty (malware          |
 //! |            | protection and runtime monitoring) and Security Hub with its default standards, |
 //! |            | a backup                                                                         |
 //! |            | plan selecting tagged resources, a DynamoDB table with point-in-time recovery,   |
@@ -34,7 +34,8 @@
 //! |            | an instance accepting IMDSv1, an unrotated secret and KMS key, SSH open, a cost  |
 //! |            | budget, AWS Config in the first region only, a disabled health check and a       |
 //! |            | canary never started, a CloudFormation stack never checked for drift, an FIS      |
-//! |            | experiment template never run, a cost anomaly monitor nobody is alerted by       |
+//! |            | experiment template never run, a cost anomaly monitor nobody is alerted by, a    |
+//! |            | weekly Image Builder pipeline                                                    |
 //! | sandbox    | `Environment=sandbox`; no password policy, an admin user without MFA also holding|
 //! |            | all of S3 and one with MFA, an analyzer in the first region only, a logging multi-region trail    |
 //! |            | without log file validation or KMS, encrypted, blocked, versioned buckets without|
@@ -889,6 +890,7 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     stack(cfg, "platform-baseline", true).await?;
     chaos(cfg, id, true).await?;
     cost_anomaly_monitor(cfg, true).await?;
+    image_pipeline(cfg, id, "cron(0 2 * * ? *)").await?;
     threat_detection(cfg).await?;
     let plan = backup_plan(cfg).await?;
     backup_selection(cfg, &plan).await?;
@@ -975,6 +977,7 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     stack(cfg, "legacy-app", false).await?;
     chaos(cfg, id, false).await?;
     cost_anomaly_monitor(cfg, false).await?;
+    image_pipeline(cfg, id, "cron(0 2 ? * SUN *)").await?;
     idle_canary(cfg, id).await?;
 
     let uploads = format!("legacy-{id}-uploads");
@@ -1737,6 +1740,32 @@ async fn dashboard(cfg: &SdkConfig) -> SeedResult<()> {
         .put_dashboard()
         .dashboard_name("operations")
         .dashboard_body(body.to_string())
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// An EC2 Image Builder pipeline of the base image, on `schedule`.
+async fn image_pipeline(cfg: &SdkConfig, id: &str, schedule: &str) -> SeedResult<()> {
+    use aws_sdk_imagebuilder::types::{PipelineExecutionStartCondition, Schedule};
+    let region = cfg.region().map(|r| r.to_string()).unwrap_or_default();
+    aws_sdk_imagebuilder::Client::new(cfg)
+        .create_image_pipeline()
+        .name("base-image")
+        .image_recipe_arn(format!(
+            "arn:aws:imagebuilder:{region}:{id}:image-recipe/base/1.0.0"
+        ))
+        .infrastructure_configuration_arn(format!(
+            "arn:aws:imagebuilder:{region}:{id}:infrastructure-configuration/build"
+        ))
+        .schedule(
+            Schedule::builder()
+                .schedule_expression(schedule)
+                .pipeline_execution_start_condition(
+                    PipelineExecutionStartCondition::ExpressionMatchAndDependencyUpdatesAvailable,
+                )
+                .build(),
+        )
         .send()
         .await?;
     Ok(())

@@ -12,6 +12,7 @@
 //! | Security Hub's delegated administrator in Organizations | `EnableOrganizationAdminAccount` registers none, and `RegisterDelegatedAdministrator` refuses `securityhub.amazonaws.com` | `EnableOrganizationAdminAccount` is passed to moto and recorded; `ListDelegatedAdministrators` and `ListDelegatedServicesForAccount` get moto's answer with that registration added |
 //! | `CreateCanary`, `DescribeCanaries` (CloudWatch Synthetics, restJson1) | answers the `Timeline` times as ISO 8601 strings, the SDK wants epoch seconds | moto's answer, with those times as epoch seconds |
 //! | `DetectStackDrift`, `DescribeStacks` (CloudFormation, query) | `DetectStackDrift` is missing; `DescribeStacks` gives no `DriftInformation` | `DetectStackDrift` of an existing stack is recorded and finds it in sync (nothing changes moto's resources behind a stack's back); `DescribeStacks` is moto's answer with each stack's `DriftInformation`: `IN_SYNC` and the detection's time after one, else `NOT_CHECKED` |
+//! | `CreateImagePipeline`, `ListImagePipelines` (EC2 Image Builder, restJson1) | missing | serves them from its own state, per account and region; pipelines never run |
 //! | `CreateAnomalyMonitor`, `CreateAnomalySubscription`, `GetAnomalyMonitors`, `GetAnomalySubscriptions` (Cost Explorer, JSON 1.1) | missing | serves them from its own state, per account; a subscription must name existing monitors |
 //! | `GetBucketVersioning` (S3, restXml) | answers `<GetBucketVersioningResponse>`, the SDK wants `<VersioningConfiguration>` | moto's answer, re-rooted |
 //! | `DescribeSnapshots` with `RestorableBy` `all` (EC2, query) | ignores `RestorableBy` (and `Owner`): lists every snapshot | passes it to moto and keeps, of moto's answer, the snapshots that `ModifySnapshotAttribute` calls seen by the shim made restorable by group `all` (and `ResetSnapshotAttribute` or a removal did not take back) |
@@ -81,6 +82,8 @@ struct Emulated {
     hub_admins: HashMap<String, Vec<(String, f64)>>,
     /// EBS snapshots made restorable by everyone (`ModifySnapshotAttribute` adding group `all`).
     public_snapshots: HashMap<Scope, Vec<String>>,
+    /// EC2 Image Builder `ImagePipeline` objects.
+    image_pipelines: HashMap<Scope, Vec<Json>>,
     /// Cost Anomaly Detection monitors and subscriptions (`AnomalyMonitor` and
     /// `AnomalySubscription` objects) by account.
     anomaly_monitors: HashMap<String, Vec<Json>>,
@@ -402,6 +405,12 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
             ))
         }
         ("synthetics", "/canary" | "/canaries") if m == Method::POST => canary_timeline(s, c).await,
+        ("imagebuilder", "/CreateImagePipeline") if m == Method::PUT => {
+            image_pipelines(s, c, scope, &account, true)
+        }
+        ("imagebuilder", "/ListImagePipelines") if m == Method::POST => {
+            image_pipelines(s, c, scope, &account, false)
+        }
         ("securityhub", "/standards/get" | "/standards/register") if m == Method::POST => {
             security_hub_standards(s, c, scope).await
         }
@@ -835,6 +844,80 @@ fn post_seed(endpoint: &str, seed: &Json) {
 // ---- Systems Manager (JSON 1.1): compliance and managed nodes ----
 
 const SSM_TARGET: &str = "AmazonSSM.";
+
+// ---- EC2 Image Builder (restJson1) ----
+
+/// `CreateImagePipeline` and `ListImagePipelines`, which moto lacks, from the shim's own state
+/// (a pipeline is `ENABLED` unless created otherwise; it never runs).
+fn image_pipelines(
+    s: &Shared,
+    c: &Call,
+    scope: Scope,
+    account: &str,
+    create: bool,
+) -> Result<Response, Reject> {
+    let body = c.json_body()?;
+    if create {
+        let name = body["name"].as_str().filter(|n| !n.is_empty());
+        let recipe = body["imageRecipeArn"].is_string() || body["containerRecipeArn"].is_string();
+        let (Some(name), true, true) = (
+            name,
+            recipe,
+            body["infrastructureConfigurationArn"].is_string(),
+        ) else {
+            return Err(Box::new(rest_error(
+                400,
+                "InvalidParameterException",
+                "name, a recipe ARN and infrastructureConfigurationArn are required",
+            )));
+        };
+        let arn = format!(
+            "arn:aws:imagebuilder:{}:{account}:image-pipeline/{}",
+            scope.1,
+            name.to_ascii_lowercase()
+        );
+        let mut pipeline = body.clone();
+        if let Some(p) = pipeline.as_object_mut() {
+            p.remove("clientToken");
+            p.remove("tags");
+        }
+        pipeline["arn"] = json!(arn);
+        if !pipeline["status"].is_string() {
+            pipeline["status"] = json!("ENABLED");
+        }
+        pipeline["dateCreated"] = json!(chrono::Utc::now().to_rfc3339());
+        let taken = s.with(|st| {
+            let all = st.image_pipelines.entry(scope.clone()).or_default();
+            if all.iter().any(|p| p["arn"] == json!(arn)) {
+                return true;
+            }
+            all.push(pipeline);
+            false
+        });
+        if taken {
+            return Err(Box::new(rest_error(
+                409,
+                "ResourceAlreadyExistsException",
+                &format!("{arn} already exists"),
+            )));
+        }
+        return Ok(rest_ok(&json!({
+            "requestId": new_id(),
+            "clientToken": body["clientToken"],
+            "imagePipelineArn": arn,
+        })));
+    }
+    let all = s.with(|st| st.image_pipelines.get(&scope).cloned().unwrap_or_default());
+    let max = body["maxResults"]
+        .as_u64()
+        .and_then(|m| usize::try_from(m).ok());
+    let (items, next) = page(&all, body["nextToken"].as_str(), max);
+    let mut answer = json!({ "requestId": new_id(), "imagePipelineList": items });
+    if let Some(t) = next {
+        answer["nextToken"] = json!(t);
+    }
+    Ok(rest_ok(&answer))
+}
 
 // ---- Cost Explorer's anomaly detection (JSON 1.1) ----
 

@@ -990,6 +990,11 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((L, "account {id}")),
         ),
         (
+            "imagebuilder_pipeline_nightly",
+            Some((P, "account {id}")),
+            Some((L, "account {id}")),
+        ),
+        (
             "ecs_task_definition_secrets_from_store",
             Some((P, "arn:aws:ecs:us-east-1:{id}:task-definition/api:1")),
             Some((L, "arn:aws:ecs:us-east-1:{id}:task-definition/legacy-web:1")),

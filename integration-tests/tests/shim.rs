@@ -952,3 +952,51 @@ async fn cost_anomaly_monitors_and_subscriptions() {
         .anomaly_monitors()
         .is_empty());
 }
+
+/// EC2 Image Builder pipelines are served per account and region, `ENABLED` by default, with
+/// their schedule, and a second pipeline of the same name is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn image_builder_pipelines() {
+    use aws_sdk_imagebuilder::types::{PipelineStatus, Schedule};
+    let moto = Moto::start();
+    let cfg = seed::management_config(&moto.endpoint).await;
+    let ib = aws_sdk_imagebuilder::Client::new(&cfg);
+    let create = |name: &str| {
+        ib.create_image_pipeline()
+            .name(name)
+            .image_recipe_arn("arn:aws:imagebuilder:us-east-1:123456789012:image-recipe/r/1.0.0")
+            .infrastructure_configuration_arn(
+                "arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/i",
+            )
+            .schedule(
+                Schedule::builder()
+                    .schedule_expression("cron(0 2 * * ? *)")
+                    .build(),
+            )
+            .send()
+    };
+    let arn = create("base")
+        .await
+        .unwrap()
+        .image_pipeline_arn()
+        .unwrap()
+        .to_owned();
+    assert!(arn.ends_with(":image-pipeline/base"), "{arn}");
+    assert!(create("base").await.is_err());
+    let listed = ib.list_image_pipelines().send().await.unwrap();
+    let p = &listed.image_pipeline_list()[0];
+    assert_eq!(p.arn(), Some(arn.as_str()));
+    assert_eq!(p.status(), Some(&PipelineStatus::Enabled));
+    assert_eq!(
+        p.schedule().and_then(|s| s.schedule_expression()),
+        Some("cron(0 2 * * ? *)")
+    );
+    let elsewhere = aws_sdk_imagebuilder::Client::new(&in_region(&cfg, "eu-west-1").await);
+    assert!(elsewhere
+        .list_image_pipelines()
+        .send()
+        .await
+        .unwrap()
+        .image_pipeline_list()
+        .is_empty());
+}

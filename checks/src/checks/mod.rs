@@ -62,6 +62,7 @@ pub mod iam_role_unused;
 pub mod iam_root_access_keys_absent;
 pub mod iam_root_mfa_enabled;
 pub mod iam_user_no_direct_policies;
+pub mod imagebuilder_pipeline_nightly;
 pub mod inspector2_scanning_enabled;
 pub mod kms_key_policy_not_public;
 pub mod kms_key_rotation_enabled;

@@ -25,6 +25,7 @@ mod elbv2;
 mod fis;
 mod guardduty;
 mod iam;
+mod imagebuilder;
 mod inspector2;
 mod kms;
 mod lambda;
@@ -181,7 +182,7 @@ impl Collector<'_> {
             analyzers,
             plans,
             tables,
-            (recorders, stacks, experiments),
+            (recorders, stacks, experiments, pipelines),
             keys,
             secrets,
             (filters, alarms, dashboards, canaries),
@@ -238,6 +239,7 @@ impl Collector<'_> {
                     config::collect(self, region, needs),
                     cloudformation::collect(self, region, needs),
                     fis::collect(self, region, needs),
+                    imagebuilder::collect(self, region, needs),
                 )
             }),
             Box::pin(kms::collect(self, region, needs)),
@@ -296,6 +298,7 @@ impl Collector<'_> {
         set(&mut f.config_recorders, recorders);
         set(&mut f.cloudformation_stacks, stacks);
         set(&mut f.fis_experiments, experiments);
+        set(&mut f.image_pipelines, pipelines);
         set(&mut f.kms_keys, keys);
         set(&mut f.secrets, secrets);
         set(&mut f.metric_filters, filters);
