@@ -31,7 +31,7 @@ pub const CHECK: Check = Check {
         notes: "**Judges** every stack of `DescribeStacks` (every page) in every audited region, \
 nested stacks included, by its `DriftInformation`: it passes when `StackDriftStatus` is `IN_SYNC` \
 and `LastCheckTimestamp` is within `drift_check_max_age_days` (default 7); it fails when the \
-stack is `DRIFTED`, when it was never checked (`NOT_CHECKED`, or no drift information): a stack \
+stack is `DRIFTED`, when it was never checked (`NOT_CHECKED`, or no drift information: a stack \
 nobody compares with its template is no proof that its template is the truth), or when its last \
 check is older than the bound (it may have drifted since). `UNKNOWN` is unknown. An account \
 without a stack is not_applicable: infrastructure kept in Terraform or another tool leaves no \
