@@ -18,6 +18,10 @@ pub enum Need {
     IamAccountSummary,
     /// IAM `GenerateCredentialReport` + `GetCredentialReport`: per-user password, MFA, keys.
     IamCredentialReport,
+    /// IAM `ListMFADevices` per user of the credential report who holds a credential (a console
+    /// password or an active access key): the MFA devices assigned now, as the report may be up to
+    /// four hours old.
+    IamMfaDevices,
     /// IAM `GetAccountAuthorizationDetails`: users, groups, roles and policies with their documents;
     /// `GetPolicy` + `GetPolicyVersion` for each AWS-managed policy a principal holds.
     IamAuthorizationDetails,
@@ -167,6 +171,7 @@ impl Need {
                 ),
                 op!("iam", "GetCredentialReport", "iam:GetCredentialReport"),
             ],
+            Need::IamMfaDevices => &[op!("iam", "ListMFADevices", "iam:ListMFADevices")],
             Need::IamAuthorizationDetails => &[
                 op!(
                     "iam",
@@ -540,6 +545,7 @@ impl Need {
             Need::EcrRepositoryPolicies => &[Need::EcrRepositories],
             Need::EcsTaskDefinitions => &[Need::EcsServices],
             Need::IamServiceLastAccessed => &[Need::IamAuthorizationDetails],
+            Need::IamMfaDevices => &[Need::IamCredentialReport],
             _ => &[],
         }
     }
@@ -614,6 +620,12 @@ impl AccountSnapshot {
 pub struct IamFacts {
     pub account_summary: Fact<AccountSummary>,
     pub credential_report: Fact<Vec<CredentialReportRow>>,
+    /// When IAM generated the credential report (`GetCredentialReport`'s `GeneratedTime`).
+    pub credential_report_generated: Option<DateTime<Utc>>,
+    /// How many MFA devices each user of the report who holds a credential has now
+    /// (`ListMFADevices`), by user name; `None` when IAM no longer knows the user (deleted since
+    /// the report); a user's own read can fail alone.
+    pub mfa_devices: Fact<BTreeMap<String, Fact<Option<usize>>>>,
     pub authorization: Fact<AuthorizationDetails>,
     /// The account password policy; `Ok(None)` when none is set (IAM then applies its default).
     pub password_policy: Fact<Option<PasswordPolicy>>,
@@ -623,11 +635,58 @@ pub struct IamFacts {
     pub service_last_accessed: Fact<BTreeMap<String, PrincipalAccess>>,
 }
 
+/// Whether a user of the credential report has MFA, and what says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaState {
+    pub active: bool,
+    /// The user was deleted after the report was generated: it is no longer judged.
+    pub deleted: bool,
+    /// `None` when the user's devices were listed in this run; otherwise why the credential
+    /// report's `mfa_active` (up to four hours old) decides, to be named in the verdict.
+    pub from_report: Option<String>,
+}
+
+impl IamFacts {
+    /// The user's MFA now: its devices as `ListMFADevices` lists them (virtual, hardware and FIDO
+    /// alike), else the credential report's `mfa_active` with the reason the listing is not used.
+    /// Users without a credential are not listed (they cannot sign in): the report decides, with
+    /// no note.
+    pub fn mfa(&self, row: &CredentialReportRow) -> MfaState {
+        let why = match &self.mfa_devices {
+            Ok(users) => match users.get(&row.user) {
+                Some(Ok(devices)) => {
+                    return MfaState {
+                        active: devices.is_some_and(|n| n > 0),
+                        deleted: devices.is_none(),
+                        from_report: None,
+                    };
+                }
+                Some(Err(e)) => Some(e.to_string()),
+                None => None,
+            },
+            Err(e) => Some(e.to_string()),
+        };
+        MfaState {
+            active: row.mfa_active,
+            deleted: false,
+            from_report: why.map(|why| {
+                let when = self
+                    .credential_report_generated
+                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_else(|| "unknown time".into());
+                format!("by the credential report of {when}, as {why}")
+            }),
+        }
+    }
+}
+
 impl Default for IamFacts {
     fn default() -> Self {
         IamFacts {
             account_summary: Err(FactError::not_collected("iam", "GetAccountSummary")),
             credential_report: Err(FactError::not_collected("iam", "GetCredentialReport")),
+            credential_report_generated: None,
+            mfa_devices: Err(FactError::not_collected("iam", "ListMFADevices")),
             authorization: Err(FactError::not_collected(
                 "iam",
                 "GetAccountAuthorizationDetails",

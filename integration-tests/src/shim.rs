@@ -16,6 +16,7 @@
 //! | `PutComplianceItems`, `ListResourceComplianceSummaries`, `DescribeInstanceInformation` (Systems Manager, JSON 1.1) | missing | serves them from its own state: a node is managed once it reports compliance (`PutComplianceItems` is accepted for managed nodes only), and it is listed `Online` |
 //! | `GetDeploymentGroup` (CodeDeploy, JSON 1.1) | answers `alarmConfiguration` `{}` whatever was created | `CreateDeploymentGroup` is passed to moto and its alarm configuration recorded; moto's `GetDeploymentGroup` answer gets it back |
 //! | `GenerateServiceLastAccessedDetails`, `GetServiceLastAccessedDetails` (IAM, query) | HTTP 500 | serves the jobs of the users and roles moto knows (`GetUser` / `GetRole`), answering the report a test seeded for the principal (none seeded: no service), paged by `MaxItems` / `Marker`, after the seeded number of `IN_PROGRESS` polls, or `FAILED` when seeded so |
+//! | `GetCredentialReport` (IAM, query) | builds a new report at every call | keeps an account's first report for four hours and serves it again, as AWS does (`GenerateCredentialReport` then finds it complete), so a report is as stale in the tests as it can be in AWS |
 //! | `CreateDate` of a user or role (IAM `GetAccountAuthorizationDetails`) | the time moto created it: no API back-dates a principal | moto's answer, with the creation date a test seeded for the principal |
 //!
 //! Tests seed what no AWS API can set (a principal's service use and age) with an unsigned
@@ -83,6 +84,8 @@ struct Emulated {
     compliance: HashMap<Scope, BTreeMap<(String, String), Vec<Json>>>,
     /// CodeDeploy's `alarmConfiguration` by (application, deployment group).
     deployment_alarms: HashMap<Scope, HashMap<(String, String), Json>>,
+    /// account → its credential report as first served, and when (epoch seconds).
+    credential_reports: HashMap<String, (Upstream, f64)>,
     /// Service last-accessed seeds by principal ARN (`/_shim/service-last-accessed`).
     last_accessed: HashMap<String, Json>,
     /// Service last-accessed jobs: job id → (principal ARN, `IN_PROGRESS` polls left, created at).
@@ -176,6 +179,7 @@ fn form_pairs(s: &str) -> Vec<(String, String)> {
 }
 
 /// An answer of moto.
+#[derive(Clone)]
 struct Upstream {
     status: StatusCode,
     headers: HeaderMap,
@@ -477,8 +481,10 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
             let up = s.forward(c).await?;
             if up.ok() {
                 learn_account(s, c, &account, &up);
-                if form_action(c).as_deref() == Some("GetAccountAuthorizationDetails") {
-                    return Ok(backdated(s, up));
+                match form_action(c).as_deref() {
+                    Some("GetAccountAuthorizationDetails") => return Ok(backdated(s, up)),
+                    Some("GetCredentialReport") => return Ok(kept_report(s, &account, up)),
+                    _ => {}
                 }
             }
             Ok(up.into_response())
@@ -720,6 +726,24 @@ async fn iam_last_accessed(s: &Shared, c: &Call) -> Result<Response, Reject> {
             ))
         }
     }
+}
+
+/// How long AWS keeps serving a credential report before `GenerateCredentialReport` builds another.
+const CREDENTIAL_REPORT_SECS: f64 = 4.0 * 3600.0;
+
+/// The account's credential report as first served within the last four hours, else moto's new
+/// one (then kept).
+fn kept_report(s: &Shared, account: &str, up: Upstream) -> Response {
+    let now = now_secs();
+    s.with(|st| match st.credential_reports.get(account) {
+        Some((kept, at)) if now - at < CREDENTIAL_REPORT_SECS => kept.clone(),
+        _ => {
+            st.credential_reports
+                .insert(account.to_owned(), (up.clone(), now));
+            up
+        }
+    })
+    .into_response()
 }
 
 /// moto's `GetAccountAuthorizationDetails` answer with each seeded principal's creation date.

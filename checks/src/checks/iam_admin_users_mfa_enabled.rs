@@ -24,14 +24,23 @@ pub const CHECK: Check = Check {
         remediation: "Assign an MFA device to every IAM user with administrator rights, or remove their \
                       administrator policies and let administrators assume a role that requires MFA \
                       (aws:MultiFactorAuthPresent).",
-        needs: &[Need::IamAuthorizationDetails, Need::IamCredentialReport],
+        needs: &[
+            Need::IamAuthorizationDetails,
+            Need::IamCredentialReport,
+            Need::IamMfaDevices,
+        ],
         notes: "**Judges** every IAM user whose effective grants make it an administrator (every \
 action on every resource, written in any form, or `iam:AttachUserPolicy` / `iam:PutUserPolicy` / \
 `iam:CreatePolicyVersion` on every resource), from all the policies that reach it — inline, \
 customer- and AWS-managed (read with `GetPolicy`/`GetPolicyVersion`), directly or through its groups — \
-with `Deny` statements applied and its permissions boundary capping them; `mfa_active` of the \
-credential report decides. Users who are not administrators are not judged.\n\n\
-**Edge cases**: IAM serves a credential report up to four hours old (`GenerateCredentialReport` returns the cached one), so an MFA device deactivated within that window shows when IAM next builds the report, and a re-check triggered by `DeactivateMFADevice` reads the same report (a known gap, noted on the event re-checks issue). a boundary that denies IAM takes administrator away (unless the user can also lift \
+with `Deny` statements applied and its permissions boundary capping them; the MFA devices \
+`ListMFADevices` lists for the user now decide (virtual, hardware and FIDO alike). Users who are not \
+administrators are not judged.\n\n\
+**Edge cases**: the devices are listed in every run and re-check because IAM serves a credential \
+report up to four hours old (a `DeactivateMFADevice` shows within seconds); where a user's listing \
+fails, or the user holds no credential (no password, no active key: it is not listed), the report's \
+`mfa_active` decides and a listing failure is named in the verdict with the report's age; an \
+administrator deleted since the report is not judged; a boundary that denies IAM takes administrator away (unless the user can also lift \
 the boundary); `NotAction: aws-portal:*` is administrator; an unreadable policy of a user who is not \
 an administrator by its other policies makes that user `unknown`, never a pass; a user missing from \
 the credential report is `unknown`.\n\n\
@@ -80,19 +89,35 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
                     user.name
                 ),
             ),
-            Some(r) if r.mfa_active => Verdict::pass(
-                &user.arn,
-                None,
-                format!("Administrator {} ({via}) has MFA active.", user.name),
-            ),
-            Some(_) => Verdict::fail(
-                &user.arn,
-                None,
-                format!(
-                    "User {} is an administrator ({via}) without an MFA device.",
-                    user.name
-                ),
-            ),
+            Some(r) => {
+                let mfa = snap.iam.mfa(r);
+                if mfa.deleted {
+                    continue;
+                }
+                let source = mfa
+                    .from_report
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default();
+                if mfa.active {
+                    Verdict::pass(
+                        &user.arn,
+                        None,
+                        format!(
+                            "Administrator {} ({via}) has MFA active{source}.",
+                            user.name
+                        ),
+                    )
+                } else {
+                    Verdict::fail(
+                        &user.arn,
+                        None,
+                        format!(
+                            "User {} is an administrator ({via}) without an MFA device{source}.",
+                            user.name
+                        ),
+                    )
+                }
+            }
         };
         verdicts.push(verdict);
     }
@@ -166,10 +191,38 @@ mod tests {
         d: crate::facts::Fact<AuthorizationDetails>,
         rows: Vec<CredentialReportRow>,
     ) -> Vec<Verdict> {
+        let listed = rows
+            .iter()
+            .map(|r| (r.user.clone(), Ok(Some(usize::from(r.mfa_active)))))
+            .collect();
         let mut s = snapshot();
         s.iam.authorization = d;
         s.iam.credential_report = Ok(rows);
+        s.iam.mfa_devices = Ok(listed);
         evaluate(&s, &Settings::default())
+    }
+
+    /// The report (hours old) says active, the devices listed now say none: the listing decides.
+    #[test]
+    fn devices_listed_now_decide_over_the_report() {
+        let mut s = snapshot();
+        s.iam.authorization = Ok(details(vec![user(
+            "alice",
+            &[ADMINISTRATOR_ACCESS],
+            &[],
+            None,
+        )]));
+        s.iam.credential_report = Ok(vec![row("alice", true)]);
+        s.iam.mfa_devices = Ok([("alice".to_string(), Ok(Some(0)))].into());
+        let v = evaluate(&s, &Settings::default());
+        assert_eq!(v[0].status, Status::Fail);
+        s.iam.mfa_devices = Ok([("alice".to_string(), Ok(None))].into());
+        let v = evaluate(&s, &Settings::default());
+        assert_eq!(
+            v[0].status,
+            Status::NotApplicable,
+            "deleted since the report: {v:?}"
+        );
     }
 
     #[test]

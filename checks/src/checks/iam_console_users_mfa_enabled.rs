@@ -16,12 +16,17 @@ pub const CHECK: Check = Check {
         activity: dsomm::MFA,
         remediation: "Assign an MFA device to each IAM user with a console password, or remove the password \
                       (aws iam delete-login-profile) and move people to IAM Identity Center with MFA enforced.",
-        needs: &[Need::IamCredentialReport],
-        notes: "**Judges** the credential report: each IAM user with `password_enabled` true passes when \
-`mfa_active` is true and fails otherwise; no user with a password is not_applicable; an \
-unreadable report is unknown.
+        needs: &[Need::IamCredentialReport, Need::IamMfaDevices],
+        notes: "**Judges** each IAM user with `password_enabled` true in the credential report: it \
+passes when `ListMFADevices` lists a device for it now (virtual, hardware and FIDO alike) and fails \
+otherwise; no user with a password is not_applicable; an unreadable report is unknown.
 
-**Edge cases**: IAM serves a credential report up to four hours old (`GenerateCredentialReport` returns the cached one), so an MFA device deactivated within that window shows when IAM next builds the report, and a re-check triggered by `DeactivateMFADevice` reads the same report (a known gap, noted on the event re-checks issue). `mfa_active` counts virtual, hardware and FIDO devices alike. A user without a \
+**Edge cases**: IAM serves a credential report up to four hours old (`GenerateCredentialReport` \
+returns the cached one), so its `mfa_active` can be hours behind: the devices are listed per user \
+in every run and every re-check (`DeactivateMFADevice` shows within seconds); where one user's \
+listing fails, the report's `mfa_active` decides and the verdict says so and how old the report is. \
+A user deleted since the report is not judged. Which users have a password still comes from the \
+report: a password created since shows when IAM next builds it. A user without a \
 console password cannot sign in to the console and is not judged here. The root user is judged \
 by `iam_root_mfa_enabled`.
 
@@ -41,20 +46,31 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
     let verdicts: Vec<Verdict> = rows
         .iter()
         .filter(|r| !r.is_root && r.password_enabled)
-        .map(|r| {
-            if r.mfa_active {
+        .filter_map(|r| {
+            let mfa = snap.iam.mfa(r);
+            if mfa.deleted {
+                return None;
+            }
+            let source = mfa
+                .from_report
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            Some(if mfa.active {
                 Verdict::pass(
                     &r.arn,
                     None,
-                    format!("Console user {} has MFA active.", r.user),
+                    format!("Console user {} has MFA active{source}.", r.user),
                 )
             } else {
                 Verdict::fail(
                     &r.arn,
                     None,
-                    format!("Console user {} has a password but no MFA device.", r.user),
+                    format!(
+                        "Console user {} has a password but no MFA device{source}.",
+                        r.user
+                    ),
                 )
-            }
+            })
         })
         .collect();
     if verdicts.is_empty() {
@@ -73,6 +89,7 @@ mod tests {
     use crate::checks::fixtures::*;
     use crate::model::Status;
     use crate::snapshot::CredentialReportRow;
+    use std::collections::BTreeMap;
 
     fn row(user: &str, password: bool, mfa: bool) -> CredentialReportRow {
         CredentialReportRow {
@@ -84,10 +101,89 @@ mod tests {
         }
     }
 
+    /// The report as given, its users' devices listed as the report says.
     fn run(rows: crate::facts::Fact<Vec<CredentialReportRow>>) -> Vec<Verdict> {
+        let listed = match &rows {
+            Ok(rows) => rows
+                .iter()
+                .map(|r| (r.user.clone(), Ok(Some(usize::from(r.mfa_active)))))
+                .collect(),
+            Err(_) => Default::default(),
+        };
+        run_listed(rows, Ok(listed))
+    }
+
+    fn run_listed(
+        rows: crate::facts::Fact<Vec<CredentialReportRow>>,
+        listed: crate::facts::Fact<BTreeMap<String, crate::facts::Fact<Option<usize>>>>,
+    ) -> Vec<Verdict> {
         let mut s = snapshot();
         s.iam.credential_report = rows;
+        s.iam.credential_report_generated = "2026-12-01T10:00:00Z".parse().ok();
+        s.iam.mfa_devices = listed;
         evaluate(&s, &Settings::default())
+    }
+
+    /// The report is hours old: what the listing says now decides, in both directions.
+    #[test]
+    fn devices_listed_now_override_the_report() {
+        let rows = vec![row("alice", true, true), row("bob", true, false)];
+        let listed = BTreeMap::from([
+            ("alice".to_string(), Ok(Some(0))),
+            ("bob".to_string(), Ok(Some(1))),
+        ]);
+        let v = run_listed(Ok(rows), Ok(listed));
+        assert_eq!(
+            (v[0].status, v[0].reason.as_str()),
+            (
+                Status::Fail,
+                "Console user alice has a password but no MFA device."
+            )
+        );
+        assert_eq!(
+            (v[1].status, v[1].reason.as_str()),
+            (Status::Pass, "Console user bob has MFA active.")
+        );
+    }
+
+    /// A failed listing leaves the report's word, saying how old it is and why.
+    #[test]
+    fn report_decides_where_the_listing_failed_and_says_so() {
+        let rows = vec![row("alice", true, false), row("bob", true, true)];
+        let listed = BTreeMap::from([
+            (
+                "alice".to_string(),
+                Err(denied("iam", "ListMFADevices", None)),
+            ),
+            ("bob".to_string(), Ok(Some(1))),
+        ]);
+        let v = run_listed(Ok(rows.clone()), Ok(listed));
+        assert_eq!(v[0].status, Status::Fail);
+        assert_eq!(
+            v[0].reason,
+            "Console user alice has a password but no MFA device (by the credential report of \
+             2026-12-01 10:00 UTC, as iam:ListMFADevices access denied (AccessDenied: not authorized))."
+        );
+        assert_eq!(v[1].reason, "Console user bob has MFA active.");
+        let v = run_listed(Ok(rows), Err(denied("iam", "ListMFADevices", None)));
+        assert_eq!(
+            v.iter().map(|v| v.status).collect::<Vec<_>>(),
+            [Status::Fail, Status::Pass]
+        );
+        assert!(v[1].reason.contains("by the credential report of"));
+    }
+
+    /// A user deleted since the report was generated is gone: not judged.
+    #[test]
+    fn user_deleted_since_the_report_is_not_judged() {
+        let rows = vec![row("alice", true, false), row("bob", true, true)];
+        let listed = BTreeMap::from([
+            ("alice".to_string(), Ok(None)),
+            ("bob".to_string(), Ok(Some(1))),
+        ]);
+        let v = run_listed(Ok(rows), Ok(listed));
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].resource, "arn:aws:iam::111122223333:user/bob");
     }
 
     #[test]
