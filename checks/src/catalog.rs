@@ -303,7 +303,7 @@ mod tests {
                     Need::IamCredentialReport => {
                         snap.iam.credential_report = denied("iam", "GetCredentialReport")
                     }
-                    Need::IamMfaDevices => snap.iam.mfa_devices = denied("iam", "ListMFADevices"),
+                    Need::IamSignIn => snap.iam.sign_in = denied("iam", "ListUsers"),
                     Need::IamAuthorizationDetails => {
                         snap.iam.authorization = denied("iam", "GetAccountAuthorizationDetails")
                     }

@@ -18,10 +18,10 @@ pub enum Need {
     IamAccountSummary,
     /// IAM `GenerateCredentialReport` + `GetCredentialReport`: per-user password, MFA, keys.
     IamCredentialReport,
-    /// IAM `ListMFADevices` per user of the credential report who holds a credential (a console
-    /// password or an active access key): the MFA devices assigned now, as the report may be up to
-    /// four hours old.
-    IamMfaDevices,
+    /// IAM `ListUsers`, then `GetLoginProfile` per user and `ListMFADevices` per user with a
+    /// console password or an active access key: who can sign in and with which MFA devices now,
+    /// as the credential report may be up to four hours old.
+    IamSignIn,
     /// IAM `GetAccountAuthorizationDetails`: users, groups, roles and policies with their documents;
     /// `GetPolicy` + `GetPolicyVersion` for each AWS-managed policy a principal holds.
     IamAuthorizationDetails,
@@ -171,7 +171,11 @@ impl Need {
                 ),
                 op!("iam", "GetCredentialReport", "iam:GetCredentialReport"),
             ],
-            Need::IamMfaDevices => &[op!("iam", "ListMFADevices", "iam:ListMFADevices")],
+            Need::IamSignIn => &[
+                op!("iam", "ListUsers", "iam:ListUsers"),
+                op!("iam", "GetLoginProfile", "iam:GetLoginProfile"),
+                op!("iam", "ListMFADevices", "iam:ListMFADevices"),
+            ],
             Need::IamAuthorizationDetails => &[
                 op!(
                     "iam",
@@ -545,7 +549,7 @@ impl Need {
             Need::EcrRepositoryPolicies => &[Need::EcrRepositories],
             Need::EcsTaskDefinitions => &[Need::EcsServices],
             Need::IamServiceLastAccessed => &[Need::IamAuthorizationDetails],
-            Need::IamMfaDevices => &[Need::IamCredentialReport],
+            Need::IamSignIn => &[Need::IamCredentialReport],
             _ => &[],
         }
     }
@@ -622,10 +626,8 @@ pub struct IamFacts {
     pub credential_report: Fact<Vec<CredentialReportRow>>,
     /// When IAM generated the credential report (`GetCredentialReport`'s `GeneratedTime`).
     pub credential_report_generated: Option<DateTime<Utc>>,
-    /// How many MFA devices each user of the report who holds a credential has now
-    /// (`ListMFADevices`), by user name; `None` when IAM no longer knows the user (deleted since
-    /// the report); a user's own read can fail alone.
-    pub mfa_devices: Fact<BTreeMap<String, Fact<Option<usize>>>>,
+    /// Every IAM user as IAM lists it now, by name: its console password and MFA devices.
+    pub sign_in: Fact<BTreeMap<String, UserSignIn>>,
     pub authorization: Fact<AuthorizationDetails>,
     /// The account password policy; `Ok(None)` when none is set (IAM then applies its default).
     pub password_policy: Fact<Option<PasswordPolicy>>,
@@ -635,48 +637,68 @@ pub struct IamFacts {
     pub service_last_accessed: Fact<BTreeMap<String, PrincipalAccess>>,
 }
 
-/// Whether a user of the credential report has MFA, and what says so.
+/// An IAM user as IAM lists it now (`ListUsers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserSignIn {
+    pub arn: String,
+    /// Whether it has a console password (`GetLoginProfile`).
+    pub password: Fact<bool>,
+    /// How many MFA devices it has (`ListMFADevices`: virtual, hardware and FIDO alike); not
+    /// collected for a user without a console password and without an active access key.
+    pub mfa_devices: Fact<usize>,
+}
+
+/// Whether a user has MFA, and what says so.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MfaState {
-    pub active: bool,
-    /// The user was deleted after the report was generated: it is no longer judged.
-    pub deleted: bool,
-    /// `None` when the user's devices were listed in this run; otherwise why the credential
-    /// report's `mfa_active` (up to four hours old) decides, to be named in the verdict.
-    pub from_report: Option<String>,
+pub enum Mfa {
+    /// Its devices as listed in this run.
+    Listed(bool),
+    /// The credential report's `mfa_active`, and why the listing does not decide (`None` when
+    /// the user holds no credential and was not listed).
+    Report(bool, Option<String>),
+    /// IAM no longer lists the user (deleted since the report was generated).
+    Deleted,
+    /// Neither listed nor in the report: why.
+    Unknown(String),
 }
 
 impl IamFacts {
-    /// The user's MFA now: its devices as `ListMFADevices` lists them (virtual, hardware and FIDO
-    /// alike), else the credential report's `mfa_active` with the reason the listing is not used.
-    /// Users without a credential are not listed (they cannot sign in): the report decides, with
-    /// no note.
-    pub fn mfa(&self, row: &CredentialReportRow) -> MfaState {
-        let why = match &self.mfa_devices {
-            Ok(users) => match users.get(&row.user) {
-                Some(Ok(devices)) => {
-                    return MfaState {
-                        active: devices.is_some_and(|n| n > 0),
-                        deleted: devices.is_none(),
-                        from_report: None,
-                    };
-                }
-                Some(Err(e)) => Some(e.to_string()),
-                None => None,
+    /// The user's MFA now: its listed devices, else the credential report's word.
+    pub fn mfa(&self, user: &str) -> Mfa {
+        let row = self
+            .credential_report
+            .as_ref()
+            .ok()
+            .and_then(|rows| rows.iter().find(|r| r.user == user && !r.is_root));
+        let why = match &self.sign_in {
+            Ok(users) => match users.get(user) {
+                None => return Mfa::Deleted,
+                Some(u) => match &u.mfa_devices {
+                    Ok(n) => return Mfa::Listed(*n > 0),
+                    Err(e) if e.kind == crate::facts::ErrorKind::NotCollected => None,
+                    Err(e) => Some(e.to_string()),
+                },
             },
             Err(e) => Some(e.to_string()),
         };
-        MfaState {
-            active: row.mfa_active,
-            deleted: false,
-            from_report: why.map(|why| {
-                let when = self
-                    .credential_report_generated
-                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                    .unwrap_or_else(|| "unknown time".into());
-                format!("by the credential report of {when}, as {why}")
-            }),
+        match row {
+            Some(r) => Mfa::Report(
+                r.mfa_active,
+                why.map(|why| format!("by the {}, as {why}", self.report_age())),
+            ),
+            None => Mfa::Unknown(
+                why.unwrap_or_else(|| "the user is not in the credential report".into()),
+            ),
         }
+    }
+
+    /// "credential report of <time>", for verdicts that fall back on it.
+    pub fn report_age(&self) -> String {
+        let when = self
+            .credential_report_generated
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|| "unknown time".into());
+        format!("credential report of {when}")
     }
 }
 
@@ -686,7 +708,7 @@ impl Default for IamFacts {
             account_summary: Err(FactError::not_collected("iam", "GetAccountSummary")),
             credential_report: Err(FactError::not_collected("iam", "GetCredentialReport")),
             credential_report_generated: None,
-            mfa_devices: Err(FactError::not_collected("iam", "ListMFADevices")),
+            sign_in: Err(FactError::not_collected("iam", "ListUsers")),
             authorization: Err(FactError::not_collected(
                 "iam",
                 "GetAccountAuthorizationDetails",

@@ -135,7 +135,7 @@ impl Need {
                 "EnableMFADevice", "DeactivateMFADevice", "DeleteVirtualMFADevice",
             ),
             // Which users are listed follows their credentials; the devices, MFA's own events.
-            Need::IamCredentialReport | Need::IamMfaDevices => IAM_USER_CREDENTIALS,
+            Need::IamCredentialReport | Need::IamSignIn => IAM_USER_CREDENTIALS,
             Need::IamAuthorizationDetails => IAM_AUTHORIZATION,
             // Service use is not a management event: only new and deleted principals change
             // which reports there are (a new one is read within the budget).
@@ -336,7 +336,7 @@ impl Need {
         match self {
             Need::IamAccountSummary
             | Need::IamCredentialReport
-            | Need::IamMfaDevices
+            | Need::IamSignIn
             | Need::IamAuthorizationDetails
             | Need::IamServiceLastAccessed
             | Need::IamPasswordPolicy

@@ -5,7 +5,7 @@ use crate::facts::{ErrorKind, Fact, FactError};
 use crate::policy::is_aws_managed;
 use crate::snapshot::{
     AccountSummary, AuthorizationDetails, CredentialReportRow, IamFacts, IamGroup, IamRole,
-    IamUser, InlinePolicy, ManagedPolicy, Need, PasswordPolicy,
+    IamUser, InlinePolicy, ManagedPolicy, Need, PasswordPolicy, UserSignIn,
 };
 use aws_sdk_iam::types::{
     AttachedPolicy, EntityType, PolicyDetail, ReportStateType, SummaryKeyType,
@@ -48,9 +48,9 @@ pub(super) async fn collect(c: &Collector<'_>, needs: &BTreeSet<Need>) -> IamFac
             }
             let report = credential_report(c, &client).await;
             // The devices are listed per user of the report: they wait for it.
-            let devices = match (&report, needs.contains(&Need::IamMfaDevices)) {
+            let devices = match (&report, needs.contains(&Need::IamSignIn)) {
                 (_, false) => None,
-                (Ok((rows, _)), true) => Some(Ok(mfa_devices(c, &client, rows).await)),
+                (Ok((rows, _)), true) => Some(sign_in(c, &client, rows).await),
                 (Err(e), true) => Some(Err(e.clone())),
             };
             Some((report, devices))
@@ -92,7 +92,7 @@ pub(super) async fn collect(c: &Collector<'_>, needs: &BTreeSet<Need>) -> IamFac
             Err(e) => facts.credential_report = Err(e),
         }
         if let Some(d) = devices {
-            facts.mfa_devices = d;
+            facts.sign_in = d;
         }
     }
     if let Some((d, access)) = details {
@@ -213,36 +213,72 @@ async fn credential_report(
     Ok((rows, out.generated_time().and_then(utc)))
 }
 
-/// The MFA devices of every user of the report who holds a credential (a console password or an
-/// active access key), listed now: the report can be four hours old, and a device deactivated
-/// since must show at once. Users without a credential cannot sign in and are not listed.
-async fn mfa_devices(
+/// Every user as IAM lists it now, with its console password and, where it holds a credential
+/// (a password, or an active access key by the report), its MFA devices: the report can be four
+/// hours old, and a device deactivated or a console user created since must show at once.
+async fn sign_in(
     c: &Collector<'_>,
     client: &aws_sdk_iam::Client,
     rows: &[CredentialReportRow],
-) -> BTreeMap<String, Fact<Option<usize>>> {
-    let users: Vec<String> = rows
+) -> Fact<BTreeMap<String, UserSignIn>> {
+    let listing = pages(
+        c.recorder,
+        "iam",
+        "ListUsers",
+        None,
+        client.list_users().into_paginator().send(),
+    )
+    .await?;
+    let users: Vec<(String, String, bool)> = listing
         .iter()
-        .filter(|r| !r.is_root && (r.password_enabled || !r.active_keys().is_empty()))
-        .map(|r| r.user.clone())
+        .flat_map(|p| p.users())
+        .map(|u| {
+            let keys = rows
+                .iter()
+                .any(|r| r.user == u.user_name() && !r.active_keys().is_empty());
+            (u.user_name().to_owned(), u.arn().to_owned(), keys)
+        })
         .collect();
-    stream::iter(users)
-        .map(|user| async move {
-            let listed = call_or_absent(
+    Ok(stream::iter(users)
+        .map(|(user, arn, keys)| async move {
+            // No login profile (`NoSuchEntity`): no console password.
+            let password = call_or_absent(
                 c.recorder,
                 "iam",
-                "ListMFADevices",
+                "GetLoginProfile",
                 None,
                 &["NoSuchEntity"],
-                client.list_mfa_devices().user_name(&user).send(),
+                client.get_login_profile().user_name(&user).send(),
             )
-            .await;
-            // A user has at most eight devices: one page holds them all.
-            (user, listed.map(|o| o.map(|o| o.mfa_devices().len())))
+            .await
+            .map(|o| o.is_some());
+            let mfa_devices = if keys || password.as_ref().map_or(true, |p| *p) {
+                // A user has at most eight devices: one page holds them all.
+                call_or_absent(
+                    c.recorder,
+                    "iam",
+                    "ListMFADevices",
+                    None,
+                    &["NoSuchEntity"],
+                    client.list_mfa_devices().user_name(&user).send(),
+                )
+                .await
+                .map(|o| o.map_or(0, |o| o.mfa_devices().len()))
+            } else {
+                Err(FactError::not_collected("iam", "ListMFADevices"))
+            };
+            (
+                user,
+                UserSignIn {
+                    arn,
+                    password,
+                    mfa_devices,
+                },
+            )
         })
         .buffered(PER_RESOURCE_CONCURRENCY)
         .collect()
-        .await
+        .await)
 }
 
 fn flag(s: &str) -> bool {
