@@ -809,3 +809,55 @@ async fn credential_report_kept_for_four_hours_per_account() {
         .unwrap();
     assert!(devices.mfa_devices().is_empty());
 }
+
+/// IAM's centralized root access: outside an organization there is none to read, a member may not
+/// read it, and the management account enables, lists and disables its features.
+#[tokio::test(flavor = "multi_thread")]
+async fn organization_root_features_for_the_management_account() {
+    use aws_sdk_iam::error::ProvideErrorMetadata;
+    let moto = Moto::start();
+    let mgmt = seed::management_config(&moto.endpoint).await;
+    let iam = aws_sdk_iam::Client::new(&mgmt);
+    let alone = iam.list_organizations_features().send().await.unwrap_err();
+    assert_eq!(alone.code(), Some("OrganizationNotFoundException"));
+    let (_, member_cfg) = member(&mgmt).await;
+    let org_id = aws_sdk_organizations::Client::new(&mgmt)
+        .describe_organization()
+        .send()
+        .await
+        .unwrap()
+        .organization()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let none = iam.list_organizations_features().send().await.unwrap();
+    assert_eq!(none.organization_id(), Some(org_id.as_str()));
+    assert!(none.enabled_features().is_empty());
+    let enabled = iam
+        .enable_organizations_root_credentials_management()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        enabled.enabled_features()[0].as_str(),
+        "RootCredentialsManagement"
+    );
+    let listed = iam.list_organizations_features().send().await.unwrap();
+    assert_eq!(listed.enabled_features().len(), 1);
+    let denied = aws_sdk_iam::Client::new(&member_cfg)
+        .list_organizations_features()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        denied.code(),
+        Some("AccountNotManagementOrDelegatedAdministratorException")
+    );
+    iam.disable_organizations_root_credentials_management()
+        .send()
+        .await
+        .unwrap();
+    let after = iam.list_organizations_features().send().await.unwrap();
+    assert!(after.enabled_features().is_empty());
+}
