@@ -11,6 +11,7 @@ use crate::settings::Settings;
 use crate::snapshot::{AccountSnapshot, Need, Organization};
 use aws_config::SdkConfig;
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -252,7 +253,7 @@ pub async fn audit_all(
     use futures::stream::{self, StreamExt};
     let started_at = chrono::Utc::now();
     let started = Instant::now();
-    let (organization, organization_read) = organization_for(base, targets, opts).await;
+    let (organization, organization_read) = organization_for(base, targets, opts, None).await;
     let organization = &organization;
     let audits: Vec<_> = targets
         .iter()
@@ -273,22 +274,41 @@ pub async fn audit_all(
 }
 
 /// The organization-level facts of a run over `targets`, read once for all of its accounts when
-/// an enabled check needs them, with the calls that read made.
+/// an enabled check needs them, with the calls that read made. `kept` is what an earlier part of
+/// the same run read (a replica audits a cycle in batches): it is used as is, or with the tags of
+/// the batch's accounts it lacks added, instead of reading the organization again.
 pub async fn organization_for(
     base: &SdkConfig,
     targets: &[Target],
     opts: &Options,
+    kept: Option<&Arc<Organization>>,
 ) -> (Fact<Arc<Organization>>, Option<OrganizationRead>) {
     let needs = catalog::needs_of(&opts.checks);
     if !needs.iter().any(|n| n.is_organization()) {
         let nc = FactError::not_collected("organizations", "DescribeOrganization");
         return (Err(nc), None);
     }
-    let rec = CallRecorder::with_rate_limit(opts.max_requests_per_second);
     let audited: Vec<String> = targets.iter().map(|t| t.account_id.clone()).collect();
-    let fact = read_organization(base, opts, &rec, &needs, &audited)
-        .await
-        .map(Arc::new);
+    let wants_tags = needs.contains(&Need::OrganizationAccounts);
+    if let Some(kept) = kept {
+        if !wants_tags || organizations::has_tags(kept, &audited) {
+            return (Ok(kept.clone()), None);
+        }
+    }
+    let rec = CallRecorder::with_rate_limit(opts.max_requests_per_second);
+    let fact = match kept {
+        Some(kept) => {
+            let mut org = Organization::clone(kept);
+            within_time(opts, async {
+                let config = organization_session(base, opts, &rec).await?;
+                organizations::tag_members(&config, &rec, &mut org, &audited).await;
+                Ok(org)
+            })
+            .await
+        }
+        None => read_organization(base, opts, &rec, &needs, &audited).await,
+    }
+    .map(Arc::new);
     if let Err(e) = &fact {
         tracing::warn!(error = %e, "AWS Organizations could not be read: the environments checks are unknown");
     }
@@ -325,27 +345,41 @@ pub async fn read_organization(
     needs: &BTreeSet<Need>,
     audited: &[String],
 ) -> Fact<Organization> {
-    let work = async {
-        let config = match &opts.organization_role {
-            None => base.clone(),
-            Some((role, external_id)) => {
-                let account = session::account_of_arn(role).unwrap_or_default();
-                session::account_config(base, account, Some(role), external_id.as_deref(), rec)
-                    .await
-                    .map_err(|e| match e {
-                        session::SessionError::AssumeRole { source, .. } => source,
-                        other => FactError::new(
-                            "sts",
-                            "AssumeRole",
-                            None,
-                            ErrorKind::Other,
-                            other.to_string(),
-                        ),
-                    })?
-            }
-        };
+    within_time(opts, async {
+        let config = organization_session(base, opts, rec).await?;
         organizations::read_organization(&config, rec, needs, audited).await
-    };
+    })
+    .await
+}
+
+/// The session that reads the organization: the agent's own, or the organization role's.
+async fn organization_session(
+    base: &SdkConfig,
+    opts: &Options,
+    rec: &CallRecorder,
+) -> Fact<SdkConfig> {
+    match &opts.organization_role {
+        None => Ok(base.clone()),
+        Some((role, external_id)) => {
+            let account = session::account_of_arn(role).unwrap_or_default();
+            session::account_config(base, account, Some(role), external_id.as_deref(), rec)
+                .await
+                .map_err(|e| match e {
+                    session::SessionError::AssumeRole { source, .. } => source,
+                    other => FactError::new(
+                        "sts",
+                        "AssumeRole",
+                        None,
+                        ErrorKind::Other,
+                        other.to_string(),
+                    ),
+                })
+        }
+    }
+}
+
+/// `work` (a read of the organization) within the per-account time limit.
+async fn within_time<T>(opts: &Options, work: impl Future<Output = Fact<T>>) -> Fact<T> {
     tokio::time::timeout(opts.account_timeout, work)
         .await
         .unwrap_or_else(|_| {

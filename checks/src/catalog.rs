@@ -319,6 +319,7 @@ mod tests {
                     Need::IamCredentialReport => {
                         snap.iam.credential_report = denied("iam", "GetCredentialReport")
                     }
+                    Need::IamSignIn => snap.iam.sign_in = denied("iam", "ListUsers"),
                     Need::IamAuthorizationDetails => {
                         snap.iam.authorization = denied("iam", "GetAccountAuthorizationDetails")
                     }

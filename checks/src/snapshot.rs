@@ -18,6 +18,10 @@ pub enum Need {
     IamAccountSummary,
     /// IAM `GenerateCredentialReport` + `GetCredentialReport`: per-user password, MFA, keys.
     IamCredentialReport,
+    /// IAM `ListUsers`, then `GetLoginProfile` per user and `ListMFADevices` per user with a
+    /// console password or an active access key: who can sign in and with which MFA devices now,
+    /// as the credential report may be up to four hours old.
+    IamSignIn,
     /// IAM `GetAccountAuthorizationDetails`: users, groups, roles and policies with their documents;
     /// `GetPolicy` + `GetPolicyVersion` for each AWS-managed policy a principal holds.
     IamAuthorizationDetails,
@@ -191,6 +195,11 @@ impl Need {
                     "iam:GenerateCredentialReport"
                 ),
                 op!("iam", "GetCredentialReport", "iam:GetCredentialReport"),
+            ],
+            Need::IamSignIn => &[
+                op!("iam", "ListUsers", "iam:ListUsers"),
+                op!("iam", "GetLoginProfile", "iam:GetLoginProfile"),
+                op!("iam", "ListMFADevices", "iam:ListMFADevices"),
             ],
             Need::IamAuthorizationDetails => &[
                 op!(
@@ -606,6 +615,7 @@ impl Need {
             Need::Wafv2WebAclRules => &[Need::Wafv2LoadBalancerAcls, Need::CloudFrontDistributions],
             Need::CloudFrontResponseHeadersPolicies => &[Need::CloudFrontDistributions],
             Need::IamServiceLastAccessed => &[Need::IamAuthorizationDetails],
+            Need::IamSignIn => &[Need::IamCredentialReport],
             _ => &[],
         }
     }
@@ -694,6 +704,10 @@ impl AccountSnapshot {
 pub struct IamFacts {
     pub account_summary: Fact<AccountSummary>,
     pub credential_report: Fact<Vec<CredentialReportRow>>,
+    /// When IAM generated the credential report (`GetCredentialReport`'s `GeneratedTime`).
+    pub credential_report_generated: Option<DateTime<Utc>>,
+    /// Every IAM user as IAM lists it now, by name: its console password and MFA devices.
+    pub sign_in: Fact<BTreeMap<String, UserSignIn>>,
     pub authorization: Fact<AuthorizationDetails>,
     /// The account password policy; `Ok(None)` when none is set (IAM then applies its default).
     pub password_policy: Fact<Option<PasswordPolicy>>,
@@ -703,11 +717,78 @@ pub struct IamFacts {
     pub service_last_accessed: Fact<BTreeMap<String, PrincipalAccess>>,
 }
 
+/// An IAM user as IAM lists it now (`ListUsers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserSignIn {
+    pub arn: String,
+    /// Whether it has a console password (`GetLoginProfile`).
+    pub password: Fact<bool>,
+    /// How many MFA devices it has (`ListMFADevices`: virtual, hardware and FIDO alike); not
+    /// collected for a user without a console password and without an active access key.
+    pub mfa_devices: Fact<usize>,
+}
+
+/// Whether a user has MFA, and what says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mfa {
+    /// Its devices as listed in this run.
+    Listed(bool),
+    /// The credential report's `mfa_active`, and why the listing does not decide (`None` when
+    /// the user holds no credential and was not listed).
+    Report(bool, Option<String>),
+    /// IAM no longer lists the user (deleted since the report was generated).
+    Deleted,
+    /// Neither listed nor in the report: why.
+    Unknown(String),
+}
+
+impl IamFacts {
+    /// The user's MFA now: its listed devices, else the credential report's word.
+    pub fn mfa(&self, user: &str) -> Mfa {
+        let row = self
+            .credential_report
+            .as_ref()
+            .ok()
+            .and_then(|rows| rows.iter().find(|r| r.user == user && !r.is_root));
+        let why = match &self.sign_in {
+            Ok(users) => match users.get(user) {
+                None => return Mfa::Deleted,
+                Some(u) => match &u.mfa_devices {
+                    Ok(n) => return Mfa::Listed(*n > 0),
+                    Err(e) if e.kind == crate::facts::ErrorKind::NotCollected => None,
+                    Err(e) => Some(e.to_string()),
+                },
+            },
+            Err(e) => Some(e.to_string()),
+        };
+        match row {
+            Some(r) => Mfa::Report(
+                r.mfa_active,
+                why.map(|why| format!("by the {}, as {why}", self.report_age())),
+            ),
+            None => Mfa::Unknown(
+                why.unwrap_or_else(|| "the user is not in the credential report".into()),
+            ),
+        }
+    }
+
+    /// "credential report of <time>", for verdicts that fall back on it.
+    pub fn report_age(&self) -> String {
+        let when = self
+            .credential_report_generated
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|| "unknown time".into());
+        format!("credential report of {when}")
+    }
+}
+
 impl Default for IamFacts {
     fn default() -> Self {
         IamFacts {
             account_summary: Err(FactError::not_collected("iam", "GetAccountSummary")),
             credential_report: Err(FactError::not_collected("iam", "GetCredentialReport")),
+            credential_report_generated: None,
+            sign_in: Err(FactError::not_collected("iam", "ListUsers")),
             authorization: Err(FactError::not_collected(
                 "iam",
                 "GetAccountAuthorizationDetails",

@@ -135,7 +135,8 @@ impl Need {
                 "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey",
                 "EnableMFADevice", "DeactivateMFADevice", "DeleteVirtualMFADevice",
             ),
-            Need::IamCredentialReport => IAM_USER_CREDENTIALS,
+            // Which users are listed follows their credentials; the devices, MFA's own events.
+            Need::IamCredentialReport | Need::IamSignIn => IAM_USER_CREDENTIALS,
             Need::IamAuthorizationDetails => IAM_AUTHORIZATION,
             // Service use is not a management event: only new and deleted principals change
             // which reports there are (a new one is read within the budget).
@@ -406,6 +407,7 @@ impl Need {
         match self {
             Need::IamAccountSummary
             | Need::IamCredentialReport
+            | Need::IamSignIn
             | Need::IamAuthorizationDetails
             | Need::IamServiceLastAccessed
             | Need::IamPasswordPolicy

@@ -80,10 +80,28 @@ impl Daemon {
         self.child.as_ref().map_or(0, |c| c.id())
     }
 
-    /// Polls `f` every 100 ms until it gives `Some`, for at most `secs` seconds; on timeout panics
-    /// with the daemon's log.
-    pub fn wait_for<T>(&self, secs: u64, what: &str, f: impl FnMut() -> Option<T>) -> T {
-        wait_for(secs, what, &self.log, f)
+    /// Polls `f` every 100 ms until it gives `Some`, for at most `secs` seconds; on timeout, or
+    /// as soon as the daemon has exited (a refused config, a crash), panics with the daemon's log.
+    pub fn wait_for<T>(&self, secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+        let pid = self.pid();
+        wait_for(secs, what, &self.log, || {
+            if let Some(v) = f() {
+                return Some(v);
+            }
+            // An exited child stays a zombie until it is waited for: its state is `Z`.
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next());
+            if pid != 0 && matches!(state, Some("Z") | None) {
+                panic!(
+                    "the daemon exited while waiting for {what}; its log:\n{}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            None
+        })
     }
 
     /// SIGTERM, then waits for the exit status.

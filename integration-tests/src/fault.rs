@@ -153,13 +153,28 @@ impl Drop for Proxy {
     }
 }
 
+/// How [`FlakyProxy`] answers SQS.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SqsFault {
+    /// Passed to moto.
+    None = 0,
+    /// HTTP 400 `AccessDeniedException` in SQS's JSON protocol, as for a policy without the action.
+    Denied = 1,
+    /// The connection closed without an answer.
+    Unreachable = 2,
+}
+
+const SQS_ACCESS_DENIED: &str = r#"{"__type":"com.amazon.coral.service#AccessDeniedException","message":"User is not authorized to perform: sqs:receivemessage"}"#;
+
 /// A proxy in front of moto that fails a share of the AWS calls (STS excepted, so that accounts are
 /// still reached): a 500 InternalError, a 503 SlowDown/throttling answer, or no answer for
-/// `hang` (longer than the agent's call timeout). The share can be changed while it runs, and every
-/// `AssumeRole` can be denied for a while.
+/// `hang` (longer than the agent's call timeout). The share can be changed while it runs, every
+/// `AssumeRole` can be denied for a while, and SQS can be denied or made unreachable
+/// ([`SqsFault`]) while every other service answers.
 pub struct FlakyProxy {
     pub endpoint: String,
     percent: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    sqs: std::sync::Arc<std::sync::atomic::AtomicU8>,
     deny_assume_role: std::sync::Arc<std::sync::atomic::AtomicBool>,
     injected: std::sync::Arc<std::sync::atomic::AtomicU64>,
     task: tokio::task::JoinHandle<()>,
@@ -175,19 +190,47 @@ impl FlakyProxy {
         let percent = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let injected = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let deny_assume_role = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (p, inj, deny) = (percent.clone(), injected.clone(), deny_assume_role.clone());
+        let sqs = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(SqsFault::None as u8));
+        let (p, inj, deny, sqs_fault) = (
+            percent.clone(),
+            injected.clone(),
+            deny_assume_role.clone(),
+            sqs.clone(),
+        );
         let task = tokio::spawn(async move {
             let rng = std::sync::Arc::new(std::sync::Mutex::new(fastrand::Rng::with_seed(7)));
             loop {
                 let Ok((mut sock, _)) = listener.accept().await else {
                     return;
                 };
-                let (p, inj, rng, deny) = (p.clone(), inj.clone(), rng.clone(), deny.clone());
+                let (p, inj, rng, deny, sqs_fault) = (
+                    p.clone(),
+                    inj.clone(),
+                    rng.clone(),
+                    deny.clone(),
+                    sqs_fault.clone(),
+                );
                 tokio::spawn(async move {
                     let Ok(req) = read_request(&mut sock).await else {
                         return;
                     };
                     let text = String::from_utf8_lossy(&req);
+                    // The SDK speaks SQS's JSON protocol: `X-Amz-Target: AmazonSQS.<operation>`.
+                    if text.contains("AmazonSQS.") {
+                        match sqs_fault.load(Ordering::SeqCst) {
+                            f if f == SqsFault::Denied as u8 => {
+                                let resp = format!(
+                                    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-query-error: AccessDenied;Sender\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{SQS_ACCESS_DENIED}",
+                                    SQS_ACCESS_DENIED.len()
+                                );
+                                let _ = sock.write_all(resp.as_bytes()).await;
+                                return;
+                            }
+                            // Closed without an answer, as a queue endpoint that cannot be reached.
+                            f if f == SqsFault::Unreachable as u8 => return,
+                            _ => {}
+                        }
+                    }
                     if text.contains("Action=AssumeRole") && deny.load(Ordering::SeqCst) {
                         let _ = sock.write_all(ACCESS_DENIED.as_bytes()).await;
                         return;
@@ -222,6 +265,7 @@ impl FlakyProxy {
         FlakyProxy {
             endpoint,
             percent,
+            sqs,
             deny_assume_role,
             injected,
             task,
@@ -237,6 +281,12 @@ impl FlakyProxy {
     pub fn deny_assume_role(&self, deny: bool) {
         self.deny_assume_role
             .store(deny, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Makes SQS fail from now on (or answer again, with [`SqsFault::None`]).
+    pub fn set_sqs(&self, fault: SqsFault) {
+        self.sqs
+            .store(fault as u8, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Calls failed so far.

@@ -204,8 +204,9 @@ impl DemoOrg {
             );
         }
         s += "[checks]\n\
-              # moto always reports AccountMFAEnabled = 0 for the root user, so this check cannot pass\n\
-              # against the emulator; it is proven both ways by its unit tests.\n\
+              # moto always reports AccountMFAEnabled = 0 for the root user and the demo organization\n\
+              # leaves centralized root access off, so this check fails everywhere here; demo_audit\n\
+              # proves it both ways (it enables centralized root access).\n\
               disabled = [\"iam_root_mfa_enabled\"]\n";
         s
     }

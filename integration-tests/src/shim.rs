@@ -19,6 +19,8 @@
 //! | `PutComplianceItems`, `ListResourceComplianceSummaries`, `DescribeInstanceInformation` (Systems Manager, JSON 1.1) | missing | serves them from its own state: a node is managed once it reports compliance (`PutComplianceItems` is accepted for managed nodes only), and it is listed `Online` |
 //! | `GetDeploymentGroup` (CodeDeploy, JSON 1.1) | answers `alarmConfiguration` `{}` whatever was created | `CreateDeploymentGroup` is passed to moto and its alarm configuration recorded; moto's `GetDeploymentGroup` answer gets it back |
 //! | `GenerateServiceLastAccessedDetails`, `GetServiceLastAccessedDetails` (IAM, query) | HTTP 500 | serves the jobs of the users and roles moto knows (`GetUser` / `GetRole`), answering the report a test seeded for the principal (none seeded: no service), paged by `MaxItems` / `Marker`, after the seeded number of `IN_PROGRESS` polls, or `FAILED` when seeded so |
+//! | `GetCredentialReport` (IAM, query) | builds a new report at every call | keeps an account's first report for four hours and serves it again, as AWS does (`GenerateCredentialReport` then finds it complete), so a report is as stale in the tests as it can be in AWS |
+//! | `ListOrganizationsFeatures`, `Enable`/`DisableOrganizationsRootCredentialsManagement`, `Enable`/`DisableOrganizationsRootSessions` (IAM, query) | HTTP 500 | serves them for the management account of the organization moto knows (`DescribeOrganization`): the features enabled, `OrganizationNotFoundException` outside an organization, `AccountNotManagementOrDelegatedAdministratorException` in a member |
 //! | `CreateDate` of a user or role (IAM `GetAccountAuthorizationDetails`) | the time moto created it: no API back-dates a principal | moto's answer, with the creation date a test seeded for the principal |
 //!
 //! Tests seed what no AWS API can set (a principal's service use and age) with an unsigned
@@ -95,6 +97,11 @@ struct Emulated {
     compliance: HashMap<Scope, BTreeMap<(String, String), Vec<Json>>>,
     /// CodeDeploy's `alarmConfiguration` by (application, deployment group).
     deployment_alarms: HashMap<Scope, HashMap<(String, String), Json>>,
+    /// management account → the centralized root access features enabled (`RootCredentialsManagement`,
+    /// `RootSessions`).
+    root_features: HashMap<String, std::collections::BTreeSet<String>>,
+    /// account → its credential report as first served, and when (epoch seconds).
+    credential_reports: HashMap<String, (Upstream, f64)>,
     /// Service last-accessed seeds by principal ARN (`/_shim/service-last-accessed`).
     last_accessed: HashMap<String, Json>,
     /// Service last-accessed jobs: job id → (principal ARN, `IN_PROGRESS` polls left, created at).
@@ -188,6 +195,7 @@ fn form_pairs(s: &str) -> Vec<(String, String)> {
 }
 
 /// An answer of moto.
+#[derive(Clone)]
 struct Upstream {
     status: StatusCode,
     headers: HeaderMap,
@@ -503,12 +511,17 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
         ("iam", "/") if m == Method::POST && iam_action(c).is_some() => {
             iam_last_accessed(s, c).await
         }
+        ("iam", "/") if m == Method::POST && root_features_action(c).is_some() => {
+            root_features(s, c, &account).await
+        }
         ("sts" | "iam", _) if m == Method::POST => {
             let up = s.forward(c).await?;
             if up.ok() {
                 learn_account(s, c, &account, &up);
-                if form_action(c).as_deref() == Some("GetAccountAuthorizationDetails") {
-                    return Ok(backdated(s, up));
+                match form_action(c).as_deref() {
+                    Some("GetAccountAuthorizationDetails") => return Ok(backdated(s, up)),
+                    Some("GetCredentialReport") => return Ok(kept_report(s, &account, up)),
+                    _ => {}
                 }
             }
             Ok(up.into_response())
@@ -760,6 +773,118 @@ async fn iam_last_accessed(s: &Shared, c: &Call) -> Result<Response, Reject> {
             ))
         }
     }
+}
+
+/// The centralized root access operation of an IAM request, when it is one: (action, feature it
+/// changes, enable).
+fn root_features_action(c: &Call) -> Option<(&'static str, Option<(&'static str, bool)>)> {
+    Some(match form_action(c)?.as_str() {
+        "ListOrganizationsFeatures" => ("ListOrganizationsFeatures", None),
+        "EnableOrganizationsRootCredentialsManagement" => (
+            "EnableOrganizationsRootCredentialsManagement",
+            Some(("RootCredentialsManagement", true)),
+        ),
+        "DisableOrganizationsRootCredentialsManagement" => (
+            "DisableOrganizationsRootCredentialsManagement",
+            Some(("RootCredentialsManagement", false)),
+        ),
+        "EnableOrganizationsRootSessions" => (
+            "EnableOrganizationsRootSessions",
+            Some(("RootSessions", true)),
+        ),
+        "DisableOrganizationsRootSessions" => (
+            "DisableOrganizationsRootSessions",
+            Some(("RootSessions", false)),
+        ),
+        _ => return None,
+    })
+}
+
+/// IAM's centralized root access features of the caller's organization, which only its
+/// management account reads and changes. The organization comes from moto (`DescribeOrganization`
+/// in the caller's name).
+async fn root_features(s: &Shared, c: &Call, account: &str) -> Result<Response, Reject> {
+    let Some((action, change)) = root_features_action(c) else {
+        return Ok(iam_error(
+            400,
+            "InvalidAction",
+            "not a root features action",
+        ));
+    };
+    let mut headers = c.headers.clone();
+    if let Some(auth) = c.headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        if let Ok(v) =
+            HeaderValue::from_str(&auth.replace("/iam/aws4_request", "/organizations/aws4_request"))
+        {
+            headers.insert("authorization", v);
+        }
+    }
+    headers.insert(
+        "x-amz-target",
+        HeaderValue::from_static("AWSOrganizationsV20161128.DescribeOrganization"),
+    );
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    let up = s
+        .upstream(Method::POST, "/", &headers, Bytes::from_static(b"{}"))
+        .await?;
+    let org: Json = serde_json::from_slice(&up.body).unwrap_or_default();
+    let Some(id) = org["Organization"]["Id"].as_str().map(str::to_owned) else {
+        return Ok(iam_error(
+            400,
+            "OrganizationNotFoundException",
+            "The request failed because AWS Organizations could not find the organization.",
+        ));
+    };
+    if org["Organization"]["MasterAccountId"].as_str() != Some(account) {
+        return Ok(iam_error(
+            400,
+            "AccountNotManagementOrDelegatedAdministratorException",
+            "The request was rejected because the account making the request is not the management account or delegated administrator account for centralized root access.",
+        ));
+    }
+    let features: Vec<String> = s.with(|st| {
+        let set = st.root_features.entry(account.to_owned()).or_default();
+        if let Some((feature, enable)) = change {
+            if enable {
+                set.insert(feature.to_owned());
+            } else {
+                set.remove(feature);
+            }
+        }
+        set.iter().cloned().collect()
+    });
+    let members: String = features
+        .iter()
+        .map(|f| format!("<member>{}</member>", xml_escape(f)))
+        .collect();
+    Ok(iam_result(
+        action,
+        &format!(
+            "<OrganizationId>{}</OrganizationId><EnabledFeatures>{members}</EnabledFeatures>",
+            xml_escape(&id)
+        ),
+    ))
+}
+
+/// How long AWS keeps serving a credential report before `GenerateCredentialReport` builds another.
+const CREDENTIAL_REPORT_SECS: f64 = 4.0 * 3600.0;
+
+/// The account's credential report as first served within the last four hours, else moto's new
+/// one (then kept).
+fn kept_report(s: &Shared, account: &str, up: Upstream) -> Response {
+    let now = now_secs();
+    s.with(|st| match st.credential_reports.get(account) {
+        Some((kept, at)) if now - at < CREDENTIAL_REPORT_SECS => kept.clone(),
+        _ => {
+            st.credential_reports
+                .insert(account.to_owned(), (up.clone(), now));
+            up
+        }
+    })
+    .into_response()
 }
 
 /// moto's `GetAccountAuthorizationDetails` answer with each seeded principal's creation date.

@@ -32,7 +32,7 @@ fn calls(a: &AccountReport, operation: &str) -> u64 {
 /// for the same fact.
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_organization_reaches_its_designed_levels() {
-    let (_moto, org, _dir, config) = seeded().await;
+    let (moto, org, _dir, config) = seeded().await;
     let out = agent::run(&[
         "audit",
         "--config",
@@ -485,21 +485,26 @@ async fn demo_organization_reaches_its_designed_levels() {
         assert!(!row.contains('?'), "no level is unconfirmed: {row}");
     }
 
-    // The root user's MFA, disabled in the demo config, never passes: moto reports no root MFA
-    // and no root password, so the verdict rests on the organization's centralized root access,
-    // which moto 5.2.5 does not serve (IAM ListOrganizationsFeatures): unknown, naming the call.
+    // The root user's MFA, disabled in the demo config: moto reports no root MFA and no root
+    // password, so the verdict rests on the organization's centralized root access (IAM
+    // ListOrganizationsFeatures), which the demo organization leaves off: every member fails.
     let all_checks = dir_config_without_disabled(&config);
     let out = agent::run(&["audit", "--config", &all_checks, "--format", "json"]);
     let full: Report = serde_json::from_slice(&out.stdout).expect("the JSON report parses");
     for demo in &org.accounts {
         let a = full.account(&demo.id).unwrap();
         let root = check(a, "iam_root_mfa_enabled");
+        assert_eq!(
+            root.status,
+            Status::Fail,
+            "{}: {:?}",
+            demo.name,
+            root.verdicts
+        );
         assert!(
-            root.status == Status::Fail
-                || (root.status == Status::Unknown
-                    && root.verdicts[0]
-                        .reason
-                        .contains("ListOrganizationsFeatures")),
+            root.verdicts[0]
+                .reason
+                .contains("has not enabled centralized root access"),
             "{}: {:?}",
             demo.name,
             root.verdicts
@@ -511,6 +516,52 @@ async fn demo_organization_reaches_its_designed_levels() {
     }
     // Every check of the catalog passes and fails somewhere, on the resources named in COVERAGE.
     coverage(&full, &org);
+
+    // The management account enables centralized root access: every member's root, without a
+    // password or keys, can no longer sign in or be recovered, and passes.
+    let mgmt = seed::management_config(&moto.endpoint).await;
+    aws_sdk_iam::Client::new(&mgmt)
+        .enable_organizations_root_credentials_management()
+        .send()
+        .await
+        .unwrap();
+    let others: Vec<String> = maturity_checks::catalog::CATALOG
+        .iter()
+        .map(|c| format!("\"{}\"", c.meta.id))
+        .filter(|id| id != "\"iam_root_mfa_enabled\"")
+        .collect();
+    let only_root = std::fs::read_to_string(&all_checks).unwrap().replacen(
+        "[checks]\n",
+        &format!("[checks]\ndisabled = [{}]\n", others.join(", ")),
+        1,
+    );
+    let only_root_path = config.with_file_name("only-root.toml");
+    std::fs::write(&only_root_path, only_root).unwrap();
+    let out = agent::run(&[
+        "audit",
+        "--config",
+        only_root_path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let after: Report = serde_json::from_slice(&out.stdout).expect("the JSON report parses");
+    for demo in &org.accounts {
+        let root = check(after.account(&demo.id).unwrap(), "iam_root_mfa_enabled");
+        assert_eq!(
+            root.status,
+            Status::Pass,
+            "{}: {:?}",
+            demo.name,
+            root.verdicts
+        );
+        assert!(
+            root.verdicts[0]
+                .reason
+                .contains("manages root credentials centrally"),
+            "{:?}",
+            root.verdicts
+        );
+    }
 }
 
 /// The demo config with no check disabled, written beside it.
@@ -539,7 +590,7 @@ const COVERAGE: &[(&str, Side, Side)] = {
         (
             "iam_root_mfa_enabled",
             None,
-            None,
+            Some((P, "arn:aws:iam::{id}:root")),
         ),
         (
             "iam_root_access_keys_absent",
@@ -1020,8 +1071,7 @@ const COVERAGE: &[(&str, Side, Side)] = {
 /// The sides of [`COVERAGE`] left `None` and why no seed through the AWS API can reach them in
 /// moto 5.2.5 (each is proven both ways by the check's unit tests).
 const MOTO_CANNOT: &[(&str, &str, &str)] = &[
-    ("iam_root_mfa_enabled", "pass", "moto reports AccountMFAEnabled 0 for every account, and no API enables root MFA"),
-    ("iam_root_mfa_enabled", "fail", "moto reports no root password, so the verdict rests on IAM ListOrganizationsFeatures, which moto 5.2.5 answers with HTTP 500 (unknown); the shim does not serve it yet"),
+    ("iam_root_mfa_enabled", "pass", "moto reports AccountMFAEnabled 0 for every account and no API enables root MFA; the other way to pass, centralized root access, is off in the demo organization: the test enables it afterwards and every member passes"),
     ("iam_root_access_keys_absent", "fail", "moto reports AccountAccessKeysPresent 0, and no API creates root access keys"),
     ("iam_access_keys_rotated", "fail", "a key is as old as the emulator run: no API backdates it"),
     ("iam_credentials_unused_disabled", "fail", "credentials are as old as the emulator run: no API backdates them"),

@@ -9,6 +9,7 @@ use integration_tests::agent::Daemon;
 use integration_tests::alertmanager::Alertmanager;
 use integration_tests::controls::Controls;
 use integration_tests::events::{event, Queue};
+use integration_tests::fault::{FlakyProxy, SqsFault};
 use integration_tests::free_port;
 use integration_tests::http::{get, sample};
 use integration_tests::moto::Moto;
@@ -101,16 +102,6 @@ async fn events_recheck_raise_and_resolve_within_seconds() {
             "CreateSecurityGroup",
         ))
         .await;
-    tokio::time::sleep(std::time::Duration::from_secs(8)).await;
-    eprintln!(
-        "DEBUG depth={} metrics:\n{}",
-        queue.depth().await,
-        metrics(port)
-            .lines()
-            .filter(|l| l.contains("event") || l.contains("recheck"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
     daemon.wait_for(60, "the first re-check", || {
         (rechecked(port) >= 1.0).then_some(())
     });
@@ -264,4 +255,96 @@ async fn events_recheck_raise_and_resolve_within_seconds() {
 /// Runs a future to completion from a synchronous closure (the test runtime is multi-threaded).
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
+}
+
+/// SQS denied, then unreachable, while every other service answers: each failed receive is
+/// logged and counted with backoff (not a tight loop), the scheduled audits go on, and an event
+/// sent while the queue could not be read is re-checked once it can: nothing is lost.
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_denied_or_unreachable_is_counted_with_backoff_and_loses_nothing() {
+    let moto = Moto::start();
+    let org = seed::seed_demo(&moto.endpoint).await.expect("seed");
+    let prod = org.account(Profile::Production).clone();
+    let queue = Queue::create(&moto.endpoint).await;
+    let proxy = FlakyProxy::start(moto.port, std::time::Duration::from_secs(5)).await;
+    proxy.set_sqs(SqsFault::Denied);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = integration_tests::agent::one_account_config(
+        dir.path(),
+        &proxy.endpoint,
+        &prod,
+        port,
+        "*/4 * * * * *",
+        &format!(
+            "[events]\nqueue_url = \"{}\"\ndebounce_seconds = 1\nwait_time_seconds = 1\nvisibility_timeout_seconds = 60\nretry_initial_seconds = 0.5\nretry_max_seconds = 2\n",
+            queue.url
+        ),
+    );
+    let log = dir.path().join("agent.log");
+    let daemon = Daemon::spawn(&cfg, &log, &[]);
+    let errors = || {
+        count(
+            port,
+            "maturity_events_queue_errors_total{operation=\"ReceiveMessage\"}",
+        )
+    };
+    let audits = || count(port, "maturity_audit_runs_total{result=\"success\"}");
+    daemon.wait_for(120, "two audits while SQS is denied", || {
+        (audits() >= 2.0 && errors() >= 3.0).then_some(())
+    });
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("the events queue cannot be read") && text.contains("AccessDenied"),
+        "the log names the queue's failure: {text}"
+    );
+    // Backoff: doubling from 0.5 s to at most 2 s gives at most ~6 failures in 10 s; a loop
+    // without it would fail hundreds of times.
+    let before = errors();
+    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    let in_ten_seconds = errors() - before;
+    assert!(
+        (2.0..=8.0).contains(&in_ten_seconds),
+        "{in_ten_seconds} failed receives in 10 s"
+    );
+
+    // Unreachable now; an SSH opening and its event arrive meanwhile.
+    proxy.set_sqs(SqsFault::Unreachable);
+    let controls = Controls::new(&moto.endpoint, &prod.id).await;
+    controls.ssh_open(true).await;
+    queue
+        .send(&event(
+            "evt-while-down",
+            &prod.id,
+            "aws.ec2",
+            "ec2.amazonaws.com",
+            "AuthorizeSecurityGroupIngress",
+        ))
+        .await;
+    let (errors_then, audits_then) = (errors(), audits());
+    daemon.wait_for(
+        60,
+        "failed receives and audits while SQS is unreachable",
+        || (errors() >= errors_then + 2.0 && audits() >= audits_then + 1.0).then_some(()),
+    );
+    assert_eq!(
+        count(port, "maturity_rechecks_total{result=\"success\"}"),
+        0.0
+    );
+    assert_eq!(queue.depth().await, 1, "the event waits in the queue");
+
+    // SQS answers again: the waiting event is re-checked and deleted.
+    proxy.set_sqs(SqsFault::None);
+    daemon.wait_for(
+        60,
+        "the re-check of the event sent while SQS was down",
+        || (count(port, "maturity_rechecks_total{result=\"success\"}") >= 1.0).then_some(()),
+    );
+    daemon.wait_for(30, "the queue emptied", || {
+        let depth = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(queue.depth())
+        });
+        (depth == 0).then_some(())
+    });
+    assert_eq!(received(port, "rechecked"), 1.0);
 }

@@ -765,6 +765,103 @@ async fn service_last_accessed_jobs_and_backdated_principals() {
     );
 }
 
+/// IAM serves an account's credential report for four hours: a user created after it is not in
+/// it, while `ListMFADevices` (passed to moto) answers what is true now.
+#[tokio::test(flavor = "multi_thread")]
+async fn credential_report_kept_for_four_hours_per_account() {
+    let moto = Moto::start();
+    let mgmt = seed::management_config(&moto.endpoint).await;
+    let (_, member_cfg) = member(&mgmt).await;
+    let report = |cfg: SdkConfig| async move {
+        let iam = aws_sdk_iam::Client::new(&cfg);
+        iam.generate_credential_report().send().await.unwrap();
+        let out = iam.get_credential_report().send().await.unwrap();
+        let text = String::from_utf8(out.content().unwrap().as_ref().to_vec()).unwrap();
+        (text, out.generated_time().copied())
+    };
+    let iam = aws_sdk_iam::Client::new(&mgmt);
+    iam.create_user().user_name("early").send().await.unwrap();
+    let (first, generated) = report(mgmt.clone()).await;
+    assert!(first.contains("\nearly,"), "{first}");
+    iam.create_user().user_name("late").send().await.unwrap();
+    let (again, generated_again) = report(mgmt.clone()).await;
+    assert_eq!(
+        (again.as_str(), generated_again),
+        (first.as_str(), generated)
+    );
+    assert!(!again.contains("\nlate,"), "{again}");
+    // Each account has its own report, built when first asked for.
+    let member_iam = aws_sdk_iam::Client::new(&member_cfg);
+    member_iam
+        .create_user()
+        .user_name("m")
+        .send()
+        .await
+        .unwrap();
+    let (member_report, _) = report(member_cfg.clone()).await;
+    assert!(member_report.contains("\nm,") && !member_report.contains("\nearly,"));
+    // What the report does not show, IAM's own listing does.
+    let devices = iam
+        .list_mfa_devices()
+        .user_name("late")
+        .send()
+        .await
+        .unwrap();
+    assert!(devices.mfa_devices().is_empty());
+}
+
+/// IAM's centralized root access: outside an organization there is none to read, a member may not
+/// read it, and the management account enables, lists and disables its features.
+#[tokio::test(flavor = "multi_thread")]
+async fn organization_root_features_for_the_management_account() {
+    use aws_sdk_iam::error::ProvideErrorMetadata;
+    let moto = Moto::start();
+    let mgmt = seed::management_config(&moto.endpoint).await;
+    let iam = aws_sdk_iam::Client::new(&mgmt);
+    let alone = iam.list_organizations_features().send().await.unwrap_err();
+    assert_eq!(alone.code(), Some("OrganizationNotFoundException"));
+    let (_, member_cfg) = member(&mgmt).await;
+    let org_id = aws_sdk_organizations::Client::new(&mgmt)
+        .describe_organization()
+        .send()
+        .await
+        .unwrap()
+        .organization()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let none = iam.list_organizations_features().send().await.unwrap();
+    assert_eq!(none.organization_id(), Some(org_id.as_str()));
+    assert!(none.enabled_features().is_empty());
+    let enabled = iam
+        .enable_organizations_root_credentials_management()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        enabled.enabled_features()[0].as_str(),
+        "RootCredentialsManagement"
+    );
+    let listed = iam.list_organizations_features().send().await.unwrap();
+    assert_eq!(listed.enabled_features().len(), 1);
+    let denied = aws_sdk_iam::Client::new(&member_cfg)
+        .list_organizations_features()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        denied.code(),
+        Some("AccountNotManagementOrDelegatedAdministratorException")
+    );
+    iam.disable_organizations_root_credentials_management()
+        .send()
+        .await
+        .unwrap();
+    let after = iam.list_organizations_features().send().await.unwrap();
+    assert!(after.enabled_features().is_empty());
+}
+
 /// `DescribeStacks` carries AWS's `DriftInformation`: `NOT_CHECKED` until `DetectStackDrift`
 /// ran on the stack, `IN_SYNC` with the detection's time after; detection of a stack that does
 /// not exist is refused as moto refuses to describe it.

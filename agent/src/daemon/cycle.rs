@@ -222,7 +222,23 @@ async fn audit_batch(
             }
         })
     };
-    let (organization, read) = audit::organization_for(base, &targets, &opts).await;
+    // A cycle is audited in batches: the organization read by the first batch of the cycle serves
+    // the later ones (with the tags of their accounts added).
+    let run = claims.iter().map(|c| c.run_id).max().unwrap_or_default();
+    let kept = shared
+        .organization
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .filter(|(r, _)| *r == run)
+        .map(|(_, o)| o.clone());
+    let (organization, read) = audit::organization_for(base, &targets, &opts, kept.as_ref()).await;
+    if let Ok(o) = &organization {
+        *shared
+            .organization
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((run, o.clone()));
+    }
     if let Some(r) = &read {
         m.count_calls(&r.api_calls);
     }
@@ -336,9 +352,7 @@ pub(crate) async fn save_account(
     m.last_save.set(at.timestamp_millis() as f64 / 1000.0);
     shared.saves.set(Ok(at));
     for r in &plan.regressions {
-        m.regressions
-            .with_label_values(&[&r.account_id, r.practice_label()])
-            .inc();
+        m.count_regression(&r.account_id, r.practice_label());
         tracing::warn!(
             account_id = r.account_id,
             kind = r.kind.as_str(),

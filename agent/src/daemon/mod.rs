@@ -30,8 +30,9 @@ use std::time::Duration;
 pub struct Shared {
     pub metrics: Metrics,
     pub store: Store,
-    /// The latest run's report (from the state store until this process's first run finishes).
-    pub latest: RwLock<Option<Arc<Report>>>,
+    /// The accounts served, sorted: those of the newest saved results (the restored run's until
+    /// a cycle saves). Only ids are kept: the reports are read from the state on request.
+    pub served: RwLock<Arc<Vec<String>>>,
     /// Set when this process's first audit has finished (for /readyz).
     pub ready: AtomicBool,
     /// The result of the latest save of a run (for /readyz).
@@ -54,6 +55,8 @@ pub struct Shared {
     pub tick_missed: AtomicBool,
     /// What the served state was read from (`view`).
     pub seen: Mutex<view::Seen>,
+    /// The organization-level facts read for a cycle (its run id), reused by its later batches.
+    pub organization: Mutex<Option<(i64, Arc<maturity_checks::snapshot::Organization>)>>,
 }
 
 /// The lease the active replica holds.
@@ -91,7 +94,7 @@ impl Shared {
         Shared {
             metrics,
             store,
-            latest: RwLock::new(None),
+            served: RwLock::new(Arc::new(Vec::new())),
             ready: AtomicBool::new(false),
             saves: SaveStatus::default(),
             auth,
@@ -103,6 +106,7 @@ impl Shared {
             hold: AtomicBool::new(false),
             tick_missed: AtomicBool::new(false),
             seen: Mutex::new(view::Seen::default()),
+            organization: Mutex::new(None),
         }
     }
 
@@ -426,7 +430,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         shared
             .metrics
             .update(&report, &|id| previous.get(id).cloned());
-        *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(report));
+        view::publish(
+            &shared,
+            report.accounts.into_iter().map(|a| a.account_id).collect(),
+        );
     }
 
     let addr: std::net::SocketAddr = config

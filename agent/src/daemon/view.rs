@@ -5,7 +5,7 @@
 
 use super::Shared;
 use chrono::{DateTime, Utc};
-use maturity_checks::report::{AccountReport, AccountStatus, Report};
+use maturity_checks::report::AccountStatus;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -43,7 +43,10 @@ fn read(shared: &Shared) -> Result<(), crate::state::StateError> {
             let (report, previous) = super::restore(store)?;
             if let Some(report) = report {
                 m.update(&report, &|id| previous.get(id).cloned());
-                publish(shared, slim(report));
+                publish(
+                    shared,
+                    report.accounts.into_iter().map(|a| a.account_id).collect(),
+                );
             }
             seen.cycle = Some((0, 0.0));
         }
@@ -60,86 +63,50 @@ fn read(shared: &Shared) -> Result<(), crate::state::StateError> {
     if changed.is_empty() && saved.len() == seen.rows.len() && seen.cycle == Some(cycle_key) {
         return Ok(());
     }
-    // The accounts that changed: their series from the whole result, then only a summary is kept.
+    // The accounts that changed: their series from the whole result, which is then dropped.
     // Read a few at a time, so that a thousand whole results are never in memory together.
-    let mut fresh: HashMap<String, (AccountReport, DateTime<Utc>)> = HashMap::new();
+    let mut fresh: HashMap<String, DateTime<Utc>> = HashMap::new();
     for chunk in changed.chunks(32) {
         for (a, at, _) in store.results(chunk)? {
-            let id = a.account_id.clone();
             // The levels of a failed account are its last audited report's.
             let previous = if a.status == AccountStatus::Failed {
-                store.last_audited(&id)?
+                store.last_audited(&a.account_id)?
             } else {
                 None
             };
             m.set_account(&a, previous.as_ref(), at.timestamp() as f64);
-            fresh.insert(id, (slim_account(a), at));
+            fresh.insert(a.account_id, at);
         }
     }
     let keep: std::collections::HashSet<&str> =
         saved.iter().map(|s| s.account_id.as_str()).collect();
+    let left = seen.rows.keys().any(|id| !keep.contains(id.as_str()));
     // On the first refresh (a restore may have served other accounts) and when an account left:
     // ending series walks every series of the registry's families.
-    if seen.rows.is_empty() || seen.rows.keys().any(|id| !keep.contains(id.as_str())) {
+    if seen.rows.is_empty() || left {
         m.retain(&keep);
     }
-    let old = shared
-        .latest
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let old: HashMap<&str, &AccountReport> = old
-        .iter()
-        .flat_map(|r| r.accounts.iter())
-        .map(|a| (a.account_id.as_str(), a))
-        .collect();
-    let mut accounts = Vec::with_capacity(saved.len());
     let mut rows = HashMap::with_capacity(saved.len());
     for s in &saved {
-        if let Some((a, at)) = fresh.remove(&s.account_id) {
+        if let Some(at) = fresh.remove(&s.account_id) {
             rows.insert(s.account_id.clone(), (s.last_row, at));
-            accounts.push(a);
-        } else if let (Some(a), Some(r)) =
-            (old.get(s.account_id.as_str()), seen.rows.get(&s.account_id))
-        {
+        } else if let Some(r) = seen.rows.get(&s.account_id) {
             rows.insert(s.account_id.clone(), *r);
-            accounts.push((*a).clone());
         }
     }
+    let joined = rows.len() != seen.rows.len() || left;
     m.set_active_alerts(&store.active_alerts()?);
     m.last_start.set(cycle.started_at.timestamp() as f64);
     seen.rows = rows;
     seen.cycle = Some(cycle_key);
-    drop(old);
-    publish(
-        shared,
-        Report {
-            schema_version: maturity_checks::report::SCHEMA_VERSION,
-            agent_version: env!("CARGO_PKG_VERSION").to_owned(),
-            started_at: cycle.started_at,
-            duration_seconds: cycle.duration_seconds,
-            accounts,
-            organization: None,
-        },
-    );
+    if joined {
+        publish(shared, seen.rows.keys().cloned().collect());
+    }
     Ok(())
 }
 
-/// What is kept in memory of an account's result: its status, levels and scores, not its checks,
-/// verdicts, read errors and API calls (the API and the page read those from the store on request).
-fn slim_account(mut a: AccountReport) -> AccountReport {
-    a.checks = Vec::new();
-    a.api_calls = Vec::new();
-    a.errors = Vec::new();
-    a
-}
-
-fn slim(mut r: Report) -> Report {
-    r.accounts = r.accounts.into_iter().map(slim_account).collect();
-    r.organization = None;
-    r
-}
-
-fn publish(shared: &Shared, report: Report) {
-    *shared.latest.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(report));
+/// The accounts served now (what the event consumer accepts events for).
+pub(super) fn publish(shared: &Shared, mut accounts: Vec<String>) {
+    accounts.sort();
+    *shared.served.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(accounts);
 }

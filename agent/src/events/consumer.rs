@@ -16,7 +16,7 @@ use chrono::Utc;
 use maturity_checks::catalog;
 use maturity_checks::facts::{CallRecorder, FactError};
 use maturity_checks::recheck::{self, Request};
-use maturity_checks::report::{AccountReport, Report};
+use maturity_checks::report::AccountReport;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -212,20 +212,15 @@ impl Intake {
     }
 }
 
-/// The accounts, regions and facts the daemon audits now: the configured accounts and the ones of
-/// the latest report (discovered accounts), the configured regions, the enabled checks' needs.
-pub fn audited(config: &Config, latest: Option<&Report>) -> Audited {
+/// The accounts, regions and facts the daemon audits now: the configured accounts and the ones
+/// served (discovered accounts), the configured regions, the enabled checks' needs.
+pub fn audited(config: &Config, served: &[String]) -> Audited {
     let mut accounts: BTreeSet<String> = config
         .accounts
         .iter()
         .map(|a| a.get_ref().id.get_ref().0.clone())
         .collect();
-    accounts.extend(
-        latest
-            .iter()
-            .flat_map(|r| r.accounts.iter())
-            .map(|a| a.account_id.clone()),
-    );
+    accounts.extend(served.iter().cloned());
     Audited {
         accounts,
         regions: config.regions().into_iter().collect(),
@@ -245,8 +240,8 @@ pub async fn process<Q: Queue>(
         tokio::select! {
             received = rx.recv() => {
                 let Some(messages) = received else { return };
-                let latest = ctx.shared.latest.read().unwrap_or_else(|p| p.into_inner()).clone();
-                let audited = audited(&ctx.config, latest.as_deref());
+                let served = ctx.shared.served.read().unwrap_or_else(|p| p.into_inner()).clone();
+                let audited = audited(&ctx.config, &served);
                 let mut delete = Vec::new();
                 for m in messages {
                     let receipt = m.receipt.clone();
@@ -394,13 +389,10 @@ async fn recheck_claimed(ctx: &Context, batch: &Batch, claim: &Claim) -> Result<
     let organization = if recheck::needs_organization(&opts.checks, &batch.key.needs) {
         let rec = CallRecorder::with_rate_limit(opts.max_requests_per_second);
         let audited: Vec<String> = shared
-            .latest
+            .served
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .flat_map(|r| r.accounts.iter())
-            .map(|a| a.account_id.clone())
-            .collect();
+            .to_vec();
         let needs = catalog::needs_of(&opts.checks);
         let fact =
             maturity_checks::audit::read_organization(&ctx.base, &opts, &rec, &needs, &audited)

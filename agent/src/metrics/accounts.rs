@@ -5,14 +5,16 @@
 //! 700 series (a status and a failing count per check, levels per practice and DSOMM
 //! sub-dimension), so a thousand accounts held that way took most of a gigabyte. Here an account is
 //! a few hundred bytes of numbers (the check labels are the catalog's, shared), and a scrape writes
-//! the lines from them.
+//! the lines from them. The text is kept until a row changes, so that scrapes between two changes
+//! (and concurrent ones) cost a copy, not a rendering of every account.
 
 use maturity_checks::catalog::Check;
 use maturity_checks::model::Status;
 use maturity_checks::report::{AccountReport, AccountStatus};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// The statuses a check can have in `maturity_check_status` (only the current one is exported: five
 /// series per check, four of them 0, made a thousand accounts half a million series).
@@ -64,6 +66,13 @@ pub struct AccountSeries {
     checks: Vec<CheckLabels>,
     index: HashMap<&'static str, u16>,
     rows: RwLock<BTreeMap<String, Row>>,
+    /// `maturity_regressions_total` by account and practice label (`account` for the account):
+    /// counted by this process, kept across the account's new results.
+    regressions: RwLock<BTreeMap<String, BTreeMap<&'static str, u64>>>,
+    /// Bumped by every change of a row or counter.
+    generation: AtomicU64,
+    /// The text of every family, as of a generation.
+    text: Mutex<Option<(u64, Arc<HashMap<&'static str, String>>)>>,
 }
 
 impl AccountSeries {
@@ -89,6 +98,9 @@ impl AccountSeries {
             checks: labels,
             index,
             rows: RwLock::new(BTreeMap::new()),
+            regressions: RwLock::new(BTreeMap::new()),
+            generation: AtomicU64::new(0),
+            text: Mutex::new(None),
         }
     }
 
@@ -164,6 +176,36 @@ impl AccountSeries {
             levels,
         };
         rows.insert(a.account_id.clone(), row);
+        self.changed();
+    }
+
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Counts a regression of an account's practice (`account` for the account's level).
+    pub fn count_regression(&self, account_id: &str, practice: &'static str) {
+        *self
+            .regressions
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(account_id.to_owned())
+            .or_default()
+            .entry(practice)
+            .or_default() += 1;
+        self.changed();
+    }
+
+    /// Zeros for the account's regression counters of `practices` that have none yet, so that a
+    /// rate over the counter sees its first increase.
+    pub fn zero_regressions(&self, account_id: &str, practices: &[&'static str]) {
+        let mut all = self.regressions.write().unwrap_or_else(|p| p.into_inner());
+        let counts = all.entry(account_id.to_owned()).or_default();
+        for p in practices {
+            counts.entry(p).or_default();
+        }
+        drop(all);
+        self.changed();
     }
 
     /// Sets an account's last success time (its served result's audit).
@@ -176,6 +218,7 @@ impl AccountSeries {
         {
             r.last_success = Some(at);
         }
+        self.changed();
     }
 
     /// Sets every account's count of active alerts.
@@ -188,6 +231,7 @@ impl AccountSeries {
         {
             r.alerts_active = count(id);
         }
+        self.changed();
     }
 
     /// Drops the rows of accounts not in `keep`.
@@ -196,10 +240,15 @@ impl AccountSeries {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|id, _| keep.contains(id.as_str()));
+        self.regressions
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|id, _| keep.contains(id.as_str()));
+        self.changed();
     }
 
     /// The names of the families written by [`AccountSeries::write`].
-    pub const FAMILIES: [&'static str; 13] = [
+    pub const FAMILIES: [&'static str; 14] = [
         "maturity_account_level",
         "maturity_account_up",
         "maturity_alerts_active",
@@ -212,14 +261,46 @@ impl AccountSeries {
         "maturity_dsomm_level_unconfirmed",
         "maturity_level",
         "maturity_level_unconfirmed",
+        "maturity_regressions_total",
         "maturity_score_ratio",
     ];
 
-    /// Appends the text of the family `only` (one of [`AccountSeries::FAMILIES`]) to `out`, straight
-    /// from the rows: a scrape of a thousand accounts builds no copy of its lines. A family without
-    /// a series is left out, like the registry's.
+    /// Appends the text of the family `only` (one of [`AccountSeries::FAMILIES`]) to `out`: kept
+    /// from an earlier scrape while nothing changed, else written from the rows for every family
+    /// at once. A family without a series is left out, like the registry's.
     pub fn write(&self, only: &str, out: &mut String) {
+        if let Some(t) = self.text().get(only) {
+            out.push_str(t);
+        }
+    }
+
+    /// The text of every family at the current generation.
+    fn text(&self) -> Arc<HashMap<&'static str, String>> {
+        let mut kept = self.text.lock().unwrap_or_else(|p| p.into_inner());
+        // Read before the rows: a change made while writing bumps it past what is kept.
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Some((g, text)) = kept.as_ref() {
+            if *g == generation {
+                return text.clone();
+            }
+        }
+        let text: HashMap<&'static str, String> = Self::FAMILIES
+            .iter()
+            .map(|name| {
+                let mut s = String::new();
+                self.render(name, &mut s);
+                (*name, s)
+            })
+            .collect();
+        let text = Arc::new(text);
+        *kept = Some((generation, text.clone()));
+        text
+    }
+
+    /// Writes the family `only` from the rows.
+    fn render(&self, only: &str, out: &mut String) {
         let rows = self.rows.read().unwrap_or_else(|p| p.into_inner());
+        let regressions = self.regressions.read().unwrap_or_else(|p| p.into_inner());
         let mut family =
             |name: &'static str, help: &str, kind: &str, body: &mut dyn FnMut(&mut String)| {
                 if name != only {
@@ -393,6 +474,23 @@ impl AccountSeries {
                 }
             });
         }
+        family(
+            "maturity_regressions_total",
+            "Maturity regressions detected, per account and practice (`account` for account-level drops).",
+            "counter",
+            &mut |s| {
+                for (id, counts) in regressions.iter() {
+                    for (practice, n) in counts {
+                        sample(
+                            s,
+                            "maturity_regressions_total",
+                            &[("account_id", id), ("practice", practice)],
+                            n,
+                        );
+                    }
+                }
+            },
+        );
         family(
             "maturity_score_ratio",
             "Passing checks over checks that passed or failed (0-1), per practice.",

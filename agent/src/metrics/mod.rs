@@ -27,7 +27,6 @@ pub struct Metrics {
     pub in_progress: IntGauge,
     /// 1 while this process holds the lease (starts cycles, delivers alerts); always 1 alone.
     pub leader: IntGauge,
-    pub regressions: IntCounterVec,
     pub alerts_sent: IntCounterVec,
     pub alert_queue: IntGaugeVec,
     /// Runs whose save to the state store failed (their regressions and alerts are not saved).
@@ -48,29 +47,6 @@ fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCoun
     let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
     r.register(Box::new(c.clone())).expect("unique metric");
     c
-}
-
-/// Removes every series of `v` whose `account_id` is not in `keep`.
-fn retain_accounts<T: prometheus::core::MetricVecBuilder>(
-    v: &prometheus::core::MetricVec<T>,
-    keep: &std::collections::HashSet<&str>,
-) {
-    use prometheus::core::Collector;
-    for family in v.collect() {
-        for m in family.get_metric() {
-            let labels: std::collections::HashMap<&str, &str> = m
-                .get_label()
-                .iter()
-                .map(|l| (l.name(), l.value()))
-                .collect();
-            if labels
-                .get("account_id")
-                .is_some_and(|id| !keep.contains(id))
-            {
-                let _ = v.remove(&labels);
-            }
-        }
-    }
 }
 
 impl Metrics {
@@ -113,7 +89,6 @@ impl Metrics {
                 r.register(Box::new(g.clone())).expect("unique");
                 g
             },
-            regressions: counter_vec(&r, "maturity_regressions_total", "Maturity regressions detected, per account and practice (`account` for account-level drops).", &["account_id", "practice"]),
             alerts_sent: counter_vec(&r, "maturity_alerts_sent_total", "Alert notification deliveries by sink and result (ok, error: will retry, rejected: refused by the sink).", &["sink", "result"]),
             alert_queue: gauge_vec(&r, "maturity_alert_queue_depth", "Alert notifications waiting in the outbox for a sink.", &["sink"]),
             save_failures: {
@@ -199,16 +174,19 @@ impl Metrics {
     ) {
         self.accounts.set(a, previous, audited_at);
         // Zeros for the practices of the account's regressions counter.
-        self.regressions
-            .with_label_values(&[&a.account_id, "account"]);
         let shown = match previous {
             Some(p) if a.status != maturity_checks::report::AccountStatus::Audited => p,
             _ => a,
         };
-        for p in &shown.practices {
-            self.regressions
-                .with_label_values(&[&a.account_id, p.practice.as_str()]);
-        }
+        let practices: Vec<&'static str> = std::iter::once("account")
+            .chain(shown.practices.iter().map(|p| p.practice.as_str()))
+            .collect();
+        self.accounts.zero_regressions(&a.account_id, &practices);
+    }
+
+    /// Counts a regression of an account's practice (`account` for the account's level).
+    pub fn count_regression(&self, account_id: &str, practice: &'static str) {
+        self.accounts.count_regression(account_id, practice);
     }
 
     /// Ends every series of the accounts not in `keep`: an account no longer audited (gone from the
@@ -216,7 +194,6 @@ impl Metrics {
     /// `MaturityAccountNotAudited` fires for it forever.
     pub fn retain(&self, keep: &std::collections::HashSet<&str>) {
         self.accounts.retain(keep);
-        retain_accounts(&self.regressions, keep);
     }
 
     /// Counts the calls a run of this process made (its accounts' and the organization's), once:
@@ -487,9 +464,7 @@ mod tests {
                 ..prev.clone()
             })
         });
-        m.regressions
-            .with_label_values(&["222222222222", "identity"])
-            .inc();
+        m.count_regression("222222222222", "identity");
         m.set_active_alerts(&[]);
         let families_with = |id: &str| -> std::collections::BTreeSet<String> {
             let label = format!("account_id=\"{id}\"");

@@ -12,7 +12,7 @@ use crate::dsomm;
 use crate::model::{Practice, Severity, Verdict};
 use crate::policy::{PolicyIndex, PrincipalKind};
 use crate::settings::Settings;
-use crate::snapshot::{AccountSnapshot, Need};
+use crate::snapshot::{AccountSnapshot, Mfa, Need};
 
 pub const CHECK: Check = Check {
     meta: CheckMeta {
@@ -24,17 +24,26 @@ pub const CHECK: Check = Check {
         remediation: "Assign an MFA device to every IAM user with administrator rights, or remove their \
                       administrator policies and let administrators assume a role that requires MFA \
                       (aws:MultiFactorAuthPresent).",
-        needs: &[Need::IamAuthorizationDetails, Need::IamCredentialReport],
+        needs: &[
+            Need::IamAuthorizationDetails,
+            Need::IamCredentialReport,
+            Need::IamSignIn,
+        ],
         notes: "**Judges** every IAM user whose effective grants make it an administrator (every \
 action on every resource, written in any form, or `iam:AttachUserPolicy` / `iam:PutUserPolicy` / \
 `iam:CreatePolicyVersion` on every resource), from all the policies that reach it — inline, \
 customer- and AWS-managed (read with `GetPolicy`/`GetPolicyVersion`), directly or through its groups — \
-with `Deny` statements applied and its permissions boundary capping them; `mfa_active` of the \
-credential report decides. Users who are not administrators are not judged.\n\n\
-**Edge cases**: IAM serves a credential report up to four hours old (`GenerateCredentialReport` returns the cached one), so an MFA device deactivated within that window shows when IAM next builds the report, and a re-check triggered by `DeactivateMFADevice` reads the same report (a known gap, noted on the event re-checks issue). a boundary that denies IAM takes administrator away (unless the user can also lift \
+with `Deny` statements applied and its permissions boundary capping them; the MFA devices \
+`ListMFADevices` lists for the user now decide (virtual, hardware and FIDO alike). Users who are not \
+administrators are not judged.\n\n\
+**Edge cases**: users and devices are read in every run and re-check because IAM serves a \
+credential report up to four hours old (a `DeactivateMFADevice`, or an administrator created since \
+the report, shows within seconds); where a user's listing fails, or the user holds no credential \
+(no password, no active key: it is not listed), the report's `mfa_active` decides and a listing \
+failure is named in the verdict with the report's age; a user neither listed nor in the report is \
+`unknown`; an administrator deleted since the report is not judged; a boundary that denies IAM takes administrator away (unless the user can also lift \
 the boundary); `NotAction: aws-portal:*` is administrator; an unreadable policy of a user who is not \
-an administrator by its other policies makes that user `unknown`, never a pass; a user missing from \
-the credential report is `unknown`.\n\n\
+an administrator by its other policies makes that user `unknown`, never a pass.\n\n\
 **Differs from Prowler** (`iam_administrator_access_with_mfa`, which looks for the \
 `AdministratorAccess` policy on groups only) and Security Hub (no such control): ours finds customer \
 copies, inline grants, `NotAction` spellings and self-grants, and honours boundaries.",
@@ -49,10 +58,9 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
         Ok(d) => d,
         Err(v) => return vec![v],
     };
-    let rows = match &snap.iam.credential_report {
-        Err(e) => return vec![super::unknown(&account, None, e)],
-        Ok(r) => r,
-    };
+    if let Err(e) = &snap.iam.credential_report {
+        return vec![super::unknown(&account, None, e)];
+    }
     let index = PolicyIndex::new(details, &snap.account_id);
     let mut verdicts = Vec::new();
     for user in &details.users {
@@ -71,28 +79,39 @@ fn evaluate(snap: &AccountSnapshot, _: &Settings) -> Vec<Verdict> {
             }
             continue;
         };
-        let verdict = match rows.iter().find(|r| r.user == user.name) {
-            None => Verdict::unknown(
+        let (active, source) = match snap.iam.mfa(&user.name) {
+            Mfa::Deleted => continue,
+            Mfa::Unknown(why) => {
+                verdicts.push(Verdict::unknown(
+                    &user.arn,
+                    None,
+                    format!("Cannot judge administrator {}: {why}.", user.name),
+                ));
+                continue;
+            }
+            Mfa::Listed(active) => (active, String::new()),
+            Mfa::Report(active, why) => {
+                (active, why.map(|w| format!(" ({w})")).unwrap_or_default())
+            }
+        };
+        let verdict = if active {
+            Verdict::pass(
                 &user.arn,
                 None,
                 format!(
-                    "Cannot judge administrator {}: the user is not in the credential report.",
+                    "Administrator {} ({via}) has MFA active{source}.",
                     user.name
                 ),
-            ),
-            Some(r) if r.mfa_active => Verdict::pass(
-                &user.arn,
-                None,
-                format!("Administrator {} ({via}) has MFA active.", user.name),
-            ),
-            Some(_) => Verdict::fail(
+            )
+        } else {
+            Verdict::fail(
                 &user.arn,
                 None,
                 format!(
-                    "User {} is an administrator ({via}) without an MFA device.",
+                    "User {} is an administrator ({via}) without an MFA device{source}.",
                     user.name
                 ),
-            ),
+            )
         };
         verdicts.push(verdict);
     }
@@ -106,7 +125,9 @@ mod tests {
     use crate::model::Status;
     use crate::snapshot::{
         AuthorizationDetails, CredentialReportRow, IamGroup, IamUser, InlinePolicy, ManagedPolicy,
+        UserSignIn,
     };
+    use std::collections::BTreeMap;
 
     const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
     const ADMIN: &str = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
@@ -129,6 +150,16 @@ mod tests {
                 .unwrap_or_default(),
             ..Default::default()
         }
+    }
+
+    /// A user as IAM lists it now, with or without an MFA device.
+    fn now(name: &str, mfa: bool) -> (String, UserSignIn) {
+        let u = UserSignIn {
+            arn: format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
+            password: Ok(true),
+            mfa_devices: Ok(usize::from(mfa)),
+        };
+        (name.into(), u)
     }
 
     fn row(name: &str, mfa: bool) -> CredentialReportRow {
@@ -166,10 +197,35 @@ mod tests {
         d: crate::facts::Fact<AuthorizationDetails>,
         rows: Vec<CredentialReportRow>,
     ) -> Vec<Verdict> {
+        let listed = rows.iter().map(|r| now(&r.user, r.mfa_active)).collect();
         let mut s = snapshot();
         s.iam.authorization = d;
         s.iam.credential_report = Ok(rows);
+        s.iam.sign_in = Ok(listed);
         evaluate(&s, &Settings::default())
+    }
+
+    /// The report (hours old) says active, the devices listed now say none: the listing decides.
+    #[test]
+    fn devices_listed_now_decide_over_the_report() {
+        let mut s = snapshot();
+        s.iam.authorization = Ok(details(vec![user(
+            "alice",
+            &[ADMINISTRATOR_ACCESS],
+            &[],
+            None,
+        )]));
+        s.iam.credential_report = Ok(vec![row("alice", true)]);
+        s.iam.sign_in = Ok([now("alice", false)].into());
+        let v = evaluate(&s, &Settings::default());
+        assert_eq!(v[0].status, Status::Fail);
+        s.iam.sign_in = Ok(BTreeMap::new());
+        let v = evaluate(&s, &Settings::default());
+        assert_eq!(
+            v[0].status,
+            Status::NotApplicable,
+            "deleted since the report: {v:?}"
+        );
     }
 
     #[test]
@@ -287,19 +343,25 @@ mod tests {
             v[0].reason,
             "Cannot judge account 111122223333: iam:GetAccountAuthorizationDetails access denied (AccessDenied: not authorized)."
         );
-        let v = run(
-            Ok(details(vec![user(
-                "new",
-                &[ADMINISTRATOR_ACCESS],
-                &[],
-                None,
-            )])),
-            vec![],
-        );
+        // An administrator created since the report: judged from what IAM lists now, or unknown
+        // when that cannot be read either.
+        let mut s = snapshot();
+        s.iam.authorization = Ok(details(vec![user(
+            "new",
+            &[ADMINISTRATOR_ACCESS],
+            &[],
+            None,
+        )]));
+        s.iam.credential_report = Ok(vec![]);
+        s.iam.sign_in = Ok([now("new", false)].into());
+        let v = evaluate(&s, &Settings::default());
+        assert_eq!(v[0].status, Status::Fail, "{v:?}");
+        s.iam.sign_in = Err(denied("iam", "ListUsers", None));
+        let v = evaluate(&s, &Settings::default());
         assert_eq!(v[0].status, Status::Unknown);
         assert_eq!(
             v[0].reason,
-            "Cannot judge administrator new: the user is not in the credential report."
+            "Cannot judge administrator new: iam:ListUsers access denied (AccessDenied: not authorized)."
         );
     }
 }

@@ -8,6 +8,8 @@
 use crate::catalog::{Check, CheckMeta};
 use crate::dsomm;
 use crate::model::{Practice, Severity, Verdict};
+use crate::policy::actions::glob;
+use crate::policy::resource::covers_every_key;
 use crate::policy::{PolicyDocument, Statement};
 use crate::settings::Settings;
 use crate::snapshot::{AccountSnapshot, Need};
@@ -44,30 +46,6 @@ on the statement AWS recommends.",
     },
     evaluate,
 };
-
-/// Whether an IAM resource pattern (`*` any run of characters, `?` one) matches `text`.
-fn glob(pattern: &[u8], text: &[u8]) -> bool {
-    match (pattern.first(), text.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => {
-            glob(&pattern[1..], text) || (!text.is_empty() && glob(pattern, &text[1..]))
-        }
-        (Some(b'?'), Some(_)) => glob(&pattern[1..], &text[1..]),
-        (Some(p), Some(t)) if p == t => glob(&pattern[1..], &text[1..]),
-        _ => false,
-    }
-}
-
-/// Whether `pattern` matches every object of the bucket: it ends in `*` and the rest matches a
-/// prefix of `arn:aws:s3:::BUCKET/`, so the final `*` takes any key.
-fn covers_every_object(pattern: &str, object_prefix: &str) -> bool {
-    let Some(head) = pattern.strip_suffix('*') else {
-        return false;
-    };
-    (0..=object_prefix.len())
-        .filter(|&i| object_prefix.is_char_boundary(i))
-        .any(|i| glob(head.as_bytes(), &object_prefix.as_bytes()[..i]))
-}
 
 /// What keeps a statement from refusing every plain-HTTP request to the bucket, in the order
 /// the statement is tested: a later gap means the statement came closer.
@@ -122,7 +100,7 @@ fn judge(s: &Statement, bucket: &str) -> Result<(), Gap> {
     if !s.not_resources.is_empty() {
         return Err(Gap::NotResource);
     }
-    if !s.resources.iter().any(|r| covers_every_object(r, &objects)) {
+    if !s.resources.iter().any(|r| covers_every_key(r, &objects)) {
         return Err(Gap::Objects);
     }
     if !s
@@ -313,28 +291,6 @@ mod tests {
                 format!("Bucket data's policy does not deny every request without TLS: {why}."),
                 "{policy}"
             );
-        }
-    }
-
-    #[test]
-    fn object_coverage_follows_wildcards() {
-        let prefix = "arn:aws:s3:::data/";
-        for p in [
-            "*",
-            "arn:aws:s3:::*",
-            "arn:aws:s3:::data/*",
-            "arn:aws:s3:::d?ta*",
-            "arn:*:s3:::data/*",
-        ] {
-            assert!(covers_every_object(p, prefix), "{p}");
-        }
-        for p in [
-            "arn:aws:s3:::data",
-            "arn:aws:s3:::data/logs/*",
-            "arn:aws:s3:::other/*",
-            "arn:aws:s3:::data/?*",
-        ] {
-            assert!(!covers_every_object(p, prefix), "{p}");
         }
     }
 

@@ -1,17 +1,18 @@
 //! IAM: account summary, credential report, authorization details. IAM is global: read once.
 
-use super::{call, call_or_absent, pages, wants, Collector};
+use super::{call, call_or_absent, pages, wants, Collector, PER_RESOURCE_CONCURRENCY};
 use crate::facts::{ErrorKind, Fact, FactError};
 use crate::policy::is_aws_managed;
 use crate::snapshot::{
     AccountSummary, AuthorizationDetails, CredentialReportRow, IamFacts, IamGroup, IamRole,
-    IamUser, InlinePolicy, ManagedPolicy, Need, PasswordPolicy,
+    IamUser, InlinePolicy, ManagedPolicy, Need, PasswordPolicy, UserSignIn,
 };
 use aws_sdk_iam::types::{
     AttachedPolicy, EntityType, PolicyDetail, ReportStateType, SummaryKeyType,
 };
 use chrono::{DateTime, Utc};
-use std::collections::BTreeSet;
+use futures::stream::{self, StreamExt};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// How often and how long to wait for IAM to generate the credential report: the first poll comes
@@ -42,9 +43,17 @@ pub(super) async fn collect(c: &Collector<'_>, needs: &BTreeSet<Need>) -> IamFac
                 .then_some(account_summary(c, &client).await)
         },
         async {
-            needs
-                .contains(&Need::IamCredentialReport)
-                .then_some(credential_report(c, &client).await)
+            if !needs.contains(&Need::IamCredentialReport) {
+                return None;
+            }
+            let report = credential_report(c, &client).await;
+            // The devices are listed per user of the report: they wait for it.
+            let devices = match (&report, needs.contains(&Need::IamSignIn)) {
+                (_, false) => None,
+                (Ok((rows, _)), true) => Some(sign_in(c, &client, rows).await),
+                (Err(e), true) => Some(Err(e.clone())),
+            };
+            Some((report, devices))
         },
         async {
             if !needs.contains(&Need::IamAuthorizationDetails) {
@@ -74,8 +83,17 @@ pub(super) async fn collect(c: &Collector<'_>, needs: &BTreeSet<Need>) -> IamFac
     if let Some(s) = summary {
         facts.account_summary = s;
     }
-    if let Some(r) = report {
-        facts.credential_report = r;
+    if let Some((report, devices)) = report {
+        match report {
+            Ok((rows, generated)) => {
+                facts.credential_report = Ok(rows);
+                facts.credential_report_generated = generated;
+            }
+            Err(e) => facts.credential_report = Err(e),
+        }
+        if let Some(d) = devices {
+            facts.sign_in = d;
+        }
     }
     if let Some((d, access)) = details {
         facts.authorization = d;
@@ -136,7 +154,7 @@ async fn password_policy(
 async fn credential_report(
     c: &Collector<'_>,
     client: &aws_sdk_iam::Client,
-) -> Fact<Vec<CredentialReportRow>> {
+) -> Fact<(Vec<CredentialReportRow>, Option<DateTime<Utc>>)> {
     let mut polls = 0;
     let mut wait = REPORT_FIRST_POLL;
     loop {
@@ -183,7 +201,7 @@ async fn credential_report(
         )
     })?;
     let content = out.content().map(|b| b.as_ref()).unwrap_or_default();
-    parse_credential_report(content).map_err(|e| {
+    let rows = parse_credential_report(content).map_err(|e| {
         FactError::new(
             "iam",
             "GetCredentialReport",
@@ -191,7 +209,76 @@ async fn credential_report(
             ErrorKind::Other,
             format!("malformed report: {e}"),
         )
-    })
+    })?;
+    Ok((rows, out.generated_time().and_then(utc)))
+}
+
+/// Every user as IAM lists it now, with its console password and, where it holds a credential
+/// (a password, or an active access key by the report), its MFA devices: the report can be four
+/// hours old, and a device deactivated or a console user created since must show at once.
+async fn sign_in(
+    c: &Collector<'_>,
+    client: &aws_sdk_iam::Client,
+    rows: &[CredentialReportRow],
+) -> Fact<BTreeMap<String, UserSignIn>> {
+    let listing = pages(
+        c.recorder,
+        "iam",
+        "ListUsers",
+        None,
+        client.list_users().into_paginator().send(),
+    )
+    .await?;
+    let users: Vec<(String, String, bool)> = listing
+        .iter()
+        .flat_map(|p| p.users())
+        .map(|u| {
+            let keys = rows
+                .iter()
+                .any(|r| r.user == u.user_name() && !r.active_keys().is_empty());
+            (u.user_name().to_owned(), u.arn().to_owned(), keys)
+        })
+        .collect();
+    Ok(stream::iter(users)
+        .map(|(user, arn, keys)| async move {
+            // No login profile (`NoSuchEntity`): no console password.
+            let password = call_or_absent(
+                c.recorder,
+                "iam",
+                "GetLoginProfile",
+                None,
+                &["NoSuchEntity"],
+                client.get_login_profile().user_name(&user).send(),
+            )
+            .await
+            .map(|o| o.is_some());
+            let mfa_devices = if keys || password.as_ref().map_or(true, |p| *p) {
+                // A user has at most eight devices: one page holds them all.
+                call_or_absent(
+                    c.recorder,
+                    "iam",
+                    "ListMFADevices",
+                    None,
+                    &["NoSuchEntity"],
+                    client.list_mfa_devices().user_name(&user).send(),
+                )
+                .await
+                .map(|o| o.map_or(0, |o| o.mfa_devices().len()))
+            } else {
+                Err(FactError::not_collected("iam", "ListMFADevices"))
+            };
+            (
+                user,
+                UserSignIn {
+                    arn,
+                    password,
+                    mfa_devices,
+                },
+            )
+        })
+        .buffered(PER_RESOURCE_CONCURRENCY)
+        .collect()
+        .await)
 }
 
 fn flag(s: &str) -> bool {

@@ -185,6 +185,37 @@ pub async fn read_organization(
     Ok(out)
 }
 
+/// Reads the tags of those of `accounts` that are members of `org` and whose tags it lacks (not
+/// read, or a read that failed): a later part of a run reuses the organization read by an earlier
+/// one and reads only the tags it adds.
+pub async fn tag_members(
+    config: &SdkConfig,
+    rec: &CallRecorder,
+    org: &mut Organization,
+    accounts: &[String],
+) {
+    let Ok(members) = &mut org.accounts else {
+        return;
+    };
+    let client = aws_sdk_organizations::Client::new(config);
+    for id in accounts {
+        if let Some(m) = members.get_mut(id).filter(|m| m.tags.is_err()) {
+            m.tags = tags_of(&client, rec, id).await;
+        }
+    }
+}
+
+/// Whether `org` holds what a part of a run over `accounts` needs: every member among them has its
+/// tags.
+pub fn has_tags(org: &Organization, accounts: &[String]) -> bool {
+    match &org.accounts {
+        Ok(members) => accounts
+            .iter()
+            .all(|id| members.get(id).is_none_or(|m| m.tags.is_ok())),
+        Err(_) => true,
+    }
+}
+
 fn incomplete(operation: &str, what: &str) -> FactError {
     FactError::new("organizations", operation, None, ErrorKind::Other, what)
 }
@@ -287,4 +318,53 @@ async fn delegated_administrators(
         }
     }
     Ok(by_service)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(id: &str, tags: Fact<BTreeMap<String, String>>) -> (String, OrgMember) {
+        let m = OrgMember {
+            id: id.into(),
+            name: id.into(),
+            status: "ACTIVE".into(),
+            tags,
+        };
+        (id.into(), m)
+    }
+
+    /// A kept organization serves a batch whose members all have their tags; a member not tagged
+    /// yet, or whose tags could not be read, needs a read; accounts outside it need none.
+    #[test]
+    fn kept_organization_serves_batches_whose_tags_it_holds() {
+        let mut org = Organization::not_in_use();
+        org.in_use = true;
+        org.accounts = Ok(BTreeMap::from([
+            member("111", Ok(BTreeMap::new())),
+            member(
+                "222",
+                Err(FactError::not_collected(
+                    "organizations",
+                    "ListTagsForResource",
+                )),
+            ),
+            member(
+                "333",
+                Err(FactError::new(
+                    "organizations",
+                    "ListTagsForResource",
+                    None,
+                    ErrorKind::Throttled,
+                    "slow",
+                )),
+            ),
+        ]));
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(has_tags(&org, &ids(&["111", "999"])));
+        assert!(!has_tags(&org, &ids(&["111", "222"])));
+        assert!(!has_tags(&org, &ids(&["333"])));
+        org.accounts = Err(FactError::not_collected("organizations", "ListAccounts"));
+        assert!(has_tags(&org, &ids(&["222"])), "no members: nothing to tag");
+    }
 }

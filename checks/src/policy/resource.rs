@@ -42,6 +42,19 @@ impl<'a> Request<'a> {
     }
 }
 
+/// Whether the resource pattern `pattern` matches every ARN that starts with `prefix` (every
+/// object of a bucket: `prefix` `arn:aws:s3:::BUCKET/`): it ends in `*` and the rest matches a
+/// prefix of `prefix`, so the final `*` takes any remainder. A question about all resources of a
+/// kind that no single request answers.
+pub fn covers_every_key(pattern: &str, prefix: &str) -> bool {
+    let Some(head) = pattern.strip_suffix('*') else {
+        return false;
+    };
+    (0..=prefix.len())
+        .filter(|&i| prefix.is_char_boundary(i))
+        .any(|i| glob(head.as_bytes(), &prefix.as_bytes()[..i]))
+}
+
 /// How one condition entry evaluates for a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Truth {
@@ -332,5 +345,27 @@ mod tests {
         assert!(!allows([&allow], Some(&boundary), &other));
         assert!(allows([&allow], None, &other));
         assert!(!denies([&allow, &boundary], &other));
+    }
+
+    #[test]
+    fn every_key_coverage_follows_wildcards() {
+        let prefix = "arn:aws:s3:::data/";
+        for p in [
+            "*",
+            "arn:aws:s3:::*",
+            "arn:aws:s3:::data/*",
+            "arn:aws:s3:::d?ta*",
+            "arn:*:s3:::data/*",
+        ] {
+            assert!(covers_every_key(p, prefix), "{p}");
+        }
+        for p in [
+            "arn:aws:s3:::data",
+            "arn:aws:s3:::data/logs/*",
+            "arn:aws:s3:::other/*",
+            "arn:aws:s3:::data/?*",
+        ] {
+            assert!(!covers_every_key(p, prefix), "{p}");
+        }
     }
 }

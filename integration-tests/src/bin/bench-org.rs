@@ -106,11 +106,13 @@ fn cpu_seconds(pid: i32, children: bool) -> f64 {
     own + kids
 }
 
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
+/// A `kB` figure of `/proc/PID/status`: `VmHWM` (peak RSS), `RssAnon` (the process's own memory,
+/// without the mapped pages of its binary, which a debug build makes large).
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
@@ -202,7 +204,11 @@ async fn main() -> SeedResult<()> {
             .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
             .sum()
     };
+    let mut peak_anon = vec![0u64; daemons.len()];
     let texts = loop {
+        for (peak, d) in peak_anon.iter_mut().zip(&daemons) {
+            *peak = (*peak).max(status_kib(d.id(), "RssAnon").unwrap_or(0));
+        }
         let t = Instant::now();
         let text = metrics(ports[0]);
         if sample(&text, "maturity_audit_in_progress") == Some(1.0) {
@@ -228,14 +234,16 @@ async fn main() -> SeedResult<()> {
         std::thread::sleep(Duration::from_millis(50));
     };
     let wall = started.elapsed();
-    let per_replica: Vec<(f64, f64, f64)> = daemons
+    let per_replica: Vec<(f64, f64, f64, f64)> = daemons
         .iter()
         .zip(&texts)
-        .map(|(d, t)| {
+        .zip(&peak_anon)
+        .map(|((d, t), anon)| {
             (
-                vm_hwm_kib(d.id())
+                status_kib(d.id(), "VmHWM")
                     .map(|k| k as f64 / 1024.0)
                     .unwrap_or(f64::NAN),
+                (*anon).max(status_kib(d.id(), "RssAnon").unwrap_or(0)) as f64 / 1024.0,
                 cpu_seconds(d.id() as i32, false),
                 sample(t, "maturity_audit_accounts_total").unwrap_or(0.0),
             )
@@ -276,9 +284,9 @@ async fn main() -> SeedResult<()> {
     println!("first cycle (start to saved) {:>8.1} s", wall.as_secs_f64());
     println!("accounts up                {:>10}", up);
     println!("API calls                  {:>10.0}", calls);
-    for (i, (rss, cpu, audited)) in per_replica.iter().enumerate() {
+    for (i, (rss, anon, cpu, audited)) in per_replica.iter().enumerate() {
         println!(
-            "replica {i}: peak RSS {rss:.1} MiB, CPU {cpu:.1} s, accounts audited {audited:.0}"
+            "replica {i}: peak RSS {rss:.1} MiB (anonymous {anon:.1} MiB, sampled), CPU {cpu:.1} s, accounts audited {audited:.0}"
         );
     }
     if let Some(cpu) = pg_cpu {
