@@ -246,10 +246,12 @@ async fn auth(
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        shared.metrics.encode(),
-    )
+    // The per-account families are sent from the buffers kept since their last change.
+    let chunks = shared.metrics.encode_chunks();
+    let body = axum::body::Body::from_stream(futures::stream::iter(
+        chunks.into_iter().map(Ok::<_, std::convert::Infallible>),
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
 /// Ready when this process's first audit finished, the last run was saved, and the state store

@@ -72,7 +72,7 @@ pub struct AccountSeries {
     /// Bumped by every change of a row or counter.
     generation: AtomicU64,
     /// The text of every family, as of a generation.
-    text: Mutex<Option<(u64, Arc<HashMap<&'static str, String>>)>>,
+    text: Mutex<Option<(u64, Arc<HashMap<&'static str, bytes::Bytes>>)>>,
 }
 
 impl AccountSeries {
@@ -265,17 +265,11 @@ impl AccountSeries {
         "maturity_score_ratio",
     ];
 
-    /// Appends the text of the family `only` (one of [`AccountSeries::FAMILIES`]) to `out`: kept
-    /// from an earlier scrape while nothing changed, else written from the rows for every family
-    /// at once. A family without a series is left out, like the registry's.
-    pub fn write(&self, only: &str, out: &mut String) {
-        if let Some(t) = self.text().get(only) {
-            out.push_str(t);
-        }
-    }
-
-    /// The text of every family at the current generation.
-    fn text(&self) -> Arc<HashMap<&'static str, String>> {
+    /// The text of every family (see [`AccountSeries::FAMILIES`]): kept from an earlier scrape
+    /// while nothing changed, else written from the rows for every family at once. A scrape sends
+    /// these buffers as they are (no copy of a thousand accounts' lines per scrape). A family
+    /// without a series is empty, and left out like the registry's.
+    pub fn text(&self) -> Arc<HashMap<&'static str, bytes::Bytes>> {
         let mut kept = self.text.lock().unwrap_or_else(|p| p.into_inner());
         // Read before the rows: a change made while writing bumps it past what is kept.
         let generation = self.generation.load(Ordering::SeqCst);
@@ -284,12 +278,12 @@ impl AccountSeries {
                 return text.clone();
             }
         }
-        let text: HashMap<&'static str, String> = Self::FAMILIES
+        let text: HashMap<&'static str, bytes::Bytes> = Self::FAMILIES
             .iter()
             .map(|name| {
                 let mut s = String::new();
                 self.render(name, &mut s);
-                (*name, s)
+                (*name, bytes::Bytes::from(s))
             })
             .collect();
         let text = Arc::new(text);

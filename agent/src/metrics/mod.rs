@@ -229,15 +229,27 @@ impl Metrics {
 
     /// The text exposition.
     pub fn encode(&self) -> String {
+        let chunks = self.encode_chunks();
+        let mut out = String::with_capacity(chunks.iter().map(|c| c.len()).sum());
+        for c in chunks {
+            out.push_str(std::str::from_utf8(&c).expect("utf-8 exposition"));
+        }
+        out
+    }
+
+    /// The exposition as buffers in family order: the registry's families encoded now, the
+    /// per-account ones as kept since their last change (shared, not copied).
+    pub fn encode_chunks(&self) -> Vec<bytes::Bytes> {
         let encoder = TextEncoder::new();
         let gathered = self.registry.gather();
+        let accounts = self.accounts.text();
         let mut names: Vec<(&str, Option<&prometheus::proto::MetricFamily>)> = gathered
             .iter()
             .map(|f| (f.name(), Some(f)))
             .chain(accounts::AccountSeries::FAMILIES.iter().map(|n| (*n, None)))
             .collect();
         names.sort_by(|a, b| a.0.cmp(b.0));
-        let mut out = String::new();
+        let mut out = Vec::with_capacity(names.len());
         for (name, family) in names {
             match family {
                 Some(f) => {
@@ -245,9 +257,13 @@ impl Metrics {
                     encoder
                         .encode(std::slice::from_ref(f), &mut buf)
                         .expect("text encoding");
-                    out.push_str(&String::from_utf8(buf).expect("utf-8 exposition"));
+                    out.push(bytes::Bytes::from(buf));
                 }
-                None => self.accounts.write(name, &mut out),
+                None => {
+                    if let Some(t) = accounts.get(name).filter(|t| !t.is_empty()) {
+                        out.push(t.clone());
+                    }
+                }
             }
         }
         out
