@@ -61,6 +61,9 @@ struct Row {
     levels: Levels,
 }
 
+/// The text of each per-account family, by name.
+pub type Texts = HashMap<&'static str, bytes::Bytes>;
+
 /// Every account's row.
 pub struct AccountSeries {
     checks: Vec<CheckLabels>,
@@ -72,7 +75,7 @@ pub struct AccountSeries {
     /// Bumped by every change of a row or counter.
     generation: AtomicU64,
     /// The text of every family, as of a generation.
-    text: Mutex<Option<(u64, Arc<HashMap<&'static str, bytes::Bytes>>)>>,
+    text: Mutex<Option<(u64, Arc<Texts>)>>,
 }
 
 impl AccountSeries {
@@ -269,7 +272,7 @@ impl AccountSeries {
     /// while nothing changed, else written from the rows for every family at once. A scrape sends
     /// these buffers as they are (no copy of a thousand accounts' lines per scrape). A family
     /// without a series is empty, and left out like the registry's.
-    pub fn text(&self) -> Arc<HashMap<&'static str, bytes::Bytes>> {
+    pub fn text(&self) -> Arc<Texts> {
         let mut kept = self.text.lock().unwrap_or_else(|p| p.into_inner());
         // Read before the rows: a change made while writing bumps it past what is kept.
         let generation = self.generation.load(Ordering::SeqCst);
@@ -278,7 +281,7 @@ impl AccountSeries {
                 return text.clone();
             }
         }
-        let text: HashMap<&'static str, bytes::Bytes> = Self::FAMILIES
+        let text: Texts = Self::FAMILIES
             .iter()
             .map(|name| {
                 let mut s = String::new();
