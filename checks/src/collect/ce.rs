@@ -1,8 +1,7 @@
 //! Cost Explorer: the account's cost anomaly monitors and their alert subscriptions. Cost
-//! Explorer is global: read once per account, in us-east-1 (its only endpoint). The SDK has no
-//! paginators for these calls: `NextPageToken` is followed by hand.
+//! Explorer is global: read once per account, in us-east-1 (its only endpoint).
 
-use super::{call, wants, Collector};
+use super::{pages, wants, Collector};
 use crate::facts::Fact;
 use crate::snapshot::{AnomalySubscription, CostAnomalyDetection, Need};
 use std::collections::BTreeSet;
@@ -19,72 +18,49 @@ pub(super) async fn collect(
 
 async fn read(c: &Collector<'_>) -> Fact<CostAnomalyDetection> {
     let client = aws_sdk_costexplorer::Client::new(&c.in_region("us-east-1"));
-    let mut facts = CostAnomalyDetection::default();
-    let mut token: Option<String> = None;
-    loop {
-        let out = call(
-            c.recorder,
-            "ce",
-            "GetAnomalyMonitors",
-            None,
-            client
-                .get_anomaly_monitors()
-                .set_next_page_token(token.clone())
-                .send(),
-        )
-        .await?;
-        facts
-            .monitors
-            .extend(out.anomaly_monitors().iter().map(|m| {
+    let monitors = pages(
+        c.recorder,
+        "ce",
+        "GetAnomalyMonitors",
+        None,
+        client.get_anomaly_monitors().into_paginator().send(),
+    )
+    .await?;
+    let subscriptions = pages(
+        c.recorder,
+        "ce",
+        "GetAnomalySubscriptions",
+        None,
+        client.get_anomaly_subscriptions().into_paginator().send(),
+    )
+    .await?;
+    Ok(CostAnomalyDetection {
+        monitors: monitors
+            .iter()
+            .flat_map(|p| p.anomaly_monitors())
+            .map(|m| {
                 (
                     m.monitor_arn().unwrap_or_default().to_owned(),
                     m.monitor_name().to_owned(),
                 )
-            }));
-        token = out
-            .next_page_token()
-            .map(str::to_owned)
-            .filter(|t| !t.is_empty());
-        if token.is_none() {
-            break;
-        }
-    }
-    loop {
-        let out = call(
-            c.recorder,
-            "ce",
-            "GetAnomalySubscriptions",
-            None,
-            client
-                .get_anomaly_subscriptions()
-                .set_next_page_token(token.clone())
-                .send(),
-        )
-        .await?;
-        facts
-            .subscriptions
-            .extend(out.anomaly_subscriptions().iter().map(|s| {
-                AnomalySubscription {
-                    name: s.subscription_name().to_owned(),
-                    monitors: s.monitor_arn_list().to_vec(),
-                    subscribers: s
-                        .subscribers()
-                        .iter()
-                        .filter(|x| x.status().map(|s| s.as_str()) != Some("DECLINED"))
-                        .map(|x| {
-                            let kind = x.r#type().map(|t| t.as_str()).unwrap_or("?");
-                            format!("{kind} {}", x.address().unwrap_or_default())
-                        })
-                        .collect(),
-                }
-            }));
-        token = out
-            .next_page_token()
-            .map(str::to_owned)
-            .filter(|t| !t.is_empty());
-        if token.is_none() {
-            break;
-        }
-    }
-    Ok(facts)
+            })
+            .collect(),
+        subscriptions: subscriptions
+            .iter()
+            .flat_map(|p| p.anomaly_subscriptions())
+            .map(|s| AnomalySubscription {
+                name: s.subscription_name().to_owned(),
+                monitors: s.monitor_arn_list().to_vec(),
+                subscribers: s
+                    .subscribers()
+                    .iter()
+                    .filter(|x| x.status().map(|s| s.as_str()) != Some("DECLINED"))
+                    .map(|x| {
+                        let kind = x.r#type().map(|t| t.as_str()).unwrap_or("?");
+                        format!("{kind} {}", x.address().unwrap_or_default())
+                    })
+                    .collect(),
+            })
+            .collect(),
+    })
 }
