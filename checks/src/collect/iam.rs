@@ -229,13 +229,16 @@ async fn sign_in(
         client.list_users().into_paginator().send(),
     )
     .await?;
+    let with_keys: BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| !r.active_keys().is_empty())
+        .map(|r| r.user.as_str())
+        .collect();
     let users: Vec<(String, String, bool)> = listing
         .iter()
         .flat_map(|p| p.users())
         .map(|u| {
-            let keys = rows
-                .iter()
-                .any(|r| r.user == u.user_name() && !r.active_keys().is_empty());
+            let keys = with_keys.contains(u.user_name());
             (u.user_name().to_owned(), u.arn().to_owned(), keys)
         })
         .collect();
