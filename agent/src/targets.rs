@@ -3,7 +3,7 @@
 //! with the same id (its name, role and external id are kept).
 
 use crate::config::{Config, OrganizationConfig};
-use maturity_checks::audit::Target;
+use maturity_checks::audit::{MemberRole, Reach, Target};
 use maturity_checks::collect::organizations::{self, OrgAccount};
 use maturity_checks::collect::session;
 use maturity_checks::facts::CallRecorder;
@@ -44,14 +44,9 @@ pub fn selected(rules: &OrganizationConfig, a: &OrgAccount) -> bool {
         .any(|(k, v)| a.tags.get(k) == Some(v))
 }
 
-/// The targets of a run. Discovery failing is an error for the run (the caller keeps the previous
-/// state); the static accounts alone never fail here.
-pub async fn resolve(
-    config: &Config,
-    base: &aws_config::SdkConfig,
-    rec: &CallRecorder,
-) -> Result<Vec<Target>, String> {
-    let mut targets: Vec<Target> = config
+/// The `[[accounts]]` of the config.
+fn static_targets(config: &Config) -> Vec<Target> {
+    config
         .accounts
         .iter()
         .map(|a| {
@@ -63,7 +58,17 @@ pub async fn resolve(
                 external_id: a.external_id.clone(),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The targets of a run. Discovery failing is an error for the run (the caller keeps the previous
+/// state); the static accounts alone never fail here.
+pub async fn resolve(
+    config: &Config,
+    base: &aws_config::SdkConfig,
+    rec: &CallRecorder,
+) -> Result<Vec<Target>, String> {
+    let mut targets = static_targets(config);
     let org = &config.organization;
     if !org.discover {
         return Ok(targets);
@@ -103,6 +108,20 @@ pub async fn resolve(
         });
     }
     Ok(targets)
+}
+
+/// How a run reaches an account it was not given (a holder of organization-level facts): the
+/// static accounts, and the members' role when the organization is discovered.
+pub fn reach(config: &Config) -> Reach {
+    let org = &config.organization;
+    Reach {
+        accounts: static_targets(config),
+        member_role: org.discover.then(|| MemberRole {
+            name: org.role_name.clone(),
+            external_id: org.external_id.clone(),
+            partition: partition_of(config).to_owned(),
+        }),
+    }
 }
 
 /// The ARN partition of the configured regions (`aws`, `aws-cn`, `aws-us-gov`).

@@ -10,7 +10,7 @@ use crate::scoring::{self, Scored};
 use crate::settings::Settings;
 use crate::snapshot::{AccountSnapshot, Need, Organization};
 use aws_config::SdkConfig;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,6 +46,46 @@ pub struct Options {
     /// Where IAM's service last-accessed reports are kept between runs (the agent's state store);
     /// `None` keeps nothing, and `last_accessed_jobs_per_run` alone bounds the jobs.
     pub access_cache: Option<Arc<dyn crate::last_accessed::AccessCache>>,
+    /// How to reach an account that organization-level facts are read from when it is not among
+    /// a run's targets (the holders of organization analyzers).
+    pub reach: Reach,
+}
+
+/// How a run reaches an account it was not given as a target: the configured accounts (with
+/// their roles), and the role every discovered member holds.
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    pub accounts: Vec<Target>,
+    /// The role name and external id of the discovered members (`[organization] role_name`),
+    /// with the partition of their ARNs.
+    pub member_role: Option<MemberRole>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MemberRole {
+    pub name: String,
+    pub external_id: Option<String>,
+    pub partition: String,
+}
+
+impl Reach {
+    /// The target through which `account` is read: one of `targets`, a configured account, or
+    /// the members' role in it.
+    pub fn target(&self, account: &str, targets: &[Target]) -> Option<Target> {
+        let known = targets.iter().chain(&self.accounts);
+        if let Some(t) = known.into_iter().find(|t| t.account_id == account) {
+            return Some(t.clone());
+        }
+        self.member_role.as_ref().map(|r| Target {
+            account_id: account.to_owned(),
+            account_name: String::new(),
+            role_arn: Some(format!(
+                "arn:{}:iam::{account}:role/{}",
+                r.partition, r.name
+            )),
+            external_id: r.external_id.clone(),
+        })
+    }
 }
 
 /// Evaluates the checks over a snapshot: pure, no I/O.
@@ -306,7 +346,7 @@ pub async fn organization_for(
             })
             .await
         }
-        None => read_organization(base, opts, &rec, &needs, &audited).await,
+        None => read_organization(base, opts, &rec, &needs, &audited, targets).await,
     }
     .map(Arc::new);
     if let Err(e) = &fact {
@@ -336,20 +376,99 @@ pub fn audit_stream<'a>(
 }
 
 /// Reads the organization-level facts once for the run, through the organization role when one is
-/// configured, within the per-account time limit. `audited` are the accounts whose tags are read.
-/// Public for the event-driven re-checks of the organization-level checks.
+/// configured, within the per-account time limit. `audited` are the accounts whose tags are read;
+/// `targets` (with [`Options::reach`]) are how accounts holding organization-level facts are
+/// reached. Public for the event-driven re-checks of the organization-level checks.
 pub async fn read_organization(
     base: &SdkConfig,
     opts: &Options,
     rec: &CallRecorder,
     needs: &BTreeSet<Need>,
     audited: &[String],
+    targets: &[Target],
 ) -> Fact<Organization> {
     within_time(opts, async {
         let config = organization_session(base, opts, rec).await?;
-        organizations::read_organization(&config, rec, needs, audited).await
+        let mut org = organizations::read_organization(&config, rec, needs, audited).await?;
+        if org.in_use && needs.contains(&Need::OrganizationAnalyzers) {
+            org.analyzers = match &org.delegated_administrators {
+                Err(e) => Err(e.clone()),
+                Ok(admins) => {
+                    let mut holders: BTreeSet<&str> = admins
+                        .get(crate::collect::accessanalyzer::SERVICE_PRINCIPAL)
+                        .into_iter()
+                        .flatten()
+                        .map(String::as_str)
+                        .collect();
+                    holders.insert(&org.management_account_id);
+                    let mut out = crate::snapshot::OrganizationAnalyzers::default();
+                    for holder in holders {
+                        let read = holder_analyzers(base, &config, opts, rec, holder, targets);
+                        out.holders.insert(holder.to_owned(), read.await);
+                    }
+                    Ok(out)
+                }
+            };
+        }
+        Ok(org)
     })
     .await
+}
+
+/// The organization analyzers of `holder` in the audited regions (or every region enabled
+/// there), read through its audit role, the organization's session when that is the holder's, or
+/// the agent's own credentials when they belong to it.
+async fn holder_analyzers(
+    base: &SdkConfig,
+    org_config: &SdkConfig,
+    opts: &Options,
+    rec: &CallRecorder,
+    holder: &str,
+    targets: &[Target],
+) -> Fact<BTreeMap<String, Vec<crate::snapshot::Analyzer>>> {
+    let unreachable = |why: String| {
+        FactError::new(
+            "access-analyzer",
+            "ListAnalyzers",
+            None,
+            ErrorKind::Other,
+            format!("the organization analyzers of account {holder} cannot be read: {why}"),
+        )
+    };
+    let org_account = opts
+        .organization_role
+        .as_ref()
+        .and_then(|(role, _)| session::account_of_arn(role));
+    let config = match opts.reach.target(holder, targets) {
+        Some(t) => session::account_config(
+            base,
+            holder,
+            t.role_arn.as_deref(),
+            t.external_id.as_deref(),
+            rec,
+        )
+        .await
+        .map_err(|e| unreachable(e.to_string()))?,
+        None if org_account == Some(holder) => org_config.clone(),
+        None if org_account.is_none() => session::account_config(base, holder, None, None, rec)
+            .await
+            .map_err(|e| unreachable(format!("it is not audited, and {e}")))?,
+        None => Err(unreachable(
+            "it is not audited, and the organization role belongs to another account".into(),
+        ))?,
+    };
+    let regions = if opts.regions.is_empty() {
+        crate::collect::enabled_regions(&config, rec).await?
+    } else {
+        opts.regions.clone()
+    };
+    let mut by_region = BTreeMap::new();
+    for region in regions {
+        let analyzers =
+            crate::collect::accessanalyzer::organization_analyzers(&config, rec, &region).await?;
+        by_region.insert(region, analyzers);
+    }
+    Ok(by_region)
 }
 
 /// The session that reads the organization: the agent's own, or the organization role's.

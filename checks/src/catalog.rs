@@ -301,6 +301,7 @@ mod tests {
                     "iam",
                     "ListOrganizationsFeatures",
                 )),
+                analyzers: Err(FactError::not_collected("access-analyzer", "ListAnalyzers")),
             };
             fn denied<T>(s: &str, o: &str) -> crate::facts::Fact<T> {
                 Err(FactError::new(
@@ -396,6 +397,9 @@ mod tests {
                     }
                     Need::OrganizationRootCredentialsManagement => {
                         org.root_credentials_management = denied("iam", "ListOrganizationsFeatures")
+                    }
+                    Need::OrganizationAnalyzers => {
+                        org.analyzers = denied("access-analyzer", "ListAnalyzers")
                     }
                     Need::AccessAnalyzers
                     | Need::ElbClassicListeners

@@ -55,13 +55,15 @@ pub fn affected_checks(checks: &[&'static Check], needs: &BTreeSet<Need>) -> Vec
 }
 
 /// Whether a check's verdicts for a region depend on that region's facts only, so that it can be
-/// re-checked in one region: all its needs are regional, and over two regions whose facts are all
-/// missing it gives exactly one verdict per region, tagged with that region (an aggregating check
-/// such as "a root-usage alarm in any region" gives one account-level verdict instead).
+/// re-checked in one region: all its needs are regional (or organization-level, which the caller
+/// reads whole), and over two regions whose facts are all missing it gives exactly one verdict per
+/// region, tagged with that region (an aggregating check such as "a root-usage alarm in any
+/// region" gives one account-level verdict instead).
 pub fn is_region_local(check: &Check) -> bool {
+    // Organization-level facts are read whole by the caller for any re-check that needs them.
     if catalog::needs_of(&[check])
         .iter()
-        .any(|n| n.scope() != Scope::Region)
+        .any(|n| !n.is_organization() && n.scope() != Scope::Region)
     {
         return false;
     }

@@ -158,6 +158,11 @@ pub enum Need {
     /// IAM `ListOrganizationsFeatures` of the organization (centralized root access): read once
     /// per run with the organization's credentials.
     OrganizationRootCredentialsManagement,
+    /// IAM Access Analyzer `ListAnalyzers` (type `ORGANIZATION`), per audited region, in each
+    /// account that can hold an analyzer whose zone of trust is the organization: the delegated
+    /// administrators of `access-analyzer.amazonaws.com` (through their audit role) and the
+    /// management account. Read once per run; needs the delegated administrators and the accounts.
+    OrganizationAnalyzers,
     /// IAM `GenerateServiceLastAccessedDetails` and `GetServiceLastAccessedDetails` (polled) per
     /// user and role, within a budget of jobs per run and kept in the agent's state between runs
     /// ([`crate::last_accessed`]); needs the principals of [`Need::IamAuthorizationDetails`].
@@ -567,6 +572,11 @@ impl Need {
                     "iam:GetServiceLastAccessedDetails"
                 ),
             ],
+            Need::OrganizationAnalyzers => &[op!(
+                "access-analyzer",
+                "ListAnalyzers",
+                "access-analyzer:ListAnalyzers"
+            )],
             Need::OrganizationDelegatedAdministrators => &[
                 op!(
                     "organizations",
@@ -595,6 +605,7 @@ impl Need {
             Need::OrganizationAccounts
                 | Need::OrganizationDelegatedAdministrators
                 | Need::OrganizationRootCredentialsManagement
+                | Need::OrganizationAnalyzers
         )
     }
 
@@ -616,6 +627,10 @@ impl Need {
             Need::CloudFrontResponseHeadersPolicies => &[Need::CloudFrontDistributions],
             Need::IamServiceLastAccessed => &[Need::IamAuthorizationDetails],
             Need::IamSignIn => &[Need::IamCredentialReport],
+            Need::OrganizationAnalyzers => &[
+                Need::OrganizationDelegatedAdministrators,
+                Need::OrganizationAccounts,
+            ],
             _ => &[],
         }
     }
@@ -1789,6 +1804,17 @@ pub struct Organization {
     /// organization's enabled IAM features): members' root credentials can be removed and their
     /// recovery is blocked.
     pub root_credentials_management: Fact<bool>,
+    /// The analyzers whose zone of trust is the organization ([`Need::OrganizationAnalyzers`]).
+    pub analyzers: Fact<OrganizationAnalyzers>,
+}
+
+/// The analyzers of type `ORGANIZATION` of each account that can hold one (the delegated
+/// administrators of IAM Access Analyzer and the management account): each such analyzer covers
+/// every account of the organization in its region.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OrganizationAnalyzers {
+    /// By account id: its organization analyzers by region, or why they could not be read.
+    pub holders: BTreeMap<String, Fact<BTreeMap<String, Vec<Analyzer>>>>,
 }
 
 impl Organization {
@@ -1801,6 +1827,7 @@ impl Organization {
             accounts: Ok(BTreeMap::new()),
             delegated_administrators: Ok(BTreeMap::new()),
             root_credentials_management: Ok(false),
+            analyzers: Ok(OrganizationAnalyzers::default()),
         }
     }
 }

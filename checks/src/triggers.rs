@@ -187,9 +187,11 @@ impl Need {
                 "AssociateWebACL", "DisassociateWebACL",
             ),
             Need::RdsInstances => RDS_INSTANCES,
-            Need::AccessAnalyzers => triggers!("access-analyzer.amazonaws.com":
-                "CreateAnalyzer", "DeleteAnalyzer",
-            ),
+            // An organization analyzer created or deleted in its holder re-checks the holder; the
+            // members it covers are judged again at the next scheduled audit.
+            Need::AccessAnalyzers | Need::OrganizationAnalyzers => {
+                triggers!("access-analyzer.amazonaws.com": "CreateAnalyzer", "DeleteAnalyzer",)
+            }
             Need::CloudFrontDistributions => triggers!("cloudfront.amazonaws.com":
                 "CreateDistribution", "CreateDistributionWithTags", "UpdateDistribution",
                 "DeleteDistribution",
@@ -426,7 +428,8 @@ impl Need {
             | Need::CostAnomalyDetection
             | Need::OrganizationAccounts
             | Need::OrganizationDelegatedAdministrators
-            | Need::OrganizationRootCredentialsManagement => Scope::Account,
+            | Need::OrganizationRootCredentialsManagement
+            | Need::OrganizationAnalyzers => Scope::Account,
             Need::Ec2SecurityGroups
             | Need::Ec2VpcFlowLogs
             | Need::Ec2Instances

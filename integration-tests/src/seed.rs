@@ -248,7 +248,7 @@ pub async fn member_config(mgmt: &SdkConfig, account_id: &str) -> SeedResult<Sdk
         .build())
 }
 
-fn in_region(cfg: &SdkConfig, region: &str) -> SdkConfig {
+pub fn in_region(cfg: &SdkConfig, region: &str) -> SdkConfig {
     cfg.to_builder()
         .region(Region::new(region.to_owned()))
         .build()

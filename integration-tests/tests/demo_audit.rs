@@ -1129,11 +1129,9 @@ fn coverage(report: &Report, org: &DemoOrg) {
     }
 }
 
-/// An organization whose GuardDuty and Security Hub are administered from a production workload
-/// account, not from a dedicated security account: the check fails for its accounts, naming that
-/// account.
-#[tokio::test(flavor = "multi_thread")]
-async fn security_services_delegated_to_a_workload_account_fail() {
+/// moto, its management account's config and id, and an organization with one member `shop`
+/// (tagged `Environment=production`) whose id is last.
+async fn shop_organization() -> (Moto, aws_config::SdkConfig, String, String) {
     let moto = Moto::start();
     let mgmt = seed::management_config(&moto.endpoint).await;
     let management = aws_sdk_sts::Client::new(&mgmt)
@@ -1144,9 +1142,18 @@ async fn security_services_delegated_to_a_workload_account_fail() {
         .account()
         .unwrap()
         .to_owned();
-    let id = seed::organization_with_member(&mgmt, "shop", Some("production"))
+    let shop = seed::organization_with_member(&mgmt, "shop", Some("production"))
         .await
         .unwrap();
+    (moto, mgmt, management, shop)
+}
+
+/// An organization whose GuardDuty and Security Hub are administered from a production workload
+/// account, not from a dedicated security account: the check fails for its accounts, naming that
+/// account.
+#[tokio::test(flavor = "multi_thread")]
+async fn security_services_delegated_to_a_workload_account_fail() {
+    let (moto, mgmt, management, id) = shop_organization().await;
     let org = aws_sdk_organizations::Client::new(&mgmt);
     org.register_delegated_administrator()
         .account_id(&id)
@@ -1191,6 +1198,129 @@ async fn security_services_delegated_to_a_workload_account_fail() {
         delegated.verdicts[0].reason.contains(&id),
         "{}",
         delegated.verdicts[0].reason
+    );
+}
+
+/// An organization analyzer of the delegated administrator of IAM Access Analyzer covers the
+/// members in its region: a member without analyzers of its own passes there and fails in the
+/// region the analyzer does not cover; while the administrator cannot be reached (not audited, no
+/// members' role) whether it covers them is unknown, never failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn organization_analyzer_of_the_delegated_administrator_covers_members() {
+    let (moto, mgmt, management, shop) = shop_organization().await;
+    let org = aws_sdk_organizations::Client::new(&mgmt);
+    let security = org
+        .create_account()
+        .email("aws+security@example.com")
+        .account_name("security")
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .and_then(|s| s.account_id())
+        .unwrap()
+        .to_owned();
+    org.register_delegated_administrator()
+        .account_id(&security)
+        .service_principal("access-analyzer.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    for id in [&shop, &security] {
+        let member = seed::member_config(&mgmt, id).await.unwrap();
+        seed::audit_role(&member, &management).await.unwrap();
+    }
+    let admin = seed::member_config(&mgmt, &security).await.unwrap();
+    let (covered, uncovered) = ("us-east-1", "eu-west-1");
+    aws_sdk_accessanalyzer::Client::new(&seed::in_region(&admin, covered))
+        .create_analyzer()
+        .analyzer_name("organization")
+        .r#type(aws_sdk_accessanalyzer::types::Type::Organization)
+        .send()
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let others: Vec<String> = maturity_checks::catalog::CATALOG
+        .iter()
+        .map(|c| format!("\"{}\"", c.meta.id))
+        // One check of the account's own resources besides, so that an unknown verdict of the
+        // analyzers alone does not make the account unreadable.
+        .filter(|id| id != "\"accessanalyzer_enabled\"" && id != "\"iam_password_policy_strong\"")
+        .collect();
+    let audit = |organization: &str| {
+        let config = dir.path().join("shop.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[aws]\nregions = [\"{covered}\", \"{uncovered}\"]\nendpoint_url = \"{}\"\n\n\
+                 [checks]\ndisabled = [{}]\n\n{organization}\n\
+                 [[accounts]]\nid = \"{shop}\"\nname = \"shop\"\nrole_arn = \"arn:aws:iam::{shop}:role/{}\"\nexternal_id = \"{}\"\n",
+                moto.endpoint,
+                others.join(", "),
+                seed::AUDIT_ROLE,
+                seed::EXTERNAL_ID
+            ),
+        )
+        .unwrap();
+        let out = agent::run(&[
+            "audit",
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let report: Report = serde_json::from_slice(&out.stdout).expect("the JSON report parses");
+        let a = report.account(&shop).unwrap();
+        assert_eq!(
+            a.status,
+            AccountStatus::Audited,
+            "{:?} {:?}",
+            a.error,
+            a.errors
+        );
+        let c = check(a, "accessanalyzer_enabled").clone();
+        let verdict = |region: &str| {
+            c.verdicts
+                .iter()
+                .find(|v| v.region.as_deref() == Some(region))
+                .unwrap_or_else(|| panic!("no verdict in {region}: {:?}", c.verdicts))
+                .clone()
+        };
+        (verdict(covered), verdict(uncovered))
+    };
+
+    // Only the shop is known: the administrator's analyzers cannot be read.
+    let (a, b) = audit("");
+    for v in [&a, &b] {
+        assert_eq!(v.status, Status::Unknown, "{v:?}");
+        assert!(
+            v.reason.contains(&format!(
+                "the organization analyzers of account {security} cannot be read"
+            )),
+            "{v:?}"
+        );
+    }
+
+    // Discovered members are reached through their role (the shop alone is audited).
+    let (a, b) = audit(&format!(
+        "[organization]\ndiscover = true\nrole_name = \"{}\"\nexternal_id = \"{}\"\ninclude_account_ids = [\"{shop}\"]\n",
+        seed::AUDIT_ROLE,
+        seed::EXTERNAL_ID
+    ));
+    assert_eq!(a.status, Status::Pass, "{a:?}");
+    assert_eq!(
+        a.reason,
+        format!("Organization analyzer organization of account {security} covers account {shop} in {covered}.")
+    );
+    assert_eq!(
+        a.resource,
+        format!("arn:aws:access-analyzer:{covered}:{security}:analyzer/organization")
+    );
+    assert_eq!(b.status, Status::Fail, "{b:?}");
+    assert_eq!(
+        b.reason,
+        format!("Account {shop} has no active external-access analyzer in {uncovered}, nor does an organization analyzer cover it there.")
     );
 }
 

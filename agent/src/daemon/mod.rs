@@ -240,6 +240,7 @@ pub fn audit_options(config: &Config) -> Options {
         }),
         exceptions: crate::exceptions::rules(config),
         access_cache: None,
+        reach: crate::targets::reach(config),
     }
 }
 

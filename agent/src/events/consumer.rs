@@ -394,10 +394,16 @@ async fn recheck_claimed(ctx: &Context, batch: &Batch, claim: &Claim) -> Result<
             .unwrap_or_else(|p| p.into_inner())
             .to_vec();
         let needs = catalog::needs_of(&opts.checks);
-        let fact =
-            maturity_checks::audit::read_organization(&ctx.base, &opts, &rec, &needs, &audited)
-                .await
-                .map(Arc::new);
+        let fact = maturity_checks::audit::read_organization(
+            &ctx.base,
+            &opts,
+            &rec,
+            &needs,
+            &audited,
+            std::slice::from_ref(target),
+        )
+        .await
+        .map(Arc::new);
         shared.metrics.count_calls(&rec.counts());
         fact
     } else {

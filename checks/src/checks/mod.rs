@@ -873,6 +873,7 @@ pub(crate) mod fixtures {
                 })
                 .collect()),
             root_credentials_management: Ok(false),
+            analyzers: Ok(Default::default()),
             delegated_administrators: Ok(delegated
                 .iter()
                 .map(|(service, ids)| (service.to_string(), owned(ids)))

@@ -1,9 +1,14 @@
-//! IAM Access Analyzer: the analyzers of one region.
+//! IAM Access Analyzer: the analyzers of one region, and the organization analyzers of an
+//! account that can hold them.
 
 use super::{pages, wants, Collector};
-use crate::facts::Fact;
+use crate::facts::{CallRecorder, Fact};
 use crate::snapshot::{Analyzer, Need};
+use aws_config::SdkConfig;
 use std::collections::BTreeSet;
+
+/// The service principal whose delegated administrator can create organization analyzers.
+pub const SERVICE_PRINCIPAL: &str = "access-analyzer.amazonaws.com";
 
 pub(super) async fn collect(
     c: &Collector<'_>,
@@ -13,16 +18,43 @@ pub(super) async fn collect(
     if !wants(needs, &[Need::AccessAnalyzers]) {
         return None;
     }
-    let client = aws_sdk_accessanalyzer::Client::new(&c.in_region(region));
+    Some(list(&c.in_region(region), c.recorder, region, None).await)
+}
+
+/// The analyzers of type `ORGANIZATION` of the account of `config` in `region`.
+pub async fn organization_analyzers(
+    config: &SdkConfig,
+    rec: &CallRecorder,
+    region: &str,
+) -> Fact<Vec<Analyzer>> {
+    let config = config
+        .to_builder()
+        .region(aws_config::Region::new(region.to_owned()))
+        .build();
+    let kind = aws_sdk_accessanalyzer::types::Type::Organization;
+    list(&config, rec, region, Some(kind)).await
+}
+
+async fn list(
+    config: &SdkConfig,
+    rec: &CallRecorder,
+    region: &str,
+    kind: Option<aws_sdk_accessanalyzer::types::Type>,
+) -> Fact<Vec<Analyzer>> {
+    let client = aws_sdk_accessanalyzer::Client::new(config);
     let listing = pages(
-        c.recorder,
+        rec,
         "access-analyzer",
         "ListAnalyzers",
         Some(region),
-        client.list_analyzers().into_paginator().send(),
+        client
+            .list_analyzers()
+            .set_type(kind)
+            .into_paginator()
+            .send(),
     )
     .await;
-    Some(listing.map(|pages| {
+    listing.map(|pages| {
         pages
             .iter()
             .flat_map(|p| p.analyzers())
@@ -33,5 +65,5 @@ pub(super) async fn collect(
                 status: a.status().as_str().to_owned(),
             })
             .collect()
-    }))
+    })
 }

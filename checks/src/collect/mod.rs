@@ -6,7 +6,7 @@
 //!   paginated to the end;
 //! - services and regions are read concurrently; per-resource calls are bounded by [`PER_RESOURCE_CONCURRENCY`].
 
-mod accessanalyzer;
+pub(crate) mod accessanalyzer;
 mod backup;
 mod budgets;
 mod ce;

@@ -155,6 +155,7 @@ pub async fn read_organization(
             "iam",
             "ListOrganizationsFeatures",
         )),
+        analyzers: Err(FactError::not_collected("access-analyzer", "ListAnalyzers")),
     };
     if needs.contains(&Need::OrganizationRootCredentialsManagement) {
         let iam = aws_sdk_iam::Client::new(config);
