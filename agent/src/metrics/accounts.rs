@@ -61,8 +61,8 @@ struct Row {
     levels: Levels,
 }
 
-/// The text of each per-account family, by name.
-pub type Texts = HashMap<&'static str, bytes::Bytes>;
+/// The text of each per-account family, by name: its header and each account's lines.
+pub type Texts = HashMap<&'static str, Vec<bytes::Bytes>>;
 
 /// Every account's row.
 pub struct AccountSeries {
@@ -74,6 +74,9 @@ pub struct AccountSeries {
     regressions: RwLock<BTreeMap<String, BTreeMap<&'static str, u64>>>,
     /// Bumped by every change of a row or counter.
     generation: AtomicU64,
+    /// Each account's lines of every family, written at the first scrape after its last change.
+    /// Lock order: `rows`, `regressions`, then `lines`.
+    lines: Mutex<HashMap<String, Arc<Vec<bytes::Bytes>>>>,
     /// The text of every family, as of a generation.
     text: Mutex<Option<(u64, Arc<Texts>)>>,
 }
@@ -103,6 +106,7 @@ impl AccountSeries {
             rows: RwLock::new(BTreeMap::new()),
             regressions: RwLock::new(BTreeMap::new()),
             generation: AtomicU64::new(0),
+            lines: Mutex::new(HashMap::new()),
             text: Mutex::new(None),
         }
     }
@@ -179,6 +183,8 @@ impl AccountSeries {
             levels,
         };
         rows.insert(a.account_id.clone(), row);
+        self.forget(&a.account_id);
+        drop(rows);
         self.changed();
     }
 
@@ -186,16 +192,24 @@ impl AccountSeries {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// Drops the kept lines of an account whose row or counters changed (called with the changed
+    /// map still locked, so that no scrape keeps lines written before the change).
+    fn forget(&self, account_id: &str) {
+        self.lines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(account_id);
+    }
+
     /// Counts a regression of an account's practice (`account` for the account's level).
     pub fn count_regression(&self, account_id: &str, practice: &'static str) {
-        *self
-            .regressions
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(account_id.to_owned())
+        let mut all = self.regressions.write().unwrap_or_else(|p| p.into_inner());
+        *all.entry(account_id.to_owned())
             .or_default()
             .entry(practice)
             .or_default() += 1;
+        self.forget(account_id);
+        drop(all);
         self.changed();
     }
 
@@ -204,49 +218,60 @@ impl AccountSeries {
     pub fn zero_regressions(&self, account_id: &str, practices: &[&'static str]) {
         let mut all = self.regressions.write().unwrap_or_else(|p| p.into_inner());
         let counts = all.entry(account_id.to_owned()).or_default();
+        let before = counts.len();
         for p in practices {
             counts.entry(p).or_default();
         }
-        drop(all);
-        self.changed();
+        if counts.len() != before {
+            self.forget(account_id);
+            drop(all);
+            self.changed();
+        }
     }
 
     /// Sets an account's last success time (its served result's audit).
     pub fn set_last_success(&self, account_id: &str, at: f64) {
-        if let Some(r) = self
-            .rows
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_mut(account_id)
-        {
-            r.last_success = Some(at);
+        let mut rows = self.rows.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = rows.get_mut(account_id) {
+            if r.last_success != Some(at) {
+                r.last_success = Some(at);
+                self.forget(account_id);
+                drop(rows);
+                self.changed();
+            }
         }
-        self.changed();
     }
 
     /// Sets every account's count of active alerts.
+    /// Only the accounts whose count changed are written again.
     pub fn set_alerts(&self, count: &dyn Fn(&str) -> i64) {
-        for (id, r) in self
-            .rows
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter_mut()
-        {
-            r.alerts_active = count(id);
+        let mut rows = self.rows.write().unwrap_or_else(|p| p.into_inner());
+        let mut changed = false;
+        for (id, r) in rows.iter_mut() {
+            let n = count(id);
+            if r.alerts_active != n {
+                r.alerts_active = n;
+                self.forget(id);
+                changed = true;
+            }
         }
-        self.changed();
+        drop(rows);
+        if changed {
+            self.changed();
+        }
     }
 
     /// Drops the rows of accounts not in `keep`.
     pub fn retain(&self, keep: &std::collections::HashSet<&str>) {
-        self.rows
-            .write()
+        let mut rows = self.rows.write().unwrap_or_else(|p| p.into_inner());
+        let mut regressions = self.regressions.write().unwrap_or_else(|p| p.into_inner());
+        rows.retain(|id, _| keep.contains(id.as_str()));
+        regressions.retain(|id, _| keep.contains(id.as_str()));
+        self.lines
+            .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|id, _| keep.contains(id.as_str()));
-        self.regressions
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|id, _| keep.contains(id.as_str()));
+        drop((rows, regressions));
         self.changed();
     }
 
@@ -268,10 +293,11 @@ impl AccountSeries {
         "maturity_score_ratio",
     ];
 
-    /// The text of every family (see [`AccountSeries::FAMILIES`]): kept from an earlier scrape
-    /// while nothing changed, else written from the rows for every family at once. A scrape sends
-    /// these buffers as they are (no copy of a thousand accounts' lines per scrape). A family
-    /// without a series is empty, and left out like the registry's.
+    /// The text of every family (see [`AccountSeries::FAMILIES`]): its header, then each
+    /// account's lines, in account order. An account's lines are written once after each change of
+    /// its row and kept; so a change re-writes that account's lines only, never every account's,
+    /// and a scrape sends the kept buffers as they are. A family without a series is empty, and
+    /// left out like the registry's.
     pub fn text(&self) -> Arc<Texts> {
         let mut kept = self.text.lock().unwrap_or_else(|p| p.into_inner());
         // Read before the rows: a change made while writing bumps it past what is kept.
@@ -281,12 +307,35 @@ impl AccountSeries {
                 return text.clone();
             }
         }
+        let rows = self.rows.read().unwrap_or_else(|p| p.into_inner());
+        let regressions = self.regressions.read().unwrap_or_else(|p| p.into_inner());
+        let mut lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
+        let ids: std::collections::BTreeSet<&String> =
+            rows.keys().chain(regressions.keys()).collect();
+        let mut families: Vec<Vec<bytes::Bytes>> = vec![Vec::new(); Self::FAMILIES.len()];
+        for id in ids {
+            let account = lines.entry(id.clone()).or_insert_with(|| {
+                Arc::new(self.render_account(id, rows.get(id), regressions.get(id)))
+            });
+            for (family, text) in families.iter_mut().zip(account.iter()) {
+                if !text.is_empty() {
+                    family.push(text.clone());
+                }
+            }
+        }
         let text: Texts = Self::FAMILIES
             .iter()
-            .map(|name| {
-                let mut s = String::new();
-                self.render(name, &mut s);
-                (*name, bytes::Bytes::from(s))
+            .zip(families)
+            .map(|(name, mut chunks)| {
+                if !chunks.is_empty() {
+                    let (help, kind) = Self::help(name);
+                    let head = format!(
+                        "# HELP {name} {}\n# TYPE {name} {kind}\n",
+                        escape_help(help)
+                    );
+                    chunks.insert(0, bytes::Bytes::from(head));
+                }
+                (*name, chunks)
             })
             .collect();
         let text = Arc::new(text);
@@ -294,224 +343,132 @@ impl AccountSeries {
         text
     }
 
-    /// Writes the family `only` from the rows.
-    fn render(&self, only: &str, out: &mut String) {
-        let rows = self.rows.read().unwrap_or_else(|p| p.into_inner());
-        let regressions = self.regressions.read().unwrap_or_else(|p| p.into_inner());
-        let mut family =
-            |name: &'static str, help: &str, kind: &str, body: &mut dyn FnMut(&mut String)| {
-                if name != only {
-                    return;
-                }
-                let start = out.len();
-                let _ = write!(
-                    out,
-                    "# HELP {name} {}\n# TYPE {name} {kind}\n",
-                    escape_help(help)
-                );
-                let head = out.len();
-                body(out);
-                if out.len() == head {
-                    out.truncate(start);
-                }
-            };
-        family(
-            "maturity_account_level",
-            "DSOMM maturity level of an account: the minimum over its practices.",
-            "gauge",
-            &mut |s| {
-                for (id, r) in rows.iter() {
-                    if let Some(l) = r.levels.account {
-                        sample(
-                            s,
-                            "maturity_account_level",
-                            &[("account_id", id), ("account_name", &r.name)],
-                            l,
-                        );
-                    }
-                }
-            },
-        );
-        family(
-            "maturity_account_up",
-            "1 when the account's last audit succeeded, 0 when it could not be audited.",
-            "gauge",
-            &mut |s| {
-                for (id, r) in rows.iter() {
-                    sample(
-                        s,
-                        "maturity_account_up",
-                        &[("account_id", id), ("account_name", &r.name)],
-                        u8::from(r.up),
-                    );
-                }
-            },
-        );
-        family(
-            "maturity_alerts_active",
-            "Active (unresolved) alerts of an account.",
-            "gauge",
-            &mut |s| {
-                for (id, r) in rows.iter() {
-                    sample(
-                        s,
-                        "maturity_alerts_active",
-                        &[("account_id", id)],
-                        r.alerts_active,
-                    );
-                }
-            },
-        );
-        family(
-            "maturity_audit_duration_seconds",
-            "Duration of the account's last audit.",
-            "gauge",
-            &mut |s| {
-                for (id, r) in rows.iter() {
-                    sample(
-                        s,
-                        "maturity_audit_duration_seconds",
-                        &[("account_id", id)],
-                        Float(r.duration),
-                    );
-                }
-            },
-        );
-        family(
-            "maturity_audit_last_success_timestamp_seconds",
-            "Start time of the account's last successful audit.",
-            "gauge",
-            &mut |s| {
-                for (id, r) in rows.iter() {
-                    if let Some(t) = r.last_success {
-                        sample(
-                            s,
-                            "maturity_audit_last_success_timestamp_seconds",
-                            &[("account_id", id)],
-                            Float(t),
-                        );
-                    }
-                }
-            },
-        );
-        family(
-            "maturity_check_failing_resources",
-            "Resources failing a check, where some do (no series: none).",
-            "gauge",
-            &mut |s| {
-                for (id, r) in rows.iter() {
-                    for (c, _, failing) in r.levels.checks.iter().filter(|c| c.2 > 0) {
-                        let c = &self.checks[usize::from(*c)];
-                        sample(
-                            s,
-                            "maturity_check_failing_resources",
-                            &[("account_id", id), ("check", c.id)],
-                            failing,
-                        );
-                    }
-                }
-            },
-        );
-        family(
-            "maturity_check_status",
-            "The check's current status: one series per account and check, of value 1, labelled with the status.",
-            "gauge",
-            &mut |s| {
-                for (id, r) in rows.iter() {
-                    for (c, status, _) in &r.levels.checks {
-                        let c = &self.checks[usize::from(*c)];
-                        let labels = [
-                            ("account_id", id.as_str()),
-                            ("check", c.id),
-                            ("level", &c.level),
-                            ("practice", c.practice),
-                            ("severity", c.severity),
-                            ("status", STATUSES[usize::from(*status)]),
-                        ];
-                        sample(s, "maturity_check_status", &labels, 1);
-                    }
-                }
-            },
-        );
-        family(
-            "maturity_dsomm_dimension_level",
-            "DSOMM maturity level of a DSOMM dimension of an account: the minimum over its evidenced sub-dimensions.",
-            "gauge",
-            &mut |s| {
-                for (id, r) in rows.iter() {
-                    for (d, l) in &r.levels.dimensions {
-                        sample(s, "maturity_dsomm_dimension_level", &[("account_id", id), ("account_name", &r.name), ("dimension", d)], l);
-                    }
-                }
-            },
-        );
-        for (name, help, unconfirmed) in [
-            ("maturity_dsomm_level", "DSOMM maturity level (0-5) of a DSOMM sub-dimension of an account, from the activities its checks evidence.", false),
-            ("maturity_dsomm_level_unconfirmed", "1 when an unknown check stands between the sub-dimension's level and its confirmed level.", true),
-        ] {
-            family(name, help, "gauge", &mut |s| {
-                for (id, r) in rows.iter() {
-                    for (d, sub, l, u) in &r.levels.dsomm {
-                        let v = if unconfirmed { u8::from(*u) } else { *l };
-                        sample(s, name, &[("account_id", id), ("account_name", &r.name), ("dimension", d), ("subdimension", sub)], v);
-                    }
-                }
-            });
+    /// The help and type of each family of [`AccountSeries::FAMILIES`].
+    fn help(name: &str) -> (&'static str, &'static str) {
+        match name {
+            "maturity_account_level" => ("DSOMM maturity level of an account: the minimum over its practices.", "gauge"),
+            "maturity_account_up" => ("1 when the account's last audit succeeded, 0 when it could not be audited.", "gauge"),
+            "maturity_alerts_active" => ("Active (unresolved) alerts of an account.", "gauge"),
+            "maturity_audit_duration_seconds" => ("Duration of the account's last audit.", "gauge"),
+            "maturity_audit_last_success_timestamp_seconds" => ("Start time of the account's last successful audit.", "gauge"),
+            "maturity_check_failing_resources" => ("Resources failing a check, where some do (no series: none).", "gauge"),
+            "maturity_check_status" => ("The check's current status: one series per account and check, of value 1, labelled with the status.", "gauge"),
+            "maturity_dsomm_dimension_level" => ("DSOMM maturity level of a DSOMM dimension of an account: the minimum over its evidenced sub-dimensions.", "gauge"),
+            "maturity_dsomm_level" => ("DSOMM maturity level (0-5) of a DSOMM sub-dimension of an account, from the activities its checks evidence.", "gauge"),
+            "maturity_dsomm_level_unconfirmed" => ("1 when an unknown check stands between the sub-dimension's level and its confirmed level.", "gauge"),
+            "maturity_level" => ("DSOMM maturity level (0-5) of a practice of an account.", "gauge"),
+            "maturity_level_unconfirmed" => ("1 when an unknown check stands between the practice's level and its confirmed level.", "gauge"),
+            "maturity_regressions_total" => ("Maturity regressions detected, per account and practice (`account` for account-level drops).", "counter"),
+            "maturity_score_ratio" => ("Passing checks over checks that passed or failed (0-1), per practice.", "gauge"),
+            other => unreachable!("{other} is not a per-account family"),
         }
-        for (name, help, unconfirmed) in [
-            ("maturity_level", "DSOMM maturity level (0-5) of a practice of an account.", false),
-            ("maturity_level_unconfirmed", "1 when an unknown check stands between the practice's level and its confirmed level.", true),
-        ] {
-            family(name, help, "gauge", &mut |s| {
-                for (id, r) in rows.iter() {
-                    for (p, l, u, _) in &r.levels.practices {
-                        let v = if unconfirmed { u8::from(*u) } else { *l };
-                        sample(s, name, &[("account_id", id), ("account_name", &r.name), ("practice", p)], v);
-                    }
+    }
+
+    /// One account's lines of every family, in [`AccountSeries::FAMILIES`]' order (empty where it
+    /// has none).
+    fn render_account(
+        &self,
+        id: &str,
+        row: Option<&Row>,
+        regressions: Option<&BTreeMap<&'static str, u64>>,
+    ) -> Vec<bytes::Bytes> {
+        Self::FAMILIES
+            .iter()
+            .map(|name| {
+                let mut s = String::new();
+                if let Some(r) = row {
+                    self.render_row(name, id, r, &mut s);
                 }
-            });
-        }
-        family(
-            "maturity_regressions_total",
-            "Maturity regressions detected, per account and practice (`account` for account-level drops).",
-            "counter",
-            &mut |s| {
-                for (id, counts) in regressions.iter() {
-                    for (practice, n) in counts {
+                if *name == "maturity_regressions_total" {
+                    for (practice, n) in regressions.into_iter().flatten() {
                         sample(
-                            s,
-                            "maturity_regressions_total",
+                            &mut s,
+                            name,
                             &[("account_id", id), ("practice", practice)],
                             n,
                         );
                     }
                 }
-            },
-        );
-        family(
-            "maturity_score_ratio",
-            "Passing checks over checks that passed or failed (0-1), per practice.",
-            "gauge",
-            &mut |s| {
-                for (id, r) in rows.iter() {
-                    for (p, _, _, score) in &r.levels.practices {
-                        // A practice without pass or fail verdicts exports no ratio: 0 would be a lie.
-                        if let Some(v) = score {
-                            sample(
-                                s,
-                                "maturity_score_ratio",
-                                &[
-                                    ("account_id", id),
-                                    ("account_name", &r.name),
-                                    ("practice", p),
-                                ],
-                                Float(*v),
-                            );
-                        }
+                bytes::Bytes::from(s)
+            })
+            .collect()
+    }
+
+    /// Writes the account's lines of the family `name` from its row.
+    fn render_row(&self, name: &'static str, id: &str, r: &Row, s: &mut String) {
+        let named = [("account_id", id), ("account_name", r.name.as_str())];
+        match name {
+            "maturity_account_level" => {
+                if let Some(l) = r.levels.account {
+                    sample(s, name, &named, l);
+                }
+            }
+            "maturity_account_up" => sample(s, name, &named, u8::from(r.up)),
+            "maturity_alerts_active" => sample(s, name, &[("account_id", id)], r.alerts_active),
+            "maturity_audit_duration_seconds" => {
+                sample(s, name, &[("account_id", id)], Float(r.duration))
+            }
+            "maturity_audit_last_success_timestamp_seconds" => {
+                if let Some(t) = r.last_success {
+                    sample(s, name, &[("account_id", id)], Float(t));
+                }
+            }
+            "maturity_check_failing_resources" => {
+                for (c, _, failing) in r.levels.checks.iter().filter(|c| c.2 > 0) {
+                    let c = &self.checks[usize::from(*c)];
+                    sample(s, name, &[("account_id", id), ("check", c.id)], failing);
+                }
+            }
+            "maturity_check_status" => {
+                for (c, status, _) in &r.levels.checks {
+                    let c = &self.checks[usize::from(*c)];
+                    let labels = [
+                        ("account_id", id),
+                        ("check", c.id),
+                        ("level", &c.level),
+                        ("practice", c.practice),
+                        ("severity", c.severity),
+                        ("status", STATUSES[usize::from(*status)]),
+                    ];
+                    sample(s, name, &labels, 1);
+                }
+            }
+            "maturity_dsomm_dimension_level" => {
+                for (d, l) in &r.levels.dimensions {
+                    sample(s, name, &[named[0], named[1], ("dimension", d)], l);
+                }
+            }
+            "maturity_dsomm_level" | "maturity_dsomm_level_unconfirmed" => {
+                for (d, sub, l, u) in &r.levels.dsomm {
+                    let v = if name == "maturity_dsomm_level" {
+                        *l
+                    } else {
+                        u8::from(*u)
+                    };
+                    let labels = [named[0], named[1], ("dimension", d), ("subdimension", sub)];
+                    sample(s, name, &labels, v);
+                }
+            }
+            "maturity_level" | "maturity_level_unconfirmed" => {
+                for (p, l, u, _) in &r.levels.practices {
+                    let v = if name == "maturity_level" {
+                        *l
+                    } else {
+                        u8::from(*u)
+                    };
+                    sample(s, name, &[named[0], named[1], ("practice", p)], v);
+                }
+            }
+            "maturity_score_ratio" => {
+                for (p, _, _, score) in &r.levels.practices {
+                    // A practice without pass or fail verdicts exports no ratio: 0 would be a lie.
+                    if let Some(v) = score {
+                        sample(s, name, &[named[0], named[1], ("practice", p)], Float(*v));
                     }
                 }
-            },
-        );
+            }
+            _ => {}
+        }
     }
 }
 

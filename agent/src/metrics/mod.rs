@@ -260,8 +260,8 @@ impl Metrics {
                     out.push(bytes::Bytes::from(buf));
                 }
                 None => {
-                    if let Some(t) = accounts.get(name).filter(|t| !t.is_empty()) {
-                        out.push(t.clone());
+                    if let Some(t) = accounts.get(name) {
+                        out.extend(t.iter().cloned());
                     }
                 }
             }
