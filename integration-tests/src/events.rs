@@ -1,5 +1,6 @@
 //! What AWS sends the agent's event queue, for tests and benchmarks: the SQS queue (in moto, in
-//! the management account) and the EventBridge event of a CloudTrail management event.
+//! the management account or another), the EventBridge event of a CloudTrail management event,
+//! and the shipped EventBridge wiring built in moto (member rules → central bus → queue).
 
 use crate::seed;
 use serde_json::json;
@@ -7,7 +8,19 @@ use serde_json::json;
 /// The EventBridge event AWS emits for a CloudTrail management event, with `source` as given (a
 /// spoofed one may differ from what `event_source` implies).
 pub fn event(id: &str, account: &str, source: &str, event_source: &str, name: &str) -> String {
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    event_at(id, account, source, event_source, name, chrono::Utc::now())
+}
+
+/// [`event`] with its `eventTime` (and EventBridge `time`) at `at`.
+pub fn event_at(
+    id: &str,
+    account: &str,
+    source: &str,
+    event_source: &str,
+    name: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let now = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     json!({
         "version": "0",
         "id": format!("eb-{id}"),
@@ -39,9 +52,14 @@ pub struct Queue {
 }
 
 impl Queue {
+    /// The queue in the management account.
     pub async fn create(endpoint: &str) -> Queue {
-        let cfg = seed::management_config(endpoint).await;
-        let client = aws_sdk_sqs::Client::new(&cfg);
+        Queue::create_in(&seed::management_config(endpoint).await).await
+    }
+
+    /// The queue in the account of `cfg`.
+    pub async fn create_in(cfg: &aws_config::SdkConfig) -> Queue {
+        let client = aws_sdk_sqs::Client::new(cfg);
         let url = client
             .create_queue()
             .queue_name("maturity-agent-events")
@@ -113,4 +131,130 @@ impl Queue {
         })
         .sum()
     }
+}
+
+/// The shipped wiring in the account of `cfg` (its region): the central bus with its rule
+/// (`central_pattern`) sending to `queue`, and on the default bus every member rule (`member_rules`
+/// of `maturity-agent event-pattern`) forwarding to the central bus. The organization's bus
+/// policy is left out: moto forwards between buses of one account without it.
+///
+/// moto 5.2.5 writes a target's default input without `account` (its default template lacks the
+/// field that its paths map reads), where AWS always sends the whole event. The queue target
+/// therefore gets an input transformer that writes the event as AWS documents it, every field
+/// taken from the event EventBridge matched.
+pub async fn wire(cfg: &aws_config::SdkConfig, patterns: &serde_json::Value, queue: &Queue) {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let events = aws_sdk_eventbridge::Client::new(cfg);
+    let queue_arn = queue
+        .client
+        .get_queue_attributes()
+        .queue_url(&queue.url)
+        .attribute_names(A::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .and_then(|a| a.get(&A::QueueArn).cloned())
+        .unwrap();
+    let bus = events
+        .create_event_bus()
+        .name("maturity-agent-events")
+        .send()
+        .await
+        .unwrap()
+        .event_bus_arn()
+        .unwrap()
+        .to_owned();
+    let fields = [
+        "id",
+        "version",
+        "detail-type",
+        "source",
+        "account",
+        "time",
+        "region",
+        "resources",
+        "detail",
+    ];
+    let whole_event = aws_sdk_eventbridge::types::InputTransformer::builder()
+        .set_input_paths_map(Some(
+            fields
+                .iter()
+                .map(|k| (k.replace('-', "_"), format!("$.{k}")))
+                .collect(),
+        ))
+        .input_template(
+            r#"{"version": "<version>", "id": "<id>", "detail-type": "<detail_type>", "source": "<source>", "account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, "detail": <detail>}"#,
+        )
+        .build()
+        .unwrap();
+    let rule = |name: &str,
+                bus: &str,
+                pattern: &serde_json::Value,
+                target: &str,
+                input: Option<aws_sdk_eventbridge::types::InputTransformer>| {
+        let events = events.clone();
+        let (name, bus, pattern, target) = (
+            name.to_owned(),
+            bus.to_owned(),
+            pattern.to_string(),
+            target.to_owned(),
+        );
+        async move {
+            events
+                .put_rule()
+                .name(&name)
+                .event_bus_name(&bus)
+                .event_pattern(pattern)
+                .send()
+                .await
+                .unwrap();
+            events
+                .put_targets()
+                .rule(&name)
+                .event_bus_name(&bus)
+                .targets(
+                    aws_sdk_eventbridge::types::Target::builder()
+                        .id("next")
+                        .arn(target)
+                        .set_input_transformer(input)
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    rule(
+        "maturity-agent-to-queue",
+        "maturity-agent-events",
+        &patterns["central_pattern"],
+        &queue_arn,
+        Some(whole_event),
+    )
+    .await;
+    for r in patterns["member_rules"].as_array().unwrap() {
+        let name = r["logical_id"].as_str().unwrap();
+        rule(name, "default", &r["pattern"], &bus, None).await;
+    }
+}
+
+/// Puts the CloudTrail record of `event` (an [`event`] body) on the default bus of `cfg`'s account,
+/// as CloudTrail does: EventBridge builds the envelope.
+pub async fn put_cloudtrail_event(cfg: &aws_config::SdkConfig, event: &str) {
+    let e: serde_json::Value = serde_json::from_str(event).unwrap();
+    let out = aws_sdk_eventbridge::Client::new(cfg)
+        .put_events()
+        .entries(
+            aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                .source(e["source"].as_str().unwrap())
+                .detail_type(e["detail-type"].as_str().unwrap())
+                .detail(e["detail"].to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.failed_entry_count(), 0, "{out:?}");
 }
