@@ -391,20 +391,56 @@ pub async fn read_organization(
         let config = organization_session(base, opts, rec).await?;
         let mut org = organizations::read_organization(&config, rec, needs, audited).await?;
         if org.in_use && needs.contains(&Need::OrganizationAnalyzers) {
-            org.analyzers = match &org.delegated_administrators {
-                Err(e) => Err(e.clone()),
-                Ok(admins) => {
-                    let mut holders: BTreeSet<&str> = admins
-                        .get(crate::collect::accessanalyzer::SERVICE_PRINCIPAL)
-                        .into_iter()
-                        .flatten()
-                        .map(String::as_str)
-                        .collect();
-                    holders.insert(&org.management_account_id);
+            let holders = holders(&org, crate::collect::accessanalyzer::SERVICE_PRINCIPAL);
+            org.analyzers = match holders {
+                Err(e) => Err(e),
+                Ok(holders) => {
                     let mut out = crate::snapshot::OrganizationAnalyzers::default();
                     for holder in holders {
-                        let read = holder_analyzers(base, &config, opts, rec, holder, targets);
-                        out.holders.insert(holder.to_owned(), read.await);
+                        let read = per_holder_region(
+                            base,
+                            &config,
+                            opts,
+                            rec,
+                            &holder,
+                            targets,
+                            ("access-analyzer", "ListAnalyzers", "organization analyzers"),
+                            |c, region| async move {
+                                crate::collect::accessanalyzer::organization_analyzers(
+                                    &c, rec, &region,
+                                )
+                                .await
+                            },
+                        )
+                        .await;
+                        out.holders.insert(holder, read);
+                    }
+                    Ok(out)
+                }
+            };
+        }
+        if org.in_use && needs.contains(&Need::OrganizationDetectiveGraphs) {
+            let holders = holders(&org, crate::collect::detective::SERVICE_PRINCIPAL);
+            org.detective = match holders {
+                Err(e) => Err(e),
+                Ok(holders) => {
+                    let mut out = crate::snapshot::OrganizationGraphs::default();
+                    for holder in holders {
+                        let read = per_holder_region(
+                            base,
+                            &config,
+                            opts,
+                            rec,
+                            &holder,
+                            targets,
+                            ("detective", "ListGraphs", "Detective behavior graphs"),
+                            |c, region| async move {
+                                crate::collect::detective::organization_graphs(&c, rec, &region)
+                                    .await
+                            },
+                        )
+                        .await;
+                        out.holders.insert(holder, read);
                     }
                     Ok(out)
                 }
@@ -415,24 +451,46 @@ pub async fn read_organization(
     .await
 }
 
-/// The organization analyzers of `holder` in the audited regions (or every region enabled
-/// there), read through its audit role, the organization's session when that is the holder's, or
-/// the agent's own credentials when they belong to it.
-async fn holder_analyzers(
+/// The accounts that can hold an organization-wide resource of the service whose principal is
+/// `service`: its delegated administrators and the management account.
+fn holders(org: &Organization, service: &str) -> Fact<Vec<String>> {
+    let admins = org
+        .delegated_administrators
+        .as_ref()
+        .map_err(Clone::clone)?;
+    let mut holders: BTreeSet<String> =
+        admins.get(service).into_iter().flatten().cloned().collect();
+    holders.insert(org.management_account_id.clone());
+    Ok(holders.into_iter().collect())
+}
+
+/// `read(config, region)` in `holder` for each audited region (or every region enabled there),
+/// through its audit role, the organization's session when that is the holder's, or the agent's
+/// own credentials when they belong to it. `what` is `(service, operation, what is read)` for the
+/// error of a holder that cannot be reached.
+#[allow(clippy::too_many_arguments)]
+async fn per_holder_region<T, F, Fut>(
     base: &SdkConfig,
     org_config: &SdkConfig,
     opts: &Options,
     rec: &CallRecorder,
     holder: &str,
     targets: &[Target],
-) -> Fact<BTreeMap<String, Vec<crate::snapshot::Analyzer>>> {
+    what: (&str, &str, &str),
+    read: F,
+) -> Fact<BTreeMap<String, T>>
+where
+    F: Fn(SdkConfig, String) -> Fut,
+    Fut: Future<Output = Fact<T>>,
+{
+    let (service, operation, things) = what;
     let unreachable = |why: String| {
         FactError::new(
-            "access-analyzer",
-            "ListAnalyzers",
+            service,
+            operation,
             None,
             ErrorKind::Other,
-            format!("the organization analyzers of account {holder} cannot be read: {why}"),
+            format!("the {things} of account {holder} cannot be read: {why}"),
         )
     };
     let org_account = opts
@@ -464,9 +522,8 @@ async fn holder_analyzers(
     };
     let mut by_region = BTreeMap::new();
     for region in regions {
-        let analyzers =
-            crate::collect::accessanalyzer::organization_analyzers(&config, rec, &region).await?;
-        by_region.insert(region, analyzers);
+        let value = read(config.clone(), region.clone()).await?;
+        by_region.insert(region, value);
     }
     Ok(by_region)
 }

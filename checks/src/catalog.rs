@@ -99,6 +99,7 @@ pub static CATALOG: &[&Check] = &[
     &checks::inspector2_scanning_enabled::CHECK,
     &checks::cloudwatch_dashboard_exists::CHECK,
     &checks::guardduty_enabled::CHECK,
+    &checks::detective_graph_covers_account::CHECK,
     &checks::guardduty_malware_protection_enabled::CHECK,
     &checks::guardduty_runtime_monitoring_enabled::CHECK,
     &checks::cloudwatch_availability_probe_exists::CHECK,
@@ -219,6 +220,7 @@ mod tests {
         }
         match need {
             Need::AccessAnalyzers => r.analyzers = denied("access-analyzer", "ListAnalyzers"),
+            Need::DetectiveGraphs => r.detective_graphs = denied("detective", "ListGraphs"),
             Need::ElbClassicListeners => {
                 r.classic_load_balancers = denied("elb", "DescribeLoadBalancers")
             }
@@ -302,6 +304,7 @@ mod tests {
                     "ListOrganizationsFeatures",
                 )),
                 analyzers: Err(FactError::not_collected("access-analyzer", "ListAnalyzers")),
+                detective: Err(FactError::not_collected("detective", "ListGraphs")),
             };
             fn denied<T>(s: &str, o: &str) -> crate::facts::Fact<T> {
                 Err(FactError::new(
@@ -401,6 +404,9 @@ mod tests {
                     Need::OrganizationAnalyzers => {
                         org.analyzers = denied("access-analyzer", "ListAnalyzers")
                     }
+                    Need::OrganizationDetectiveGraphs => {
+                        org.detective = denied("detective", "ListGraphs")
+                    }
                     Need::AccessAnalyzers
                     | Need::ElbClassicListeners
                     | Need::Elbv2TargetGroups
@@ -432,6 +438,7 @@ mod tests {
                     | Need::ImageBuilderPipelines
                     | Need::CodeDeployDeploymentGroups
                     | Need::Inspector2AccountStatus
+                    | Need::DetectiveGraphs
                     | Need::SsmPatchCompliance => {
                         for r in snap.regional.values_mut() {
                             deny_regional(need, r);

@@ -175,6 +175,11 @@ pub const TEST_THE_CLOUD_CONFIGURATION: Activity = Activity {
     name: "Test the cloud configuration",
     level: 2,
 };
+pub const CORRELATION_OF_SECURITY_EVENTS: Activity = Activity {
+    uuid: "ccf4561d-253f-4762-adcb-bc4622fd6fc5",
+    name: "Correlation of security events",
+    level: 5,
+};
 pub const ANALYZE_LOGS: Activity = Activity {
     uuid: "b217c8bb-5d61-4b41-a675-1083993f83b1",
     name: "Analyze logs",

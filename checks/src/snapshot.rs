@@ -163,6 +163,13 @@ pub enum Need {
     /// administrators of `access-analyzer.amazonaws.com` (through their audit role) and the
     /// management account. Read once per run; needs the delegated administrators and the accounts.
     OrganizationAnalyzers,
+    /// Amazon Detective `ListGraphs` and `ListMembers` per graph, per audited region, in each
+    /// account that can administer the organization's behavior graphs (the delegated
+    /// administrators of `detective.amazonaws.com` and the management account). Read once per run;
+    /// needs the delegated administrators and the accounts.
+    OrganizationDetectiveGraphs,
+    /// Amazon Detective `ListGraphs` per region: the behavior graphs the account administers.
+    DetectiveGraphs,
     /// IAM `GenerateServiceLastAccessedDetails` and `GetServiceLastAccessedDetails` (polled) per
     /// user and role, within a budget of jobs per run and kept in the agent's state between runs
     /// ([`crate::last_accessed`]); needs the principals of [`Need::IamAuthorizationDetails`].
@@ -572,6 +579,11 @@ impl Need {
                     "iam:GetServiceLastAccessedDetails"
                 ),
             ],
+            Need::OrganizationDetectiveGraphs => &[
+                op!("detective", "ListGraphs", "detective:ListGraphs"),
+                op!("detective", "ListMembers", "detective:ListMembers"),
+            ],
+            Need::DetectiveGraphs => &[op!("detective", "ListGraphs", "detective:ListGraphs")],
             Need::OrganizationAnalyzers => &[op!(
                 "access-analyzer",
                 "ListAnalyzers",
@@ -606,6 +618,7 @@ impl Need {
                 | Need::OrganizationDelegatedAdministrators
                 | Need::OrganizationRootCredentialsManagement
                 | Need::OrganizationAnalyzers
+                | Need::OrganizationDetectiveGraphs
         )
     }
 
@@ -627,7 +640,7 @@ impl Need {
             Need::CloudFrontResponseHeadersPolicies => &[Need::CloudFrontDistributions],
             Need::IamServiceLastAccessed => &[Need::IamAuthorizationDetails],
             Need::IamSignIn => &[Need::IamCredentialReport],
-            Need::OrganizationAnalyzers => &[
+            Need::OrganizationAnalyzers | Need::OrganizationDetectiveGraphs => &[
                 Need::OrganizationDelegatedAdministrators,
                 Need::OrganizationAccounts,
             ],
@@ -1116,6 +1129,8 @@ pub struct RegionFacts {
     pub db_clusters: Fact<Vec<DbCluster>>,
     pub target_groups: Fact<Vec<TargetGroup>>,
     pub analyzers: Fact<Vec<Analyzer>>,
+    /// The ARNs of the Detective behavior graphs the account administers.
+    pub detective_graphs: Fact<Vec<String>>,
     /// The web ACL of each internet-facing application load balancer, by load balancer ARN
     /// (`Ok(None)`: no web ACL).
     pub load_balancer_web_acls: Fact<BTreeMap<String, Fact<Option<String>>>>,
@@ -1172,6 +1187,7 @@ impl Default for RegionFacts {
         RegionFacts {
             target_groups: Err(nc("elasticloadbalancing", "DescribeTargetGroups")),
             analyzers: Err(nc("access-analyzer", "ListAnalyzers")),
+            detective_graphs: Err(nc("detective", "ListGraphs")),
             classic_load_balancers: Err(nc("elb", "DescribeLoadBalancers")),
             load_balancer_web_acls: Err(nc("wafv2", "GetWebACLForResource")),
             backup_plans: Err(nc("backup", "ListBackupPlans")),
@@ -1806,6 +1822,24 @@ pub struct Organization {
     pub root_credentials_management: Fact<bool>,
     /// The analyzers whose zone of trust is the organization ([`Need::OrganizationAnalyzers`]).
     pub analyzers: Fact<OrganizationAnalyzers>,
+    /// The organization's Detective behavior graphs ([`Need::OrganizationDetectiveGraphs`]).
+    pub detective: Fact<OrganizationGraphs>,
+}
+
+/// The Detective behavior graphs of each account that can administer the organization's (the
+/// delegated administrators of Detective and the management account), by region.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OrganizationGraphs {
+    /// By account id: its graphs by region, or why they could not be read.
+    pub holders: BTreeMap<String, Fact<BTreeMap<String, Vec<DetectiveGraph>>>>,
+}
+
+/// A Detective behavior graph and its member accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DetectiveGraph {
+    pub arn: String,
+    /// Member account id → status (`ENABLED`, `INVITED`, `ACCEPTED_BUT_DISABLED`, …).
+    pub members: BTreeMap<String, String>,
 }
 
 /// The analyzers of type `ORGANIZATION` of each account that can hold one (the delegated
@@ -1828,6 +1862,7 @@ impl Organization {
             delegated_administrators: Ok(BTreeMap::new()),
             root_credentials_management: Ok(false),
             analyzers: Ok(OrganizationAnalyzers::default()),
+            detective: Ok(OrganizationGraphs::default()),
         }
     }
 }

@@ -192,6 +192,14 @@ impl Need {
             Need::AccessAnalyzers | Need::OrganizationAnalyzers => {
                 triggers!("access-analyzer.amazonaws.com": "CreateAnalyzer", "DeleteAnalyzer",)
             }
+            // Likewise for the graphs of Detective's administrator.
+            Need::DetectiveGraphs | Need::OrganizationDetectiveGraphs => {
+                triggers!("detective.amazonaws.com":
+                    "CreateGraph", "DeleteGraph", "CreateMembers", "DeleteMembers",
+                    "AcceptInvitation", "DisassociateMembership", "StartMonitoringMember",
+                    "UpdateOrganizationConfiguration",
+                )
+            }
             Need::CloudFrontDistributions => triggers!("cloudfront.amazonaws.com":
                 "CreateDistribution", "CreateDistributionWithTags", "UpdateDistribution",
                 "DeleteDistribution",
@@ -429,7 +437,8 @@ impl Need {
             | Need::OrganizationAccounts
             | Need::OrganizationDelegatedAdministrators
             | Need::OrganizationRootCredentialsManagement
-            | Need::OrganizationAnalyzers => Scope::Account,
+            | Need::OrganizationAnalyzers
+            | Need::OrganizationDetectiveGraphs => Scope::Account,
             Need::Ec2SecurityGroups
             | Need::Ec2VpcFlowLogs
             | Need::Ec2Instances
@@ -440,6 +449,7 @@ impl Need {
             | Need::Wafv2LoadBalancerAcls
             | Need::RdsInstances
             | Need::AccessAnalyzers
+            | Need::DetectiveGraphs
             | Need::BackupPlans
             | Need::DynamoDbTables
             | Need::ConfigRecorders

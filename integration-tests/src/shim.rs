@@ -6,6 +6,7 @@
 //! | operation (service) | moto 5.2.5 | the shim |
 //! |---|---|---|
 //! | `CreateAnalyzer`, `ListAnalyzers` (IAM Access Analyzer, restJson1) | HTTP 500 | serves them from its own state |
+//! | `CreateGraph`, `ListGraphs`, `CreateMembers`, `ListMembers` (Amazon Detective, restJson1) | missing | serves them from its own state, per account and region: one graph per administrator and region, its administrator an `ENABLED` member; members of the administrator's organization are `ENABLED` at once (as Detective enables organization accounts), others `INVITED` |
 //! | `CreateBackupSelection`, `ListBackupSelections` (Backup, restJson1) | HTTP 500 | serves them from its own state, for the plans moto knows (`GetBackupPlan`) |
 //! | `PutMetricAlarm`, `DescribeAlarms`, `PutDashboard`, `ListDashboards` (CloudWatch, rpc-v2-cbor) | HTTP 404: it speaks only the query protocol | serves them from its own state, in CBOR |
 //! | `BatchEnableStandards`, `GetEnabledStandards` (Security Hub, restJson1) | missing | serves them for the hubs moto knows (`DescribeHub`); `EnableSecurityHub` is passed to moto and, unless `EnableDefaultStandards` is false, subscribes the default standards as AWS does |
@@ -72,6 +73,9 @@ struct Emulated {
     accounts: HashMap<String, String>,
     /// `AnalyzerSummary` objects.
     analyzers: HashMap<Scope, Vec<Json>>,
+    /// The Detective behavior graph of an administrator and region: its ARN and `MemberDetail`
+    /// objects.
+    graphs: HashMap<Scope, (String, Vec<Json>)>,
     /// `BackupSelectionsListMember` objects by plan id.
     selections: HashMap<(Scope, String), Vec<Json>>,
     /// `MetricAlarm` maps by alarm name.
@@ -393,6 +397,11 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
     let m = &c.method;
     match (c.service.as_str(), c.path.as_str()) {
         ("access-analyzer", "/analyzer") if m == Method::PUT => create_analyzer(s, c, scope),
+        ("detective", "/graph" | "/graphs/list" | "/graph/members" | "/graph/members/list")
+            if m == Method::POST =>
+        {
+            detective(s, c, scope).await
+        }
         ("access-analyzer", "/analyzer") if m == Method::GET => Ok(list_analyzers(s, c, &scope)),
         ("backup", p) if selections_plan(p).is_some() && (m == Method::PUT || m == Method::GET) => {
             backup_selections(s, c, scope, selections_plan(p).unwrap_or_default()).await
@@ -800,6 +809,29 @@ fn root_features_action(c: &Call) -> Option<(&'static str, Option<(&'static str,
     })
 }
 
+/// An AWS Organizations call without parameters in the caller's name (moto checks no signature
+/// unless IAM is enforced, and reads the account from the access key): its JSON answer.
+async fn organizations_call(s: &Shared, c: &Call, operation: &str) -> Result<Json, Reject> {
+    let mut headers = c.headers.clone();
+    if let Some(auth) = c.headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        let scope = format!("/{}/aws4_request", c.service);
+        if let Ok(v) = HeaderValue::from_str(&auth.replace(&scope, "/organizations/aws4_request")) {
+            headers.insert("authorization", v);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("{ORGANIZATIONS_TARGET}{operation}")) {
+        headers.insert("x-amz-target", v);
+    }
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    let up = s
+        .upstream(Method::POST, "/", &headers, Bytes::from_static(b"{}"))
+        .await?;
+    Ok(serde_json::from_slice(&up.body).unwrap_or_default())
+}
+
 /// IAM's centralized root access features of the caller's organization, which only its
 /// management account reads and changes. The organization comes from moto (`DescribeOrganization`
 /// in the caller's name).
@@ -811,26 +843,7 @@ async fn root_features(s: &Shared, c: &Call, account: &str) -> Result<Response, 
             "not a root features action",
         ));
     };
-    let mut headers = c.headers.clone();
-    if let Some(auth) = c.headers.get("authorization").and_then(|v| v.to_str().ok()) {
-        if let Ok(v) =
-            HeaderValue::from_str(&auth.replace("/iam/aws4_request", "/organizations/aws4_request"))
-        {
-            headers.insert("authorization", v);
-        }
-    }
-    headers.insert(
-        "x-amz-target",
-        HeaderValue::from_static("AWSOrganizationsV20161128.DescribeOrganization"),
-    );
-    headers.insert(
-        "content-type",
-        HeaderValue::from_static("application/x-amz-json-1.1"),
-    );
-    let up = s
-        .upstream(Method::POST, "/", &headers, Bytes::from_static(b"{}"))
-        .await?;
-    let org: Json = serde_json::from_slice(&up.body).unwrap_or_default();
+    let org = organizations_call(s, c, "DescribeOrganization").await?;
     let Some(id) = org["Organization"]["Id"].as_str().map(str::to_owned) else {
         return Ok(iam_error(
             400,
@@ -1433,6 +1446,109 @@ fn list_analyzers(s: &Shared, c: &Call, scope: &Scope) -> Response {
         out["nextToken"] = json!(n);
     }
     rest_ok(&out)
+}
+
+// ---- Amazon Detective (restJson1) ----
+
+async fn detective(s: &Shared, c: &Call, scope: Scope) -> Result<Response, Reject> {
+    let body = c.json_body()?;
+    let (account, region) = scope.clone();
+    let not_found = || {
+        Box::new(rest_error(
+            404,
+            "ResourceNotFoundException",
+            "The request refers to a nonexistent resource.",
+        ))
+    };
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let member = |id: &str, graph: &str, status: &str, kind: &str| {
+        json!({
+            "AccountId": id, "EmailAddress": format!("aws+{id}@example.com"), "GraphArn": graph,
+            "AdministratorId": account, "MasterId": account, "Status": status,
+            "InvitationType": kind, "InvitedTime": now, "UpdatedTime": now,
+        })
+    };
+    match c.path.as_str() {
+        "/graph" => {
+            let arn = format!(
+                "arn:aws:detective:{region}:{account}:graph:{:032x}",
+                rand_u128(&scope)
+            );
+            let me = member(&account, &arn, "ENABLED", "ORGANIZATION");
+            s.with(|st| {
+                if st.graphs.contains_key(&scope) {
+                    return Err(Box::new(rest_error(
+                        409,
+                        "ConflictException",
+                        "The request attempted an invalid action.",
+                    )));
+                }
+                st.graphs.insert(scope.clone(), (arn.clone(), vec![me]));
+                Ok(rest_ok(&json!({ "GraphArn": arn })))
+            })
+        }
+        "/graphs/list" => Ok(rest_ok(&s.with(|st| {
+            let list: Vec<Json> = (st.graphs.get(&scope).into_iter())
+                .map(|(arn, _)| json!({"Arn": arn, "CreatedTime": now}))
+                .collect();
+            json!({ "GraphList": list })
+        }))),
+        "/graph/members" => {
+            let graph = body["GraphArn"].as_str().unwrap_or_default().to_owned();
+            // Accounts of the administrator's organization are enabled at once.
+            let listed = organizations_call(s, c, "ListAccounts").await?;
+            let organization: Vec<String> = (listed["Accounts"].as_array().into_iter().flatten())
+                .filter_map(|a| a["Id"].as_str().map(str::to_owned))
+                .collect();
+            s.with(|st| {
+                let Some((arn, members)) = st.graphs.get_mut(&scope).filter(|g| g.0 == graph)
+                else {
+                    return Err(not_found());
+                };
+                let mut added = Vec::new();
+                for a in body["Accounts"].as_array().into_iter().flatten() {
+                    let id = a["AccountId"].as_str().unwrap_or_default();
+                    let (status, kind) = if organization.iter().any(|o| o == id) {
+                        ("ENABLED", "ORGANIZATION")
+                    } else {
+                        ("INVITED", "INVITATION")
+                    };
+                    members.retain(|m| m["AccountId"] != id);
+                    let m = member(id, arn, status, kind);
+                    members.push(m.clone());
+                    added.push(m);
+                }
+                Ok(rest_ok(
+                    &json!({ "Members": added, "UnprocessedAccounts": [] }),
+                ))
+            })
+        }
+        _ => {
+            let graph = body["GraphArn"].as_str().unwrap_or_default();
+            let members = s.with(|st| {
+                st.graphs
+                    .get(&scope)
+                    .filter(|g| g.0 == graph)
+                    .map(|g| g.1.clone())
+            });
+            let members = members.ok_or_else(not_found)?;
+            let max = body["MaxResults"].as_u64().map(|m| m as usize);
+            let (items, next) = page(&members, body["NextToken"].as_str(), max);
+            let mut out = json!({ "MemberDetails": items });
+            if let Some(n) = next {
+                out["NextToken"] = json!(n);
+            }
+            Ok(rest_ok(&out))
+        }
+    }
+}
+
+/// A stable pseudo-random id for a graph of `scope`.
+fn rand_u128(scope: &Scope) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    scope.hash(&mut h);
+    u128::from(h.finish())
 }
 
 // ---- AWS Backup (restJson1) ----

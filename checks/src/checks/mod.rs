@@ -17,6 +17,7 @@ pub mod cloudwatch_availability_probe_exists;
 pub mod cloudwatch_dashboard_exists;
 pub mod cloudwatch_root_usage_alarm;
 pub mod config_recorder_enabled;
+pub mod detective_graph_covers_account;
 pub mod dynamodb_table_pitr_enabled;
 pub mod ebs_default_encryption_enabled;
 pub mod ec2_default_security_group_closed;
@@ -874,6 +875,7 @@ pub(crate) mod fixtures {
                 .collect()),
             root_credentials_management: Ok(false),
             analyzers: Ok(Default::default()),
+            detective: Ok(Default::default()),
             delegated_administrators: Ok(delegated
                 .iter()
                 .map(|(service, ids)| (service.to_string(), owned(ids)))

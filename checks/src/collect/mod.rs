@@ -16,6 +16,7 @@ mod cloudtrail;
 mod cloudwatch;
 mod codedeploy;
 mod config;
+pub(crate) mod detective;
 mod dynamodb;
 mod ec2;
 mod ecr;
@@ -179,7 +180,7 @@ impl Collector<'_> {
             (lbs, (acls, listener_headers), tgs),
             classic,
             dbs,
-            analyzers,
+            (analyzers, graphs),
             plans,
             tables,
             (recorders, stacks, experiments, pipelines),
@@ -231,7 +232,12 @@ impl Collector<'_> {
             }),
             Box::pin(elb::collect(self, region, needs)),
             Box::pin(rds::collect(self, region, needs)),
-            Box::pin(accessanalyzer::collect(self, region, needs)),
+            Box::pin(async {
+                tokio::join!(
+                    accessanalyzer::collect(self, region, needs),
+                    detective::collect(self, region, needs),
+                )
+            }),
             Box::pin(backup::collect(self, region, needs)),
             Box::pin(dynamodb::collect(self, region, needs)),
             Box::pin(async {
@@ -293,6 +299,7 @@ impl Collector<'_> {
             f.db_clusters = clusters;
         }
         set(&mut f.analyzers, analyzers);
+        set(&mut f.detective_graphs, graphs);
         set(&mut f.backup_plans, plans);
         set(&mut f.dynamodb_tables, tables);
         set(&mut f.config_recorders, recorders);

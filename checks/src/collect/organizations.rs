@@ -156,6 +156,7 @@ pub async fn read_organization(
             "ListOrganizationsFeatures",
         )),
         analyzers: Err(FactError::not_collected("access-analyzer", "ListAnalyzers")),
+        detective: Err(FactError::not_collected("detective", "ListGraphs")),
     };
     if needs.contains(&Need::OrganizationRootCredentialsManagement) {
         let iam = aws_sdk_iam::Client::new(config);
