@@ -45,7 +45,8 @@ without any action and prove nothing, so they are not read; the agent adds memor
 and processes. An instance whose last start (`LaunchTime`) is less than 15 minutes before the \
 audit is not_applicable: `ListMetrics` shows a new metric only after up to 15 minutes. Stopped, \
 stopping, pending and terminated instances report nothing and are not judged. An agent \
-configured with another namespace than `CWAgent` is not recognized (record an exception naming \
+configured with another namespace than `CWAgent`, or without the `InstanceId` dimension \
+(metrics aggregated by Auto Scaling group only), is not recognized (record an exception naming \
 it). A Fargate-only cluster is judged like any other: Container Insights collects task and \
 service metrics on Fargate too. An empty cluster has nothing to measure and is not judged. The \
 account default `containerInsights` (`ecs:ListAccountSettings` effective settings) is not read: \
