@@ -474,7 +474,7 @@ async fn demo_organization_reaches_its_designed_levels() {
         .expect("legacy row");
     assert_eq!(
         legacy_row.split_whitespace().collect::<Vec<_>>()[1..],
-        ["legacy", "0", "0", "0", "0", "0", "0", "1", "0", "0", "0"]
+        ["legacy", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0"]
     );
     assert!(
         table.contains("Console user legacy-admin has a password but no MFA device."),
