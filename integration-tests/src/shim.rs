@@ -67,6 +67,9 @@ const ORGANIZATIONS_TARGET: &str = "AWSOrganizationsV20161128.";
 /// (account id, region)
 type Scope = (String, String);
 
+/// A CloudWatch metric: (namespace, name, its dimensions' (name, value) sorted).
+type MetricKey = (String, String, Vec<(String, String)>);
+
 /// An answer given instead of the one asked for (an error, or moto's answer relayed as is).
 type Reject = Box<Response>;
 
@@ -88,7 +91,7 @@ struct Emulated {
     product_imports: HashMap<Scope, Vec<String>>,
     /// CloudWatch metrics by (namespace, name, dimensions) → when data was last put (epoch
     /// seconds).
-    metrics: HashMap<Scope, BTreeMap<(String, String, Vec<(String, String)>), f64>>,
+    metrics: HashMap<Scope, BTreeMap<MetricKey, f64>>,
     /// CloudWatch Logs' account-level policies (`AccountPolicy` objects).
     account_policies: HashMap<Scope, Vec<Json>>,
     /// Observability Access Manager's sinks by ARN (their scope), and links (`ListLinksItem`
