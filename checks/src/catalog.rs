@@ -87,16 +87,19 @@ pub static CATALOG: &[&Check] = &[
     &checks::s3_bucket_versioning_enabled::CHECK,
     &checks::cloudtrail_multi_region_logging::CHECK,
     &checks::cloudtrail_central_bucket::CHECK,
+    &checks::logs_log_groups_centralized::CHECK,
     &checks::config_recorder_enabled::CHECK,
     &checks::cloudtrail_log_file_validation::CHECK,
     &checks::cloudtrail_kms_encrypted::CHECK,
     &checks::vpc_flow_logs_enabled::CHECK,
     &checks::cloudtrail_config_changes_recorded::CHECK,
     &checks::budgets_budget_with_notification::CHECK,
+    &checks::cloudwatch_system_metrics_collected::CHECK,
     &checks::cloudwatch_root_usage_alarm::CHECK,
     &checks::securityhub_enabled::CHECK,
     &checks::ecr_registry_scan_on_push::CHECK,
     &checks::inspector2_scanning_enabled::CHECK,
+    &checks::securityhub_vulnerability_findings_imported::CHECK,
     &checks::cloudwatch_dashboard_exists::CHECK,
     &checks::guardduty_enabled::CHECK,
     &checks::detective_graph_covers_account::CHECK,
@@ -274,6 +277,14 @@ mod tests {
             Need::SsmPatchCompliance => {
                 r.ssm_instances = denied("ssm", "DescribeInstanceInformation")
             }
+            Need::CloudWatchAgentMetrics => {
+                r.agent_metric_instances = denied("cloudwatch", "ListMetrics")
+            }
+            Need::EcsClusters => r.ecs_clusters = denied("ecs", "DescribeClusters"),
+            Need::LogsSubscriptionPolicies => {
+                r.log_shipping = denied("logs", "DescribeAccountPolicies")
+            }
+            Need::OamLinks => r.oam_links = denied("oam", "ListLinks"),
             Need::RdsSnapshots => r.db_snapshots = denied("rds", "DescribeDBSnapshots"),
             Need::Ec2EbsSnapshots => r.ebs_snapshots = denied("ec2", "DescribeSnapshots"),
             Need::SqsQueues => r.sqs_queues = denied("sqs", "ListQueues"),
@@ -373,6 +384,7 @@ mod tests {
                     | Need::EcrRepositoryPolicies
                     | Need::EcsTaskDefinitions
                     | Need::Ec2InstanceImages
+                    | Need::SecurityHubProducts
                     | Need::Elbv2ListenerAttributes
                     | Need::CloudFrontResponseHeadersPolicies => {}
                     Need::S3AccountPublicAccessBlock => {
@@ -439,7 +451,11 @@ mod tests {
                     | Need::CodeDeployDeploymentGroups
                     | Need::Inspector2AccountStatus
                     | Need::DetectiveGraphs
-                    | Need::SsmPatchCompliance => {
+                    | Need::SsmPatchCompliance
+                    | Need::CloudWatchAgentMetrics
+                    | Need::EcsClusters
+                    | Need::LogsSubscriptionPolicies
+                    | Need::OamLinks => {
                         for r in snap.regional.values_mut() {
                             deny_regional(need, r);
                         }

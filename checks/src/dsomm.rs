@@ -311,6 +311,21 @@ pub const TEST_INFRASTRUCTURE_KNOWN_VULNERABILITIES: Activity = Activity {
     name: "Test of infrastructure components for known vulnerabilities",
     level: 4,
 };
+pub const SIMPLE_SYSTEM_METRICS: Activity = Activity {
+    uuid: "3d1f4c3b-f713-46d9-933a-54a014a26c03",
+    name: "Simple system metrics",
+    level: 1,
+};
+pub const CENTRALIZED_APPLICATION_LOGGING: Activity = Activity {
+    uuid: "fe875e17-ae4a-45f8-a359-244aa4fcbc04",
+    name: "Centralized application logging",
+    level: 2,
+};
+pub const USAGE_OF_VULNERABILITY_MANAGEMENT_SYSTEM: Activity = Activity {
+    uuid: "85ba5623-84be-4219-8892-808837be582d",
+    name: "Usage of a vulnerability management system",
+    level: 3,
+};
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@
 use crate::facts::{Fact, FactError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// A group of facts a check can ask for. Each need names the API operations that read it and the
@@ -149,6 +149,22 @@ pub enum Need {
     /// Systems Manager `DescribeInstanceInformation` and `ListResourceComplianceSummaries`
     /// (compliance type `Patch`) per region.
     SsmPatchCompliance,
+    /// CloudWatch `ListMetrics` of the CloudWatch agent (namespace `CWAgent`, dimension
+    /// `InstanceId`, recently active `PT3H`) per region where an instance runs. Needs the
+    /// instances.
+    CloudWatchAgentMetrics,
+    /// ECS `ListClusters` and `DescribeClusters` (with their settings, a hundred at a time) per
+    /// region.
+    EcsClusters,
+    /// CloudWatch Logs `DescribeLogGroups` (one page of one group: whether the region has any)
+    /// and `DescribeAccountPolicies` (type `SUBSCRIPTION_FILTER_POLICY`) per region.
+    LogsSubscriptionPolicies,
+    /// CloudWatch Observability Access Manager `ListLinks` per region: the account's links to
+    /// monitoring accounts' sinks.
+    OamLinks,
+    /// Security Hub `ListEnabledProductsForImport` per region where Security Hub is enabled.
+    /// Needs the hub.
+    SecurityHubProducts,
     /// AWS Organizations `DescribeOrganization`, `ListAccounts` and `ListTagsForResource` per
     /// audited account: read once per run for the whole organization ([`Need::is_organization`]).
     OrganizationAccounts,
@@ -538,6 +554,27 @@ impl Need {
                     "ssm:ListResourceComplianceSummaries"
                 ),
             ],
+            Need::CloudWatchAgentMetrics => {
+                &[op!("cloudwatch", "ListMetrics", "cloudwatch:ListMetrics")]
+            }
+            Need::EcsClusters => &[
+                op!("ecs", "ListClusters", "ecs:ListClusters"),
+                op!("ecs", "DescribeClusters", "ecs:DescribeClusters"),
+            ],
+            Need::LogsSubscriptionPolicies => &[
+                op!("logs", "DescribeLogGroups", "logs:DescribeLogGroups"),
+                op!(
+                    "logs",
+                    "DescribeAccountPolicies",
+                    "logs:DescribeAccountPolicies"
+                ),
+            ],
+            Need::OamLinks => &[op!("oam", "ListLinks", "oam:ListLinks")],
+            Need::SecurityHubProducts => &[op!(
+                "securityhub",
+                "ListEnabledProductsForImport",
+                "securityhub:ListEnabledProductsForImport"
+            )],
             Need::OrganizationAccounts => &[
                 op!(
                     "organizations",
@@ -634,7 +671,8 @@ impl Need {
             Need::SecretsManagerPolicies => &[Need::SecretsManagerSecrets],
             Need::EcrRepositoryPolicies => &[Need::EcrRepositories],
             Need::EcsTaskDefinitions => &[Need::EcsServices],
-            Need::Ec2InstanceImages => &[Need::Ec2Instances],
+            Need::Ec2InstanceImages | Need::CloudWatchAgentMetrics => &[Need::Ec2Instances],
+            Need::SecurityHubProducts => &[Need::SecurityHub],
             Need::Elbv2ListenerAttributes => &[Need::Elbv2Listeners],
             Need::Wafv2WebAclRules => &[Need::Wafv2LoadBalancerAcls, Need::CloudFrontDistributions],
             Need::CloudFrontResponseHeadersPolicies => &[Need::CloudFrontDistributions],
@@ -1179,6 +1217,15 @@ pub struct RegionFacts {
     pub inspector2: Fact<Inspector2Status>,
     /// Nodes managed by Systems Manager, with their patch compliance.
     pub ssm_instances: Fact<Vec<ManagedInstance>>,
+    /// The instances that published CloudWatch agent metrics (`CWAgent`, dimension `InstanceId`)
+    /// in the last three hours, by instance id; empty without a running instance (not asked).
+    pub agent_metric_instances: Fact<BTreeSet<String>>,
+    /// ECS clusters with their settings.
+    pub ecs_clusters: Fact<Vec<EcsCluster>>,
+    /// Whether the region has log groups, and its account-level subscription filter policies.
+    pub log_shipping: Fact<LogShipping>,
+    /// CloudWatch cross-account observability links of the account (as a source account).
+    pub oam_links: Fact<Vec<OamLink>>,
 }
 
 impl Default for RegionFacts {
@@ -1222,6 +1269,10 @@ impl Default for RegionFacts {
             codedeploy_groups: Err(nc("codedeploy", "ListApplications")),
             inspector2: Err(nc("inspector2", "BatchGetAccountStatus")),
             ssm_instances: Err(nc("ssm", "DescribeInstanceInformation")),
+            agent_metric_instances: Err(nc("cloudwatch", "ListMetrics")),
+            ecs_clusters: Err(nc("ecs", "DescribeClusters")),
+            log_shipping: Err(nc("logs", "DescribeAccountPolicies")),
+            oam_links: Err(nc("oam", "ListLinks")),
             security_groups: Err(FactError::not_collected("ec2", "DescribeSecurityGroups")),
             load_balancers: Err(FactError::not_collected(
                 "elasticloadbalancing",
@@ -1791,6 +1842,10 @@ pub struct SecurityHubState {
     pub hub_arn: String,
     /// ARNs of the standards subscriptions whose status is `READY` or `PENDING`.
     pub enabled_standards: Fact<Vec<String>>,
+    /// The products whose findings the hub imports (`ListEnabledProductsForImport`), as
+    /// `company/product` (`aws/inspector`, `qualys/qualys-vm`) from the product subscription
+    /// ARNs.
+    pub import_products: Fact<Vec<String>>,
 }
 
 /// A cost budget and how many notifications it has.
@@ -2149,4 +2204,65 @@ pub struct PatchCompliance {
     pub non_compliant: i32,
     pub critical: i32,
     pub high: i32,
+}
+
+/// The namespace the CloudWatch agent publishes its metrics to unless configured otherwise.
+pub const AGENT_NAMESPACE: &str = "CWAgent";
+
+/// An ECS cluster as `DescribeClusters` describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EcsCluster {
+    pub name: String,
+    pub arn: String,
+    /// `ACTIVE`, `PROVISIONING`, `DEPROVISIONING`, `FAILED` or `INACTIVE`.
+    pub status: String,
+    /// The `containerInsights` setting: `enabled`, `enhanced` or `disabled`; `None` when the
+    /// answer has no such setting.
+    pub container_insights: Option<String>,
+    pub running_tasks: i32,
+    pub pending_tasks: i32,
+    pub active_services: i32,
+    pub container_instances: i32,
+}
+
+impl EcsCluster {
+    /// Whether the cluster runs anything to measure: tasks, services or container instances.
+    pub fn in_use(&self) -> bool {
+        self.running_tasks + self.pending_tasks + self.active_services + self.container_instances
+            > 0
+    }
+}
+
+/// The region's CloudWatch Logs, as far as shipping them elsewhere goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LogShipping {
+    /// The region has at least one log group.
+    pub has_log_groups: bool,
+    /// Account-level subscription filter policies (`DescribeAccountPolicies`).
+    pub policies: Vec<SubscriptionPolicy>,
+}
+
+/// An account-level subscription filter policy: where it sends which log events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SubscriptionPolicy {
+    pub name: String,
+    /// The policy document's `DestinationArn`: a CloudWatch Logs destination (of another
+    /// account), a Kinesis data stream, a Firehose delivery stream or a Lambda function; `None`
+    /// when the document has none or is not JSON.
+    pub destination: Option<String>,
+    /// The document's `FilterPattern` (empty: every event).
+    pub filter_pattern: String,
+    /// `selectionCriteria`, e.g. `LogGroupName NOT IN ["a", "b"]`: the log groups left out.
+    pub selection_criteria: Option<String>,
+}
+
+/// A CloudWatch cross-account observability link (`ListLinks`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OamLink {
+    pub arn: String,
+    pub label: String,
+    /// The monitoring account's sink, `arn:aws:oam:REGION:ACCOUNT:sink/ID`.
+    pub sink_arn: String,
+    /// The shared resource types (`AWS::Logs::LogGroup`, `AWS::CloudWatch::Metric`, …).
+    pub resource_types: Vec<String>,
 }

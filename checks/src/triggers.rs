@@ -397,6 +397,27 @@ impl Need {
             Need::SsmPatchCompliance => triggers!("ssm.amazonaws.com":
                 "DeregisterManagedInstance", "PutComplianceItems",
             ),
+            // Which instances run; an agent starting to publish metrics is no management event
+            // (and CloudWatch lists a new metric only minutes later): the scheduled audit finds
+            // it.
+            Need::CloudWatchAgentMetrics => triggers!("ec2.amazonaws.com":
+                "RunInstances", "StartInstances", "StopInstances", "TerminateInstances",
+            ),
+            Need::EcsClusters => triggers!("ecs.amazonaws.com":
+                "CreateCluster", "DeleteCluster", "UpdateCluster", "UpdateClusterSettings",
+                "CreateService", "DeleteService", "RunTask", "StopTask",
+                "RegisterContainerInstance", "DeregisterContainerInstance",
+            ),
+            Need::LogsSubscriptionPolicies => triggers!("logs.amazonaws.com":
+                "CreateLogGroup", "DeleteLogGroup", "PutAccountPolicy", "DeleteAccountPolicy",
+            ),
+            Need::OamLinks => triggers!("oam.amazonaws.com":
+                "CreateLink", "UpdateLink", "DeleteLink",
+            ),
+            Need::SecurityHubProducts => triggers!("securityhub.amazonaws.com":
+                "EnableSecurityHub", "DisableSecurityHub", "EnableImportFindingsForProduct",
+                "DisableImportFindingsForProduct",
+            ),
             Need::OrganizationAccounts => triggers!("organizations.amazonaws.com":
                 "CreateAccount", "InviteAccountToOrganization", "AcceptHandshake",
                 "RemoveAccountFromOrganization", "LeaveOrganization", "MoveAccount",
@@ -480,7 +501,12 @@ impl Need {
             | Need::Elbv2ListenerAttributes
             | Need::CodeDeployDeploymentGroups
             | Need::Inspector2AccountStatus
-            | Need::SsmPatchCompliance => Scope::Region,
+            | Need::SsmPatchCompliance
+            | Need::CloudWatchAgentMetrics
+            | Need::EcsClusters
+            | Need::LogsSubscriptionPolicies
+            | Need::OamLinks
+            | Need::SecurityHubProducts => Scope::Region,
         }
     }
 }

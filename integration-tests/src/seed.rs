@@ -134,7 +134,8 @@ impl DemoAccount {
                 ],
                 2,
             ),
-            // Only the cost budget (monitoring level 1) is in place.
+            // Only the cost budget is in place; its cluster runs without Container Insights, so
+            // monitoring stays below level 1.
             Profile::Legacy => (
                 vec![
                     ("identity", 0),
@@ -142,7 +143,7 @@ impl DemoAccount {
                     ("edge_encryption", 0),
                     ("backups", 0),
                     ("logging", 0),
-                    ("monitoring", 1),
+                    ("monitoring", 0),
                     ("network", 0),
                     ("data_protection", 0),
                     ("environments", 0),
@@ -337,11 +338,14 @@ pub async fn seed_demo(endpoint: &str) -> SeedResult<DemoOrg> {
         .admin_account_id(&security_account_id)
         .send()
         .await?;
+    // The security account is also the monitoring account of CloudWatch's cross-account
+    // observability (a sink in each region) and receives the logs of accounts that ship them.
+    let sinks = monitoring_sinks(&member_config(&mgmt, &security_account_id).await?).await?;
     for a in &accounts {
         let cfg = member_config(&mgmt, &a.id).await?;
         audit_role(&cfg, &management_account_id).await?;
         match a.profile {
-            Profile::Production => production(&cfg, &a.id).await?,
+            Profile::Production => production(&cfg, &a.id, &security_account_id, &sinks).await?,
             Profile::Legacy => legacy(&cfg, &a.id).await?,
             Profile::Sandbox => sandbox(&cfg, &a.id).await?,
         }
@@ -804,7 +808,12 @@ async fn password_policy(iam: &aws_sdk_iam::Client) -> SeedResult<()> {
     Ok(())
 }
 
-async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
+async fn production(
+    cfg: &SdkConfig,
+    id: &str,
+    security_account: &str,
+    sinks: &[String],
+) -> SeedResult<()> {
     let iam = aws_sdk_iam::Client::new(cfg);
     password_policy(&iam).await?;
     console_user(&iam, "alice", true).await?;
@@ -901,7 +910,19 @@ async fn production(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     table(cfg, "orders", true).await?;
     let app = instance(cfg, "prod-app", true).await?;
     patch_compliance(cfg, &app, true).await?;
+    agent_metrics(cfg, &app).await?;
     containers(cfg, id, true).await?;
+    // Application logs in both regions: shipped to the security account's destination from the
+    // first, shared with its monitoring sink from the second.
+    for region in REGIONS {
+        log_group(cfg, region, "prod-app").await?;
+    }
+    let destination = format!(
+        "arn:aws:logs:{}:{security_account}:destination:central-logs",
+        REGIONS[0]
+    );
+    subscription_filter_policy(cfg, REGIONS[0], &destination).await?;
+    oam_link(cfg, REGIONS[1], &sinks[1]).await?;
     secret(cfg, "prod/orders-db", true).await?;
     // The account-level public access block (S3 Control) and EBS encryption by default everywhere.
     aws_sdk_s3control::Client::from_conf(
@@ -992,6 +1013,13 @@ async fn legacy(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     let app = instance(cfg, "legacy-app", false).await?;
     patch_compliance(cfg, &app, false).await?;
     containers(cfg, id, false).await?;
+    // Application logs shipped, but to a delivery stream of the account itself.
+    log_group(cfg, REGIONS[0], "legacy-app").await?;
+    let own_stream = format!(
+        "arn:aws:firehose:{}:{id}:deliverystream/legacy-logs",
+        REGIONS[0]
+    );
+    subscription_filter_policy(cfg, REGIONS[0], &own_stream).await?;
     secret(cfg, "legacy/db-password", false).await?;
     unrotated_key(cfg, "legacy uploads").await?;
     public_role(cfg, "legacy-cross-account").await?;
@@ -1263,9 +1291,17 @@ async fn sandbox(cfg: &SdkConfig, id: &str) -> SeedResult<()> {
     // standard, a root-usage alarm that notifies nobody, a backup plan that selects nothing, and a
     // policy granting all of S3.
     analyzer(cfg, REGIONS[0], "external-access").await?;
-    aws_sdk_securityhub::Client::new(cfg)
-        .enable_security_hub()
+    let hub = aws_sdk_securityhub::Client::new(cfg);
+    hub.enable_security_hub()
         .enable_default_standards(false)
+        .send()
+        .await?;
+    // Inspector's integration, which AWS turns on with the hub, turned off again.
+    hub.disable_import_findings_for_product()
+        .product_subscription_arn(format!(
+            "arn:aws:securityhub:{}:{id}:product-subscription/aws/inspector",
+            REGIONS[0]
+        ))
         .send()
         .await?;
     root_usage_metric_filter(cfg, "sandbox-trail").await?;
@@ -1426,6 +1462,92 @@ async fn root_usage_metric_filter(cfg: &SdkConfig, trail: &str) -> SeedResult<()
                 .metric_value("1")
                 .build()?,
         )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// A sink of CloudWatch's cross-account observability in each of [`REGIONS`] of the monitoring
+/// account `cfg`; their ARNs in that order.
+async fn monitoring_sinks(cfg: &SdkConfig) -> SeedResult<Vec<String>> {
+    let mut sinks = Vec::new();
+    for region in REGIONS {
+        let out = aws_sdk_oam::Client::new(&in_region(cfg, region))
+            .create_sink()
+            .name("organization-monitoring")
+            .send()
+            .await?;
+        sinks.push(out.arn().ok_or("CreateSink returned no ARN")?.to_owned());
+    }
+    Ok(sinks)
+}
+
+/// The CloudWatch agent's memory and disk metrics of `instance` (namespace `CWAgent`), as the
+/// agent publishes them.
+async fn agent_metrics(cfg: &SdkConfig, instance: &str) -> SeedResult<()> {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+    let datum = |name: &str| {
+        MetricDatum::builder()
+            .metric_name(name)
+            .dimensions(
+                Dimension::builder()
+                    .name("InstanceId")
+                    .value(instance)
+                    .build(),
+            )
+            .value(42.0)
+            .unit(StandardUnit::Percent)
+            .build()
+    };
+    aws_sdk_cloudwatch::Client::new(cfg)
+        .put_metric_data()
+        .namespace("CWAgent")
+        .metric_data(datum("mem_used_percent"))
+        .metric_data(datum("disk_used_percent"))
+        .send()
+        .await?;
+    Ok(())
+}
+
+async fn log_group(cfg: &SdkConfig, region: &str, name: &str) -> SeedResult<()> {
+    aws_sdk_cloudwatchlogs::Client::new(&in_region(cfg, region))
+        .create_log_group()
+        .log_group_name(name)
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// An account-level subscription filter policy of `region` that sends every log event of every
+/// log group to `destination`.
+async fn subscription_filter_policy(
+    cfg: &SdkConfig,
+    region: &str,
+    destination: &str,
+) -> SeedResult<()> {
+    use aws_sdk_cloudwatchlogs::types::{PolicyType, Scope};
+    let document = serde_json::json!({ "DestinationArn": destination, "FilterPattern": "" });
+    aws_sdk_cloudwatchlogs::Client::new(&in_region(cfg, region))
+        .put_account_policy()
+        .policy_name("ship-all-logs")
+        .policy_type(PolicyType::SubscriptionFilterPolicy)
+        .scope(Scope::All)
+        .policy_document(document.to_string())
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// A cross-account observability link of `region` to the monitoring account's `sink`, sharing
+/// log groups and metrics.
+async fn oam_link(cfg: &SdkConfig, region: &str, sink: &str) -> SeedResult<()> {
+    use aws_sdk_oam::types::ResourceType;
+    aws_sdk_oam::Client::new(&in_region(cfg, region))
+        .create_link()
+        .label_template("$AccountName")
+        .resource_types(ResourceType::AwsLogsLoggroup)
+        .resource_types(ResourceType::AwsCloudwatchMetric)
+        .sink_identifier(sink)
         .send()
         .await?;
     Ok(())
@@ -2320,7 +2442,18 @@ async fn containers(cfg: &SdkConfig, id: &str, sound: bool) -> SeedResult<()> {
 
     let ecs = aws_sdk_ecs::Client::new(cfg);
     let cluster = if sound { "prod" } else { "legacy" };
-    ecs.create_cluster().cluster_name(cluster).send().await?;
+    // Container Insights in production only (AWS's default is off).
+    let insights = if sound { "enabled" } else { "disabled" };
+    ecs.create_cluster()
+        .cluster_name(cluster)
+        .settings(
+            aws_sdk_ecs::types::ClusterSetting::builder()
+                .name(aws_sdk_ecs::types::ClusterSettingName::ContainerInsights)
+                .value(insights)
+                .build(),
+        )
+        .send()
+        .await?;
     let image_repo = format!("{id}.dkr.ecr.{region}.amazonaws.com/{repo}");
     let container = if sound {
         // The image pushed now: ECR names it by the digest of its manifest.

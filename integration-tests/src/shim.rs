@@ -9,6 +9,10 @@
 //! | `CreateGraph`, `ListGraphs`, `CreateMembers`, `ListMembers` (Amazon Detective, restJson1) | missing | serves them from its own state, per account and region: one graph per administrator and region, its administrator an `ENABLED` member; members of the administrator's organization are `ENABLED` at once (as Detective enables organization accounts), others `INVITED` |
 //! | `CreateBackupSelection`, `ListBackupSelections` (Backup, restJson1) | HTTP 500 | serves them from its own state, for the plans moto knows (`GetBackupPlan`) |
 //! | `PutMetricAlarm`, `DescribeAlarms`, `PutDashboard`, `ListDashboards` (CloudWatch, rpc-v2-cbor) | HTTP 404: it speaks only the query protocol | serves them from its own state, in CBOR |
+//! | `PutMetricData`, `ListMetrics` (CloudWatch, rpc-v2-cbor) | HTTP 404, as above | records each metric with the time of its last `PutMetricData`; `ListMetrics` filters by namespace, name, dimensions and `RecentlyActive` `PT3H` |
+//! | `EnableImportFindingsForProduct`, `ListEnabledProductsForImport`, `DisableImportFindingsForProduct` (Security Hub, restJson1) | missing | serves them for the hubs moto knows; `EnableSecurityHub` turns on the integrations with AWS's own services (GuardDuty, Inspector, Macie, Access Analyzer) as AWS does, `DisableSecurityHub` removes them |
+//! | `PutAccountPolicy`, `DeleteAccountPolicy`, `DescribeAccountPolicies` (CloudWatch Logs, JSON 1.1) | missing | serves them from its own state, per account and region |
+//! | `CreateSink`, `CreateLink`, `ListLinks` (CloudWatch Observability Access Manager, restJson1) | missing (no `oam` backend) | serves them from its own state: a link must name a sink of the same region in another account |
 //! | `BatchEnableStandards`, `GetEnabledStandards` (Security Hub, restJson1) | missing | serves them for the hubs moto knows (`DescribeHub`); `EnableSecurityHub` is passed to moto and, unless `EnableDefaultStandards` is false, subscribes the default standards as AWS does |
 //! | Security Hub's delegated administrator in Organizations | `EnableOrganizationAdminAccount` registers none, and `RegisterDelegatedAdministrator` refuses `securityhub.amazonaws.com` | `EnableOrganizationAdminAccount` is passed to moto and recorded; `ListDelegatedAdministrators` and `ListDelegatedServicesForAccount` get moto's answer with that registration added |
 //! | `CreateCanary`, `DescribeCanaries` (CloudWatch Synthetics, restJson1) | answers the `Timeline` times as ISO 8601 strings, the SDK wants epoch seconds | moto's answer, with those times as epoch seconds |
@@ -64,6 +68,9 @@ const ORGANIZATIONS_TARGET: &str = "AWSOrganizationsV20161128.";
 /// (account id, region)
 type Scope = (String, String);
 
+/// A CloudWatch metric: (namespace, name, its dimensions' (name, value) sorted).
+type MetricKey = (String, String, Vec<(String, String)>);
+
 /// An answer given instead of the one asked for (an error, or moto's answer relayed as is).
 type Reject = Box<Response>;
 
@@ -84,6 +91,17 @@ struct Emulated {
     dashboards: HashMap<Scope, BTreeMap<String, (String, f64)>>,
     /// `StandardsSubscription` objects.
     standards: HashMap<Scope, Vec<Json>>,
+    /// Security Hub's product subscriptions (`company/product`), in subscription order.
+    product_imports: HashMap<Scope, Vec<String>>,
+    /// CloudWatch metrics by (namespace, name, dimensions) → when data was last put (epoch
+    /// seconds).
+    metrics: HashMap<Scope, BTreeMap<MetricKey, f64>>,
+    /// CloudWatch Logs' account-level policies (`AccountPolicy` objects).
+    account_policies: HashMap<Scope, Vec<Json>>,
+    /// Observability Access Manager's sinks by ARN (their scope), and links (`ListLinksItem`
+    /// objects).
+    oam_sinks: HashMap<String, Scope>,
+    oam_links: HashMap<Scope, Vec<Json>>,
     /// management account → Security Hub's delegated administrators (account, epoch seconds).
     hub_admins: HashMap<String, Vec<(String, f64)>>,
     /// EBS snapshots made restorable by everyone (`ModifySnapshotAttribute` adding group `all`).
@@ -411,7 +429,14 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
                 && c.header("smithy-protocol") == "rpc-v2-cbor"
                 && matches!(
                     p.strip_prefix(CBOR_PATH),
-                    Some("PutMetricAlarm" | "DescribeAlarms" | "PutDashboard" | "ListDashboards")
+                    Some(
+                        "PutMetricAlarm"
+                            | "DescribeAlarms"
+                            | "PutDashboard"
+                            | "ListDashboards"
+                            | "PutMetricData"
+                            | "ListMetrics"
+                    )
                 ) =>
         {
             Ok(cloudwatch(
@@ -427,6 +452,20 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
         }
         ("imagebuilder", "/ListImagePipelines") if m == Method::POST => {
             image_pipelines(s, c, scope, &account, false)
+        }
+        ("securityhub", p) if p.starts_with("/productSubscriptions") => {
+            product_subscriptions(s, c, scope).await
+        }
+        ("logs", "/") if m == Method::POST => {
+            match c.header("x-amz-target").strip_prefix(LOGS_TARGET) {
+                Some(
+                    op @ ("PutAccountPolicy" | "DeleteAccountPolicy" | "DescribeAccountPolicies"),
+                ) => account_policies(s, c, scope, op),
+                _ => Ok(s.forward(c).await?.into_response()),
+            }
+        }
+        ("oam", p @ ("/CreateSink" | "/CreateLink" | "/ListLinks")) if m == Method::POST => {
+            oam(s, c, scope, p)
         }
         ("securityhub", "/standards/get" | "/standards/register") if m == Method::POST => {
             security_hub_standards(s, c, scope).await
@@ -448,6 +487,12 @@ async fn route(s: &Shared, c: &Call) -> Result<Response, Reject> {
                         for arn in default_standards(&scope.1) {
                             subscribe(subs, &scope, &arn, &json!({}));
                         }
+                    }
+                    // AWS turns on the integrations with its own services with the hub.
+                    let imports = st.product_imports.entry(scope.clone()).or_default();
+                    imports.clear();
+                    if enable {
+                        imports.extend(AWS_INTEGRATIONS.iter().map(|p| (*p).to_owned()));
                     }
                 });
             }
@@ -1775,6 +1820,9 @@ fn cloudwatch(s: &Shared, c: &Call, scope: Scope, operation: &str) -> Response {
     if operation == "PutDashboard" || operation == "ListDashboards" {
         return dashboards(s, &scope, operation, &str_of);
     }
+    if operation == "PutMetricData" || operation == "ListMetrics" {
+        return metrics(s, &scope, operation, input, &str_of);
+    }
     if operation == "PutMetricAlarm" {
         for required in ["AlarmName", "EvaluationPeriods", "ComparisonOperator"] {
             if get(input, required).is_none() {
@@ -1854,7 +1902,214 @@ fn cloudwatch(s: &Shared, c: &Call, scope: Scope, operation: &str) -> Response {
     cbor_response(200, &Cbor::Map(out), None)
 }
 
+/// The `{Name, Value}` maps of a CBOR `Dimensions` list.
+fn dimensions_of(v: Option<&Cbor>) -> Vec<(String, Option<String>)> {
+    v.and_then(Cbor::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            let d = d.as_map()?;
+            let text_of = |k| get(d, k).and_then(Cbor::as_text).map(str::to_owned);
+            Some((text_of("Name")?, text_of("Value")))
+        })
+        .collect()
+}
+
+/// `PutMetricData` records each metric (namespace, name, dimensions) with the time of the call;
+/// `ListMetrics` filters them by `Namespace`, `MetricName`, `Dimensions` (a name, or a name and a
+/// value) and `RecentlyActive` (`PT3H`: put within three hours), 500 a page as AWS pages them.
+fn metrics(
+    s: &Shared,
+    scope: &Scope,
+    operation: &str,
+    input: &[(Cbor, Cbor)],
+    str_of: &dyn Fn(&str) -> Option<String>,
+) -> Response {
+    if operation == "PutMetricData" {
+        let Some(namespace) = str_of("Namespace") else {
+            return cbor_error(
+                "MissingRequiredParameterException",
+                "MissingParameter",
+                "The parameter Namespace is required.",
+            );
+        };
+        let mut keys = Vec::new();
+        for datum in get(input, "MetricData")
+            .and_then(Cbor::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = datum
+                .as_map()
+                .and_then(|d| get(d, "MetricName"))
+                .and_then(Cbor::as_text)
+            else {
+                return cbor_error(
+                    "MissingRequiredParameterException",
+                    "MissingParameter",
+                    "The parameter MetricData.member.MetricName is required.",
+                );
+            };
+            let mut dims: Vec<(String, String)> =
+                dimensions_of(datum.as_map().and_then(|d| get(d, "Dimensions")))
+                    .into_iter()
+                    .map(|(n, v)| (n, v.unwrap_or_default()))
+                    .collect();
+            dims.sort();
+            keys.push((namespace.clone(), name.to_owned(), dims));
+        }
+        let now = now_secs();
+        s.with(|st| {
+            let all = st.metrics.entry(scope.clone()).or_default();
+            for k in keys {
+                all.insert(k, now);
+            }
+        });
+        return cbor_response(200, &Cbor::Map(vec![]), None);
+    }
+    let namespace = str_of("Namespace");
+    let name = str_of("MetricName");
+    let filters = dimensions_of(get(input, "Dimensions"));
+    let since = match str_of("RecentlyActive").as_deref() {
+        None => 0.0,
+        Some("PT3H") => now_secs() - 3.0 * 3600.0,
+        Some(other) => {
+            return cbor_error(
+                "InvalidParameterValueException",
+                "InvalidParameterValue",
+                &format!("RecentlyActive {other} is not PT3H"),
+            )
+        }
+    };
+    let all: Vec<Cbor> = s.with(|st| {
+        (st.metrics.get(scope).into_iter().flatten())
+            .filter(|((ns, n, dims), last)| {
+                **last >= since
+                    && namespace.as_ref().is_none_or(|x| x == ns)
+                    && name.as_ref().is_none_or(|x| x == n)
+                    && filters.iter().all(|(fname, fvalue)| {
+                        dims.iter()
+                            .any(|(dn, dv)| dn == fname && fvalue.as_ref().is_none_or(|v| v == dv))
+                    })
+            })
+            .map(|((ns, n, dims), _)| {
+                Cbor::Map(vec![
+                    (text("Namespace"), text(ns)),
+                    (text("MetricName"), text(n)),
+                    (
+                        text("Dimensions"),
+                        Cbor::Array(
+                            dims.iter()
+                                .map(|(dn, dv)| {
+                                    Cbor::Map(vec![
+                                        (text("Name"), text(dn)),
+                                        (text("Value"), text(dv)),
+                                    ])
+                                })
+                                .collect(),
+                        ),
+                    ),
+                ])
+            })
+            .collect()
+    });
+    let (items, next) = page(&all, str_of("NextToken").as_deref(), Some(500));
+    let mut out = vec![(text("Metrics"), Cbor::Array(items))];
+    if let Some(n) = next {
+        out.push((text("NextToken"), text(&n)));
+    }
+    cbor_response(200, &Cbor::Map(out), None)
+}
+
 // ---- Security Hub (restJson1) ----
+
+/// The integrations with AWS services that Security Hub turns on when it is enabled (AWS lists
+/// more; these are the ones the demo's checks can meet).
+const AWS_INTEGRATIONS: [&str; 4] = [
+    "aws/guardduty",
+    "aws/inspector",
+    "aws/macie",
+    "aws/access-analyzer",
+];
+
+/// `EnableImportFindingsForProduct` (`POST /productSubscriptions`),
+/// `ListEnabledProductsForImport` (`GET`, paged by `MaxResults` / `NextToken`) and
+/// `DisableImportFindingsForProduct` (`DELETE /productSubscriptions/{ARN}`), for the hubs moto
+/// knows.
+async fn product_subscriptions(s: &Shared, c: &Call, scope: Scope) -> Result<Response, Reject> {
+    let hub = s.sibling(c, Method::GET, "/accounts", &[], "").await?;
+    if !hub.ok() {
+        return Ok(hub.into_response());
+    }
+    let (account, region) = scope.clone();
+    let arn_of = |product: &str| {
+        format!("arn:aws:securityhub:{region}:{account}:product-subscription/{product}")
+    };
+    if c.method == Method::POST && c.path == "/productSubscriptions" {
+        let body = c.json_body()?;
+        let product = body["ProductArn"]
+            .as_str()
+            .and_then(|a| a.split_once(":product/"))
+            .map(|(_, p)| p.to_owned())
+            .ok_or_else(|| {
+                Box::new(rest_error(
+                    400,
+                    "InvalidInputException",
+                    "ProductArn must be arn:aws:securityhub:REGION::product/COMPANY/PRODUCT",
+                ))
+            })?;
+        let added = s.with(|st| {
+            let imports = st.product_imports.entry(scope.clone()).or_default();
+            let new = !imports.contains(&product);
+            if new {
+                imports.push(product.clone());
+            }
+            new
+        });
+        if !added {
+            return Err(Box::new(rest_error(
+                409,
+                "ResourceConflictException",
+                "The product is already enabled for import.",
+            )));
+        }
+        return Ok(rest_ok(
+            &json!({ "ProductSubscriptionArn": arn_of(&product) }),
+        ));
+    }
+    if c.method == Method::DELETE {
+        let encoded = c.path.trim_start_matches("/productSubscriptions/");
+        let arn = percent_encoding::percent_decode_str(encoded)
+            .decode_utf8_lossy()
+            .into_owned();
+        let removed = s.with(|st| {
+            let imports = st.product_imports.entry(scope.clone()).or_default();
+            let before = imports.len();
+            imports.retain(|p| arn_of(p) != arn);
+            imports.len() < before
+        });
+        if !removed {
+            return Err(Box::new(rest_error(
+                404,
+                "ResourceNotFoundException",
+                &format!("{arn} is not enabled"),
+            )));
+        }
+        return Ok(rest_ok(&json!({})));
+    }
+    let all: Vec<String> = s.with(|st| {
+        (st.product_imports.get(&scope).into_iter().flatten())
+            .map(|p| arn_of(p))
+            .collect()
+    });
+    let max = c.query_param("MaxResults").and_then(|m| m.parse().ok());
+    let (items, next) = page(&all, c.query_param("NextToken").as_deref(), max);
+    let mut out = json!({ "ProductSubscriptions": items });
+    if let Some(n) = next {
+        out["NextToken"] = json!(n);
+    }
+    Ok(rest_ok(&out))
+}
 
 /// Adds a `READY` subscription to `standards_arn` unless there is one.
 fn subscribe(subs: &mut Vec<Json>, scope: &Scope, standards_arn: &str, input: &Json) -> Json {
@@ -1939,6 +2194,161 @@ async fn security_hub_standards(s: &Shared, c: &Call, scope: Scope) -> Result<Re
         out["NextToken"] = json!(n);
     }
     Ok(rest_ok(&out))
+}
+
+// ---- CloudWatch Logs (JSON 1.1): account-level policies ----
+
+const LOGS_TARGET: &str = "Logs_20140328.";
+
+/// `PutAccountPolicy` (a policy name is unique per type; a subscription filter policy needs a
+/// `DestinationArn`), `DeleteAccountPolicy` and `DescribeAccountPolicies` (by type, and name if
+/// given, paged by `nextToken`), kept per account and region.
+fn account_policies(s: &Shared, c: &Call, scope: Scope, op: &str) -> Result<Response, Reject> {
+    let body = c.json_body()?;
+    let invalid = |m: &str| Box::new(json11_error("InvalidParameterException", m));
+    let (Some(kind), name) = (body["policyType"].as_str(), body["policyName"].as_str()) else {
+        return Err(invalid("policyType is required"));
+    };
+    match op {
+        "PutAccountPolicy" => {
+            let (Some(name), Some(doc)) = (name, body["policyDocument"].as_str()) else {
+                return Err(invalid("policyName and policyDocument are required"));
+            };
+            let parsed: Json = serde_json::from_str(doc)
+                .map_err(|e| invalid(&format!("policyDocument is not JSON: {e}")))?;
+            if kind == "SUBSCRIPTION_FILTER_POLICY" && !parsed["DestinationArn"].is_string() {
+                return Err(invalid(
+                    "a subscription filter policy needs a DestinationArn",
+                ));
+            }
+            let mut policy = json!({
+                "policyName": name, "policyDocument": doc, "policyType": kind,
+                "scope": body["scope"].as_str().unwrap_or("ALL"),
+                "lastUpdatedTime": chrono::Utc::now().timestamp_millis(),
+                "accountId": scope.0,
+            });
+            if let Some(sel) = body["selectionCriteria"].as_str() {
+                policy["selectionCriteria"] = json!(sel);
+            }
+            s.with(|st| {
+                let all = st.account_policies.entry(scope.clone()).or_default();
+                all.retain(|p| !(p["policyName"] == name && p["policyType"] == kind));
+                all.push(policy.clone());
+            });
+            Ok(json_response(
+                200,
+                JSON11,
+                &json!({ "accountPolicy": policy }),
+            ))
+        }
+        "DeleteAccountPolicy" => {
+            let Some(name) = name else {
+                return Err(invalid("policyName is required"));
+            };
+            let removed = s.with(|st| {
+                let all = st.account_policies.entry(scope.clone()).or_default();
+                let before = all.len();
+                all.retain(|p| !(p["policyName"] == name && p["policyType"] == kind));
+                all.len() < before
+            });
+            if !removed {
+                return Err(Box::new(json11_error(
+                    "ResourceNotFoundException",
+                    "The specified policy does not exist.",
+                )));
+            }
+            Ok(json_response(200, JSON11, &json!({})))
+        }
+        _ => {
+            let all: Vec<Json> = s.with(|st| {
+                (st.account_policies.get(&scope).into_iter().flatten())
+                    .filter(|p| p["policyType"] == kind)
+                    .filter(|p| name.is_none_or(|n| p["policyName"] == n))
+                    .cloned()
+                    .collect()
+            });
+            let (items, next) = page(&all, body["nextToken"].as_str(), Some(50));
+            let mut out = json!({ "accountPolicies": items });
+            if let Some(n) = next {
+                out["nextToken"] = json!(n);
+            }
+            Ok(json_response(200, JSON11, &out))
+        }
+    }
+}
+
+// ---- CloudWatch Observability Access Manager (restJson1) ----
+
+/// `CreateSink` in a monitoring account, `CreateLink` from a source account to a sink of the same
+/// region (`$AccountName` in the label template becomes the account id: the shim knows no
+/// names), `ListLinks` of the account (paged by `MaxResults` / `NextToken`).
+fn oam(s: &Shared, c: &Call, scope: Scope, path: &str) -> Result<Response, Reject> {
+    let body = c.json_body()?;
+    let (account, region) = scope.clone();
+    let invalid = |m: &str| Box::new(rest_error(400, "ValidationException", m));
+    let id = new_id();
+    match path {
+        "/CreateSink" => {
+            let name = body["Name"]
+                .as_str()
+                .ok_or_else(|| invalid("Name is required"))?;
+            let arn = format!("arn:aws:oam:{region}:{account}:sink/{id}");
+            s.with(|st| st.oam_sinks.insert(arn.clone(), scope.clone()));
+            Ok(rest_ok(
+                &json!({ "Arn": arn, "Id": id, "Name": name, "Tags": {} }),
+            ))
+        }
+        "/CreateLink" => {
+            let (Some(sink), Some(template), Some(types)) = (
+                body["SinkIdentifier"].as_str(),
+                body["LabelTemplate"].as_str(),
+                body["ResourceTypes"].as_array().filter(|t| !t.is_empty()),
+            ) else {
+                return Err(invalid(
+                    "SinkIdentifier, LabelTemplate and ResourceTypes are required",
+                ));
+            };
+            match s.with(|st| st.oam_sinks.get(sink).cloned()) {
+                Some((owner, r)) if r == region && owner != account => {}
+                Some(_) => {
+                    return Err(invalid(
+                        "the sink must be in the same region and in another account",
+                    ))
+                }
+                None => {
+                    return Err(Box::new(rest_error(
+                        404,
+                        "ResourceNotFoundException",
+                        &format!("sink {sink} does not exist"),
+                    )))
+                }
+            }
+            let link = json!({
+                "Arn": format!("arn:aws:oam:{region}:{account}:link/{id}"),
+                "Id": id,
+                "Label": template.replace("$AccountName", &account),
+                "ResourceTypes": types,
+                "SinkArn": sink,
+            });
+            s.with(|st| st.oam_links.entry(scope).or_default().push(link.clone()));
+            let mut out = link;
+            out["LabelTemplate"] = json!(template);
+            out["Tags"] = json!({});
+            Ok(rest_ok(&out))
+        }
+        _ => {
+            let all = s.with(|st| st.oam_links.get(&scope).cloned().unwrap_or_default());
+            let max = body["MaxResults"]
+                .as_u64()
+                .and_then(|m| usize::try_from(m).ok());
+            let (items, next) = page(&all, body["NextToken"].as_str(), max);
+            let mut out = json!({ "Items": items });
+            if let Some(n) = next {
+                out["NextToken"] = json!(n);
+            }
+            Ok(rest_ok(&out))
+        }
+    }
 }
 
 // ---- Organizations (JSON 1.1): Security Hub's delegated administrators ----

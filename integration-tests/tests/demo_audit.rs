@@ -474,7 +474,7 @@ async fn demo_organization_reaches_its_designed_levels() {
         .expect("legacy row");
     assert_eq!(
         legacy_row.split_whitespace().collect::<Vec<_>>()[1..],
-        ["legacy", "0", "0", "0", "0", "0", "0", "1", "0", "0", "0"]
+        ["legacy", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0"]
     );
     assert!(
         table.contains("Console user legacy-admin has a password but no MFA device."),
@@ -778,6 +778,11 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((S, "account {id}")),
         ),
         (
+            "logs_log_groups_centralized",
+            Some((P, "account {id} in us-east-1")),
+            Some((L, "account {id} in us-east-1")),
+        ),
+        (
             "config_recorder_enabled",
             Some((P, "account {id} in eu-west-1")),
             Some((L, "account {id} in eu-west-1")),
@@ -814,6 +819,11 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((S, "account {id}")),
         ),
         (
+            "cloudwatch_system_metrics_collected",
+            Some((P, "arn:aws:ec2:us-east-1:{id}:instance/*")),
+            Some((L, "arn:aws:ecs:us-east-1:{id}:cluster/legacy")),
+        ),
+        (
             "cloudwatch_root_usage_alarm",
             Some((P, "arn:aws:cloudwatch:us-east-1:{id}:alarm:root-usage")),
             Some((S, "account {id}")),
@@ -832,6 +842,11 @@ const COVERAGE: &[(&str, Side, Side)] = {
             "inspector2_scanning_enabled",
             Some((P, "account {id} in us-east-1")),
             Some((L, "account {id} in us-east-1")),
+        ),
+        (
+            "securityhub_vulnerability_findings_imported",
+            Some((P, "arn:aws:securityhub:us-east-1:{id}:hub/default")),
+            Some((S, "account {id} in us-east-1")),
         ),
         (
             "cloudwatch_dashboard_exists",

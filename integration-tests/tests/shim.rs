@@ -1097,3 +1097,204 @@ async fn image_builder_pipelines() {
         .image_pipeline_list()
         .is_empty());
 }
+
+/// The CloudWatch agent's metrics over rpc-v2-cbor: `ListMetrics` filters by namespace, by a
+/// dimension name (any value) and lists what was put within three hours, per account.
+#[tokio::test(flavor = "multi_thread")]
+async fn cloudwatch_metrics_over_rpc_v2_cbor() {
+    use aws_sdk_cloudwatch::types::{Dimension, DimensionFilter, MetricDatum, RecentlyActive};
+    let moto = Moto::start();
+    let mgmt = seed::management_config(&moto.endpoint).await;
+    let (_, cfg) = member(&mgmt).await;
+    let cw = aws_sdk_cloudwatch::Client::new(&cfg);
+    let datum = |name: &str, dim: &str, value: &str| {
+        MetricDatum::builder()
+            .metric_name(name)
+            .dimensions(Dimension::builder().name(dim).value(value).build())
+            .value(1.0)
+            .build()
+    };
+    cw.put_metric_data()
+        .namespace("CWAgent")
+        .metric_data(datum("mem_used_percent", "InstanceId", "i-1"))
+        .metric_data(datum("mem_used_percent", "AutoScalingGroupName", "web"))
+        .send()
+        .await
+        .unwrap();
+    cw.put_metric_data()
+        .namespace("Custom")
+        .metric_data(datum("orders", "InstanceId", "i-2"))
+        .send()
+        .await
+        .unwrap();
+    let listed = cw
+        .list_metrics()
+        .namespace("CWAgent")
+        .dimensions(DimensionFilter::builder().name("InstanceId").build())
+        .recently_active(RecentlyActive::Pt3H)
+        .send()
+        .await
+        .unwrap();
+    let found: Vec<(&str, &str)> = listed
+        .metrics()
+        .iter()
+        .flat_map(|m| m.dimensions())
+        .map(|d| (d.name().unwrap(), d.value().unwrap()))
+        .collect();
+    assert_eq!(found, [("InstanceId", "i-1")]);
+    // Another account sees none of them.
+    let other = aws_sdk_cloudwatch::Client::new(&mgmt)
+        .list_metrics()
+        .namespace("CWAgent")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.metrics().is_empty());
+}
+
+/// Security Hub's product integrations: AWS's own turn on with the hub, one can be turned off
+/// and a partner's on; without a hub the calls are refused as AWS refuses them.
+#[tokio::test(flavor = "multi_thread")]
+async fn security_hub_product_integrations() {
+    let moto = Moto::start();
+    let mgmt = seed::management_config(&moto.endpoint).await;
+    let (id, cfg) = member(&mgmt).await;
+    let hub = aws_sdk_securityhub::Client::new(&cfg);
+    let refused = hub
+        .list_enabled_products_for_import()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        refused.into_service_error().is_invalid_access_exception(),
+        "no hub, no integrations"
+    );
+    hub.enable_security_hub().send().await.unwrap();
+    let subscription =
+        |p: &str| format!("arn:aws:securityhub:us-east-1:{id}:product-subscription/{p}");
+    let listed = |hub: aws_sdk_securityhub::Client| async move {
+        hub.list_enabled_products_for_import()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<String>, _>>()
+            .await
+            .unwrap()
+    };
+    assert!(listed(hub.clone())
+        .await
+        .contains(&subscription("aws/inspector")));
+    hub.disable_import_findings_for_product()
+        .product_subscription_arn(subscription("aws/inspector"))
+        .send()
+        .await
+        .unwrap();
+    let added = hub
+        .enable_import_findings_for_product()
+        .product_arn("arn:aws:securityhub:us-east-1::product/rapid7/insightvm")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        added.product_subscription_arn(),
+        Some(subscription("rapid7/insightvm").as_str())
+    );
+    let now = listed(hub.clone()).await;
+    assert!(!now.contains(&subscription("aws/inspector")), "{now:?}");
+    assert!(now.contains(&subscription("rapid7/insightvm")), "{now:?}");
+    let again = hub
+        .enable_import_findings_for_product()
+        .product_arn("arn:aws:securityhub:us-east-1::product/rapid7/insightvm")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(again.into_service_error().is_resource_conflict_exception());
+}
+
+/// CloudWatch Logs' account-level subscription filter policies per account and region, and
+/// cross-account observability links to a sink of another account in the same region.
+#[tokio::test(flavor = "multi_thread")]
+async fn log_account_policies_and_observability_links() {
+    use aws_sdk_cloudwatchlogs::types::PolicyType;
+    use aws_sdk_oam::types::ResourceType;
+    let moto = Moto::start();
+    let mgmt = seed::management_config(&moto.endpoint).await;
+    let (_, cfg) = member(&mgmt).await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&cfg);
+    let doc = r#"{"DestinationArn":"arn:aws:logs:us-east-1:444455556666:destination:central"}"#;
+    let put = logs
+        .put_account_policy()
+        .policy_name("ship")
+        .policy_type(PolicyType::SubscriptionFilterPolicy)
+        .policy_document(doc)
+        .selection_criteria(r#"LogGroupName NOT IN ["noisy"]"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        put.account_policy().and_then(|p| p.policy_name()),
+        Some("ship")
+    );
+    let listed = logs
+        .describe_account_policies()
+        .policy_type(PolicyType::SubscriptionFilterPolicy)
+        .send()
+        .await
+        .unwrap();
+    let p = &listed.account_policies()[0];
+    assert_eq!(
+        (p.policy_document(), p.selection_criteria()),
+        (Some(doc), Some(r#"LogGroupName NOT IN ["noisy"]"#))
+    );
+    let elsewhere = aws_sdk_cloudwatchlogs::Client::new(&in_region(&cfg, "eu-west-1").await)
+        .describe_account_policies()
+        .policy_type(PolicyType::SubscriptionFilterPolicy)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        elsewhere.account_policies().is_empty(),
+        "policies are regional"
+    );
+    let no_destination = logs
+        .put_account_policy()
+        .policy_name("bad")
+        .policy_type(PolicyType::SubscriptionFilterPolicy)
+        .policy_document("{}")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(no_destination
+        .into_service_error()
+        .is_invalid_parameter_exception());
+
+    let sink = aws_sdk_oam::Client::new(&mgmt)
+        .create_sink()
+        .name("monitoring")
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    let oam = aws_sdk_oam::Client::new(&cfg);
+    oam.create_link()
+        .label_template("$AccountName")
+        .resource_types(ResourceType::AwsLogsLoggroup)
+        .sink_identifier(&sink)
+        .send()
+        .await
+        .unwrap();
+    let links = oam.list_links().send().await.unwrap();
+    assert_eq!(links.items().len(), 1);
+    assert_eq!(links.items()[0].sink_arn(), Some(sink.as_str()));
+    assert_eq!(links.items()[0].resource_types(), ["AWS::Logs::LogGroup"]);
+    let far = aws_sdk_oam::Client::new(&in_region(&cfg, "eu-west-1").await)
+        .create_link()
+        .label_template("x")
+        .resource_types(ResourceType::AwsLogsLoggroup)
+        .sink_identifier(&sink)
+        .send()
+        .await;
+    assert!(far.is_err(), "a sink of another region is refused");
+}

@@ -92,6 +92,7 @@ mod tests {
         Some(SecurityHubState {
             hub_arn: HUB.into(),
             enabled_standards: standards,
+            import_products: Ok(vec![]),
         })
     }
 

@@ -1,8 +1,10 @@
-//! CloudWatch: the metric alarms and the dashboards of one region.
+//! CloudWatch: the metric alarms, the dashboards and the CloudWatch agent's metrics of one
+//! region.
 
 use super::{pages, wants, Collector};
 use crate::facts::Fact;
-use crate::snapshot::{Dashboard, MetricAlarm, Need};
+use crate::snapshot::{Dashboard, Instance, MetricAlarm, Need, AGENT_NAMESPACE};
+use aws_sdk_cloudwatch::types::{DimensionFilter, RecentlyActive};
 use std::collections::BTreeSet;
 
 pub(super) async fn collect(
@@ -64,6 +66,50 @@ pub(super) async fn dashboards(
                 name: d.dashboard_name().unwrap_or_default().to_owned(),
                 arn: d.dashboard_arn().unwrap_or_default().to_owned(),
             })
+            .collect()
+    }))
+}
+
+/// The instances of one region that published CloudWatch agent metrics in the last three hours:
+/// one `ListMetrics` listing (every page) of namespace `CWAgent` with an `InstanceId` dimension,
+/// `RecentlyActive` `PT3H`. Not asked where no instance runs (the set is then empty); the
+/// instances' error where they could not be listed.
+pub(super) async fn agent_metrics(
+    c: &Collector<'_>,
+    region: &str,
+    needs: &BTreeSet<Need>,
+    instances: Option<&Fact<Vec<Instance>>>,
+) -> Option<Fact<BTreeSet<String>>> {
+    if !wants(needs, &[Need::CloudWatchAgentMetrics]) {
+        return None;
+    }
+    match instances? {
+        Err(e) => return Some(Err(e.clone())),
+        Ok(i) if !i.iter().any(|i| i.state == "running") => return Some(Ok(BTreeSet::new())),
+        Ok(_) => {}
+    }
+    let client = aws_sdk_cloudwatch::Client::new(&c.in_region(region));
+    let listing = pages(
+        c.recorder,
+        "cloudwatch",
+        "ListMetrics",
+        Some(region),
+        client
+            .list_metrics()
+            .namespace(AGENT_NAMESPACE)
+            .dimensions(DimensionFilter::builder().name("InstanceId").build())
+            .recently_active(RecentlyActive::Pt3H)
+            .into_paginator()
+            .send(),
+    )
+    .await;
+    Some(listing.map(|pages| {
+        pages
+            .iter()
+            .flat_map(|p| p.metrics())
+            .flat_map(|m| m.dimensions())
+            .filter(|d| d.name() == Some("InstanceId"))
+            .filter_map(|d| d.value().map(str::to_owned))
             .collect()
     }))
 }

@@ -1,4 +1,5 @@
-//! ECS: the services of every cluster of one region (`ListClusters`, `ListServices` per cluster,
+//! ECS: the clusters of one region with their settings (`ListClusters`, `DescribeClusters` a
+//! hundred at a time), the services of every cluster (`ListServices` per cluster,
 //! `DescribeServices` ten at a time) and, when a check needs them, the task definitions those
 //! services run (`DescribeTaskDefinition` per distinct ARN: AWS has no batch call for them) and
 //! the tasks that run (`ListTasks` per cluster, `DescribeTasks` a hundred at a time) with when
@@ -9,7 +10,8 @@ use super::ecr::{self, EcrImage};
 use super::{call, pages, wants, Collector, PER_RESOURCE_CONCURRENCY};
 use crate::facts::{ErrorKind, Fact, FactError};
 use crate::snapshot::{
-    ContainerDefinition, EcsService, EcsTask, ImageDate, Need, RunningContainer, TaskDefinition,
+    ContainerDefinition, EcsCluster, EcsService, EcsTask, ImageDate, Need, RunningContainer,
+    TaskDefinition,
 };
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,25 +22,29 @@ const DESCRIBE_BATCH: usize = 10;
 /// At most this many tasks per `DescribeTasks` call (AWS's limit).
 const TASK_BATCH: usize = 100;
 
+/// At most this many clusters per `DescribeClusters` call (AWS's limit).
+const CLUSTER_BATCH: usize = 100;
+
 type TaskDefinitions = BTreeMap<String, Fact<TaskDefinition>>;
 
-/// The services and, with [`Need::EcsTaskDefinitions`], their task definitions, and with
-/// [`Need::EcsRunningTasks`] the running tasks; `None` where no check needs them. The clusters
-/// are listed once for both.
-#[allow(clippy::type_complexity)]
-pub(super) async fn collect(
-    c: &Collector<'_>,
-    region: &str,
-    needs: &BTreeSet<Need>,
-) -> (
-    Option<Fact<Vec<EcsService>>>,
-    Option<Fact<TaskDefinitions>>,
-    Option<Fact<Vec<EcsTask>>>,
-) {
+/// What [`collect`] reads of one region; `None` where no check needs it.
+#[derive(Default)]
+pub(super) struct EcsFacts {
+    pub services: Option<Fact<Vec<EcsService>>>,
+    pub definitions: Option<Fact<TaskDefinitions>>,
+    pub tasks: Option<Fact<Vec<EcsTask>>>,
+    pub clusters: Option<Fact<Vec<EcsCluster>>>,
+}
+
+/// The services and, with [`Need::EcsTaskDefinitions`], their task definitions, with
+/// [`Need::EcsRunningTasks`] the running tasks and with [`Need::EcsClusters`] the clusters'
+/// descriptions. The clusters are listed once for all.
+pub(super) async fn collect(c: &Collector<'_>, region: &str, needs: &BTreeSet<Need>) -> EcsFacts {
     let want_services = wants(needs, &[Need::EcsServices, Need::EcsTaskDefinitions]);
     let want_tasks = wants(needs, &[Need::EcsRunningTasks]);
-    if !want_services && !want_tasks {
-        return (None, None, None);
+    let want_clusters = wants(needs, &[Need::EcsClusters]);
+    if !want_services && !want_tasks && !want_clusters {
+        return EcsFacts::default();
     }
     let client = aws_sdk_ecs::Client::new(&c.in_region(region));
     let clusters: Fact<Vec<String>> = pages(
@@ -54,7 +60,7 @@ pub(super) async fn collect(
             .flat_map(|p| p.cluster_arns().iter().cloned())
             .collect()
     });
-    let (services, tasks) = tokio::join!(
+    let (services, tasks, described) = tokio::join!(
         async {
             if !want_services {
                 return None;
@@ -72,6 +78,15 @@ pub(super) async fn collect(
                 Err(e) => Err(e.clone()),
                 Ok(list) => running_tasks(c, &client, region, list).await,
             })
+        },
+        async {
+            if !want_clusters {
+                return None;
+            }
+            Some(match &clusters {
+                Err(e) => Err(e.clone()),
+                Ok(list) => describe_clusters(c, &client, region, list).await,
+            })
         }
     );
     let definitions = match (&services, needs.contains(&Need::EcsTaskDefinitions)) {
@@ -79,7 +94,57 @@ pub(super) async fn collect(
         (Some(Ok(list)), true) => Some(Ok(task_definitions(c, &client, region, list).await)),
         _ => None,
     };
-    (services, definitions, tasks)
+    EcsFacts {
+        services,
+        definitions,
+        tasks,
+        clusters: described,
+    }
+}
+
+/// The clusters with their settings (`DescribeClusters` with `SETTINGS`, a hundred at a time).
+async fn describe_clusters(
+    c: &Collector<'_>,
+    client: &aws_sdk_ecs::Client,
+    region: &str,
+    arns: &[String],
+) -> Fact<Vec<EcsCluster>> {
+    let mut all = Vec::new();
+    for batch in arns.chunks(CLUSTER_BATCH) {
+        let out = call(
+            c.recorder,
+            "ecs",
+            "DescribeClusters",
+            Some(region),
+            client
+                .describe_clusters()
+                .set_clusters(Some(batch.to_vec()))
+                .include(aws_sdk_ecs::types::ClusterField::Settings)
+                .send(),
+        )
+        .await?;
+        // A cluster deleted since the listing is `MISSING`.
+        all_described(out.failures(), "DescribeClusters", region, "a cluster")?;
+        all.extend(out.clusters().iter().map(|k| {
+            EcsCluster {
+                name: k.cluster_name().unwrap_or_default().to_owned(),
+                arn: k.cluster_arn().unwrap_or_default().to_owned(),
+                status: k.status().unwrap_or_default().to_owned(),
+                container_insights: k
+                    .settings()
+                    .iter()
+                    .find(|s| {
+                        s.name() == Some(&aws_sdk_ecs::types::ClusterSettingName::ContainerInsights)
+                    })
+                    .and_then(|s| s.value().map(str::to_owned)),
+                running_tasks: k.running_tasks_count(),
+                pending_tasks: k.pending_tasks_count(),
+                active_services: k.active_services_count(),
+                container_instances: k.registered_container_instances_count(),
+            }
+        }));
+    }
+    Ok(all)
 }
 
 async fn services(

@@ -32,6 +32,7 @@ mod kms;
 mod lambda;
 mod last_accessed;
 mod logs;
+mod oam;
 pub mod organizations;
 mod rds;
 mod route53;
@@ -176,7 +177,7 @@ impl Collector<'_> {
     async fn region(&self, region: &str, needs: &BTreeSet<Need>) -> RegionFacts {
         let mut f = RegionFacts::default();
         let (
-            (sgs, vpcs, (instances, instance_images), ebs),
+            (sgs, vpcs, (instances, instance_images, agent_metrics), ebs),
             (lbs, (acls, listener_headers), tgs),
             classic,
             dbs,
@@ -186,11 +187,11 @@ impl Collector<'_> {
             (recorders, stacks, experiments, pipelines),
             keys,
             secrets,
-            (filters, alarms, dashboards, canaries),
+            (filters, alarms, dashboards, canaries, (log_shipping, links)),
             detectors,
             hub,
             (db_snapshots, ebs_snapshots, queues, topics, functions),
-            ((repositories, scanning), (services, definitions, tasks), groups, inspector, managed),
+            ((repositories, scanning), ecs, groups, inspector, managed),
         ) = // Each service's future is boxed: held inline, the ~20 of them make one future whose
             // moves overflowed a worker thread's 2 MiB stack in debug builds once nested under
             // the event consumer's re-check.
@@ -201,9 +202,11 @@ impl Collector<'_> {
                     ec2::vpcs(self, region, needs),
                     async {
                         let instances = ec2::instances(self, region, needs).await;
-                        let images =
-                            ec2::instance_images(self, region, needs, instances.as_ref()).await;
-                        (instances, images)
+                        let (images, agent_metrics) = tokio::join!(
+                            ec2::instance_images(self, region, needs, instances.as_ref()),
+                            cloudwatch::agent_metrics(self, region, needs, instances.as_ref()),
+                        );
+                        (instances, images, agent_metrics)
                     },
                     ec2::ebs_encryption_by_default(self, region, needs),
                 )
@@ -256,6 +259,12 @@ impl Collector<'_> {
                     cloudwatch::collect(self, region, needs),
                     cloudwatch::dashboards(self, region, needs),
                     synthetics::collect(self, region, needs),
+                    async {
+                        tokio::join!(
+                            logs::shipping(self, region, needs),
+                            oam::collect(self, region, needs),
+                        )
+                    },
                 )
             }),
             Box::pin(guardduty::collect(self, region, needs)),
@@ -321,9 +330,13 @@ impl Collector<'_> {
         set(&mut f.lambda_functions, functions);
         set(&mut f.ecr_repositories, repositories);
         set(&mut f.ecr_registry_scanning, scanning);
-        set(&mut f.ecs_services, services);
-        set(&mut f.ecs_task_definitions, definitions);
-        set(&mut f.ecs_tasks, tasks);
+        set(&mut f.ecs_services, ecs.services);
+        set(&mut f.ecs_task_definitions, ecs.definitions);
+        set(&mut f.ecs_tasks, ecs.tasks);
+        set(&mut f.ecs_clusters, ecs.clusters);
+        set(&mut f.agent_metric_instances, agent_metrics);
+        set(&mut f.log_shipping, log_shipping);
+        set(&mut f.oam_links, links);
         set(&mut f.codedeploy_groups, groups);
         set(&mut f.inspector2, inspector);
         set(&mut f.ssm_instances, managed);
