@@ -1,5 +1,6 @@
 //! The demo organization, built through the real AWS SDK against an emulator (moto behind the
-//! [`crate::shim`]): a management account that creates an organization, three audited member
+//! [`crate::shim`]): a management account that creates an organization (and administers
+//! Amazon Detective, with production alone in its behavior graphs), three audited member
 //! accounts of distinct maturity, each seeded through STS AssumeRole into
 //! `OrganizationAccountAccessRole` as a platform team would, and a security account (not audited)
 //! that administers GuardDuty and Security Hub for the organization.
@@ -122,9 +123,10 @@ impl DemoAccount {
                     ("edge_encryption", 3),
                     ("backups", 2),
                     ("logging", 3),
-                    // A dashboard; scanned images and instances, patched, malware protection and
-                    // runtime monitoring: level 4.
-                    ("monitoring", 4),
+                    // A dashboard; scanned images and instances, patched, malware protection,
+                    // runtime monitoring and its events in the organization's Detective graphs:
+                    // level 5.
+                    ("monitoring", 5),
                     // The web ACL goes beyond the baseline (WAF medium): level 4.
                     ("network", 4),
                     ("data_protection", 3),
@@ -341,6 +343,27 @@ pub async fn seed_demo(endpoint: &str) -> SeedResult<DemoOrg> {
     // The security account is also the monitoring account of CloudWatch's cross-account
     // observability (a sink in each region) and receives the logs of accounts that ship them.
     let sinks = monitoring_sinks(&member_config(&mgmt, &security_account_id).await?).await?;
+    // The management account administers Amazon Detective for the organization (it is read with
+    // the agent's own credentials): production is enabled in its behavior graph of each region,
+    // legacy and sandbox are left out.
+    for region in REGIONS {
+        let detective = aws_sdk_detective::Client::new(&in_region(&mgmt, region));
+        let graph = detective.create_graph().send().await?;
+        let graph = graph.graph_arn().ok_or("CreateGraph gave no ARN")?;
+        for a in accounts.iter().filter(|a| a.profile == Profile::Production) {
+            detective
+                .create_members()
+                .graph_arn(graph)
+                .accounts(
+                    aws_sdk_detective::types::Account::builder()
+                        .account_id(&a.id)
+                        .email_address(format!("aws+{}@example.com", a.name))
+                        .build()?,
+                )
+                .send()
+                .await?;
+        }
+    }
     for a in &accounts {
         let cfg = member_config(&mgmt, &a.id).await?;
         audit_role(&cfg, &management_account_id).await?;

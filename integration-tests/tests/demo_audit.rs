@@ -859,6 +859,11 @@ const COVERAGE: &[(&str, Side, Side)] = {
             Some((L, "account {id} in eu-west-1")),
         ),
         (
+            "detective_graph_covers_account",
+            Some((P, "arn:aws:detective:eu-west-1:*")),
+            Some((L, "account {id} in eu-west-1")),
+        ),
+        (
             "guardduty_malware_protection_enabled",
             Some((P, "account {id} in us-east-1")),
             Some((L, "account {id} in us-east-1")),
