@@ -190,11 +190,17 @@ mod tests {
             }
         }
         // The organization's facts: Organizations, IAM's organization features (centralized root
-        // access), and the organization analyzers of the management account, read with the
-        // organization's credentials (a delegated administrator's through its audit role).
+        // access), and the organization analyzers and Detective graphs of the management account,
+        // read with the organization's credentials (a delegated administrator's through its audit
+        // role).
         assert!(organization.iter().all(|a| a.starts_with("organizations:")
-            || a == "iam:ListOrganizationsFeatures"
-            || a == "access-analyzer:ListAnalyzers"));
+            || [
+                "iam:ListOrganizationsFeatures",
+                "access-analyzer:ListAnalyzers",
+                "detective:ListGraphs",
+                "detective:ListMembers"
+            ]
+            .contains(&a.as_str())));
         assert!(actions.iter().any(|a| a == "ec2:DescribeRegions"));
         assert!(actions.iter().any(|a| a == "sts:GetCallerIdentity"));
         // Generating the credential report and a principal's service last-accessed report are the
@@ -256,7 +262,7 @@ disabled = ["guardduty_enabled", "guardduty_malware_protection_enabled", "guardd
             2
         );
         let no_org = Config::parse(
-            "[[accounts]]\nid = \"111111111111\"\nname = \"prod\"\n[checks]\ndisabled = [\"organizations_environments_separated\", \"organizations_security_account_delegated\", \"iam_root_mfa_enabled\", \"iam_role_trust_no_foreign_accounts\", \"accessanalyzer_enabled\"]\n",
+            "[[accounts]]\nid = \"111111111111\"\nname = \"prod\"\n[checks]\ndisabled = [\"organizations_environments_separated\", \"organizations_security_account_delegated\", \"iam_root_mfa_enabled\", \"iam_role_trust_no_foreign_accounts\", \"accessanalyzer_enabled\", \"detective_graph_covers_account\"]\n",
         )
         .unwrap();
         assert_eq!(
@@ -295,8 +301,8 @@ discover = true
     #[test]
     fn hand_kept_operations_match_the_engine_source() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../checks/src/collect/");
-        // Organizations, and the organization analyzers read in their holders.
-        let org = ["organizations.rs", "accessanalyzer.rs"]
+        // Organizations, and the organization analyzers and Detective graphs read in their holders.
+        let org = ["organizations.rs", "accessanalyzer.rs", "detective.rs"]
             .map(|f| std::fs::read_to_string(format!("{root}{f}")).unwrap())
             .join("\n");
         let called: BTreeSet<&str> = org

@@ -179,6 +179,14 @@ pub(crate) fn rfc3339(text: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
+/// The parts of the served report a writer needs before its accounts ([`Store::report_rows`]).
+pub struct ReportRows {
+    /// Each served account's result row and id, in the schedule's order.
+    pub rows: Vec<(i64, String)>,
+    pub started_at: DateTime<Utc>,
+    pub duration_seconds: f64,
+}
+
 impl Store {
     /// Opens (creating it and its directory if needed) and migrates a SQLite database.
     pub fn open(path: &Path) -> Result<Store, StateError> {
@@ -423,6 +431,50 @@ impl Store {
             duration_seconds,
             accounts,
             organization: None,
+        }))
+    }
+
+    /// What [`Store::latest_report`] holds, without the accounts' results: the served result rows
+    /// in the schedule's order and the start and duration of the newest one's run; `None` when no
+    /// scheduled account is saved (then only [`Store::latest_report`] answers, from the newest
+    /// full audit). The report is then written from the rows a few at a time, never whole.
+    pub fn report_rows(&self) -> Result<Option<ReportRows>, StateError> {
+        let rows: Vec<(i64, String)> = self
+            .served()?
+            .into_iter()
+            .filter(|s| s.last_row > 0)
+            .map(|s| (s.last_row, s.account_id))
+            .collect();
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let newest = self.read(|db| {
+            let mut newest: Option<(DateTime<Utc>, f64)> = None;
+            for chunk in ids.chunks(64) {
+                let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+                let values: Vec<Value> = chunk.iter().map(|r| Value::Int(*r)).collect();
+                for mut r in db.query(
+                    &format!(
+                        "SELECT r.started_at, r.duration_seconds FROM account_runs a JOIN runs r ON r.id = a.run_id
+                         WHERE a.rowid IN ({})",
+                        marks.join(", ")
+                    ),
+                    &values,
+                )? {
+                    let at = rfc3339(&r.text(0)?).unwrap_or_default();
+                    let d = r.real(1)?;
+                    if newest.is_none_or(|(n, _)| at > n) {
+                        newest = Some((at, d));
+                    }
+                }
+            }
+            Ok(newest.unwrap_or_default())
+        })?;
+        Ok(Some(ReportRows {
+            rows,
+            started_at: newest.0,
+            duration_seconds: newest.1,
         }))
     }
 
