@@ -391,64 +391,61 @@ pub async fn read_organization(
         let config = organization_session(base, opts, rec).await?;
         let mut org = organizations::read_organization(&config, rec, needs, audited).await?;
         if org.in_use && needs.contains(&Need::OrganizationAnalyzers) {
-            let holders = holders(&org, crate::collect::accessanalyzer::SERVICE_PRINCIPAL);
-            org.analyzers = match holders {
-                Err(e) => Err(e),
-                Ok(holders) => {
-                    let mut out = crate::snapshot::OrganizationAnalyzers::default();
-                    for holder in holders {
-                        let read = per_holder_region(
-                            base,
-                            &config,
-                            opts,
-                            rec,
-                            &holder,
-                            targets,
-                            ("access-analyzer", "ListAnalyzers", "organization analyzers"),
-                            |c, region| async move {
-                                crate::collect::accessanalyzer::organization_analyzers(
-                                    &c, rec, &region,
-                                )
-                                .await
-                            },
-                        )
-                        .await;
-                        out.holders.insert(holder, read);
-                    }
-                    Ok(out)
-                }
+            let what = ("access-analyzer", "ListAnalyzers", "organization analyzers");
+            let principal = crate::collect::accessanalyzer::SERVICE_PRINCIPAL;
+            let read = |c: SdkConfig, region: String| async move {
+                crate::collect::accessanalyzer::organization_analyzers(&c, rec, &region).await
             };
+            let held = in_holders(
+                base, &config, opts, rec, &org, targets, principal, what, read,
+            );
+            org.analyzers = held
+                .await
+                .map(|holders| crate::snapshot::OrganizationAnalyzers { holders });
         }
         if org.in_use && needs.contains(&Need::OrganizationDetectiveGraphs) {
-            let holders = holders(&org, crate::collect::detective::SERVICE_PRINCIPAL);
-            org.detective = match holders {
-                Err(e) => Err(e),
-                Ok(holders) => {
-                    let mut out = crate::snapshot::OrganizationGraphs::default();
-                    for holder in holders {
-                        let read = per_holder_region(
-                            base,
-                            &config,
-                            opts,
-                            rec,
-                            &holder,
-                            targets,
-                            ("detective", "ListGraphs", "Detective behavior graphs"),
-                            |c, region| async move {
-                                crate::collect::detective::organization_graphs(&c, rec, &region)
-                                    .await
-                            },
-                        )
-                        .await;
-                        out.holders.insert(holder, read);
-                    }
-                    Ok(out)
-                }
+            let what = ("detective", "ListGraphs", "Detective behavior graphs");
+            let principal = crate::collect::detective::SERVICE_PRINCIPAL;
+            let read = |c: SdkConfig, region: String| async move {
+                crate::collect::detective::organization_graphs(&c, rec, &region).await
             };
+            let held = in_holders(
+                base, &config, opts, rec, &org, targets, principal, what, read,
+            );
+            org.detective = held
+                .await
+                .map(|holders| crate::snapshot::OrganizationGraphs { holders });
         }
         Ok(org)
     })
     .await
+}
+
+/// `read(config, region)` in every account that can hold an organization-wide resource of the
+/// service whose principal is `service` ([`holders`]), by holder: see [`per_holder_region`].
+#[allow(clippy::too_many_arguments)]
+async fn in_holders<T, F, Fut>(
+    base: &SdkConfig,
+    org_config: &SdkConfig,
+    opts: &Options,
+    rec: &CallRecorder,
+    org: &Organization,
+    targets: &[Target],
+    service: &str,
+    what: (&str, &str, &str),
+    read: F,
+) -> Fact<BTreeMap<String, Fact<BTreeMap<String, T>>>>
+where
+    F: Fn(SdkConfig, String) -> Fut,
+    Fut: Future<Output = Fact<T>>,
+{
+    let mut out = BTreeMap::new();
+    for holder in holders(org, service)? {
+        let held =
+            per_holder_region(base, org_config, opts, rec, &holder, targets, what, &read).await;
+        out.insert(holder, held);
+    }
+    Ok(out)
 }
 
 /// The accounts that can hold an organization-wide resource of the service whose principal is
