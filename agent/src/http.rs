@@ -299,14 +299,22 @@ async fn report(State(shared): State<Arc<Shared>>) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(4);
     let s = shared.clone();
     tokio::task::spawn_blocking(move || {
-        let head = serde_json::json!({
-            "schema_version": maturity_checks::report::SCHEMA_VERSION,
-            "agent_version": env!("CARGO_PKG_VERSION"),
-            "started_at": rows.started_at,
-            "duration_seconds": rows.duration_seconds,
+        /// The fields of [`Report`] before its accounts, in its order.
+        #[derive(serde::Serialize)]
+        struct Head {
+            schema_version: u32,
+            agent_version: &'static str,
+            started_at: chrono::DateTime<chrono::Utc>,
+            duration_seconds: f64,
+        }
+        let head = serde_json::to_string(&Head {
+            schema_version: maturity_checks::report::SCHEMA_VERSION,
+            agent_version: env!("CARGO_PKG_VERSION"),
+            started_at: rows.started_at,
+            duration_seconds: rows.duration_seconds,
         })
-        .to_string();
-        // `{…,"accounts":[` then each account, then `]}`: the keys of `Report` in its order.
+        .expect("the report's head serializes");
+        // `{…,"accounts":[` then each account, then `]}`.
         let mut out = head[..head.len() - 1].to_owned() + ",\"accounts\":[";
         let mut first = true;
         for chunk in rows.rows.chunks(32) {

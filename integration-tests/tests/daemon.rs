@@ -117,6 +117,8 @@ async fn daemon_audits_the_organization_on_schedule_and_survives_kill() {
     let (status, body) = get(port, "/api/v1/report").unwrap();
     assert_eq!(status, 200);
     let report: Report = serde_json::from_str(&body).unwrap();
+    // Streamed from the store a few results at a time, it is exactly the report serialized whole.
+    assert_eq!(body, serde_json::to_string(&report).unwrap());
     assert_eq!(
         report.accounts.len(),
         5,
