@@ -1,8 +1,9 @@
 //! Benchmark of the daemon over an organization: seeds N member accounts (default 100) with a
 //! realistic mix of resources, runs `maturity-agent run` with Organizations discovery — one agent on
 //! SQLite, or `--replicas R` agents sharing a PostgreSQL state (`--postgres` for one) — and prints
-//! the first cycle's wall time, API calls, each replica's peak RSS and CPU time, PostgreSQL's own
-//! CPU time per account audit, and `/metrics` scrape latency measured while the cycle runs.
+//! the first cycle's wall time, API calls (in all, and the 15 most frequent operations), each
+//! replica's peak RSS and CPU time, PostgreSQL's own CPU time per account audit, and `/metrics`
+//! scrape latency measured while the cycle runs.
 //!
 //! `cargo run -p integration-tests --bin bench-org -- --accounts 100 [--replicas 3]`
 
@@ -284,6 +285,32 @@ async fn main() -> SeedResult<()> {
     println!("first cycle (start to saved) {:>8.1} s", wall.as_secs_f64());
     println!("accounts up                {:>10}", up);
     println!("API calls                  {:>10.0}", calls);
+    // Per operation, the most frequent first, so that a change in the total can be traced.
+    let mut by_operation: std::collections::BTreeMap<String, f64> = Default::default();
+    for l in texts.iter().flat_map(|t| t.lines()) {
+        let Some(labels) = l
+            .strip_prefix("maturity_aws_api_calls_total{")
+            .and_then(|r| r.split_once("} "))
+        else {
+            continue;
+        };
+        let label = |k: &str| {
+            labels
+                .0
+                .split(',')
+                .find_map(|p| p.strip_prefix(&format!("{k}=\"")))
+                .map(|v| v.trim_end_matches('"').to_owned())
+                .unwrap_or_default()
+        };
+        *by_operation
+            .entry(format!("{}:{}", label("service"), label("operation")))
+            .or_default() += labels.1.parse::<f64>().unwrap_or(0.0);
+    }
+    let mut by_operation: Vec<(String, f64)> = by_operation.into_iter().collect();
+    by_operation.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (op, n) in by_operation.iter().take(15) {
+        println!("  {op:<44} {n:>10.0}");
+    }
     for (i, (rss, anon, cpu, audited)) in per_replica.iter().enumerate() {
         println!(
             "replica {i}: peak RSS {rss:.1} MiB (anonymous {anon:.1} MiB, sampled), CPU {cpu:.1} s, accounts audited {audited:.0}"
