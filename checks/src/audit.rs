@@ -69,13 +69,15 @@ pub struct MemberRole {
 }
 
 impl Reach {
-    /// The target through which `account` is read: one of `targets`, a configured account, or
-    /// the members' role in it.
-    pub fn target(&self, account: &str, targets: &[Target]) -> Option<Target> {
+    /// `account` as one of `targets` or a configured account.
+    pub fn known(&self, account: &str, targets: &[Target]) -> Option<Target> {
         let known = targets.iter().chain(&self.accounts);
-        if let Some(t) = known.into_iter().find(|t| t.account_id == account) {
-            return Some(t.clone());
-        }
+        known.into_iter().find(|t| t.account_id == account).cloned()
+    }
+
+    /// `account` through the discovered members' role (which the management account often lacks:
+    /// StackSets do not deploy to it).
+    pub fn member(&self, account: &str) -> Option<Target> {
         self.member_role.as_ref().map(|r| Target {
             account_id: account.to_owned(),
             account_name: String::new(),
@@ -462,9 +464,10 @@ fn holders(org: &Organization, service: &str) -> Fact<Vec<String>> {
 }
 
 /// `read(config, region)` in `holder` for each audited region (or every region enabled there),
-/// through its audit role, the organization's session when that is the holder's, or the agent's
-/// own credentials when they belong to it. `what` is `(service, operation, what is read)` for the
-/// error of a holder that cannot be reached.
+/// reached in this order: its role when it is audited or configured; the organization's session
+/// when that is the holder's; the agent's own credentials when they belong to it; the discovered
+/// members' role. `what` is `(service, operation, what is read)` for the error of a holder that
+/// cannot be reached.
 #[allow(clippy::too_many_arguments)]
 async fn per_holder_region<T, F, Fut>(
     base: &SdkConfig,
@@ -494,8 +497,8 @@ where
         .organization_role
         .as_ref()
         .and_then(|(role, _)| session::account_of_arn(role));
-    let config = match opts.reach.target(holder, targets) {
-        Some(t) => session::account_config(
+    let assume = |t: Target| async move {
+        session::account_config(
             base,
             holder,
             t.role_arn.as_deref(),
@@ -503,14 +506,28 @@ where
             rec,
         )
         .await
-        .map_err(|e| unreachable(e.to_string()))?,
-        None if org_account == Some(holder) => org_config.clone(),
-        None if org_account.is_none() => session::account_config(base, holder, None, None, rec)
-            .await
-            .map_err(|e| unreachable(format!("it is not audited, and {e}")))?,
-        None => Err(unreachable(
-            "it is not audited, and the organization role belongs to another account".into(),
-        ))?,
+        .map_err(|e| unreachable(e.to_string()))
+    };
+    // An audited or configured account through its own role; the management account mostly
+    // through the organization's session or the agent's own credentials; else the members' role.
+    let config = if let Some(t) = opts.reach.known(holder, targets) {
+        assume(t).await?
+    } else if org_account == Some(holder) {
+        org_config.clone()
+    } else {
+        let own = match org_account {
+            None => session::account_config(base, holder, None, None, rec)
+                .await
+                .ok(),
+            Some(_) => None,
+        };
+        match (own, opts.reach.member(holder)) {
+            (Some(c), _) => c,
+            (None, Some(t)) => assume(t).await?,
+            (None, None) => Err(unreachable(
+                "it is not audited, neither the organization's session nor the agent's own credentials belong to it, and no members' role is configured".into(),
+            ))?,
+        }
     };
     let regions = if opts.regions.is_empty() {
         crate::collect::enabled_regions(&config, rec).await?
