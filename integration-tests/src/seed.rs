@@ -286,7 +286,29 @@ pub async fn organization_with_member(
 }
 
 /// Creates the organization and its member accounts, and seeds each account.
+///
+/// The seeding runs on a thread of its own with a large stack: in debug builds some SDK
+/// deserializers (RDS `CreateDBInstance`'s `DBInstance`) take so much stack that, under the poll
+/// chain of the seeding, they overflowed a test thread's 2 MiB.
 pub async fn seed_demo(endpoint: &str) -> SeedResult<DemoOrg> {
+    let endpoint = endpoint.to_owned();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("seed-demo".into())
+        .stack_size(64 << 20)
+        .spawn(move || {
+            let seeded = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| -> Box<dyn Error + Send + Sync> { Box::new(e) })
+                .and_then(|rt| rt.block_on(seed_demo_here(&endpoint)));
+            let _ = tx.send(seeded);
+        })?;
+    rx.await
+        .map_err(|_| "the seeding thread ended without an answer")?
+}
+
+async fn seed_demo_here(endpoint: &str) -> SeedResult<DemoOrg> {
     use aws_sdk_organizations::types::{OrganizationFeatureSet, Tag};
     let mgmt = management_config(endpoint).await;
     let who = aws_sdk_sts::Client::new(&mgmt)
