@@ -213,6 +213,22 @@ impl Postgres {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
+    /// The state's cycles in database `db`: for each audit run, how many accounts it saved.
+    pub fn cycles(&self, db: &str) -> Vec<(i64, usize)> {
+        self.try_psql(
+            db,
+            "SELECT r.id, COUNT(a.account_id) FROM runs r LEFT JOIN account_runs a ON a.run_id = r.id
+             WHERE r.kind = 'audit' GROUP BY r.id ORDER BY r.id",
+        )
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let (id, n) = l.split_once('|').unwrap();
+            (id.trim().parse().unwrap(), n.trim().parse().unwrap())
+        })
+        .collect()
+    }
+
     /// A new, empty database with a unique name; returns the name.
     pub fn create_database(&self) -> String {
         let name = format!("t{}", fastrand::u64(..));

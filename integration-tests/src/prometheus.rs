@@ -64,6 +64,45 @@ pub fn derived_config(agent: &str, alertmanager: &str, interval: &str) -> Value 
     config
 }
 
+/// Replaces the targets of the job `maturity-agent` of a [`derived_config`] with one per pod, each
+/// `(host:port, pod name)` labelled the way the Prometheus operator labels a ServiceMonitor's
+/// targets (`pod`, `namespace`, `service`, `container`, `endpoint`), so that a test sees the labels
+/// the shipped queries meet in Kubernetes.
+pub fn scrape_pods(config: &mut Value, pods: &[(String, String)]) {
+    let job = config["scrape_configs"]
+        .as_array_mut()
+        .and_then(|jobs| jobs.iter_mut().find(|j| j["job_name"] == "maturity-agent"))
+        .expect("prometheus.yml: the job maturity-agent");
+    job["static_configs"] = pods
+        .iter()
+        .map(|(target, pod)| {
+            json!({
+                "targets": [target],
+                "labels": {
+                    "pod": pod,
+                    "namespace": "maturity",
+                    "service": "maturity-agent",
+                    "container": "agent",
+                    "endpoint": "metrics",
+                },
+            })
+        })
+        .collect();
+}
+
+/// The number of samples of an instant or range query's result.
+pub fn samples(data: &Value) -> usize {
+    match data["resultType"].as_str() {
+        Some("scalar") | Some("string") => 1,
+        _ => data["result"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| s["values"].as_array().map_or(1, Vec::len))
+            .sum(),
+    }
+}
+
 /// Seconds since the epoch, as the API takes times.
 pub fn unix_now() -> f64 {
     SystemTime::now()
@@ -166,6 +205,14 @@ impl Prometheus {
     /// An instant query now (`/api/v1/query`): its `data` (`resultType`, `result`).
     pub fn query(&self, promql: &str) -> Result<Value, String> {
         self.api("query", &[("query", promql.to_owned())])
+    }
+
+    /// An instant query at `time` (seconds since the epoch): its `data`.
+    pub fn query_at(&self, promql: &str, time: f64) -> Result<Value, String> {
+        self.api(
+            "query",
+            &[("query", promql.to_owned()), ("time", format!("{time:.3}"))],
+        )
     }
 
     /// A range query (`/api/v1/query_range`) from `start` to `end` (seconds since the epoch) every

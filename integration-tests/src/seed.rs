@@ -2625,3 +2625,54 @@ async fn containers(cfg: &SdkConfig, id: &str, sound: bool) -> SeedResult<()> {
         .await?;
     Ok(())
 }
+
+/// An organization of `n` member accounts named `<prefix>-NN` with nothing in them but, in the
+/// first, a console user `alice` with MFA; returns their ids in creation order.
+pub async fn bare_organization(endpoint: &str, n: usize, prefix: &str) -> Vec<String> {
+    let mgmt = management_config(endpoint).await;
+    let org = aws_sdk_organizations::Client::new(&mgmt);
+    org.create_organization().send().await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let out = org
+            .create_account()
+            .email(format!("r{i}@example.com"))
+            .account_name(format!("{prefix}-{i:02}"))
+            .send()
+            .await
+            .unwrap();
+        ids.push(
+            out.create_account_status()
+                .and_then(|s| s.account_id())
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let member = member_config(&mgmt, &ids[0]).await.unwrap();
+    console_user(&aws_sdk_iam::Client::new(&member), "alice", true)
+        .await
+        .unwrap();
+    ids
+}
+
+/// Deactivates alice's MFA device in `account`: `iam_console_users_mfa_enabled` fails.
+pub async fn break_mfa(endpoint: &str, account: &str) {
+    let mgmt = management_config(endpoint).await;
+    let member = member_config(&mgmt, account).await.expect("member config");
+    let iam = aws_sdk_iam::Client::new(&member);
+    let serial = iam
+        .list_mfa_devices()
+        .user_name("alice")
+        .send()
+        .await
+        .unwrap()
+        .mfa_devices()[0]
+        .serial_number()
+        .to_owned();
+    iam.deactivate_mfa_device()
+        .user_name("alice")
+        .serial_number(&serial)
+        .send()
+        .await
+        .unwrap();
+}

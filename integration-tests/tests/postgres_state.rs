@@ -114,30 +114,6 @@ fn config(
     path
 }
 
-/// Deactivates alice's MFA device in `account`: `iam_console_users_mfa_enabled` fails.
-async fn break_mfa(endpoint: &str, account: &str) {
-    let mgmt = seed::management_config(endpoint).await;
-    let member = seed::member_config(&mgmt, account)
-        .await
-        .expect("member config");
-    let iam = aws_sdk_iam::Client::new(&member);
-    let serial = iam
-        .list_mfa_devices()
-        .user_name("alice")
-        .send()
-        .await
-        .unwrap()
-        .mfa_devices()[0]
-        .serial_number()
-        .to_owned();
-    iam.deactivate_mfa_device()
-        .user_name("alice")
-        .serial_number(&serial)
-        .send()
-        .await
-        .unwrap();
-}
-
 fn runs(port: u16) -> f64 {
     let text = get(port, "/metrics").map(|(_, b)| b).unwrap_or_default();
     sample(&text, "maturity_audit_runs_total{result=\"success\"}").unwrap_or(0.0)
@@ -277,7 +253,7 @@ async fn state_moves_from_sqlite_to_postgres_over_tls_and_keeps_the_baseline() {
     );
 
     // A control broken across the move, then the agent on PostgreSQL.
-    break_mfa(&moto.endpoint, &prod.id).await;
+    seed::break_mfa(&moto.endpoint, &prod.id).await;
     let mut daemon = Daemon::spawn(&cfg, &dir.path().join("pg.log"), &[]);
     daemon.wait_for(120, "an audit on PostgreSQL", || {
         (runs(pg_port) >= 1.0).then_some(())
@@ -307,51 +283,6 @@ async fn state_moves_from_sqlite_to_postgres_over_tls_and_keeps_the_baseline() {
     );
 }
 
-/// An organization of `n` member accounts with nothing in them but, in the first, a console user
-/// with MFA; returns their ids in creation order.
-async fn organization(endpoint: &str, n: usize) -> Vec<String> {
-    let mgmt = seed::management_config(endpoint).await;
-    let org = aws_sdk_organizations::Client::new(&mgmt);
-    org.create_organization().send().await.unwrap();
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let out = org
-            .create_account()
-            .email(format!("r{i}@example.com"))
-            .account_name(format!("replica-test-{i:02}"))
-            .send()
-            .await
-            .unwrap();
-        ids.push(
-            out.create_account_status()
-                .and_then(|s| s.account_id())
-                .unwrap()
-                .to_owned(),
-        );
-    }
-    let member = seed::member_config(&mgmt, &ids[0]).await.unwrap();
-    seed::console_user(&aws_sdk_iam::Client::new(&member), "alice", true)
-        .await
-        .unwrap();
-    ids
-}
-
-/// The state's complete cycles: for each audit run, how many accounts it saved.
-fn cycles(pg: &Postgres, db: &str) -> Vec<(i64, usize)> {
-    pg.try_psql(
-        db,
-        "SELECT r.id, COUNT(a.account_id) FROM runs r LEFT JOIN account_runs a ON a.run_id = r.id
-         WHERE r.kind = 'audit' GROUP BY r.id ORDER BY r.id",
-    )
-    .unwrap_or_default()
-    .lines()
-    .map(|l| {
-        let (id, n) = l.split_once('|').unwrap();
-        (id.trim().parse().unwrap(), n.trim().parse().unwrap())
-    })
-    .collect()
-}
-
 fn series(port: u16, name: &str) -> f64 {
     let text = get(port, "/metrics").map(|(_, b)| b).unwrap_or_default();
     sample(&text, name).unwrap_or(0.0)
@@ -369,7 +300,7 @@ async fn replicas_share_the_accounts_and_alert_once_across_kill() {
     const SECRET: &str = "hook-secret-for-tests";
     const ACCOUNTS: usize = 30;
     let moto = Moto::start();
-    let ids = organization(&moto.endpoint, ACCOUNTS).await;
+    let ids = seed::bare_organization(&moto.endpoint, ACCOUNTS, "replica-test").await;
     let dir = tempfile::tempdir().unwrap();
     let pg = Postgres::start(None);
     let db = pg.create_database();
@@ -426,7 +357,7 @@ async fn replicas_share_the_accounts_and_alert_once_across_kill() {
         .collect();
     let first = replicas[0].as_ref().unwrap();
     let complete = |n: usize| {
-        let c = cycles(&pg, &db);
+        let c = pg.cycles(&db);
         (c.iter().filter(|(_, k)| *k == ACCOUNTS).count() >= n).then_some(c)
     };
     first.wait_for(180, "two complete cycles", || complete(2));
@@ -461,11 +392,11 @@ async fn replicas_share_the_accounts_and_alert_once_across_kill() {
     let leader = leaders[0];
 
     // A control breaks, and the lease holder (which delivers the alerts) dies at once.
-    break_mfa(&moto.endpoint, &ids[0]).await;
+    seed::break_mfa(&moto.endpoint, &ids[0]).await;
     let mut dead = replicas[leader].take().unwrap().into_child();
     dead.kill().unwrap(); // SIGKILL
     dead.wait().unwrap();
-    let killed = cycles(&pg, &db).len();
+    let killed = pg.cycles(&db).len();
     let survivor = replicas.iter().flatten().next().unwrap();
     let after = survivor.wait_for(
         120,

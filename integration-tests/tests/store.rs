@@ -549,7 +549,7 @@ fn claims_share_the_schedule(backend: Backend) {
         .iter()
         .map(|c| (c.target.account_id.clone(), c.epoch))
         .collect();
-    let (_, held) = b
+    let lost = b
         .save_claimed(
             SaveTo::Cycle(started.run_id),
             "b",
@@ -558,7 +558,11 @@ fn claims_share_the_schedule(backend: Backend) {
             |_, _, _| panic!("nothing held"),
         )
         .unwrap();
-    assert!(held.is_empty(), "{held:?}");
+    assert!(lost.held.is_empty(), "{lost:?}");
+    assert_eq!(
+        lost.completed, None,
+        "a save that held nothing ends no cycle"
+    );
     let mine: Vec<(String, i64)> = ca
         .iter()
         .chain(&taken)
@@ -566,7 +570,7 @@ fn claims_share_the_schedule(backend: Backend) {
         .collect();
     let everyone: Vec<&str> = ids.iter().map(String::as_str).collect();
     let mut written = vec![];
-    let (_, held) = a
+    let saved = a
         .save_claimed(
             SaveTo::Cycle(started.run_id),
             "a",
@@ -578,7 +582,14 @@ fn claims_share_the_schedule(backend: Backend) {
             },
         )
         .unwrap();
-    assert_eq!(held.len(), 6);
+    assert_eq!(saved.held.len(), 6);
+    // The save of the cycle's last accounts ends it, once.
+    let end = saved.completed.expect("the cycle's last save");
+    assert_eq!(
+        (end.run_id, end.accounts, end.failed),
+        (started.run_id, 6, 0)
+    );
+    assert_eq!(end.result(), "success");
     assert_eq!(written.len(), 6);
     assert_eq!(a.latest_cycle().unwrap().unwrap().pending, 0);
     assert!(
@@ -600,7 +611,7 @@ fn claims_share_the_schedule(backend: Backend) {
         .claim_account(&ids[1], "b", now + 1700, 1000)
         .unwrap()
         .expect("free");
-    let (run, held) = b
+    let recheck = b
         .save_claimed(
             SaveTo::Recheck,
             "b",
@@ -609,7 +620,8 @@ fn claims_share_the_schedule(backend: Backend) {
             |_, _, _| Ok(()),
         )
         .unwrap();
-    assert!(run > started.run_id && held == [ids[1].clone()]);
+    assert!(recheck.run_id > started.run_id && recheck.held == [ids[1].clone()]);
+    assert_eq!(recheck.completed, None, "a re-check ends no cycle");
     assert!(
         a.claim_due("a", now + 1800, 1000, 10).unwrap().is_empty(),
         "a re-check does not make an account due"
@@ -628,7 +640,85 @@ fn claims_share_the_schedule(backend: Backend) {
     assert_eq!(a.latest_report().unwrap().unwrap().accounts.len(), 5);
 }
 
+/// A cycle ends with the save of its last due account, whichever replica makes it: two replicas
+/// saving a cycle's last two accounts at the same moment (from two threads, twenty cycles) end it
+/// exactly once between them, with its result (`success`, `partial` when an account could not be
+/// audited, `error` when none could).
+fn cycles_end_once_when_their_last_saves_race(backend: Backend) {
+    use maturity_agent::state::schedule::SaveTo;
+    use maturity_checks::audit::Target;
+    use maturity_checks::report::AccountStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(backend, &dir);
+    let (a, b) = (Store::connect(&db).unwrap(), Store::connect(&db).unwrap());
+    let ids = ["000000000001", "000000000002"];
+    let targets: Vec<Target> = ids
+        .iter()
+        .map(|id| Target {
+            account_id: (*id).to_owned(),
+            account_name: format!("name-{id}"),
+            role_arn: Some(format!("arn:aws:iam::{id}:role/audit")),
+            external_id: None,
+        })
+        .collect();
+    let account = |id: &str, failed: bool| {
+        let mut r = run(id, Status::Pass, Utc::now());
+        if failed {
+            let x = &mut r.accounts[0];
+            x.status = AccountStatus::Failed;
+            x.error = Some("the audit role could not be assumed".into());
+            x.checks.clear();
+        }
+        r
+    };
+    for i in 0..20 {
+        let started = a
+            .start_cycle(&targets, Utc::now(), |_, _, _| Ok(()))
+            .unwrap();
+        let now = Utc::now().timestamp_millis();
+        let ca = a.claim_due("a", now, 60_000, 1).unwrap();
+        let cb = b.claim_due("b", now, 60_000, 1).unwrap();
+        assert_eq!((ca.len(), cb.len()), (1, 1), "cycle {i}");
+        // Cycle i: account 1 fails when i % 3 == 1, both when i % 3 == 2.
+        let fails = |c: &maturity_agent::state::schedule::Claim| match i % 3 {
+            0 => false,
+            1 => c.target.account_id == ids[0],
+            _ => true,
+        };
+        let barrier = std::sync::Barrier::new(2);
+        let save = |store: &Store, owner: &str, c: &maturity_agent::state::schedule::Claim| {
+            let report = account(&c.target.account_id, fails(c));
+            barrier.wait();
+            store
+                .save_claimed(
+                    SaveTo::Cycle(started.run_id),
+                    owner,
+                    &[(c.target.account_id.clone(), c.epoch)],
+                    &report,
+                    |_, _, _| Ok(()),
+                )
+                .unwrap()
+        };
+        let (sa, sb) = std::thread::scope(|s| {
+            let ta = s.spawn(|| save(&a, "a", &ca[0]));
+            let tb = s.spawn(|| save(&b, "b", &cb[0]));
+            (ta.join().unwrap(), tb.join().unwrap())
+        });
+        assert_eq!((sa.held.len(), sb.held.len()), (1, 1), "cycle {i}");
+        let ends: Vec<_> = [sa.completed, sb.completed].into_iter().flatten().collect();
+        assert_eq!(ends.len(), 1, "cycle {i} ended once: {sa:?} {sb:?}");
+        let want = ["success", "partial", "error"][i % 3];
+        assert_eq!(
+            (ends[0].run_id, ends[0].accounts, ends[0].result()),
+            (started.run_id, 2, want),
+            "cycle {i}"
+        );
+        assert_eq!(a.latest_cycle().unwrap().unwrap().pending, 0);
+    }
+}
+
 both!(
+    cycles_end_once_when_their_last_saves_race,
     claims_share_the_schedule,
     runs_history_and_retention,
     regressions_alerts_and_outbox,

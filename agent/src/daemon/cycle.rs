@@ -17,7 +17,7 @@
 use super::{carry_over, save_failed, view, Shared};
 use crate::alerts::{self, detect};
 use crate::config::Config;
-use crate::state::schedule::{Claim, SaveTo};
+use crate::state::schedule::{Claim, SaveTo, Saved};
 use crate::targets;
 use chrono::Utc;
 use maturity_checks::audit;
@@ -247,6 +247,7 @@ async fn audit_batch(
         .map(|c| (c.target.account_id.as_str(), c))
         .collect();
     let (mut done, mut audited) = (0usize, 0usize);
+    let mut completed = None;
     let mut accounts = std::pin::pin!(audit::audit_stream(
         base,
         &targets,
@@ -262,7 +263,11 @@ async fn audit_batch(
             continue;
         };
         let to = SaveTo::Cycle(claim.run_id);
-        if let Err(e) = save_account(shared, config, to, claim.epoch, account, started_at).await {
+        let saved = save_account(shared, config, to, claim.epoch, account, started_at).await;
+        if let Ok(Some(s)) = &saved {
+            completed = completed.or(s.completed);
+        }
+        if let Err(e) = saved {
             save_failed(shared, e);
             // Until the next tick this replica claims nothing more, so that a database refusing
             // writes is not answered with audits in a loop; its claims are given up (when the
@@ -280,11 +285,23 @@ async fn audit_batch(
     // Served before the batch is counted: a reader of the run counters sees the batch's results.
     view::refresh(shared).await;
     finish(shared, done, audited, started.elapsed().as_secs_f64());
+    if let Some(end) = completed {
+        // The save of the cycle's last account: whichever replica made it counts the cycle.
+        m.runs.with_label_values(&[end.result()]).inc();
+        tracing::info!(
+            run_id = end.run_id,
+            result = end.result(),
+            accounts = end.accounts,
+            failed = end.failed,
+            "audit cycle complete"
+        );
+    }
 }
 
 /// Compares one audited (or re-checked) account with its history and saves it with its
-/// regressions and alerts, while its claim (at `epoch`) holds. Returns the run it was saved in;
-/// `None` when the claim was lost (another replica audits the account), which is not an error.
+/// regressions and alerts, while its claim (at `epoch`) holds. Returns what was saved (the run,
+/// and the cycle when this was its last account); `None` when the claim was lost (another replica
+/// audits the account), which is not an error.
 pub(crate) async fn save_account(
     shared: &Arc<Shared>,
     config: &Config,
@@ -292,7 +309,7 @@ pub(crate) async fn save_account(
     epoch: i64,
     account: maturity_checks::report::AccountReport,
     started_at: chrono::DateTime<Utc>,
-) -> Result<Option<i64>, String> {
+) -> Result<Option<Saved>, String> {
     let m = &shared.metrics;
     let id = account.account_id.clone();
     let key = id.clone();
@@ -331,19 +348,20 @@ pub(crate) async fn save_account(
     );
     let owner = shared.owner.clone();
     let account_id = id.clone();
-    let (run, held, plan) = blocking(shared, "state writer", move |s| {
+    let (saved, plan) = blocking(shared, "state writer", move |s| {
         let a = s.alerting.clone();
         let plans = [plan];
-        let (run, held) =
+        let saved =
             s.store
                 .save_claimed(to, &owner, &[(account_id, epoch)], &one, |tx, run, _| {
                     alerts::store::write_plans(tx, run, now, &plans, &|n| a.routes(n))
                 })?;
         let [plan] = plans;
-        Ok((run, held, plan))
+        Ok((saved, plan))
     })
     .await?;
-    if held.is_empty() {
+    let run = saved.run_id;
+    if saved.held.is_empty() {
         tracing::warn!(account_id = id, "claim lost (taken over, or the account left the schedule): this replica's result is not saved");
         return Ok(None);
     }
@@ -366,25 +384,16 @@ pub(crate) async fn save_account(
     if !plan.notices.is_empty() {
         shared.alerting.wake.notify_one();
     }
-    Ok(Some(run))
+    Ok(Some(saved))
 }
 
-/// Counts a batch in the run metrics.
+/// Counts a batch's accounts (the cycle is counted by the save of its last account).
 fn finish(shared: &Shared, accounts: usize, audited: usize, duration_seconds: f64) {
-    let m = &shared.metrics;
-    let result = match audited {
-        n if n == accounts => "success",
-        0 => "error",
-        _ => "partial",
-    };
-    m.runs.with_label_values(&[result]).inc();
-    m.accounts_audited.inc_by(accounts as u64);
+    shared.metrics.accounts_audited.inc_by(accounts as u64);
     tracing::info!(
-        result,
         accounts,
-        audited,
+        failed = accounts - audited,
         duration_seconds,
-        "audit finished"
+        "audit batch finished"
     );
-    m.in_progress.set(0);
 }

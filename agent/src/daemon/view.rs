@@ -36,6 +36,8 @@ fn read(shared: &Shared) -> Result<(), crate::state::StateError> {
         return Ok(());
     };
     let m = &shared.metrics;
+    // Whichever replica audits them: the same answer on every replica.
+    m.in_progress.set(i64::from(cycle.pending > 0));
     let mut seen = shared.seen.lock().unwrap_or_else(|p| p.into_inner());
     if served.iter().all(|s| s.last_row == 0) {
         // A state saved before the shared schedule: its newest full audit, until a cycle saves.

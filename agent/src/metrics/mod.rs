@@ -61,7 +61,7 @@ impl Metrics {
         let m = Metrics {
             accounts: accounts::AccountSeries::new(maturity_checks::catalog::CATALOG),
             check_info: gauge_vec(&r, "maturity_check_info", "Metadata of each check of the catalog.", &["check", "practice", "level", "severity", "dsomm_activity", "title"]),
-            runs: counter_vec(&r, "maturity_audit_runs_total", "Audit runs of this process by result (success, partial: some accounts failed, error: no account audited); with replicas sharing a state, a run is one batch of claimed accounts.", &["result"]),
+            runs: counter_vec(&r, "maturity_audit_runs_total", "Audit cycles by result (success, partial: some accounts failed, error: no account audited, or the cycle could not start), each counted by the replica that saved its last account or failed to start it: summed over replicas, the cycles of their shared schedule.", &["result"]),
             accounts_audited: {
                 let c = IntCounter::new("maturity_audit_accounts_total", "Account audits made by this process (with replicas sharing a state: its share of the cycles).").expect("valid");
                 r.register(Box::new(c.clone())).expect("unique");
@@ -85,7 +85,7 @@ impl Metrics {
                 g
             },
             in_progress: {
-                let g = IntGauge::new("maturity_audit_in_progress", "1 while an audit run is in progress.").expect("valid");
+                let g = IntGauge::new("maturity_audit_in_progress", "1 while the newest audit cycle has accounts not saved yet, whichever replica audits them (0 when it is complete).").expect("valid");
                 r.register(Box::new(g.clone())).expect("unique");
                 g
             },

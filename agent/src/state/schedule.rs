@@ -12,6 +12,9 @@
 //!   and was taken over saves nothing, and the account is saved once per cycle (`account_runs` is
 //!   keyed by run and account).
 //! - A replica that dies loses its claims when they expire; the others claim the accounts then.
+//! - A cycle **ends** with the save of its last due account: that save's transaction (which the
+//!   update of the run's row serializes with every other save of the cycle) is the only one that
+//!   finds no account of the cycle left ([`Saved::completed`]), so exactly one replica counts it.
 //! - Every replica **serves** every account from the state: `last_row` is the account's newest
 //!   saved result ([`Store::served`]), so a replica reads only what changed since it last looked.
 //!
@@ -36,6 +39,37 @@ pub struct Claim {
 pub enum SaveTo {
     Cycle(i64),
     Recheck,
+}
+
+/// What [`Store::save_claimed`] saved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saved {
+    /// The run the accounts were saved in (0: a re-check that held nothing).
+    pub run_id: i64,
+    /// The accounts saved (those whose claims held).
+    pub held: Vec<String>,
+    /// The cycle, when this save was that of its last due account.
+    pub completed: Option<CycleEnd>,
+}
+
+/// A cycle whose every account is saved: how many, and how many could not be audited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CycleEnd {
+    pub run_id: i64,
+    pub accounts: i64,
+    pub failed: i64,
+}
+
+impl CycleEnd {
+    /// The `result` label of `maturity_audit_runs_total`: `success` (every account audited),
+    /// `error` (none), `partial` (some).
+    pub fn result(&self) -> &'static str {
+        match self.failed {
+            0 => "success",
+            n if n >= self.accounts => "error",
+            _ => "partial",
+        }
+    }
 }
 
 /// The newest cycle: its run's id and start.
@@ -226,7 +260,8 @@ impl Store {
     /// Saves the accounts of `report` that `owner` still holds (each by its claim's epoch, from
     /// `epochs`), in one transaction with what `more` writes for them (their regressions, alerts
     /// and notifications), and releases their claims. An account whose claim was lost is left out
-    /// (another replica audits it). Returns the run's id and the accounts saved.
+    /// (another replica audits it). Returns the run's id, the accounts saved, and the cycle when
+    /// this save ended it.
     pub fn save_claimed(
         &self,
         to: SaveTo,
@@ -234,7 +269,7 @@ impl Store {
         epochs: &[(String, i64)],
         report: &Report,
         more: impl FnOnce(&mut dyn Db, i64, &[String]) -> Result<(), DbError>,
-    ) -> Result<(i64, Vec<String>), StateError> {
+    ) -> Result<Saved, StateError> {
         self.write_as(&super::Fence::Off, |db| {
             let mut held = Vec::new();
             for (account, epoch) in epochs {
@@ -282,10 +317,40 @@ impl Store {
                     ],
                 )?;
             }
+            let mut completed = None;
+            if let (SaveTo::Cycle(id), false) = (to, held.is_empty()) {
+                // After the run's row is updated (locked until the commit on PostgreSQL): every
+                // other save of the cycle committed before, or waits for this one.
+                let left = db
+                    .query_one(
+                        "SELECT COUNT(*) FROM schedule WHERE due_run = ?1 AND done_run < due_run",
+                        args![id],
+                    )?
+                    .unwrap_or_default()
+                    .int(0)?;
+                if left == 0 {
+                    let mut r = db
+                        .query_one(
+                            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0)
+                             FROM account_runs WHERE run_id = ?1",
+                            args![id],
+                        )?
+                        .unwrap_or_default();
+                    completed = Some(CycleEnd {
+                        run_id: id,
+                        accounts: r.int(0)?,
+                        failed: r.int(1)?,
+                    });
+                }
+            }
             if !held.is_empty() {
                 more(db, run_id, &held)?;
             }
-            Ok((run_id, held))
+            Ok(Saved {
+                run_id,
+                held,
+                completed,
+            })
         })
     }
 
