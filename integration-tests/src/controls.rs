@@ -21,15 +21,7 @@ impl Controls {
             .await
             .expect("member config");
         let iam = aws_sdk_iam::Client::new(&cfg);
-        let serial = iam
-            .list_mfa_devices()
-            .user_name("alice")
-            .send()
-            .await
-            .unwrap()
-            .mfa_devices()[0]
-            .serial_number()
-            .to_owned();
+        let serial = seed::mfa_serial(&iam, "alice").await;
         let ec2 = aws_sdk_ec2::Client::new(&cfg);
         let sg = ec2
             .create_security_group()

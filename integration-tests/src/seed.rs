@@ -2655,20 +2655,24 @@ pub async fn bare_organization(endpoint: &str, n: usize, prefix: &str) -> Vec<St
     ids
 }
 
-/// Deactivates alice's MFA device in `account`: `iam_console_users_mfa_enabled` fails.
-pub async fn break_mfa(endpoint: &str, account: &str) {
-    let mgmt = management_config(endpoint).await;
-    let member = member_config(&mgmt, account).await.expect("member config");
-    let iam = aws_sdk_iam::Client::new(&member);
-    let serial = iam
-        .list_mfa_devices()
-        .user_name("alice")
+/// The serial number of `user`'s first MFA device.
+pub async fn mfa_serial(iam: &aws_sdk_iam::Client, user: &str) -> String {
+    iam.list_mfa_devices()
+        .user_name(user)
         .send()
         .await
         .unwrap()
         .mfa_devices()[0]
         .serial_number()
-        .to_owned();
+        .to_owned()
+}
+
+/// Deactivates alice's MFA device in `account`: `iam_console_users_mfa_enabled` fails.
+pub async fn break_mfa(endpoint: &str, account: &str) {
+    let mgmt = management_config(endpoint).await;
+    let member = member_config(&mgmt, account).await.expect("member config");
+    let iam = aws_sdk_iam::Client::new(&member);
+    let serial = mfa_serial(&iam, "alice").await;
     iam.deactivate_mfa_device()
         .user_name("alice")
         .serial_number(&serial)

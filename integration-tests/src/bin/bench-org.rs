@@ -1,7 +1,7 @@
 //! Benchmark of the daemon over an organization: seeds N member accounts (default 100) with a
 //! realistic mix of resources, runs `maturity-agent run` with Organizations discovery — one agent on
 //! SQLite, or `--replicas R` agents sharing a PostgreSQL state (`--postgres` for one) — and prints
-//! the first cycle's wall time, API calls (in all, and the 15 most frequent operations), each
+//! the first cycle's wall time, API calls (in all, and the most frequent operations: `--operations`, 15 by default), each
 //! replica's peak RSS and CPU time, PostgreSQL's own CPU time per account audit, and `/metrics`
 //! scrape latency measured while the cycle runs.
 //!
@@ -25,6 +25,9 @@ struct Args {
     /// Keep the state in PostgreSQL (Debian's, a cluster of this benchmark) rather than SQLite.
     #[arg(long)]
     postgres: bool,
+    /// How many operations to list with their calls, the most frequent first.
+    #[arg(long, default_value_t = 15)]
+    operations: usize,
 }
 
 /// A small realistic account: two console users (one without MFA), a scoped and (every fifth
@@ -308,7 +311,7 @@ async fn main() -> SeedResult<()> {
     }
     let mut by_operation: Vec<(String, f64)> = by_operation.into_iter().collect();
     by_operation.sort_by(|a, b| b.1.total_cmp(&a.1));
-    for (op, n) in by_operation.iter().take(15) {
+    for (op, n) in by_operation.iter().take(args.operations) {
         println!("  {op:<44} {n:>10.0}");
     }
     for (i, (rss, anon, cpu, audited)) in per_replica.iter().enumerate() {
