@@ -15,7 +15,8 @@
 //! interval, counts of cycles within one, call and delivery rates by their series alone. A query
 //! that answered once per replica would differ in its number of series.
 //!
-//! While ownership moves, `maturity_account_up` of every auditable account stays 1 and no account
+//! The page and the API answer the same bytes from either surviving replica, and the same verdicts
+//! and levels as the one replica. While ownership moves, `maturity_account_up` of every auditable account stays 1 and no account
 //! goes unaudited for longer than two intervals, in both setups (the staleness rules read that);
 //! `MaturityAgentDown` is the one rule that is per replica by design: it is pending for the killed
 //! pod alone.
@@ -431,6 +432,52 @@ async fn dashboard_and_rules_answer_alike_with_one_and_three_replicas() {
     };
     assert!(agent_down(&one).is_empty());
     assert_eq!(agent_down(&three), [format!("maturity-agent-{leader}")]);
+
+    // The page and the API: the same bytes from either surviving replica (they serve the shared
+    // state), and the same verdicts and levels as the one replica's.
+    let live: Vec<u16> = (0..3)
+        .filter(|i| *i != leader)
+        .map(|i| three.ports[i])
+        .collect();
+    let body = |port: u16, path: &str| get(port, path).unwrap_or_else(|e| panic!("{path}: {e}")).1;
+    for path in ["/", "/api/v1/report", "/api/v1/alerts"] {
+        assert_eq!(
+            body(live[0], path),
+            body(live[1], path),
+            "{path} differs between the replicas"
+        );
+    }
+    let verdicts = |port: u16| -> Vec<Value> {
+        let report: Value = serde_json::from_str(&body(port, "/api/v1/report")).unwrap();
+        report["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let checks: Vec<Value> = a["checks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| serde_json::json!([c["id"], c["status"]]))
+                    .collect();
+                serde_json::json!({
+                    "account_id": a["account_id"],
+                    "status": a["status"],
+                    "level": a["level"],
+                    "confirmed_level": a["confirmed_level"],
+                    "practices": a["practices"],
+                    "checks": checks,
+                })
+            })
+            .collect()
+    };
+    let served = verdicts(one.ports[0]);
+    assert_eq!(served.len(), ACCOUNTS);
+    assert_eq!(
+        served,
+        verdicts(live[0]),
+        "the verdicts served by one replica and by three"
+    );
 
     // While ownership moved: every auditable account up throughout, and audited at least once
     // every two intervals; the broken one down throughout.
