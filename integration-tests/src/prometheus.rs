@@ -90,19 +90,6 @@ pub fn scrape_pods(config: &mut Value, pods: &[(String, String)]) {
         .collect();
 }
 
-/// The number of samples of an instant or range query's result.
-pub fn samples(data: &Value) -> usize {
-    match data["resultType"].as_str() {
-        Some("scalar") | Some("string") => 1,
-        _ => data["result"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|s| s["values"].as_array().map_or(1, Vec::len))
-            .sum(),
-    }
-}
-
 /// Seconds since the epoch, as the API takes times.
 pub fn unix_now() -> f64 {
     SystemTime::now()

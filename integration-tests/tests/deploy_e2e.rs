@@ -27,7 +27,7 @@ use integration_tests::deploy::{
 use integration_tests::fault::Proxy;
 use integration_tests::free_port;
 use integration_tests::moto::Moto;
-use integration_tests::prometheus::{derived_config, promtool, samples, unix_now, Prometheus};
+use integration_tests::prometheus::{derived_config, promtool, unix_now, Prometheus};
 use integration_tests::seed::{self, Profile};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -44,6 +44,19 @@ fn alerts_of(prometheus: &Prometheus, rule: &str, state: &str) -> Vec<Value> {
         .into_iter()
         .filter(|a| a["labels"]["alertname"] == rule && a["state"] == state)
         .collect()
+}
+
+/// The number of samples of an instant or range query's result.
+fn samples(data: &Value) -> usize {
+    match data["resultType"].as_str() {
+        Some("scalar") | Some("string") => 1,
+        _ => data["result"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| s["values"].as_array().map_or(1, Vec::len))
+            .sum(),
+    }
 }
 
 /// Alertmanager's config: every alert kept, sent nowhere (the test reads its API).
